@@ -1,0 +1,77 @@
+package kiln.cli;
+
+import kiln.tensor.KilnException;
+import kiln.tensor.cli.KilnSubcommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.ServiceLoader;
+
+/**
+ * The {@code kiln} root command. Subcommands are discovered with {@link ServiceLoader} from every module on
+ * the class path ({@code META-INF/services/kiln.tensor.cli.KilnSubcommand}).
+ *
+ * <p>Exit codes: 0 ok, 1 failure of the work, 2 bad usage or bad input — always one line on stderr.
+ */
+@Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln 0.1.0",
+        description = "HuggingFace checkpoint → GGUF → quantized → repacked → validated → run, for DeepSeek and Llama models.",
+        subcommandsRepeatable = false)
+public final class Kiln implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Kiln());
+        List<KilnSubcommand> subs = new ArrayList<>();
+        ServiceLoader.load(KilnSubcommand.class).forEach(subs::add);
+        subs.sort(Comparator.comparing(s -> new CommandLine(s).getCommandName()));
+        for (KilnSubcommand s : subs) cl.addSubcommand(s);
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            KilnException ke = findKilnException(ex);
+            if (ke != null) {
+                err.println("kiln " + commandLine.getCommandName() + ": " + ke.getMessage());
+                err.flush();
+                return ke.exitCode();
+            }
+            if (ex instanceof OutOfMemoryError) {
+                err.println("kiln " + commandLine.getCommandName() + ": out of memory (raise -Xmx through KILN_JAVA_OPTS)");
+                return 1;
+            }
+            err.println("kiln " + commandLine.getCommandName() + ": internal error: " + ex);
+            if (System.getenv("KILN_DEBUG") != null) ex.printStackTrace(err);
+            else err.println("(set KILN_DEBUG=1 for the stack trace)");
+            err.flush();
+            return 1;
+        });
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine c = ex.getCommandLine();
+            c.getErr().println("kiln " + c.getCommandName() + ": " + ex.getMessage() + " (see kiln " + c.getCommandName() + " --help)");
+            return 2;
+        });
+        return cl;
+    }
+
+    private static KilnException findKilnException(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof KilnException k) return k;
+        }
+        return null;
+    }
+
+    public static void main(String[] args) {
+        int code = commandLine().execute(args);
+        System.out.flush();
+        System.exit(code);
+    }
+}

@@ -1,0 +1,64 @@
+package kiln.tensor.codec;
+
+import kiln.tensor.GgmlType;
+import kiln.tensor.KilnException;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * Registry of row codecs by type and flavour. Dequantization is the same for both flavours; quantization
+ * differs for some types (ik_llama.cpp's quantizers are not mainline's).
+ */
+public final class Codecs {
+    private Codecs() {}
+
+    private static final Map<GgmlType, RowCodec> MAINLINE = new EnumMap<>(GgmlType.class);
+    private static final Map<GgmlType, RowCodec> IK = new EnumMap<>(GgmlType.class);
+
+    static {
+        register(FloatCodecs.F32);
+        register(FloatCodecs.F16);
+        register(FloatCodecs.BF16);
+    }
+
+    /** Registers a codec for both flavours. */
+    static void register(RowCodec c) {
+        MAINLINE.put(c.type(), c);
+        IK.put(c.type(), c);
+    }
+
+    /** Registers a codec whose quantizer is specific to one flavour. */
+    static void register(RowCodec c, Flavor flavor) {
+        (flavor == Flavor.IK ? IK : MAINLINE).put(c.type(), c);
+    }
+
+    /** The codec for a type (mainline flavour), or null when Kiln has none. */
+    public static RowCodec find(GgmlType type) {
+        return MAINLINE.get(type);
+    }
+
+    public static RowCodec find(GgmlType type, Flavor flavor) {
+        return (flavor == Flavor.IK ? IK : MAINLINE).get(type);
+    }
+
+    /** The codec for a type, or a one-line error naming the type and what Kiln supports. */
+    public static RowCodec require(GgmlType type, Flavor flavor) {
+        RowCodec c = find(type, flavor);
+        if (c == null) throw new KilnException("Kiln has no codec for type " + type.ggmlName() + "; it supports: " + supported());
+        return c;
+    }
+
+    public static boolean canDequantize(GgmlType type) {
+        return MAINLINE.containsKey(type);
+    }
+
+    public static String supported() {
+        StringBuilder sb = new StringBuilder();
+        for (GgmlType t : MAINLINE.keySet()) {
+            if (!sb.isEmpty()) sb.append(", ");
+            sb.append(t.ggmlName());
+        }
+        return sb.toString();
+    }
+}
