@@ -1,11 +1,10 @@
 package kiln.cli;
 
-import kiln.tensor.KilnException;
+import kiln.tensor.cli.CliSupport;
 import kiln.tensor.cli.KilnSubcommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -36,37 +35,8 @@ public final class Kiln implements Runnable {
         ServiceLoader.load(KilnSubcommand.class).forEach(subs::add);
         subs.sort(Comparator.comparing(s -> new CommandLine(s).getCommandName()));
         for (KilnSubcommand s : subs) cl.addSubcommand(s);
-        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            PrintWriter err = commandLine.getErr();
-            KilnException ke = findKilnException(ex);
-            if (ke != null) {
-                err.println("kiln " + commandLine.getCommandName() + ": " + ke.getMessage());
-                err.flush();
-                return ke.exitCode();
-            }
-            if (ex instanceof OutOfMemoryError) {
-                err.println("kiln " + commandLine.getCommandName() + ": out of memory (raise -Xmx through KILN_JAVA_OPTS)");
-                return 1;
-            }
-            err.println("kiln " + commandLine.getCommandName() + ": internal error: " + ex);
-            if (System.getenv("KILN_DEBUG") != null) ex.printStackTrace(err);
-            else err.println("(set KILN_DEBUG=1 for the stack trace)");
-            err.flush();
-            return 1;
-        });
-        cl.setParameterExceptionHandler((ex, args) -> {
-            CommandLine c = ex.getCommandLine();
-            c.getErr().println("kiln " + c.getCommandName() + ": " + ex.getMessage() + " (see kiln " + c.getCommandName() + " --help)");
-            return 2;
-        });
+        CliSupport.configure(cl);
         return cl;
-    }
-
-    private static KilnException findKilnException(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof KilnException k) return k;
-        }
-        return null;
     }
 
     public static void main(String[] args) {
