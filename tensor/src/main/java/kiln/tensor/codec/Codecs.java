@@ -20,6 +20,7 @@ public final class Codecs {
         register(FloatCodecs.F32);
         register(FloatCodecs.F16);
         register(FloatCodecs.BF16);
+        for (RowCodec c : kiln.tensor.codec.ik.IkCodecs.all()) register(c, Flavor.IK);
     }
 
     /** Registers a codec for both flavours. */
