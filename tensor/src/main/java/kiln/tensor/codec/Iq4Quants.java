@@ -14,14 +14,14 @@ import static kiln.tensor.codec.QuantMath.nearestInt;
  * llama-quantize runs with or without an imatrix (weights x² without), not {@code quantize_row_iq4_nl_ref}
  * (ntry = -1, nondeterministic on all-zero blocks). Dequantization is {@code dequantize_row_iq4_{nl,xs}}.
  */
-final class Iq4Quants {
+public final class Iq4Quants {
     private Iq4Quants() {}
 
     static final BlockCodec IQ4_NL = new Iq4Nl();
     static final BlockCodec IQ4_XS = new Iq4Xs();
 
     /** The trial count llama-quantize uses for both IQ4 types. */
-    static final int NTRY = 7;
+    public static final int NTRY = 7;
 
     /**
      * {@code quantize_row_iq4_nl_impl} for one super-block of {@code superBlockSize} values in 32-blocks (§3.5).
@@ -31,7 +31,7 @@ final class Iq4Quants {
      * @param qw   importance weights from {@code qwOff}, or null (then the weights are x²)
      * @param L    scratch of superBlockSize bytes; {@code scales} of nb floats; {@code weight} of 32 floats
      */
-    static void quantizeImpl(int superBlockSize, float[] x, int xOff, byte[] out, int dOff, int q4Off,
+    public static void quantizeImpl(int superBlockSize, float[] x, int xOff, byte[] out, int dOff, int q4Off,
                              int scalesHOff, int scalesLOff, float[] scales, float[] weight, byte[] L,
                              byte[] values, float[] qw, int qwOff, int ntry) {
         final int blockSize = 32;
@@ -143,7 +143,7 @@ final class Iq4Quants {
         Iq4Nl() { super(GgmlType.IQ4_NL); }
 
         @Override
-        void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
+        protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
             byte[] L = new byte[32];
             float[] scales = new float[1], weight = new float[32];
             for (int ib = 0; ib < n / 32; ++ib) {
@@ -154,7 +154,7 @@ final class Iq4Quants {
         }
 
         @Override
-        void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
+        protected void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
             for (int ib = 0; ib < n / 32; ++ib) dequant32(in, ib * 18 + 2, half(in, ib * 18), y, yOff + ib * 32);
         }
     }
@@ -165,7 +165,7 @@ final class Iq4Quants {
         Iq4Xs() { super(GgmlType.IQ4_XS); }
 
         @Override
-        void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
+        protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
             byte[] L = new byte[QK_K];
             float[] scales = new float[QK_K / 32], weight = new float[32];
             for (int ibl = 0; ibl < n / QK_K; ++ibl) {
@@ -176,7 +176,7 @@ final class Iq4Quants {
         }
 
         @Override
-        void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
+        protected void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
             for (int i = 0; i < n / QK_K; ++i) {
                 int o = i * SIZE;
                 float d = half(in, o + D);
