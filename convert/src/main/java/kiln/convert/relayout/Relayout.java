@@ -153,10 +153,7 @@ public final class Relayout {
             // Emit the whole attention group once, at the position of its first tensor.
             String first = tkv != null ? tkv.name() : tk.name();
             if (!n.equals(first)) continue;
-            if (from == MlaLayout.LEGACY || from != target && tkv == null && target != MlaLayout.MAINLINE) {
-                // need kv_b; halves may be missing
-            }
-            TensorData kvData = null;
+            TensorData kvData;
             if (target != MlaLayout.MAINLINE) {
                 if (tkv != null) out.add(new PlannedTensor(tkv.name(), tkv.type(), tkv.ne(), null, f.data(tkv)));
                 else {
