@@ -57,6 +57,7 @@ public final class ConvertCommand implements Callable<Integer>, KilnSubcommand {
     public Integer call() {
         int n = threads == null ? Parallel.defaultThreads() : threads;
         if (n < 1) throw new KilnException("--threads: must be at least 1");
+        if (Files.isDirectory(output)) throw new KilnException(output + ": is a folder; -o needs a file name (OUT.gguf)");
         if (Files.isRegularFile(input) && GgufFile.looksLikeGguf(input)) {
             if (layout == null) throw new KilnException(input + ": re-layout of a GGUF needs --mla-layout mainline, ik or legacy");
             Relayout.run(input, output, MlaLayout.parse(layout), n);
