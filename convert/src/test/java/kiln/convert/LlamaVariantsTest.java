@@ -59,4 +59,20 @@ class LlamaVariantsTest {
             assertEquals(38, f.tensors().size());
         }
     }
+
+    @Test
+    void chatTemplateFromTokenizerConfigIsTheLastTokenizerKey() throws IOException {
+        Fixtures.require();
+        Path hf = TestModels.llama(tmp.resolve("chat"), n -> true, w -> {});
+        var om = new com.fasterxml.jackson.databind.ObjectMapper();
+        var tc = (com.fasterxml.jackson.databind.node.ObjectNode) om.readTree(hf.resolve("tokenizer_config.json").toFile());
+        String template = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}";
+        tc.put("chat_template", template);
+        om.writeValue(hf.resolve("tokenizer_config.json").toFile(), tc);
+        Path out = tmp.resolve("chat.gguf");
+        assertEquals(0, CliSupport.run(new ConvertCommand(), hf.toString(), "-o", out.toString(), "--no-progress"));
+        var keys = new java.util.ArrayList<>(GgufAssert.metadata(out).keySet());
+        assertEquals("tokenizer.chat_template", keys.getLast());
+        assertEquals(template, GgufAssert.metaString(out, "tokenizer.chat_template"));
+    }
 }

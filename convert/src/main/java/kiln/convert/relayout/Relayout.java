@@ -31,7 +31,7 @@ public final class Relayout {
 
     private static final String A = "deepseek2.";
 
-    public static void run(Path in, Path out, MlaLayout target, int threads) {
+    public static List<Path> run(Path in, Path out, MlaLayout target, long splitMaxSize, int threads, boolean progress) {
         if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
             throw new KilnException(out + ": output must differ from the input");
         }
@@ -45,7 +45,9 @@ public final class Relayout {
             GgufMetadata meta = metadata(m, p, from, target);
             long total = 0;
             for (PlannedTensor t : tensors) total += t.byteSize();
-            GgufSink.write(out, meta, tensors, 0, threads, new Progress("re-layout", tensors.size(), total));
+            Progress pr = progress ? new Progress("re-layout", tensors.size(), total)
+                    : new Progress("re-layout", tensors.size(), total, false, System.err);
+            return GgufSink.write(out, meta, tensors, splitMaxSize, threads, pr);
         }
     }
 
