@@ -107,13 +107,26 @@ public final class SourceData implements TensorData {
         return s;
     }
 
+    private static final ThreadLocal<byte[]> BYTES = ThreadLocal.withInitial(() -> new byte[1 << 16]);
+
+    /** Row by row, one scale per run of up to {@code blockCols} columns, bytes copied in bulk. */
     private void readFp8(long start, int n, float[] dst, int off) {
-        for (int i = 0; i < n; i++) {
+        byte[] b = BYTES.get();
+        if (b.length < n) {
+            b = new byte[n];
+            BYTES.set(b);
+        }
+        MemorySegment.copy(data, Le.BYTE, start, b, 0, n);
+        int i = 0;
+        while (i < n) {
             long e = start + i;
             long r = e / cols;
             long c = e - r * cols;
+            long blockEnd = Math.min(cols, (c / blockCols + 1) * blockCols);
+            int k = (int) Math.min(n - i, blockEnd - c);
             float s = scaleAt((r / blockRows) * scaleCols + c / blockCols);
-            dst[off + i] = Fp8E4M3.toFloat(data.get(Le.BYTE, e)) * s;
+            for (int j = 0; j < k; j++) dst[off + i + j] = Fp8E4M3.toFloat(b[i + j]) * s;
+            i += k;
         }
     }
 
