@@ -38,6 +38,11 @@ abstract class ArchiveFiles implements CheckpointFiles {
         files = ArchiveRoot.modelFiles(archive.toString(), fileEntries);
     }
 
+    /** The archive entry of model file {@code name}, or null. */
+    protected final String entryOf(String name) {
+        return files.get(name);
+    }
+
     @Override
     public String describe() {
         return archive.toString();

@@ -26,7 +26,8 @@ import java.util.Set;
  */
 public final class SafetensorsShards {
     public static final String INDEX = "model.safetensors.index.json";
-    private static final long MAX_HEADER = 100L << 20;
+    /** The largest JSON header accepted, as the safetensors library does. */
+    public static final long MAX_HEADER = 100L << 20;
 
     private SafetensorsShards() {}
 
@@ -49,14 +50,16 @@ public final class SafetensorsShards {
 
     private static List<SourceTensor> shard(CheckpointFiles files, String shard) {
         String where = files.describe() + "/" + shard;
-        MemorySegment bytes = files.bytes(shard);
-        long size = bytes.byteSize();
-        if (size < 8) throw new KilnException(where + ": too short for a safetensors file (" + size + " bytes)");
-        long n = bytes.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-        if (n < 2 || n > MAX_HEADER || n > size - 8) throw new KilnException(where + ": safetensors header length " + n + " does not fit the file of " + size + " bytes");
+        MemorySegment head = files.safetensorsHead(shard).map(MemorySegment::ofArray).orElseGet(() -> files.bytes(shard));
+        long size = files.size(shard);
+        if (size < 8 || head.byteSize() < 8) throw new KilnException(where + ": too short for a safetensors file (" + size + " bytes)");
+        long n = head.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+        if (n < 2 || n > MAX_HEADER || n > size - 8 || n > head.byteSize() - 8) {
+            throw new KilnException(where + ": safetensors header length " + n + " does not fit the file of " + size + " bytes");
+        }
         JsonNode header;
         try {
-            header = new ObjectMapper().readTree(bytes.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE));
+            header = new ObjectMapper().readTree(head.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE));
         } catch (IOException e) {
             throw new KilnException(where + ": safetensors header is not valid JSON", e);
         }

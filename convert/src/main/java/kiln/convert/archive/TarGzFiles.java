@@ -27,6 +27,7 @@ final class TarGzFiles extends ArchiveFiles {
     private final List<String> order = new ArrayList<>();
     private final Map<String, Long> sizes = new HashMap<>();
     private final Map<String, byte[]> small = new HashMap<>();
+    private final Map<String, byte[]> safetensorsHeads = new HashMap<>();
     private TarArchiveInputStream stream;
     private int streamAt = -1; // index in order of the entry the stream last returned
 
@@ -43,12 +44,39 @@ final class TarGzFiles extends ArchiveFiles {
                     byte[] b = in.readAllBytes();
                     if (b.length != e.getRealSize()) throw new KilnException(archive + ": " + n + " is truncated");
                     small.put(n, b);
+                } else if (n.endsWith(".safetensors")) {
+                    byte[] head = readSafetensorsHead(in, e.getRealSize());
+                    if (head != null) safetensorsHeads.put(n, head);
                 }
             }
         } catch (IOException e) {
             throw unreadable(e);
         }
         index(order);
+    }
+
+    /** The u64 length and JSON header of a safetensors entry, or null when they do not fit (left to the full reader to report). */
+    private static byte[] readSafetensorsHead(InputStream in, long size) throws IOException {
+        if (size < 8) return null;
+        byte[] len = in.readNBytes(8);
+        if (len.length < 8) return null;
+        long n = java.nio.ByteBuffer.wrap(len).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        if (n < 2 || n > SafetensorsShards.MAX_HEADER || n > size - 8) return null;
+        byte[] head = java.util.Arrays.copyOf(len, (int) (8 + n));
+        if (in.readNBytes(head, 8, (int) n) != n) return null;
+        return head;
+    }
+
+    @Override
+    public long size(String name) {
+        String entry = entryOf(name);
+        return entry == null ? bytes(name).byteSize() : sizes.get(entry);
+    }
+
+    @Override
+    public java.util.Optional<byte[]> safetensorsHead(String name) {
+        String entry = entryOf(name);
+        return java.util.Optional.ofNullable(entry == null ? null : safetensorsHeads.get(entry));
     }
 
     private TarArchiveInputStream openStream() throws IOException {
@@ -70,7 +98,7 @@ final class TarGzFiles extends ArchiveFiles {
     protected byte[] readSmall(String entry) {
         byte[] b = small.get(entry);
         if (b != null) return b.clone();
-        return bytes(entry.substring(entry.lastIndexOf('/') + 1)).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        return load(entry).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
     }
 
     @Override
@@ -79,7 +107,7 @@ final class TarGzFiles extends ArchiveFiles {
     }
 
     @Override
-    protected MemorySegment load(String entry) {
+    protected synchronized MemorySegment load(String entry) {
         int target = order.indexOf(entry);
         try {
             if (stream == null || target <= streamAt) {

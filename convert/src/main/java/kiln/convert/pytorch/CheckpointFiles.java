@@ -22,6 +22,19 @@ public interface CheckpointFiles extends AutoCloseable {
     /** The whole file {@code name}; may block while an archive is read up to it. */
     MemorySegment bytes(String name);
 
+    /** Size in bytes of file {@code name}. */
+    default long size(String name) {
+        return bytes(name).byteSize();
+    }
+
+    /**
+     * The leading bytes of safetensors file {@code name} (the u64 length and the JSON header) when getting the
+     * whole file would mean decompressing it, as captured while a compressed archive was first read; else empty.
+     */
+    default Optional<byte[]> safetensorsHead(String name) {
+        return Optional.empty();
+    }
+
     @Override
     void close();
 }
