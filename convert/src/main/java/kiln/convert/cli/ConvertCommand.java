@@ -1,0 +1,72 @@
+package kiln.convert.cli;
+
+import kiln.convert.Converter;
+import kiln.convert.arch.MlaLayout;
+import kiln.convert.relayout.Relayout;
+import kiln.convert.write.OutType;
+import kiln.convert.write.SplitPlan;
+import kiln.tensor.KilnException;
+import kiln.tensor.Parallel;
+import kiln.tensor.cli.KilnSubcommand;
+import kiln.tensor.gguf.GgufFile;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code kiln convert}: HuggingFace checkpoint → GGUF, or an existing DeepSeek GGUF → another MLA layout. */
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = {"Convert a HuggingFace checkpoint (safetensors bf16/f16/f32/FP8, DeepSeek-V2/V3/R1 or Llama) to GGUF,",
+                "or re-layout a DeepSeek GGUF between the ik and mainline MLA layouts (lossless)."})
+public final class ConvertCommand implements Callable<Integer>, KilnSubcommand {
+    @Parameters(index = "0", paramLabel = "INPUT", description = "HuggingFace model folder (or archive), or a .gguf file to re-layout")
+    Path input;
+
+    @Option(names = {"-o", "--outfile"}, required = true, paramLabel = "OUT.gguf", description = "output file")
+    Path output;
+
+    @Option(names = "--outtype", defaultValue = "auto", paramLabel = "TYPE",
+            description = "f32, f16, bf16, q8_0 or auto (bf16/f16 from the checkpoint; default: ${DEFAULT-VALUE})")
+    String outType;
+
+    @Option(names = "--mla-layout", paramLabel = "LAYOUT",
+            description = "DeepSeek attention layout: ik (default for HF input: attn_kv_b + 2-D attn_k_b/attn_v_b, as ik_llama.cpp), "
+                    + "mainline (3-D attn_k_b/attn_v_b, as llama.cpp) or legacy (attn_kv_b only)")
+    String layout;
+
+    @Option(names = "--expert-groups", description = "ik layout: also write expert_group_count/expert_group_used_count (deviates from ik's bytes)")
+    boolean expertGroups;
+
+    @Option(names = "--vocab-pre", paramLabel = "NAME", description = "tokenizer.ggml.pre to write instead of the one recognised from tokenizer.json")
+    String vocabPre;
+
+    @Option(names = "--split-max-size", paramLabel = "N", description = "split the output into files of at most N bytes (K/M/G = 10^3/10^6/10^9)")
+    String splitMaxSize;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "worker threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--no-progress", description = "no progress line even on a terminal")
+    boolean noProgress;
+
+    @Override
+    public Integer call() {
+        int n = threads == null ? Parallel.defaultThreads() : threads;
+        if (n < 1) throw new KilnException("--threads: must be at least 1");
+        if (Files.isRegularFile(input) && GgufFile.looksLikeGguf(input)) {
+            if (layout == null) throw new KilnException(input + ": re-layout of a GGUF needs --mla-layout mainline, ik or legacy");
+            Relayout.run(input, output, MlaLayout.parse(layout), n);
+            System.err.println("wrote " + output);
+            return 0;
+        }
+        long split = splitMaxSize == null ? 0 : SplitPlan.parseSize(splitMaxSize);
+        List<Path> written = Converter.convert(new Converter.Options(input, output, OutType.parse(outType),
+                layout == null ? MlaLayout.IK : MlaLayout.parse(layout), expertGroups, vocabPre, split, n, !noProgress));
+        for (Path p : written) System.err.println("wrote " + p);
+        return 0;
+    }
+}

@@ -1,0 +1,108 @@
+package kiln.convert.tensors;
+
+import kiln.convert.source.SourceTensor;
+import kiln.tensor.Fp16;
+import kiln.tensor.KilnException;
+import kiln.tensor.Le;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A checkpoint tensor read as f32 in its own element order: F32, F16 and BF16 exactly; F8_E4M3 multiplied by its
+ * {@code _scale_inv} block scale as the reference converter does ({@code float32(w) * scale[i/bh][j/bw]}, one f32 multiply).
+ */
+public final class SourceData implements TensorData {
+    private final SourceTensor t;
+    private final MemorySegment data;
+    private final long elements;
+    private final long cols;
+    private final MemorySegment scale;
+    private final String scaleDtype;
+    private final long blockRows;
+    private final long blockCols;
+    private final long scaleCols;
+
+    private SourceData(SourceTensor t, SourceTensor scaleInv, long blockRows, long blockCols) {
+        this.t = t;
+        this.data = t.data();
+        long[] s = t.shape();
+        long n = 1;
+        for (long d : s) n *= d;
+        this.elements = n;
+        this.cols = s.length == 0 ? 1 : s[s.length - 1];
+        this.blockRows = blockRows;
+        this.blockCols = blockCols;
+        if (scaleInv != null) {
+            this.scale = scaleInv.data();
+            this.scaleDtype = scaleInv.dtype();
+            long[] ss = scaleInv.shape();
+            this.scaleCols = ss.length == 2 ? ss[1] : 1;
+        } else {
+            this.scale = null;
+            this.scaleDtype = null;
+            this.scaleCols = 0;
+        }
+    }
+
+    public static SourceData of(SourceTensor t) {
+        if (t.dtype().equals("F8_E4M3")) {
+            throw new KilnException("tensor '" + t.name() + "': F8_E4M3 weight without a '" + t.name() + "_scale_inv' block scale");
+        }
+        return new SourceData(t, null, 0, 0);
+    }
+
+    /** An FP8 weight with its block scales (shape [ceil(rows/bh), ceil(cols/bw)]). */
+    public static SourceData fp8(SourceTensor w, SourceTensor scaleInv, long blockRows, long blockCols) {
+        long[] s = w.shape();
+        long[] ss = scaleInv.shape();
+        if (s.length != 2) throw new KilnException("tensor '" + w.name() + "': FP8 weight must be 2-D, got " + java.util.Arrays.toString(s));
+        long er = (s[0] + blockRows - 1) / blockRows;
+        long ec = (s[1] + blockCols - 1) / blockCols;
+        if (ss.length != 2 || ss[0] != er || ss[1] != ec) {
+            throw new KilnException("tensor '" + scaleInv.name() + "': shape " + java.util.Arrays.toString(ss) + ", expected [" + er + ", " + ec
+                    + "] for weight " + java.util.Arrays.toString(s) + " with " + blockRows + "x" + blockCols + " blocks");
+        }
+        if (!scaleInv.dtype().equals("F32") && !scaleInv.dtype().equals("BF16") && !scaleInv.dtype().equals("F16")) {
+            throw new KilnException("tensor '" + scaleInv.name() + "': unsupported scale dtype " + scaleInv.dtype());
+        }
+        return new SourceData(w, scaleInv, blockRows, blockCols);
+    }
+
+    public String dtype() {
+        return t.dtype();
+    }
+
+    @Override
+    public long elements() {
+        return elements;
+    }
+
+    @Override
+    public void read(long start, int n, float[] dst, int off) {
+        switch (t.dtype()) {
+            case "F32" -> { for (int i = 0; i < n; i++) dst[off + i] = Le.f32(data, 4 * (start + i)); }
+            case "F16" -> { for (int i = 0; i < n; i++) dst[off + i] = Le.f16(data, 2 * (start + i)); }
+            case "BF16" -> { for (int i = 0; i < n; i++) dst[off + i] = Fp16.bf16ToFloat(Le.i16(data, 2 * (start + i))); }
+            case "F8_E4M3" -> readFp8(start, n, dst, off);
+            default -> throw new KilnException("tensor '" + t.name() + "': unsupported dtype " + t.dtype());
+        }
+    }
+
+    private void readFp8(long start, int n, float[] dst, int off) {
+        for (int i = 0; i < n; i++) {
+            long e = start + i;
+            long r = e / cols;
+            long c = e - r * cols;
+            float s = scaleAt((r / blockRows) * scaleCols + c / blockCols);
+            dst[off + i] = Fp8E4M3.toFloat(data.get(Le.BYTE, e)) * s;
+        }
+    }
+
+    private float scaleAt(long i) {
+        return switch (scaleDtype) {
+            case "F32" -> Le.f32(scale, 4 * i);
+            case "BF16" -> Fp16.bf16ToFloat(Le.i16(scale, 2 * i));
+            default -> Le.f16(scale, 2 * i);
+        };
+    }
+}
