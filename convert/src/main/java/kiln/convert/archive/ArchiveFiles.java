@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -17,8 +18,10 @@ import java.util.Optional;
 /**
  * The model folder inside an archive. Subclasses say how to reach an entry's bytes: sliced from the mapped archive
  * (entries stored uncompressed in a .zip or .tar: zero copy) or loaded off-heap (compressed entries). Loaded
- * entries are kept in a single slot: at most one weight file's bytes are held by this object at a time (earlier
- * ones are freed once the caller no longer references segments of them).
+ * entries are cached in {@link #LOADED_SLOTS} slots, least recently used first out: this object holds at most two
+ * weight files' bytes at a time (two, so that parallel workers at a shard boundary, or an FP8 weight whose scale
+ * lies in the next shard, do not reload a shard again and again); evicted ones are freed by the GC once the caller
+ * no longer references segments of them.
  */
 abstract class ArchiveFiles implements CheckpointFiles {
     /** Non-weight files up to this size are read onto the heap (config, tokenizer, index). */
@@ -26,8 +29,11 @@ abstract class ArchiveFiles implements CheckpointFiles {
 
     protected final Path archive;
     private Map<String, String> files;
-    private String loadedEntry;
-    private MemorySegment loaded;
+    /** How many loaded (not mapped) weight files are kept. */
+    static final int LOADED_SLOTS = 2;
+
+    private final LinkedHashMap<String, MemorySegment> loaded = new LinkedHashMap<>(4, 0.75f, true);
+    private int loads;
 
     ArchiveFiles(Path archive) {
         this.archive = archive;
@@ -67,13 +73,18 @@ abstract class ArchiveFiles implements CheckpointFiles {
         if (entry == null) throw new KilnException(archive + ": " + name + " is not in the archive's model folder");
         MemorySegment mapped = sliceIfStored(entry);
         if (mapped != null) return mapped;
-        if (!entry.equals(loadedEntry)) {
-            loaded = null; // let the previous weight file go before loading the next
-            loadedEntry = null;
-            loaded = load(entry);
-            loadedEntry = entry;
-        }
-        return loaded;
+        MemorySegment hit = loaded.get(entry);
+        if (hit != null) return hit;
+        while (loaded.size() >= LOADED_SLOTS) loaded.pollFirstEntry(); // let the least recently used go before loading
+        MemorySegment seg = load(entry);
+        loads++;
+        loaded.put(entry, seg);
+        return seg;
+    }
+
+    /** How many times a weight file was loaded off-heap (for tests of the memory/re-read behaviour). */
+    final synchronized int loads() {
+        return loads;
     }
 
     /** Size in bytes of an entry. */

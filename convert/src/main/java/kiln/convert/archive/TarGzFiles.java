@@ -20,8 +20,9 @@ import java.util.Map;
  * A model folder in a .tar.gz/.tgz, read as a stream and never unpacked to disk. Opening reads the archive once,
  * keeping the small files (config, tokenizer, index) on the heap and the order of all entries. A weight file is
  * then loaded off-heap when first asked for, by reading on from where the stream stands (or from the start again
- * when the file lies behind it); only the last loaded weight file is kept, so memory stays at about one weight
- * file (plus tensor segments the caller still holds).
+ * when the file lies behind it); {@link ArchiveFiles} keeps the last two loaded, so memory stays at about two
+ * weight files (plus tensor segments the caller still holds). Safetensors headers are captured during the first
+ * pass, so listing tensors does not read the archive again.
  */
 final class TarGzFiles extends ArchiveFiles {
     private final List<String> order = new ArrayList<>();

@@ -115,4 +115,23 @@ class ArchiveSourcesTest {
         e = assertThrows(KilnException.class, () -> ArchiveSources.open(noWeights));
         assertTrue(e.getMessage().contains("no model*.safetensors or pytorch_model*.bin"), e.getMessage());
     }
+
+    @Test
+    void aTarGzIsReadWithoutReloadingShards() throws Exception {
+        Path st = Packer.pack(fixture("hf"), dir.resolve("st.tar.gz"), Packer.Kind.TAR_GZ, "m", null);
+        TarGzFiles stFiles = new TarGzFiles(st);
+        try (HfSource s = ArchiveSources.fromFiles(stFiles)) {
+            assertEquals(0, stFiles.loads(), "safetensors tensors are listed from headers captured in the first pass");
+            for (SourceTensor t : s.tensors()) t.data();
+            assertEquals(1, stFiles.loads(), "the one shard is loaded once");
+        }
+        Path bin = Packer.pack(fixture("hf-bin"), dir.resolve("bin.tar.gz"), Packer.Kind.TAR_GZ, "m", null);
+        TarGzFiles binFiles = new TarGzFiles(bin);
+        try (HfSource s = ArchiveSources.fromFiles(binFiles)) {
+            assertEquals(2, binFiles.loads(), "listing .bin tensors loads each shard once (the pickle is inside)");
+            for (SourceTensor t : s.tensors()) t.data();
+            for (SourceTensor t : s.tensors().reversed()) t.data();
+            assertEquals(2, binFiles.loads(), "two shards fit the two slots");
+        }
+    }
 }
