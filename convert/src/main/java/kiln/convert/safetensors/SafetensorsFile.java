@@ -87,14 +87,14 @@ public final class SafetensorsFile {
             String name = e.getKey();
             if (name.equals("__metadata__")) continue;
             JsonNode t = e.getValue();
-            String where = path + ": tensor '" + name + "'";
+            String where = path + ": corrupt safetensors header: tensor '" + name + "'";
             if (!t.isObject()) throw new KilnException(where + ": header entry is not an object");
             JsonNode dt = t.get("dtype");
             if (dt == null || !dt.isTextual()) throw new KilnException(where + ": missing dtype");
             String dtype = dt.asText();
             int esize = Dtypes.size(dtype);
             if (esize <= 0) {
-                throw new KilnException(where + ": unsupported dtype " + dtype + " (Kiln reads " + Dtypes.SUPPORTED + ")");
+                throw new KilnException(path + ": tensor '" + name + "'" + ": unsupported dtype " + dtype + " (Kiln reads " + Dtypes.SUPPORTED + ")");
             }
             JsonNode sh = t.get("shape");
             if (sh == null || !sh.isArray()) throw new KilnException(where + ": missing shape");
@@ -114,7 +114,7 @@ public final class SafetensorsFile {
             long end = off.get(1).asLong();
             if (begin < 0 || end < begin) throw new KilnException(where + ": bad data_offsets [" + begin + ", " + end + "]");
             if (end > data.byteSize()) {
-                throw new KilnException(where + ": data [" + begin + ", " + end + ") lies beyond the end of the file's "
+                throw new KilnException(path + ": tensor '" + name + "'" + ": data [" + begin + ", " + end + ") lies beyond the end of the file's "
                         + data.byteSize() + " data bytes (truncated file?)");
             }
             long expected = Math.multiplyExact(count, esize);

@@ -18,8 +18,8 @@ import java.util.List;
  * values, so memory is bounded by threads × chunk whatever the tensor or model size.
  */
 public final class TensorWriter {
-    /** Values per work item: 4 M floats = 16 MiB of f32 per thread, plus its encoded bytes. */
-    static final long CHUNK_ELEMENTS = 1L << 22;
+    /** Values per work item: 1 M floats = 4 MiB of f32 per thread, plus its encoded bytes (at most 4 MiB). */
+    static final long CHUNK_ELEMENTS = 1L << 20;
 
     private record Work(int tensor, long firstRow, long rows) {}
 

@@ -1,0 +1,108 @@
+package kiln.convert;
+
+import kiln.convert.cli.ConvertCommand;
+import kiln.tensor.cli.CliSupport;
+import kiln.tensor.gguf.GgufFile;
+import kiln.tensor.gguf.GgufValue;
+import kiln.tensor.gguf.TensorInfo;
+import kiln.tensor.testing.Fixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+/** kiln convert IN.gguf -o OUT.gguf --mla-layout …: lossless both ways, equal to the other converter's file. */
+class RelayoutTest {
+    @TempDir
+    Path tmp;
+
+    private Path relayout(Path in, String layout) {
+        Path out = tmp.resolve(layout + "-" + System.nanoTime() + ".gguf");
+        assertEquals(0, CliSupport.run(new ConvertCommand(), in.toString(), "-o", out.toString(), "--mla-layout", layout));
+        return out;
+    }
+
+    @Test
+    void ikToMainlineEqualsMainlineConverterExceptExpertGroups() {
+        Fixtures.require();
+        Path ml = relayout(Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf"), "mainline");
+        // ik's file has no expert-group keys, so the re-layout cannot have them either; everything else is mainline's.
+        GgufAssert.assertSameModel(Fixtures.file("tiny-deepseek/mainline/tiny-deepseek-bf16.gguf"), ml,
+                Set.of("general.name", "general.size_label", "deepseek2.expert_group_count", "deepseek2.expert_group_used_count"));
+    }
+
+    @Test
+    void mainlineToIkEqualsIkConverterPlusExpertGroups() {
+        Fixtures.require();
+        Path ik = relayout(Fixtures.file("tiny-deepseek/mainline/tiny-deepseek-bf16.gguf"), "ik");
+        GgufAssert.assertSameModel(Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf"), ik,
+                Set.of("general.name", "general.size_label", "deepseek2.expert_group_count", "deepseek2.expert_group_used_count"));
+        Map<String, GgufValue> m = GgufAssert.metadata(ik);
+        assertEquals(2L, m.get("deepseek2.expert_group_count").asLong(), "kept, so mainline → ik → mainline is lossless");
+    }
+
+    @Test
+    void roundTripsAreLossless() {
+        Fixtures.require();
+        Path ik = Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf");
+        Path back = relayout(relayout(ik, "mainline"), "ik");
+        assertEquals(GgufAssert.sha256(ik), GgufAssert.sha256(back), "ik → mainline → ik");
+        Path ml = Fixtures.file("tiny-deepseek/mainline/tiny-deepseek-bf16.gguf");
+        Path back2 = relayout(relayout(ml, "ik"), "mainline");
+        assertEquals(GgufAssert.sha256(ml), GgufAssert.sha256(back2), "mainline → ik → mainline");
+        Path back3 = relayout(relayout(ik, "legacy"), "ik");
+        assertEquals(GgufAssert.sha256(ik), GgufAssert.sha256(back3), "ik → legacy → ik");
+    }
+
+    @Test
+    void quantizedIkFileBecomesMainlineWithIdenticalBytes() {
+        Fixtures.require();
+        Path q = Fixtures.file("tiny-deepseek/ik/tiny-deepseek-Q8_0.gguf");
+        Path ml = relayout(q, "mainline");
+        try (GgufFile a = GgufFile.open(q); GgufFile b = GgufFile.open(ml)) {
+            List<String> expected = new ArrayList<>();
+            for (TensorInfo t : a.tensors()) if (!t.name().endsWith("attn_kv_b.weight")) expected.add(t.name());
+            assertEquals(expected, GgufAssert.names(b.tensors()));
+            for (TensorInfo t : b.tensors()) {
+                TensorInfo s = a.tensor(t.name());
+                assertEquals(s.type(), t.type());
+                assertEquals(-1, a.data(s).mismatch(b.data(t)), t.name());
+            }
+            TensorInfo kb = b.tensor("blk.0.attn_k_b.weight");
+            assertArrayEquals(new long[]{64, 256, 4}, kb.ne());
+            assertEquals(1L, b.metadata().get("deepseek2.attention.head_count_kv").asLong());
+            assertEquals(96L, b.metadata().get("deepseek2.attention.key_length_mla").asLong());
+        }
+    }
+
+    @Test
+    void rebuildingKvBFromQuantizedHalvesIsRefused() {
+        Fixtures.require();
+        Path ml = relayout(Fixtures.file("tiny-deepseek/ik/tiny-deepseek-Q8_0.gguf"), "mainline");
+        Path out = tmp.resolve("refused.gguf");
+        int rc = CliSupport.run(new ConvertCommand(), ml.toString(), "-o", out.toString(), "--mla-layout", "ik");
+        assertEquals(2, rc);
+        assertFalse(java.nio.file.Files.exists(out));
+    }
+
+    @Test
+    void convertedMainlineReLayoutsToConvertedIk() {
+        Fixtures.require();
+        Path ml = tmp.resolve("ml.gguf");
+        assertEquals(0, CliSupport.run(new ConvertCommand(), Fixtures.file("tiny-deepseek/hf").toString(), "-o", ml.toString(),
+                "--mla-layout", "mainline", "--no-progress"));
+        Path ik = relayout(ml, "ik");
+        assertNotEquals(GgufAssert.sha256(ml), GgufAssert.sha256(ik));
+        GgufAssert.assertSameModel(Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf"), ik,
+                Set.of("general.name", "general.size_label", "deepseek2.expert_group_count", "deepseek2.expert_group_used_count"));
+    }
+}
