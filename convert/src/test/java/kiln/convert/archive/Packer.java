@@ -28,7 +28,7 @@ final class Packer {
         switch (kind) {
             case TAR, TAR_GZ -> {
                 try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(out));
-                     OutputStream raw = kind == Kind.TAR_GZ ? new GzipCompressorOutputStream(file) : file;
+                     OutputStream raw = kind == Kind.TAR_GZ ? new GzipCompressorOutputStream(file, fast()) : file;
                      TarArchiveOutputStream tar = new TarArchiveOutputStream(raw)) {
                     tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
                     if (!topDir.isEmpty()) {
@@ -45,6 +45,7 @@ final class Packer {
             }
             case ZIP_STORED, ZIP_DEFLATED -> {
                 try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(out)) {
+                    zip.setLevel(java.util.zip.Deflater.BEST_SPEED); // tests need the format, not the ratio
                     for (String n : names) {
                         byte[] b = Files.readAllBytes(folder.resolve(n));
                         ZipArchiveEntry e = new ZipArchiveEntry(prefix(topDir) + n);
@@ -63,6 +64,12 @@ final class Packer {
             }
         }
         return out;
+    }
+
+    private static org.apache.commons.compress.compressors.gzip.GzipParameters fast() {
+        var p = new org.apache.commons.compress.compressors.gzip.GzipParameters();
+        p.setCompressionLevel(java.util.zip.Deflater.BEST_SPEED);
+        return p;
     }
 
     private static void put(ArchiveOutputStream<ZipArchiveEntry> zip, ZipArchiveEntry e, byte[] b) throws IOException {
