@@ -1,6 +1,5 @@
 package kiln.convert.pytorch;
 
-import java.util.Arrays;
 
 /** The only values the state-dict pickle interpreter ever builds: data, never behaviour. */
 final class PickleValues {
@@ -15,7 +14,7 @@ final class PickleValues {
     record Tuple(Object[] items) {
         int size() { return items.length; }
         Object get(int i) { return items[i]; }
-        @Override public String toString() { return "tuple" + Arrays.toString(items); }
+        @Override public String toString() { return "a tuple of " + items.length; } // never recurse: pickles can nest deeply
     }
 
     /** The allowed callables/classes a GLOBAL may name. Nothing else can ever be referenced. */

@@ -112,12 +112,12 @@ public final class StateDictPickle {
                 }
                 case 'R' -> reduce();
                 case 'Q' -> push(persistentLoad(pop()));
-                case 's' -> { Object v = pop(); Object k = pop(); dictAt(stack.size() - 1).put(k, v); }
+                case 's' -> { Object v = pop(); Object k = pop(); dictAt(stack.size() - 1).put(key(k), v); }
                 case 'u' -> {
                     List<Object> items = popMark();
                     if (items.size() % 2 != 0) throw bad("SETITEMS with an odd number of values");
                     Map<Object, Object> d = dictAt(stack.size() - 1);
-                    for (int i = 0; i < items.size(); i += 2) d.put(items.get(i), items.get(i + 1));
+                    for (int i = 0; i < items.size(); i += 2) d.put(key(items.get(i)), items.get(i + 1));
                 }
                 case 'a' -> { Object v = pop(); listAt(stack.size() - 1).add(v); }
                 case 'e' -> { List<Object> items = popMark(); listAt(stack.size() - 1).addAll(items); }
@@ -180,7 +180,7 @@ public final class StateDictPickle {
             throw bad("persistent id names " + describe(t.get(1)) + " where a torch.*Storage class is expected");
         }
         if (!(t.get(2) instanceof String key) || !(t.get(4) instanceof Long numel) || numel < 0) {
-            throw bad("persistent id " + t + " has no storage key or element count");
+            throw bad("persistent id " + describe(t) + " has no storage key or element count");
         }
         if (key.isEmpty() || key.contains("/") || key.contains("\\") || key.contains("..")) {
             throw bad("storage key '" + oneLine(key) + "' is not a plain name");
@@ -245,6 +245,12 @@ public final class StateDictPickle {
     private List<Object> listAt(int i) {
         if (i < 0 || !(stack.get(i) instanceof ArrayList<?> l)) throw bad("APPEND(S) on something that is not a list");
         return (List<Object>) l;
+    }
+
+    /** Dict keys may only be plain values: hashing a container could recurse forever on a self-referencing pickle. */
+    private Object key(Object k) {
+        if (k == null || k instanceof String || k instanceof Long || k instanceof Boolean || k instanceof Double) return k;
+        throw bad("dict key " + describe(k) + " refused (a state dict is keyed by names)");
     }
 
     private Object memoGet(long key) {

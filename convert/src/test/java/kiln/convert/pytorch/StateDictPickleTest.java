@@ -59,4 +59,17 @@ class StateDictPickleTest {
         byte[] escape = new PickleBytes().proto(2).tensor("FloatStorage", "../../etc/passwd", 1, 0, new long[] {1}, new long[] {1}).stop().bytes();
         assertTrue(assertThrows(KilnException.class, () -> StateDictPickle.parse("x.bin", escape)).getMessage().contains("not a plain name"));
     }
+
+    @Test
+    void selfReferencesAndExponentialNestingEndInOneLineErrors() {
+        // d = {}; d[d] = d  — hashing d would recurse forever
+        byte[] selfKey = new PickleBytes().proto(2).emptyDict().op('q').op(0).op('h').op(0).op('h').op(0).setitem().stop().bytes();
+        assertTrue(assertThrows(KilnException.class, () -> StateDictPickle.parse("x.bin", selfKey)).getMessage().contains("dict key a dict refused"));
+        // t0 = (); t1 = (t0, t0); ... t60: 2^60 leaves if expanded; must be handled by reference
+        PickleBytes laughs = new PickleBytes().proto(2).emptyTuple();
+        for (int i = 0; i < 60; i++) laughs.op('q').op(0).op('h').op(0).tuple2();
+        byte[] p = laughs.stop().bytes();
+        KilnException e = assertThrows(KilnException.class, () -> StateDictPickle.parse("x.bin", p));
+        assertTrue(e.getMessage().contains("does not hold a state dict"), e.getMessage());
+    }
 }
