@@ -4,6 +4,7 @@ import kiln.convert.pytorch.PickleValues.TensorRecord;
 import kiln.convert.source.SourceTensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.WeakReference;
 
 /** One tensor of a {@code .bin} shard: a view over a storage of the shard, read when {@link #data()} is called. */
 final class TorchTensor implements SourceTensor {
@@ -31,8 +32,23 @@ final class TorchTensor implements SourceTensor {
 
     String storageKey() { return record.storage().key(); }
 
+    /**
+     * The bytes of the view. A copy (non-contiguous view, compressed storage) is remembered weakly, so a caller that
+     * asks again while it still holds the bytes (e.g. once per chunk) gets the same segment instead of a new copy,
+     * while nothing here keeps it alive.
+     */
     @Override
     public MemorySegment data() {
+        MemorySegment cached = last.get();
+        if (cached != null) return cached;
+        MemorySegment d = read();
+        last = new WeakReference<>(d);
+        return d;
+    }
+
+    private volatile WeakReference<MemorySegment> last = new WeakReference<>(null);
+
+    private MemorySegment read() {
         int elem = TorchDtypes.size(dtype());
         long storageBytes = record.storage().numel() * elem;
         MemorySegment storage = zip.storage(files.bytes(shard), record.storage().key(), storageBytes);
