@@ -120,6 +120,7 @@ abstract class ArchiveFiles implements CheckpointFiles {
     }
 
     protected final KilnException unreadable(IOException e) {
+        if (e instanceof java.io.EOFException) return new KilnException(archive + ": the archive ends early (truncated?)", e);
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().replaceAll("[\\r\\n]+", " ");
         return new KilnException(archive + ": cannot read the archive (" + m + ")", e);
     }

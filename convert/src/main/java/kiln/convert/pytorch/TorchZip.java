@@ -73,7 +73,7 @@ public final class TorchZip {
             return new TorchZip(file, storages, pickle);
         } catch (IOException | RuntimeException e) {
             if (e instanceof KilnException k) throw k;
-            throw new KilnException(file + ": corrupt or truncated PyTorch checkpoint (ZIP: " + oneLine(e.getMessage()) + ")", e);
+            throw new KilnException(file + ": corrupt or truncated PyTorch checkpoint (ZIP: " + rootMessage(e) + ")", e);
         }
     }
 
@@ -137,6 +137,15 @@ public final class TorchZip {
             String order = new String(in.readNBytes(16), StandardCharsets.US_ASCII).trim();
             if (!order.equals("little")) throw new KilnException(file + ": byteorder is '" + order + "'; only little-endian checkpoints are supported");
         }
+    }
+
+    /** The innermost message of a failure, on one line (Commons Compress wraps the telling one). */
+    static String rootMessage(Throwable e) {
+        String m = null;
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c.getMessage() != null && !c.getMessage().isBlank()) m = c.getMessage();
+        }
+        return m == null ? e.getClass().getSimpleName() : oneLine(m);
     }
 
     static String oneLine(String s) {
