@@ -13,6 +13,7 @@ final class TorchTensor implements SourceTensor {
     private final String shard;
     private final TorchZip zip;
     private final CheckpointFiles files;
+    private volatile WeakReference<MemorySegment> last = new WeakReference<>(null);
 
     TorchTensor(String name, TensorRecord record, String shard, TorchZip zip, CheckpointFiles files) {
         this.name = name;
@@ -25,12 +26,6 @@ final class TorchTensor implements SourceTensor {
     @Override public String name() { return name; }
     @Override public String dtype() { return record.storage().dtype(); }
     @Override public long[] shape() { return record.shape().clone(); }
-
-    long[] stride() { return record.stride().clone(); }
-
-    long storageOffset() { return record.offset(); }
-
-    String storageKey() { return record.storage().key(); }
 
     /**
      * The bytes of the view. A copy (non-contiguous view, compressed storage) is remembered weakly, so a caller that
@@ -45,8 +40,6 @@ final class TorchTensor implements SourceTensor {
         last = new WeakReference<>(d);
         return d;
     }
-
-    private volatile WeakReference<MemorySegment> last = new WeakReference<>(null);
 
     private MemorySegment read() {
         int elem = TorchDtypes.size(dtype());
