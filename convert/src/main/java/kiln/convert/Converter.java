@@ -45,7 +45,8 @@ public final class Converter {
             Architecture arch = architecture(src.describe(), config, inputs, o);
             arch.check(inputs);
             List<Mapped> mapped = arch.map(new ArrayList<>(inputs.values()));
-            OutType out = o.outType() == OutType.AUTO ? auto(inputs) : o.outType();
+            boolean ikConverter = arch instanceof DeepseekArch && o.layout() != MlaLayout.MAINLINE;
+            OutType out = o.outType() != OutType.AUTO ? o.outType() : ikConverter ? autoIk(inputs) : auto(inputs);
             List<PlannedTensor> planned = new ArrayList<>();
             for (Mapped m : mapped) planned.add(TypePolicy.plan(m, out));
 
@@ -121,6 +122,12 @@ public final class Converter {
             out.put(n, new Input(n, data, t.shape(), t.dtype()));
         }
         return out;
+    }
+
+    /** --outtype auto as ik_llama.cpp: F16 when the first checkpoint tensor is F16, else BF16. */
+    static OutType autoIk(Map<String, Input> inputs) {
+        for (Input in : inputs.values()) return in.dtype().equals("F16") ? OutType.F16 : OutType.BF16;
+        return OutType.BF16;
     }
 
     /** --outtype auto as llama.cpp: the first ≥2-D BF16 or F16 tensor decides (FP8/F32 skipped); F16 when none. */

@@ -101,4 +101,31 @@ class GoldenConvertTest {
         assertEquals("21f236a72fc2f1b65f13d65c054b6386d8927700fc60507404dfa839a01c0d32",
                 GgufAssert.sha256(convert("tiny-llama/hf", "--outtype", "f32")), "recorded sha256 of mainline's f32 conversion");
     }
+
+    @Test
+    void legacyLayoutIsTheIkFileWithoutTheSplitHalves() {
+        Path out = convert("tiny-deepseek/hf", "--mla-layout", "legacy");
+        Path ref = Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf");
+        try (var r = kiln.tensor.gguf.GgufFile.open(ref); var k = kiln.tensor.gguf.GgufFile.open(out)) {
+            java.util.List<String> expected = new java.util.ArrayList<>();
+            for (var t : r.tensors()) if (!t.name().endsWith("attn_k_b.weight") && !t.name().endsWith("attn_v_b.weight")) expected.add(t.name());
+            assertEquals(expected, GgufAssert.names(k.tensors()));
+            for (var t : k.tensors()) assertEquals(-1, r.data(r.tensor(t.name())).mismatch(k.data(t)), t.name());
+            assertEquals(new java.util.ArrayList<>(r.metadata().keys()), new java.util.ArrayList<>(k.metadata().keys()));
+            for (String key : r.metadata().keys()) {
+                if (!GgufAssert.GUESSED.contains(key)) assertEquals(r.metadata().get(key), k.metadata().get(key), key);
+            }
+        }
+    }
+
+    @Test
+    void expertGroupsFlagAddsTheGroupKeysToIkLayout() {
+        Path out = convert("tiny-deepseek/hf", "--mla-layout", "ik", "--expert-groups");
+        java.util.List<String> keys = new java.util.ArrayList<>(GgufAssert.metadata(out).keySet());
+        int used = keys.indexOf("deepseek2.expert_used_count");
+        assertEquals("deepseek2.expert_group_count", keys.get(used + 1));
+        assertEquals("deepseek2.expert_group_used_count", keys.get(used + 2));
+        assertEquals(2L, GgufAssert.metadata(out).get("deepseek2.expert_group_count").asLong());
+        assertEquals(1L, GgufAssert.metadata(out).get("deepseek2.expert_group_used_count").asLong());
+    }
 }

@@ -105,4 +105,27 @@ class RelayoutTest {
         GgufAssert.assertSameModel(Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf"), ik,
                 Set.of("general.name", "general.size_label", "deepseek2.expert_group_count", "deepseek2.expert_group_used_count"));
     }
+
+    @Test
+    void nonDeepseekGgufIsRefused() {
+        Fixtures.require();
+        Path out = tmp.resolve("llama.gguf");
+        assertEquals(2, CliSupport.run(new ConvertCommand(), Fixtures.file("tiny-llama/mainline/tiny-llama-bf16.gguf").toString(),
+                "-o", out.toString(), "--mla-layout", "mainline"));
+        assertFalse(java.nio.file.Files.exists(out));
+    }
+
+    @Test
+    void reLayoutCanSplitItsOutput() {
+        Fixtures.require();
+        Path out = tmp.resolve("split.gguf");
+        assertEquals(0, CliSupport.run(new ConvertCommand(), Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf").toString(),
+                "-o", out.toString(), "--mla-layout", "mainline", "--split-max-size", "4M", "--no-progress"));
+        Path first = tmp.resolve("split-00001-of-00004.gguf");
+        Path single = relayout(Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf"), "mainline");
+        try (GgufFile s = GgufFile.open(single); GgufFile set = GgufFile.open(first)) {
+            assertEquals(GgufAssert.names(s.tensors()), GgufAssert.names(set.tensors()));
+            for (TensorInfo t : s.tensors()) assertEquals(-1, s.data(t).mismatch(set.data(set.tensor(t.name()))), t.name());
+        }
+    }
 }

@@ -26,6 +26,7 @@ public final class LlamaArch implements Architecture {
     private final long headDim;
     private final long vocab;
     private final boolean tied;
+    private final float[] ropeFreqs;
 
     public LlamaArch(String source, JsonDoc config) {
         this.source = source;
@@ -41,9 +42,9 @@ public final class LlamaArch implements Architecture {
         this.vocab = config.requireLong("vocab_size");
         this.tied = config.truthy("tie_word_embeddings");
         RopeScaling rs = RopeScaling.fromConfig(config);
-        if (rs != null && rs.type().equals("llama3")) {
-            throw new KilnException(config.file() + ": rope_scaling type 'llama3' (rope_freqs tensor) is not supported by Kiln yet");
-        }
+        JsonDoc rsDoc = config.child("rope_scaling") != null ? config.child("rope_scaling") : config.child("rope_parameters");
+        this.ropeFreqs = rs != null && rs.type().equalsIgnoreCase("llama3")
+                ? Llama3RopeFreqs.factors(config, rsDoc, embd / nHead) : null;
         if (config.truthy("attention_bias") || config.truthy("mlp_bias")) {
             throw new KilnException(config.file() + ": attention_bias/mlp_bias are not supported by Kiln yet");
         }
@@ -86,6 +87,9 @@ public final class LlamaArch implements Architecture {
     @Override
     public List<Mapped> map(List<Input> inputs) {
         List<Mapped> out = new ArrayList<>();
+        if (ropeFreqs != null) {
+            out.add(new Mapped("rope_freqs.weight", "rope_freqs.weight", Llama3RopeFreqs.data(ropeFreqs), new long[]{ropeFreqs.length}));
+        }
         for (Input in : inputs) {
             String name = in.hfName();
             if (name.endsWith(".rotary_emb.inv_freq") || name.endsWith(".attention.masked_bias") || name.endsWith(".attention.bias")) continue;

@@ -57,13 +57,16 @@ public final class ConvertCommand implements Callable<Integer>, KilnSubcommand {
     public Integer call() {
         int n = threads == null ? Parallel.defaultThreads() : threads;
         if (n < 1) throw new KilnException("--threads: must be at least 1");
+        if (Files.isDirectory(output)) throw new KilnException(output + ": is a folder; -o needs a file name (OUT.gguf)");
+        long split = splitMaxSize == null ? 0 : SplitPlan.parseSize(splitMaxSize);
         if (Files.isRegularFile(input) && GgufFile.looksLikeGguf(input)) {
             if (layout == null) throw new KilnException(input + ": re-layout of a GGUF needs --mla-layout mainline, ik or legacy");
-            Relayout.run(input, output, MlaLayout.parse(layout), n);
-            System.err.println("wrote " + output);
+            if (!outType.equalsIgnoreCase("auto") || expertGroups || vocabPre != null) {
+                throw new KilnException(input + ": --outtype, --expert-groups and --vocab-pre apply to HuggingFace input, not to a GGUF re-layout");
+            }
+            for (Path p : Relayout.run(input, output, MlaLayout.parse(layout), split, n, !noProgress)) System.err.println("wrote " + p);
             return 0;
         }
-        long split = splitMaxSize == null ? 0 : SplitPlan.parseSize(splitMaxSize);
         List<Path> written = Converter.convert(new Converter.Options(input, output, OutType.parse(outType),
                 layout == null ? MlaLayout.IK : MlaLayout.parse(layout), expertGroups, vocabPre, split, n, !noProgress));
         for (Path p : written) System.err.println("wrote " + p);

@@ -31,7 +31,7 @@ public final class Relayout {
 
     private static final String A = "deepseek2.";
 
-    public static void run(Path in, Path out, MlaLayout target, int threads) {
+    public static List<Path> run(Path in, Path out, MlaLayout target, long splitMaxSize, int threads, boolean progress) {
         if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
             throw new KilnException(out + ": output must differ from the input");
         }
@@ -45,7 +45,9 @@ public final class Relayout {
             GgufMetadata meta = metadata(m, p, from, target);
             long total = 0;
             for (PlannedTensor t : tensors) total += t.byteSize();
-            GgufSink.write(out, meta, tensors, 0, threads, new Progress("re-layout", tensors.size(), total));
+            Progress pr = progress ? new Progress("re-layout", tensors.size(), total)
+                    : new Progress("re-layout", tensors.size(), total, false, System.err);
+            return GgufSink.write(out, meta, tensors, splitMaxSize, threads, pr);
         }
     }
 
@@ -153,10 +155,7 @@ public final class Relayout {
             // Emit the whole attention group once, at the position of its first tensor.
             String first = tkv != null ? tkv.name() : tk.name();
             if (!n.equals(first)) continue;
-            if (from == MlaLayout.LEGACY || from != target && tkv == null && target != MlaLayout.MAINLINE) {
-                // need kv_b; halves may be missing
-            }
-            TensorData kvData = null;
+            TensorData kvData;
             if (target != MlaLayout.MAINLINE) {
                 if (tkv != null) out.add(new PlannedTensor(tkv.name(), tkv.type(), tkv.ne(), null, f.data(tkv)));
                 else {

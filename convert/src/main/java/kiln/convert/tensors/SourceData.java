@@ -80,12 +80,31 @@ public final class SourceData implements TensorData {
     @Override
     public void read(long start, int n, float[] dst, int off) {
         switch (t.dtype()) {
-            case "F32" -> { for (int i = 0; i < n; i++) dst[off + i] = Le.f32(data, 4 * (start + i)); }
-            case "F16" -> { for (int i = 0; i < n; i++) dst[off + i] = Le.f16(data, 2 * (start + i)); }
-            case "BF16" -> { for (int i = 0; i < n; i++) dst[off + i] = Fp16.bf16ToFloat(Le.i16(data, 2 * (start + i))); }
+            case "F32" -> MemorySegment.copy(data, Le.FLOAT, 4 * start, dst, off, n);
+            case "F16" -> {
+                short[] s = scratch(n);
+                MemorySegment.copy(data, Le.SHORT, 2 * start, s, 0, n);
+                for (int i = 0; i < n; i++) dst[off + i] = Float.float16ToFloat(s[i]);
+            }
+            case "BF16" -> {
+                short[] s = scratch(n);
+                MemorySegment.copy(data, Le.SHORT, 2 * start, s, 0, n);
+                for (int i = 0; i < n; i++) dst[off + i] = Float.intBitsToFloat((s[i] & 0xFFFF) << 16);
+            }
             case "F8_E4M3" -> readFp8(start, n, dst, off);
             default -> throw new KilnException("tensor '" + t.name() + "': unsupported dtype " + t.dtype());
         }
+    }
+
+    private static final ThreadLocal<short[]> SCRATCH = ThreadLocal.withInitial(() -> new short[1 << 16]);
+
+    private static short[] scratch(int n) {
+        short[] s = SCRATCH.get();
+        if (s.length < n) {
+            s = new short[n];
+            SCRATCH.set(s);
+        }
+        return s;
     }
 
     private void readFp8(long start, int n, float[] dst, int off) {

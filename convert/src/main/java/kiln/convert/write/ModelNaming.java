@@ -56,7 +56,7 @@ public final class ModelNaming {
         return rounded(total);
     }
 
-    static String rounded(long n) {
+    public static String rounded(long n) {
         double scaled;
         String suffix;
         if (n > 1e12) { scaled = n * 1e-12; suffix = "T"; }
