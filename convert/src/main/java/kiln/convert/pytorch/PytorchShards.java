@@ -1,0 +1,85 @@
+package kiln.convert.pytorch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import kiln.convert.pytorch.PickleValues.TensorRecord;
+import kiln.convert.source.SourceTensor;
+import kiln.tensor.KilnException;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Lists the tensors of a model's PyTorch {@code .bin} shards in the order llama.cpp's converter visits them: the
+ * shard files {@code pytorch_model*.bin} sorted by name, then each shard's state dict in its own (pickle) order.
+ */
+public final class PytorchShards {
+    public static final String INDEX = "pytorch_model.bin.index.json";
+
+    private PytorchShards() {}
+
+    /** The shard files, sorted by name as the reference converter lists them. */
+    public static List<String> shardNames(CheckpointFiles files) {
+        return files.names().stream().filter(n -> n.startsWith("pytorch_model") && n.endsWith(".bin")).sorted().toList();
+    }
+
+    /** Every tensor of the shards, checked (dtype, bounds within its storage) but not read. */
+    public static List<SourceTensor> tensors(CheckpointFiles files, List<String> shards) {
+        if (shards.isEmpty()) throw new KilnException(files.describe() + ": no pytorch_model*.bin weights");
+        checkIndex(files, shards);
+        List<SourceTensor> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (String shard : shards) {
+            String where = files.describe() + "/" + shard;
+            TorchZip zip = TorchZip.open(where, files.bytes(shard));
+            for (StateDictPickle.Entry e : StateDictPickle.parse(where, zip.pickle())) {
+                check(where, e.name(), e.tensor());
+                if (!seen.add(e.name())) throw new KilnException(where + ": tensor '" + e.name() + "' appears in more than one shard");
+                out.add(new TorchTensor(e.name(), e.tensor(), shard, zip, files));
+            }
+        }
+        return out;
+    }
+
+    private static void check(String where, String name, TensorRecord t) {
+        String dtype = t.storage().dtype();
+        if (TorchDtypes.size(dtype) < 0) throw new KilnException(where + ": tensor '" + name + "' has unsupported dtype " + dtype);
+        try {
+            long numel = StridedView.numel(t.shape());
+            long extent = StridedView.extent(t.offset(), t.shape(), t.stride());
+            Math.multiplyExact(t.storage().numel(), (long) TorchDtypes.size(dtype));
+            if (numel > 0 && extent > t.storage().numel()) {
+                throw new KilnException(where + ": tensor '" + name + "' reaches element " + extent + " of a storage of "
+                        + t.storage().numel() + " (data/" + t.storage().key() + ")");
+            }
+        } catch (ArithmeticException ex) {
+            throw new KilnException(where + ": tensor '" + name + "' has a size that overflows", ex);
+        }
+    }
+
+    /** When an index exists, every shard it names must be present (a clear error instead of missing tensors later). */
+    private static void checkIndex(CheckpointFiles files, List<String> shards) {
+        Optional<byte[]> index = files.read(INDEX);
+        if (index.isEmpty()) return;
+        JsonNode map;
+        try {
+            map = new ObjectMapper().readTree(index.get()).path("weight_map");
+        } catch (IOException e) {
+            throw new KilnException(files.describe() + "/" + INDEX + ": not valid JSON (" + TorchZip.oneLine(e.getMessage()) + ")", e);
+        }
+        if (!map.isObject()) throw new KilnException(files.describe() + "/" + INDEX + ": no weight_map object");
+        for (Iterator<Map.Entry<String, JsonNode>> it = map.properties().iterator(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String shard = e.getValue().asText();
+            if (!shards.contains(shard)) {
+                throw new KilnException(files.describe() + "/" + INDEX + ": tensor '" + e.getKey() + "' is in " + shard + ", which is missing");
+            }
+        }
+    }
+}
