@@ -13,10 +13,11 @@ import java.lang.foreign.MemorySegment;
  */
 public final class SourceData implements TensorData {
     private final SourceTensor t;
-    private final MemorySegment data;
+    private final SourceTensor scaleInv;
+    private MemorySegment data;
     private final long elements;
     private final long cols;
-    private final MemorySegment scale;
+    private MemorySegment scale;
     private final String scaleDtype;
     private final long blockRows;
     private final long blockCols;
@@ -24,7 +25,7 @@ public final class SourceData implements TensorData {
 
     private SourceData(SourceTensor t, SourceTensor scaleInv, long blockRows, long blockCols) {
         this.t = t;
-        this.data = t.data();
+        this.scaleInv = scaleInv;
         long[] s = t.shape();
         long n = 1;
         for (long d : s) n *= d;
@@ -33,12 +34,10 @@ public final class SourceData implements TensorData {
         this.blockRows = blockRows;
         this.blockCols = blockCols;
         if (scaleInv != null) {
-            this.scale = scaleInv.data();
             this.scaleDtype = scaleInv.dtype();
             long[] ss = scaleInv.shape();
             this.scaleCols = ss.length == 2 ? ss[1] : 1;
         } else {
-            this.scale = null;
             this.scaleDtype = null;
             this.scaleCols = 0;
         }
@@ -77,8 +76,20 @@ public final class SourceData implements TensorData {
         return elements;
     }
 
+    /**
+     * The bytes are fetched on first read, not when the plan is made: a packed (.tar.gz) source loads a shard
+     * only when asked, so memory stays at the shards being converted rather than the whole model.
+     */
+    private synchronized void load() {
+        if (data == null) {
+            data = t.data();
+            if (scaleInv != null) scale = scaleInv.data();
+        }
+    }
+
     @Override
     public void read(long start, int n, float[] dst, int off) {
+        if (data == null) load();
         switch (t.dtype()) {
             case "F32" -> MemorySegment.copy(data, Le.FLOAT, 4 * start, dst, off, n);
             case "F16" -> {
