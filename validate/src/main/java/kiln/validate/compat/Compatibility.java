@@ -57,8 +57,8 @@ public final class Compatibility {
         String noCodec = TypeSupport.firstUnknown(m, codec) == null ? null
                 : "Kiln has no codec yet for " + TypeSupport.unknownTypes(m, codec);
         if (rules == null) {
-            return new RuntimeVerdict(KILN, false, null, "will not load: Kiln's runtime runs the deepseek2 and llama"
-                    + " architectures, this file is " + describeArch(m), List.of());
+            return new RuntimeVerdict(KILN, false, null, m.architecture() == null ? "will not load: " + describeArch(m) + ", nothing to run"
+                    : "will not load: Kiln's runtime runs the deepseek2 and llama architectures, this file is " + describeArch(m), List.of());
         }
         return verdict(KILN, m, rules, null, noCodec);
     }
@@ -67,7 +67,7 @@ public final class Compatibility {
         String a = m.architecture();
         if (a != null) return "'" + a + "'";
         var type = m.metadata().get("general.type");
-        return type != null ? "not a model (general.type " + type.render(1) + ")" : "without general.architecture";
+        return type != null ? "not a model (general.type " + type.render(1) + ")" : "a file without general.architecture";
     }
 
     /**
@@ -89,6 +89,9 @@ public final class Compatibility {
         Long expected = sim == null ? null : sim.loader.expected();
         List<String> warnings = sim == null ? List.of() : new ArrayList<>(sim.warnings);
         if (readerRefusal != null) return new RuntimeVerdict(runtime, false, expected, "will not load: " + readerRefusal, List.of());
+        if (rules == null && m.architecture() == null) {
+            return new RuntimeVerdict(runtime, false, null, "will not load: " + describeArch(m) + ", nothing to run", List.of());
+        }
         if (rules == null) {
             return new RuntimeVerdict(runtime, null, null, "not checked: Kiln knows the tensor inventory of deepseek2 and"
                     + " llama only, this file is " + describeArch(m), List.of());
