@@ -123,6 +123,26 @@ class DamagedFilesTest {
         expectInvalid("tensor-name-length", name, "name of tensor #3");
     }
 
+    /** Names read from a damaged file are shown as one printable, bounded line, and the place is kept. */
+    @Test
+    void binaryNamesStayOnOneLine() throws IOException {
+        byte[] b = copy();
+        var t = map.tensors.get(2);
+        b[(int) t.namePos() + 8 + 3] = '\n';
+        var k = map.tensor("blk.0.attn_k.weight");
+        var q = map.tensor("blk.0.attn_q.weight");
+        // duplicate name that also contains a newline
+        byte[] name = "blk.0.attn_k.weight".getBytes(StandardCharsets.UTF_8);
+        name[3] = '\n';
+        System.arraycopy(name, 0, b, (int) k.namePos() + 8, name.length);
+        System.arraycopy(name, 0, b, (int) q.namePos() + 8, name.length);
+        expectInvalid("newline", b, "duplicate tensor name 'blk\\n0.attn_k.weight'");
+        byte[] longName = copy();
+        HeaderMap.putLong(longName, t.namePos(), 5000); // swallows the following tensor infos into the name
+        String line = expectInvalid("long-name", longName, "is longer than 63 bytes", "(at byte " + t.namePos() + ")");
+        assertTrue(line.length() < 1000, line);
+    }
+
     @Test
     void tensorCountOf2To40() throws IOException {
         byte[] b = copy();

@@ -129,8 +129,10 @@ final class GgufHeaderParser {
         for (long i = 0; i < nTensors; i++) {
             long at = pos;
             String name = string("name of tensor #" + i);
-            if (name.getBytes(StandardCharsets.UTF_8).length >= MAX_NAME) {
-                throw error(at, "tensor name '" + name + "' is longer than " + (MAX_NAME - 1) + " bytes");
+            int nameBytes = name.getBytes(StandardCharsets.UTF_8).length;
+            if (nameBytes >= MAX_NAME) {
+                throw error(at, "name of tensor #" + i + " is longer than " + (MAX_NAME - 1) + " bytes (" + nameBytes + "): '"
+                        + kiln.tensor.KilnException.printable(name, MAX_NAME) + "'");
             }
             if (!names.add(name)) throw error(at, "duplicate tensor name '" + name + "'");
             long dimsAt = pos;
