@@ -59,6 +59,13 @@ final class InspectReport {
         for (var s : f.shards()) shards.add(s.path().toString());
         o.put("architecture", f.metadata().architecture() == null ? null : f.metadata().architecture());
         o.put("metadata_count", f.metadata().size());
+        GgufValue ft = f.metadata().get("general.file_type");
+        if (ft != null && !ft.isArray() && ft.type() != kiln.tensor.gguf.GgufValueType.STRING) {
+            ObjectNode j = o.putObject("file_type");
+            j.put("value", ft.asLong());
+            j.put("llama.cpp", kiln.tensor.FileType.mainlineName(ft.asLong()));
+            j.put("ik_llama.cpp", kiln.tensor.FileType.ikName(ft.asLong()));
+        }
         o.put("tensor_count", f.tensors().size());
         ObjectNode md = o.putObject("metadata");
         for (var e : f.metadata().asMap().entrySet()) {
@@ -111,7 +118,8 @@ final class InspectReport {
         for (var e : f.metadata().asMap().entrySet()) {
             GgufValue v = e.getValue();
             String type = v.type().shortName() + (v.isArray() ? "[" + v.elementType().shortName() + "]" : "");
-            out.printf(Locale.ROOT, "  %-" + kw + "s  %-9s %s%n", e.getKey(), type, v.render(8));
+            out.printf(Locale.ROOT, "  %-" + kw + "s  %-9s %s%s%n", e.getKey(), type, v.render(8),
+                    e.getKey().equals("general.file_type") ? fileTypeNote(v) : "");
         }
         out.println();
         out.println("tensors:");
@@ -132,6 +140,17 @@ final class InspectReport {
         long params = params(f);
         out.printf(Locale.ROOT, "parameters: %s, tensor data: %s bytes, %.3f bits per weight%n", withSep(params),
                 withSep(f.tensorBytes()), bitsPerWeight(f.tensorBytes(), params));
+    }
+
+    /** general.file_type means different things in the two tools above 30 (spec ik-llama-formats.md §2.2). */
+    static String fileTypeNote(GgufValue v) {
+        if (v.isArray() || v.type() == kiln.tensor.gguf.GgufValueType.STRING) return "";
+        long ft = v.asLong();
+        String ml = kiln.tensor.FileType.mainlineName(ft);
+        String ik = kiln.tensor.FileType.ikName(ft);
+        if (ml == null && ik == null) return "  (unknown file type)";
+        if (ml != null && ml.equals(ik)) return "  (" + ml + ")";
+        return "  (llama.cpp: " + (ml == null ? "unknown" : ml) + ", ik_llama.cpp: " + (ik == null ? "unknown" : ik) + ")";
     }
 
     static String withSep(long v) {

@@ -127,6 +127,25 @@ class FixtureCommandsTest {
     }
 
     @Test
+    void severalFilesExitWithTheWorst(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Path good = Fixtures.file("tiny-llama/mainline/tiny-llama-bf16.gguf");
+        Path cut = dir.resolve("cut.gguf");
+        Files.write(cut, java.util.Arrays.copyOf(Files.readAllBytes(good), 4000));
+        Cli.Result r = Cli.validate(good.toString(), cut.toString());
+        assertEquals(1, r.exit(), r.all());
+        assertTrue(r.out().contains(good + ": valid"), r.out());
+        assertTrue(r.out().contains(cut + ": invalid: "), r.out());
+        assertEquals(2, Cli.validate(good.toString(), cut.toString(), dir.resolve("none.gguf").toString()).exit());
+        assertEquals(2, Cli.validate(dir.toString()).exit(), "a folder is unreadable");
+    }
+
+    @Test
+    void fileTypeIsNamedInBothTables() {
+        String out = Cli.inspect(Fixtures.file("tiny-deepseek/ik/tiny-deepseek-Q4_K_R4.gguf").toString()).out();
+        assertTrue(out.contains("214  (llama.cpp: unknown, ik_llama.cpp: MOSTLY_Q4_K_R4)"), out);
+    }
+
+    @Test
     void badUsageExitsTwo() {
         assertEquals(2, Cli.validate().exit());
         assertEquals(2, Cli.validate("--no-such-option", "x.gguf").exit());
