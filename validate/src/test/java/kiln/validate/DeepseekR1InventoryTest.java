@@ -127,6 +127,18 @@ class DeepseekR1InventoryTest {
         assertEquals(true, Compatibility.kiln(m).loads());
     }
 
+    /** A hostile layer count is refused at once instead of replaying billions of layers. */
+    @Test
+    void absurdLayerCountIsRefusedQuickly() {
+        ModelView r1 = r1(SyntheticDeepseek.Layout.IK).view();
+        var md = r1.metadata().copy();
+        md.put("deepseek2.block_count", kiln.tensor.gguf.GgufValue.ofU32(-1));
+        for (RuntimeVerdict v : Compatibility.judge(new ModelView("hostile", md, r1.tensors()))) {
+            assertEquals(false, v.loads(), v.line());
+            assertTrue(v.reason().contains("deepseek2.block_count is 4294967295, more than LLAMA_MAX_LAYERS (512)"), v.line());
+        }
+    }
+
     /** End to end: a header-only file (sparse: the data section is a hole) through {@code kiln validate --json}. */
     @Test
     void sparseR1FileThroughTheCommand(@TempDir Path dir) throws IOException {

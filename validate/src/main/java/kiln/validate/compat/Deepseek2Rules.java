@@ -25,7 +25,7 @@ final class Deepseek2Rules {
                         long nExpertUsed, long keyLength, long valueLength, long nRot) {}
 
     private static Base base(Hparams hp) throws LoadFailure {
-        long nLayer = hp.required("block_count");
+        long nLayer = hp.layers();
         long nVocab = hp.vocab();
         hp.required("context_length");
         long nEmbd = hp.required("embedding_length");

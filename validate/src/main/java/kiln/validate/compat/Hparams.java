@@ -26,6 +26,16 @@ final class Hparams {
         return md.contains(key(suffix));
     }
 
+    /** llama.cpp's LLAMA_MAX_LAYERS: per-layer hparams live in fixed arrays of this size. */
+    static final long MAX_LAYERS = 512;
+
+    /** {@code block_count}, bounded as the runtimes bound it (and so that replaying a loader stays cheap). */
+    long layers() throws LoadFailure {
+        long n = required("block_count");
+        if (n < 0 || n > MAX_LAYERS) throw new LoadFailure(key("block_count") + " is " + n + ", more than LLAMA_MAX_LAYERS (" + MAX_LAYERS + ")");
+        return n;
+    }
+
     long required(String suffix) throws LoadFailure {
         GgufValue v = md.get(key(suffix));
         if (v == null) throw new LoadFailure("key not found in model: " + key(suffix));

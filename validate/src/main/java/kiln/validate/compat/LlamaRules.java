@@ -20,7 +20,7 @@ final class LlamaRules {
 
     static Sim any(ModelView m) throws LoadFailure {
         Hparams hp = new Hparams(m.metadata(), ARCH);
-        long nLayer = hp.required("block_count");
+        long nLayer = hp.layers();
         long nVocab = hp.vocab();
         hp.required("context_length");
         long nEmbd = hp.required("embedding_length");
