@@ -63,10 +63,13 @@ final class Hparams {
         };
     }
 
-    /** Vocabulary size: {@code ARCH.vocab_size}, else the length of {@code tokenizer.ggml.tokens}; -1 if neither. */
+    /** Vocabulary size: {@code ARCH.vocab_size}, else the length of {@code tokenizer.ggml.tokens}. */
     long vocab() throws LoadFailure {
         if (has("vocab_size")) return required("vocab_size");
         GgufValue t = md.get("tokenizer.ggml.tokens");
-        return t != null && t.isArray() ? t.length() : -1;
+        if (t == null || !t.isArray()) {
+            throw new LoadFailure("cannot find tokenizer vocab in model file (neither " + key("vocab_size") + " nor tokenizer.ggml.tokens)");
+        }
+        return t.length();
     }
 }
