@@ -4,6 +4,7 @@ import kiln.tensor.GgmlType;
 import kiln.tensor.Parallel;
 import kiln.tensor.cli.Progress;
 import kiln.tensor.codec.Codecs;
+import kiln.tensor.codec.Flavor;
 import kiln.tensor.codec.RowCodec;
 import kiln.tensor.gguf.GgufFile;
 import kiln.tensor.gguf.TensorInfo;
@@ -60,7 +61,8 @@ final class DeepCheck {
         int[] scales = BlockScales.offsets(t.type());
         if (scales != null) checkScales(t, data, scales);
         // RowCodec decodes independent rows; interleaved rows are stored in groups, so they are not decoded here
-        RowCodec codec = !t.type().isInterleaved() && Codecs.canDequantize(t.type()) ? Codecs.find(t.type()) : null;
+        RowCodec codec = t.type().isInterleaved() ? null : Codecs.find(t.type(), Flavor.MAINLINE);
+        if (codec == null && !t.type().isInterleaved()) codec = Codecs.find(t.type(), Flavor.IK);
         if (codec == null) {
             if (t.type().isQuantized() || t.type().typeSize() > 0) notChecked.merge(t.type(), 1, Integer::sum);
             return;

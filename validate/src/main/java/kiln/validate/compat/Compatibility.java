@@ -53,7 +53,7 @@ public final class Compatibility {
             case LlamaRules.ARCH -> LlamaRules::any;
             default -> null;
         };
-        Predicate<GgmlType> codec = Codecs::canDequantize;
+        Predicate<GgmlType> codec = Compatibility::hasCodec;
         String noCodec = TypeSupport.firstUnknown(m, codec) == null ? null
                 : "Kiln has no codec yet for " + TypeSupport.unknownTypes(m, codec);
         if (rules == null) {
@@ -61,6 +61,11 @@ public final class Compatibility {
                     : "will not load: Kiln's runtime runs the deepseek2 and llama architectures, this file is " + describeArch(m), List.of());
         }
         return verdict(KILN, m, rules, null, noCodec);
+    }
+
+    /** Whether Kiln can decode a type (dequantization is the same in both flavours; ik-only types register as IK). */
+    public static boolean hasCodec(GgmlType t) {
+        return Codecs.find(t, kiln.tensor.codec.Flavor.MAINLINE) != null || Codecs.find(t, kiln.tensor.codec.Flavor.IK) != null;
     }
 
     private static String describeArch(ModelView m) {
