@@ -58,7 +58,7 @@ final class FileValidation {
         } catch (KilnException e) {
             String msg = stripFile(e.getMessage(), file);
             // unreadable or a usage mistake (a later file of a split set named instead of the first): exit 2
-            boolean io = msg.startsWith("cannot read") || msg.equals("no such file") || msg.contains("open the first file of the set");
+            boolean io = msg.startsWith("cannot read") || msg.equals("no such file") || msg.endsWith(": no such file") || msg.contains("open the first file of the set");
             return v.fail(io ? UNREADABLE : INVALID, msg);
         }
         return v;
