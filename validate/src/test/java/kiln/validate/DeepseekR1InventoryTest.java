@@ -146,7 +146,9 @@ class DeepseekR1InventoryTest {
         Path file = dir.resolve("r1-ik-header-only.gguf");
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
             raf.write(layout.headerBytes());
-            raf.setLength(layout.fileSize());
+            raf.setLength(layout.fileSize()); // a hole: no data blocks are allocated on ext4, xfs, btrfs, tmpfs
+        } catch (IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("no sparse files here: " + e.getMessage());
         }
         Cli.Result r = Cli.validate("--json", file.toString());
         assertEquals(0, r.exit(), r.all());
