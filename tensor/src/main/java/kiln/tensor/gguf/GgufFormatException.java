@@ -7,7 +7,7 @@ public final class GgufFormatException extends KilnException {
     private final long position;
 
     public GgufFormatException(String file, long position, String problem) {
-        super(file + ": " + problem + (position >= 0 ? " (at byte " + position + ")" : ""));
+        super(file + ": " + printable(problem, 400) + (position >= 0 ? " (at byte " + position + ")" : ""));
         this.position = position;
     }
 

@@ -129,8 +129,10 @@ final class GgufHeaderParser {
         for (long i = 0; i < nTensors; i++) {
             long at = pos;
             String name = string("name of tensor #" + i);
-            if (name.getBytes(StandardCharsets.UTF_8).length >= MAX_NAME) {
-                throw error(at, "tensor name '" + name + "' is longer than " + (MAX_NAME - 1) + " bytes");
+            int nameBytes = name.getBytes(StandardCharsets.UTF_8).length;
+            if (nameBytes >= MAX_NAME) {
+                throw error(at, "name of tensor #" + i + " is longer than " + (MAX_NAME - 1) + " bytes (" + nameBytes + "): '"
+                        + kiln.tensor.KilnException.printable(name, MAX_NAME) + "'");
             }
             if (!names.add(name)) throw error(at, "duplicate tensor name '" + name + "'");
             long dimsAt = pos;
@@ -157,6 +159,7 @@ final class GgufHeaderParser {
             long offAt = pos;
             long offset = i64("offset of tensor '" + name + "'");
             TensorInfo t = new TensorInfo(name, type, ne, offset, shard);
+            checkByteSize(t, at);
             if (nDims > 1 && type.isInterleaved() && t.rowCount() % type.interleave() != 0) {
                 throw error(at, "tensor '" + name + "' of interleaved type " + type.ggmlName() + " has " + t.rowCount()
                         + " rows, not a multiple of " + type.interleave());
@@ -186,6 +189,17 @@ final class GgufHeaderParser {
         for (long d : ne) {
             if (d != 0 && n > Long.MAX_VALUE / d) throw error(at, "tensor '" + name + "' has too many elements");
             n *= d;
+        }
+    }
+
+    /** The reference reader requires the byte size to be representable (<= SIZE_MAX); here: no long overflow. */
+    private void checkByteSize(TensorInfo t, long at) {
+        try {
+            long row = Math.addExact(t.type().rowMetaBytes(), Math.multiplyExact(t.dim(0) / t.type().blockSize(), (long) t.type().typeSize()));
+            Math.multiplyExact(row, t.rowCount());
+        } catch (ArithmeticException e) {
+            throw error(at, "tensor '" + t.name() + "' of type " + t.type().ggmlName() + " and shape " + t.shapeString()
+                    + " is too large: its byte size overflows");
         }
     }
 

@@ -1,0 +1,140 @@
+package kiln.validate;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import kiln.tensor.KilnException;
+import kiln.tensor.gguf.GgufFile;
+import kiln.tensor.gguf.GgufFormatException;
+import kiln.validate.compat.Compatibility;
+import kiln.validate.compat.RuntimeVerdict;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The result of validating one file: structure, optional deep scan, and the three runtimes' verdicts. */
+final class FileValidation {
+    static final int VALID = 0;
+    static final int INVALID = 1;
+    static final int UNREADABLE = 2;
+
+    final Path file;
+    int status = VALID;
+    final List<String> errors = new ArrayList<>();
+    final List<String> warnings = new ArrayList<>();
+    String architecture;
+    Integer tensorCount;
+    Integer version;
+    String layout;
+    List<RuntimeVerdict> runtimes = List.of();
+    DeepCheck deep;
+
+    private FileValidation(Path file) {
+        this.file = file;
+    }
+
+    static FileValidation run(Path file, boolean deepScan) {
+        FileValidation v = new FileValidation(file);
+        if (!Files.exists(file)) return v.fail(UNREADABLE, "no such file");
+        if (Files.isDirectory(file)) return v.fail(UNREADABLE, "is a folder, not a GGUF file");
+        if (!Files.isReadable(file)) return v.fail(UNREADABLE, "cannot read (permission denied)");
+        try (GgufFile f = GgufFile.open(file)) {
+            v.version = f.version();
+            v.tensorCount = f.tensors().size();
+            ModelView m = ModelView.of(f);
+            v.architecture = m.architecture();
+            if ("deepseek2".equals(v.architecture)) v.layout = layoutOf(m);
+            v.runtimes = Compatibility.judge(m);
+            for (RuntimeVerdict r : v.runtimes) for (String w : r.warnings()) v.warnings.add(r.runtime() + ": " + w);
+            if (deepScan) {
+                v.deep = DeepCheck.run(f);
+                v.errors.addAll(v.deep.errors);
+                v.warnings.addAll(v.deep.warnings);
+                if (!v.deep.errors.isEmpty()) v.status = INVALID;
+            }
+        } catch (GgufFormatException e) {
+            return v.fail(INVALID, stripFile(e.getMessage(), file));
+        } catch (KilnException e) {
+            String msg = stripFile(e.getMessage(), file);
+            // unreadable or a usage mistake (a later file of a split set named instead of the first): exit 2
+            boolean io = msg.startsWith("cannot read") || msg.equals("no such file") || msg.endsWith(": no such file") || msg.contains("open the first file of the set");
+            return v.fail(io ? UNREADABLE : INVALID, msg);
+        }
+        return v;
+    }
+
+    private static String layoutOf(ModelView m) {
+        var t = m.byName();
+        var kb = t.get("blk.0.attn_k_b.weight");
+        boolean kvb = t.containsKey("blk.0.attn_kv_b.weight");
+        if (kvb && kb != null) return "ik";
+        if (kvb) return "legacy";
+        if (kb != null) return "mainline";
+        return "unknown";
+    }
+
+    private FileValidation fail(int status, String error) {
+        this.status = status;
+        this.errors.add(error);
+        return this;
+    }
+
+    /** Messages start with the file path; the report names the file once. */
+    static String stripFile(String message, Path file) {
+        String p = file.toString() + ": ";
+        return message.startsWith(p) ? message.substring(p.length()) : message;
+    }
+
+    boolean valid() {
+        return status == VALID;
+    }
+
+    List<String> lines() {
+        List<String> out = new ArrayList<>();
+        if (status != VALID && tensorCount == null) {
+            out.add(file + ": " + (status == UNREADABLE ? "unreadable: " : "invalid: ") + errors.getFirst());
+            return out;
+        }
+        out.add(file + ": " + (valid() ? "valid" : "invalid") + " (GGUF v" + version + ", "
+                + (architecture == null ? "no architecture" : architecture) + (layout == null ? "" : " " + layout + " layout")
+                + ", " + tensorCount + " tensors" + (deep != null ? ", deep-checked" : "") + ")");
+        for (String e : errors) out.add("  error: " + e);
+        for (RuntimeVerdict r : runtimes) out.add("  " + r.line());
+        for (String w : warnings) out.add("  warning: " + w);
+        if (deep != null && !deep.notChecked.isEmpty()) out.add("  not checked: no codec: values of " + deep.notCheckedSummary());
+        return out;
+    }
+
+    ObjectNode json() {
+        ObjectNode o = Json.object();
+        o.put("file", file.toString());
+        o.put("valid", valid());
+        o.put("status", status == VALID ? "valid" : status == INVALID ? "invalid" : "unreadable");
+        ArrayNode e = o.putArray("errors");
+        errors.forEach(e::add);
+        ArrayNode w = o.putArray("warnings");
+        warnings.forEach(w::add);
+        o.put("architecture", architecture);
+        if (tensorCount == null) o.putNull("tensor_count");
+        else o.put("tensor_count", tensorCount);
+        if (layout != null) o.put("layout", layout);
+        ObjectNode rt = o.putObject("runtimes");
+        for (RuntimeVerdict r : runtimes) {
+            ObjectNode j = rt.putObject(r.runtime());
+            if (r.loads() == null) j.putNull("loads");
+            else j.put("loads", r.loads());
+            if (r.expectedTensors() == null) j.putNull("expected_tensors");
+            else j.put("expected_tensors", r.expectedTensors());
+            j.put("reason", r.reason());
+            ArrayNode rw = j.putArray("warnings");
+            r.warnings().forEach(rw::add);
+        }
+        if (deep != null) {
+            ObjectNode d = o.putObject("deep");
+            d.put("tensors", deep.tensorsChecked);
+            d.put("not_checked_no_codec", deep.notCheckedSummary());
+        }
+        return o;
+    }
+}
