@@ -1,0 +1,127 @@
+package kiln.tensor.repack;
+
+import kiln.tensor.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * An interleaved type whose group is a run of independent "block columns": block column {@code ib} of the group is
+ * built from block {@code ib} of each of the {@link #rows()} base rows and nothing else. Subclasses implement the
+ * three per-block kernels on byte arrays; this class moves whole groups between memory segments and those arrays.
+ */
+abstract class BlockInterleaver implements Interleaver {
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final GgmlType packed;
+    private final GgmlType base;
+    /** Elements of one row covered by one block column. */
+    final int blockElems;
+    /** Bytes of one base row's block. */
+    final int baseBlockBytes;
+    /** Bytes of one interleaved block column (all rows). */
+    final int packedBlockBytes;
+
+    BlockInterleaver(GgmlType packed, GgmlType base, int blockElems, int baseBlockBytes, int packedBlockBytes) {
+        this.packed = packed;
+        this.base = base;
+        this.blockElems = blockElems;
+        this.baseBlockBytes = baseBlockBytes;
+        this.packedBlockBytes = packedBlockBytes;
+    }
+
+    @Override
+    public final GgmlType packedType() {
+        return packed;
+    }
+
+    @Override
+    public final GgmlType baseType() {
+        return base;
+    }
+
+    /** Builds one interleaved block column at {@code y[yOff]} from base blocks at {@code x[xOff + k*xStride]}. */
+    abstract void packBlock(byte[] x, int xOff, int xStride, byte[] y, int yOff);
+
+    /** Inverse of {@link #packBlock}. */
+    abstract void unpackBlock(byte[] y, int yOff, byte[] x, int xOff, int xStride);
+
+    /** Dequantizes one block column: row k's {@link #blockElems} values go to {@code out[outOff + k*outStride ...]}. */
+    abstract void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff, int outStride);
+
+    private int blocks(long nPerRow) {
+        if (nPerRow % blockElems != 0) {
+            throw new IllegalArgumentException(packed.ggmlName() + ": row length " + nPerRow + " is not a multiple of " + blockElems);
+        }
+        return Math.toIntExact(nPerRow / blockElems);
+    }
+
+    @Override
+    public void repack(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long nPerRow) {
+        int nb = blocks(nPerRow);
+        int baseRow = nb * baseBlockBytes;
+        int groupIn = baseRow * rows();
+        int groupOut = nb * packedBlockBytes;
+        Scratch s = SCRATCH.get();
+        byte[] x = s.in(groupIn);
+        byte[] y = s.out(groupOut);
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, x, 0, groupIn);
+        for (int ib = 0; ib < nb; ib++) packBlock(x, ib * baseBlockBytes, baseRow, y, ib * packedBlockBytes);
+        MemorySegment.copy(y, 0, dst, ValueLayout.JAVA_BYTE, dstOff, groupOut);
+    }
+
+    @Override
+    public void unpack(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long nPerRow) {
+        int nb = blocks(nPerRow);
+        int baseRow = nb * baseBlockBytes;
+        int groupBase = baseRow * rows();
+        int groupPacked = nb * packedBlockBytes;
+        Scratch s = SCRATCH.get();
+        byte[] y = s.in(groupPacked);
+        byte[] x = s.out(groupBase);
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, y, 0, groupPacked);
+        for (int ib = 0; ib < nb; ib++) unpackBlock(y, ib * packedBlockBytes, x, ib * baseBlockBytes, baseRow);
+        MemorySegment.copy(x, 0, dst, ValueLayout.JAVA_BYTE, dstOff, groupBase);
+    }
+
+    @Override
+    public void dequantize(MemorySegment src, long srcOff, long nPerRow, float[] dst, int dstOff) {
+        int nb = blocks(nPerRow);
+        int groupPacked = nb * packedBlockBytes;
+        byte[] y = SCRATCH.get().in(groupPacked);
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, y, 0, groupPacked);
+        int stride = Math.toIntExact(nPerRow);
+        for (int ib = 0; ib < nb; ib++) dequantizeBlock(y, ib * packedBlockBytes, dst, dstOff + ib * blockElems, stride);
+    }
+
+    /** Per-thread reusable byte buffers (groups are at most a few MB). */
+    private static final class Scratch {
+        private byte[] in = new byte[0];
+        private byte[] out = new byte[0];
+
+        byte[] in(int n) {
+            if (in.length < n) in = new byte[n];
+            return in;
+        }
+
+        byte[] out(int n) {
+            if (out.length < n) out = new byte[n];
+            return out;
+        }
+    }
+
+    // ---- small helpers shared by the kernels ----
+
+    static int u8(byte[] b, int i) {
+        return b[i] & 0xFF;
+    }
+
+    static float f16(byte[] b, int i) {
+        return Float.float16ToFloat((short) ((b[i] & 0xFF) | (b[i + 1] << 8)));
+    }
+
+    static void copy2(byte[] src, int s, byte[] dst, int d) {
+        dst[d] = src[s];
+        dst[d + 1] = src[s + 1];
+    }
+}
