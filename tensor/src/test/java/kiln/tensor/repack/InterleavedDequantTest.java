@@ -1,0 +1,130 @@
+package kiln.tensor.repack;
+
+import kiln.tensor.Fp16;
+import kiln.tensor.GgmlType;
+import kiln.tensor.codec.Codecs;
+import kiln.tensor.codec.RowCodec;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * Dequantizing an interleaved group gives bit-for-bit the values the base codec gives for the base rows (quantized
+ * from random floats with the base codec, so every field is realistic, plus all-zero and extreme rows).
+ */
+class InterleavedDequantTest {
+
+    @TestFactory
+    List<DynamicTest> dequantizeEqualsBaseCodec() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Interleaver il : InterleaverRoundTripTest.exact()) {
+            tests.add(DynamicTest.dynamicTest(il.packedType().ggmlName(), () -> check(il)));
+        }
+        return tests;
+    }
+
+    private static void check(Interleaver il) {
+        RowCodec base = Codecs.find(il.baseType());
+        assertNotNull(base, "no base codec for " + il.baseType());
+        Random rnd = new Random(il.packedType().id() * 31L);
+        for (long n : InterleaverRoundTripTest.rowLengths(il)) {
+            int rows = il.rows() * 2;
+            int nn = Math.toIntExact(n);
+            float[] x = new float[rows * nn];
+            for (int i = 0; i < x.length; i++) {
+                int row = i / nn;
+                x[i] = row == 0 ? 0f : row == 1 ? (float) (rnd.nextGaussian() * 1e4) : (float) (rnd.nextGaussian() * Math.exp(-row));
+            }
+            long rowBytes = il.baseType().rowSize(n);
+            MemorySegment bytes = MemorySegment.ofArray(new byte[Math.toIntExact(rowBytes * rows)]);
+            for (int r = 0; r < rows; r++) base.quantize(x, r * nn, bytes, r * rowBytes, nn, null);
+            float[] expected = new float[rows * nn];
+            for (int r = 0; r < rows; r++) base.dequantize(bytes, r * rowBytes, expected, r * nn, nn);
+
+            MemorySegment packed = MemorySegment.ofArray(new byte[Math.toIntExact(il.groupBytes(n) * 2)]);
+            TensorRepacker.repack(il.baseType(), il, bytes, packed, n, 0, 2);
+            float[] got = new float[rows * nn];
+            TensorRepacker.dequantizeRows(il, packed, n, 0, rows, got, 0);
+            assertArrayEquals(expected, got, il.packedType().ggmlName() + " n=" + n);
+        }
+    }
+
+    @Test
+    void q8kR8KeepsTheValuesWithAnFp16Scale() {
+        Interleaver il = Interleavers.forPacked(GgmlType.Q8_K_R8);
+        RowCodec q8k = Codecs.find(GgmlType.Q8_K);
+        Random rnd = new Random(5);
+        float[] x = new float[8 * 512];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        MemorySegment base = MemorySegment.ofArray(new byte[8 * 2 * 292]);
+        for (int r = 0; r < 8; r++) q8k.quantize(x, r * 512, base, r * 584L, 512, null);
+        MemorySegment packed = MemorySegment.ofArray(new byte[Math.toIntExact(il.groupBytes(512))]);
+        il.repack(base, 0, packed, 0, 512);
+        float[] got = new float[8 * 512];
+        il.dequantize(packed, 0, 512, got, 0);
+        for (int r = 0; r < 8; r++) {
+            for (int b = 0; b < 2; b++) {
+                long blk = r * 584L + b * 292L;
+                float d = Fp16.halfToFloat(Fp16.floatToHalf(base.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, blk)));
+                for (int j = 0; j < 256; j++) {
+                    assertEquals(d * base.get(java.lang.foreign.ValueLayout.JAVA_BYTE, blk + 4 + j), got[r * 512 + 256 * b + j]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void q8kR8ScalarFormCanonicalizesToTheAvx2Form() {
+        Interleaver il = Interleavers.forPacked(GgmlType.Q8_K_R8);
+        Random rnd = new Random(9);
+        byte[] g = new byte[2064];
+        rnd.nextBytes(g);
+        for (int k = 0; k < 8; k++) {
+            g[2 * k] = (byte) 0x00;
+            g[2 * k + 1] = (byte) 0x3C; // d = +1.0
+        }
+        for (int i = 16; i < g.length; i++) if (g[i] == Byte.MIN_VALUE) g[i] = 0;
+        byte[] scalarForm = g.clone();
+        for (int k = 0; k < 8; k += 2) { // rows 0, 2, 4, 6 as the scalar path writes them: d and quants negated
+            scalarForm[2 * k + 1] = (byte) 0xBC;
+            for (int j = 0; j < 64; j++) for (int i = 0; i < 4; i++) scalarForm[16 + 32 * j + 4 * k + i] = (byte) -g[16 + 32 * j + 4 * k + i];
+        }
+        float[] a = new float[8 * 256], b = new float[8 * 256];
+        il.dequantize(MemorySegment.ofArray(g), 0, 256, a, 0);
+        il.dequantize(MemorySegment.ofArray(scalarForm), 0, 256, b, 0);
+        for (int i = 0; i < a.length; i++) assertEquals(0, Float.compare(Math.abs(a[i]), Math.abs(b[i])) | (a[i] == b[i] ? 0 : 1),
+                "both forms read to the same values (up to the sign of zero) at " + i);
+        assertEquals(4, Q8KForms.canonicalizeR8(MemorySegment.ofArray(scalarForm), 0, 256));
+        assertArrayEquals(g, scalarForm);
+    }
+
+    @Test
+    void q8kR16ReadsBothQuantForms() {
+        Random rnd = new Random(3);
+        byte[] base = new byte[16 * 292];
+        rnd.nextBytes(base);
+        for (int k = 0; k < 16; k++) { // d = 0.5f
+            int bits = Float.floatToIntBits(0.5f);
+            for (int b = 0; b < 4; b++) base[292 * k + b] = (byte) (bits >>> 8 * b);
+        }
+        Interleaver unsigned = Interleavers.q8kR16(true), signed = Interleavers.q8kR16(false);
+        byte[] pu = new byte[16 * 258], ps = new byte[16 * 258];
+        unsigned.repack(MemorySegment.ofArray(base), 0, MemorySegment.ofArray(pu), 0, 256);
+        signed.repack(MemorySegment.ofArray(base), 0, MemorySegment.ofArray(ps), 0, 256);
+        assertEquals((byte) (ps[32] ^ 0x80), pu[32]);
+        float[] a = new float[16 * 256], b = new float[16 * 256];
+        unsigned.dequantize(MemorySegment.ofArray(pu), 0, 256, a, 0);
+        signed.dequantize(MemorySegment.ofArray(ps), 0, 256, b, 0);
+        assertArrayEquals(a, b);
+        assertEquals(0.5f * base[4], a[0]);
+    }
+}
