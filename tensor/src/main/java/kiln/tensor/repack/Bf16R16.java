@@ -13,17 +13,17 @@ final class Bf16R16 extends BlockInterleaver {
     }
 
     @Override
-    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo) {
-        for (int k = 0; k < 16; k++) System.arraycopy(x, xo + k * xs, y, yo + 4 * k, 4);
+    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo, int[] L) {
+        for (int k = 0; k < 16; k++) copy4(x, xo + k * xs, y, yo + 4 * k);
     }
 
     @Override
-    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs) {
-        for (int k = 0; k < 16; k++) System.arraycopy(y, yo + 4 * k, x, xo + k * xs, 4);
+    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs, int[] L) {
+        for (int k = 0; k < 16; k++) copy4(y, yo + 4 * k, x, xo + k * xs);
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os) {
+    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os, int[] L) {
         for (int k = 0; k < 16; k++) {
             int p = yo + 4 * k;
             out[oo + k * os] = Fp16.bf16ToFloat((short) (u8(y, p) | u8(y, p + 1) << 8));

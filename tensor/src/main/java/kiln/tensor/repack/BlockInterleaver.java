@@ -40,14 +40,16 @@ abstract class BlockInterleaver implements Interleaver {
         return base;
     }
 
+    // Kernels get a per-thread int[256] scratch ({@code tmp}) for unpacked quant values.
+
     /** Builds one interleaved block column at {@code y[yOff]} from base blocks at {@code x[xOff + k*xStride]}. */
-    abstract void packBlock(byte[] x, int xOff, int xStride, byte[] y, int yOff);
+    abstract void packBlock(byte[] x, int xOff, int xStride, byte[] y, int yOff, int[] tmp);
 
     /** Inverse of {@link #packBlock}. */
-    abstract void unpackBlock(byte[] y, int yOff, byte[] x, int xOff, int xStride);
+    abstract void unpackBlock(byte[] y, int yOff, byte[] x, int xOff, int xStride, int[] tmp);
 
     /** Dequantizes one block column: row k's {@link #blockElems} values go to {@code out[outOff + k*outStride ...]}. */
-    abstract void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff, int outStride);
+    abstract void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff, int outStride, int[] tmp);
 
     private int blocks(long nPerRow) {
         if (nPerRow % blockElems != 0) {
@@ -66,7 +68,7 @@ abstract class BlockInterleaver implements Interleaver {
         byte[] x = s.in(groupIn);
         byte[] y = s.out(groupOut);
         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, x, 0, groupIn);
-        for (int ib = 0; ib < nb; ib++) packBlock(x, ib * baseBlockBytes, baseRow, y, ib * packedBlockBytes);
+        for (int ib = 0; ib < nb; ib++) packBlock(x, ib * baseBlockBytes, baseRow, y, ib * packedBlockBytes, s.values);
         MemorySegment.copy(y, 0, dst, ValueLayout.JAVA_BYTE, dstOff, groupOut);
     }
 
@@ -80,7 +82,7 @@ abstract class BlockInterleaver implements Interleaver {
         byte[] y = s.in(groupPacked);
         byte[] x = s.out(groupBase);
         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, y, 0, groupPacked);
-        for (int ib = 0; ib < nb; ib++) unpackBlock(y, ib * packedBlockBytes, x, ib * baseBlockBytes, baseRow);
+        for (int ib = 0; ib < nb; ib++) unpackBlock(y, ib * packedBlockBytes, x, ib * baseBlockBytes, baseRow, s.values);
         MemorySegment.copy(x, 0, dst, ValueLayout.JAVA_BYTE, dstOff, groupBase);
     }
 
@@ -88,16 +90,18 @@ abstract class BlockInterleaver implements Interleaver {
     public void dequantize(MemorySegment src, long srcOff, long nPerRow, float[] dst, int dstOff) {
         int nb = blocks(nPerRow);
         int groupPacked = nb * packedBlockBytes;
-        byte[] y = SCRATCH.get().in(groupPacked);
+        Scratch s = SCRATCH.get();
+        byte[] y = s.in(groupPacked);
         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, y, 0, groupPacked);
         int stride = Math.toIntExact(nPerRow);
-        for (int ib = 0; ib < nb; ib++) dequantizeBlock(y, ib * packedBlockBytes, dst, dstOff + ib * blockElems, stride);
+        for (int ib = 0; ib < nb; ib++) dequantizeBlock(y, ib * packedBlockBytes, dst, dstOff + ib * blockElems, stride, s.values);
     }
 
     /** Per-thread reusable byte buffers (groups are at most a few MB). */
     private static final class Scratch {
         private byte[] in = new byte[0];
         private byte[] out = new byte[0];
+        final int[] values = new int[256];
 
         byte[] in(int n) {
             if (in.length < n) in = new byte[n];
@@ -118,6 +122,14 @@ abstract class BlockInterleaver implements Interleaver {
 
     static float f16(byte[] b, int i) {
         return Float.float16ToFloat((short) ((b[i] & 0xFF) | (b[i + 1] << 8)));
+    }
+
+    private static final java.lang.invoke.VarHandle INT =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    /** Copies 4 bytes. */
+    static void copy4(byte[] src, int s, byte[] dst, int d) {
+        INT.set(dst, d, (int) INT.get(src, s));
     }
 
     static void copy2(byte[] src, int s, byte[] dst, int d) {

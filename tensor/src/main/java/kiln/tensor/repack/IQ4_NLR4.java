@@ -15,7 +15,7 @@ final class IQ4_NLR4 extends BlockInterleaver {
     }
 
     @Override
-    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo) {
+    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo, int[] L) {
         for (int k = 0; k < 4; k++) {
             int r = xo + k * xs;
             copy2(x, r, y, yo + 2 * k);
@@ -32,7 +32,7 @@ final class IQ4_NLR4 extends BlockInterleaver {
     }
 
     @Override
-    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs) {
+    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs, int[] L) {
         for (int k = 0; k < 4; k++) {
             int r = xo + k * xs;
             copy2(y, yo + 2 * k, x, r);
@@ -49,7 +49,7 @@ final class IQ4_NLR4 extends BlockInterleaver {
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os) {
+    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os, int[] L) {
         for (int k = 0; k < 4; k++) {
             float d = f16(y, yo + 2 * k);
             int o = oo + k * os;

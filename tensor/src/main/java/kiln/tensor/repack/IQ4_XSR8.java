@@ -15,7 +15,7 @@ final class IQ4_XSR8 extends BlockInterleaver {
     }
 
     @Override
-    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo) {
+    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo, int[] L) {
         java.util.Arrays.fill(y, yo + 16, yo + 64, (byte) 0);
         for (int k = 0; k < 8; k++) {
             int r = xo + k * xs;
@@ -47,7 +47,7 @@ final class IQ4_XSR8 extends BlockInterleaver {
     }
 
     @Override
-    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs) {
+    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs, int[] L) {
         for (int k = 0; k < 8; k++) {
             int r = xo + k * xs;
             copy2(y, yo + 2 * k, x, r);
@@ -74,7 +74,7 @@ final class IQ4_XSR8 extends BlockInterleaver {
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os) {
+    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os, int[] L) {
         byte[] v = IQ4_NLR4.VALUES;
         for (int k = 0; k < 8; k++) {
             float d = f16(y, yo + 2 * k);

@@ -37,18 +37,6 @@ final class KQuantR4 extends BlockInterleaver {
         return new KQuantR4(GgmlType.Q5_K_R4, GgmlType.Q5_K, true);
     }
 
-    /** The 256 quant values of a base block ({@code convert_q4_k} / {@code convert_q5_k}). */
-    private void values(byte[] x, int r, int[] L) {
-        for (int ib = 0; ib < 8; ib++) {
-            int shift = 4 * (ib & 1);
-            for (int j = 0; j < 32; j++) {
-                int v = (u8(x, r + baseQs + 32 * (ib >> 1) + j) >> shift) & 0xF;
-                if (five) v |= ((u8(x, r + 16 + j) >> ib) & 1) << 4;
-                L[32 * ib + j] = v;
-            }
-        }
-    }
-
     /** The 256 quant values of row k of an interleaved block. */
     private void values(byte[] y, int yo, int k, int[] L) {
         for (int ib = 0; ib < 8; ib++) {
@@ -75,8 +63,7 @@ final class KQuantR4 extends BlockInterleaver {
     }
 
     @Override
-    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo) {
-        int[] L = new int[256];
+    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo, int[] L) {
         int[] sc = new int[8];
         int[] mn = new int[8];
         Arrays.fill(y, yo + 16, yo + 32, (byte) 0);
@@ -85,21 +72,25 @@ final class KQuantR4 extends BlockInterleaver {
             copy2(x, r, y, yo + 2 * k);
             copy2(x, r + 2, y, yo + 2 * (k + 4));
             KScales.unpack(x, r + 4, sc, mn);
-            values(x, r, L);
             for (int ib = 0; ib < 8; ib++) {
                 int s = 4 * ib + k;
                 y[yo + 32 + s] = (byte) ((sc[ib] & 0xF) | (mn[ib] & 0xF) << 4);
                 y[yo + 16 + s % 16] |= (byte) (((sc[ib] >> 4) | (mn[ib] >> 4) << 2) << 4 * (s / 16));
+                // 32-block ib: element e is nibble (ib & 1) of base qs[32(ib/2) + e]
+                int q = r + baseQs + 32 * (ib >> 1);
                 int p = yo + packedQs + 64 * ib + 4 * k;
-                int h = yo + 64 + 16 * ib + 4 * k;
-                for (int i = 0; i < 4; i++) {
-                    int e = 32 * ib + i;
-                    for (int m = 0; m < 4; m++) {
-                        y[p + i + 16 * m] = (byte) ((L[e + N4[m]] & 0xF) | (L[e + N4[m] + 8] & 0xF) << 4);
+                boolean high = (ib & 1) != 0;
+                for (int m = 0; m < 4; m++) {
+                    for (int i = 0; i < 4; i++) {
+                        int a = u8(x, q + i + N4[m]), b = u8(x, q + i + N4[m] + 8);
+                        y[p + i + 16 * m] = (byte) (high ? (a >> 4) | (b & 0xF0) : (a & 0xF) | (b & 0xF) << 4);
                     }
-                    if (five) {
+                }
+                if (five) {
+                    int h = yo + 64 + 16 * ib + 4 * k;
+                    for (int i = 0; i < 4; i++) {
                         int hb = 0;
-                        for (int b = 0; b < 8; b++) hb |= (L[e + H5[b >> 1] + 8 * (b & 1)] >> 4) << b;
+                        for (int b = 0; b < 8; b++) hb |= ((u8(x, r + 16 + i + H5[b >> 1] + 8 * (b & 1)) >> ib) & 1) << b;
                         y[h + i] = (byte) hb;
                     }
                 }
@@ -108,8 +99,7 @@ final class KQuantR4 extends BlockInterleaver {
     }
 
     @Override
-    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs) {
-        int[] L = new int[256];
+    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs, int[] L) {
         int[] sc = new int[8];
         int[] mn = new int[8];
         for (int k = 0; k < 4; k++) {
@@ -121,23 +111,32 @@ final class KQuantR4 extends BlockInterleaver {
                 mn[ib] = slotScale(y, yo, 4 * ib + k, true);
             }
             KScales.pack(sc, mn, x, r + 4);
-            values(y, yo, k, L);
-            if (five) Arrays.fill(x, r + 16, r + 48, (byte) 0);
-            for (int ib = 0; ib < 8; ib++) {
-                int shift = 4 * (ib & 1);
-                for (int j = 0; j < 32; j++) {
-                    int q = r + baseQs + 32 * (ib >> 1) + j;
-                    int v = L[32 * ib + j];
-                    x[q] = (byte) (shift == 0 ? (v & 0xF) : (u8(x, q) | (v & 0xF) << 4));
-                    if (five) x[r + 16 + j] |= (byte) ((v >> 4) << ib);
+            for (int c = 0; c < 4; c++) {
+                int q = r + baseQs + 32 * c;
+                int p0 = yo + packedQs + 128 * c + 4 * k, p1 = p0 + 64;
+                for (int m = 0; m < 4; m++) {
+                    for (int i = 0; i < 4; i++) {
+                        int lo = u8(y, p0 + i + 16 * m), hi = u8(y, p1 + i + 16 * m);
+                        x[q + i + N4[m]] = (byte) ((lo & 0xF) | (hi & 0xF) << 4);
+                        x[q + i + N4[m] + 8] = (byte) ((lo >> 4) | (hi & 0xF0));
+                    }
+                }
+            }
+            if (five) {
+                Arrays.fill(x, r + 16, r + 48, (byte) 0);
+                for (int ib = 0; ib < 8; ib++) {
+                    int h = yo + 64 + 16 * ib + 4 * k;
+                    for (int i = 0; i < 4; i++) {
+                        int hb = u8(y, h + i);
+                        for (int b = 0; b < 8; b++) x[r + 16 + i + H5[b >> 1] + 8 * (b & 1)] |= (byte) (((hb >> b) & 1) << ib);
+                    }
                 }
             }
         }
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os) {
-        int[] L = new int[256];
+    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os, int[] L) {
         for (int k = 0; k < 4; k++) {
             float d = f16(y, yo + 2 * k);
             float dmin = f16(y, yo + 2 * (k + 4));

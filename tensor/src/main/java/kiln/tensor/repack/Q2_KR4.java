@@ -36,8 +36,7 @@ final class Q2_KR4 extends BlockInterleaver {
     }
 
     @Override
-    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo) {
-        int[] L = new int[256];
+    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo, int[] L) {
         for (int k = 0; k < 4; k++) {
             int r = xo + k * xs;
             copy2(x, r + 80, y, yo + 2 * k);
@@ -61,8 +60,7 @@ final class Q2_KR4 extends BlockInterleaver {
     }
 
     @Override
-    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs) {
-        int[] L = new int[256];
+    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs, int[] L) {
         for (int k = 0; k < 4; k++) {
             int r = xo + k * xs;
             copy2(y, yo + 2 * k, x, r + 80);
@@ -80,8 +78,7 @@ final class Q2_KR4 extends BlockInterleaver {
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os) {
-        int[] L = new int[256];
+    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os, int[] L) {
         for (int k = 0; k < 4; k++) {
             float d = f16(y, yo + 2 * k);
             float dmin = f16(y, yo + 2 * (k + 4));

@@ -66,8 +66,7 @@ final class Q3_KR4 extends BlockInterleaver {
     }
 
     @Override
-    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo) {
-        int[] L = new int[256];
+    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo, int[] L) {
         int[] sc = new int[16];
         Arrays.fill(y, yo + 8, yo + 56, (byte) 0);
         for (int k = 0; k < 4; k++) {
@@ -101,8 +100,7 @@ final class Q3_KR4 extends BlockInterleaver {
     }
 
     @Override
-    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs) {
-        int[] L = new int[256];
+    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs, int[] L) {
         int[] sc = new int[16];
         for (int k = 0; k < 4; k++) {
             int r = xo + k * xs;
@@ -127,8 +125,7 @@ final class Q3_KR4 extends BlockInterleaver {
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os) {
-        int[] L = new int[256];
+    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os, int[] L) {
         for (int k = 0; k < 4; k++) {
             float d = f16(y, yo + 2 * k);
             values(y, yo, k, L);

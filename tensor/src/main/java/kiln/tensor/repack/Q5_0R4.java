@@ -27,8 +27,7 @@ final class Q5_0R4 extends BlockInterleaver {
     }
 
     @Override
-    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo) {
-        int[] L = new int[32];
+    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo, int[] L) {
         for (int k = 0; k < 4; k++) {
             int r = xo + k * xs;
             copy2(x, r, y, yo + 2 * k);
@@ -58,8 +57,7 @@ final class Q5_0R4 extends BlockInterleaver {
     }
 
     @Override
-    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs) {
-        int[] L = new int[32];
+    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs, int[] L) {
         for (int k = 0; k < 4; k++) {
             int r = xo + k * xs;
             copy2(y, yo + 2 * k, x, r);
@@ -77,8 +75,7 @@ final class Q5_0R4 extends BlockInterleaver {
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os) {
-        int[] L = new int[32];
+    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os, int[] L) {
         for (int k = 0; k < 4; k++) {
             float d = f16(y, yo + 2 * k);
             values(y, yo, k, L);

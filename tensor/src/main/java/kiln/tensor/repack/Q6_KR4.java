@@ -15,20 +15,6 @@ final class Q6_KR4 extends BlockInterleaver {
         super(GgmlType.Q6_K_R4, GgmlType.Q6_K, 256, 210, 840);
     }
 
-    /** {@code convert_q6_k}. */
-    private static void values(byte[] x, int r, int[] L) {
-        for (int h = 0; h < 2; h++) {
-            int ql = r + 64 * h, qh = r + 128 + 32 * h, n = 128 * h;
-            for (int l = 0; l < 32; l++) {
-                int a = u8(x, ql + l), b = u8(x, ql + l + 32), c = u8(x, qh + l);
-                L[n + l] = (a & 0xF) | (c & 3) << 4;
-                L[n + l + 32] = (b & 0xF) | ((c >> 2) & 3) << 4;
-                L[n + l + 64] = (a >> 4) | ((c >> 4) & 3) << 4;
-                L[n + l + 96] = (b >> 4) | ((c >> 6) & 3) << 4;
-            }
-        }
-    }
-
     private static void values(byte[] y, int yo, int k, int[] L) {
         for (int ib = 0; ib < 8; ib++) {
             int p = yo + 328 + 64 * ib + 4 * k;
@@ -49,26 +35,31 @@ final class Q6_KR4 extends BlockInterleaver {
     }
 
     @Override
-    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo) {
-        int[] L = new int[256];
+    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo, int[] L) {
         for (int k = 0; k < 4; k++) {
             int r = xo + k * xs;
             copy2(x, r + 208, y, yo + 2 * k);
-            values(x, r, L);
             for (int ib = 0; ib < 8; ib++) {
                 y[yo + 8 + 8 * ib + k] = x[r + 192 + 2 * ib];
                 y[yo + 8 + 8 * ib + k + 4] = x[r + 192 + 2 * ib + 1];
+                // 32-block ib = 4h + s: low 4 bits of element e in nibble (s >> 1) of ql[64h + 32(s & 1) + e],
+                // top 2 bits at bits 2s of qh[32h + e]
+                int h = ib >> 2, s = ib & 3;
+                int ql = r + 64 * h + 32 * (s & 1), qh = r + 128 + 32 * h;
+                boolean high = (s >> 1) != 0;
                 int p = yo + 328 + 64 * ib + 4 * k;
-                int h = yo + 72 + 32 * ib + 4 * k;
-                for (int i = 0; i < 4; i++) {
-                    int e = 32 * ib + i;
-                    for (int m = 0; m < 4; m++) {
-                        y[p + i + 16 * m] = (byte) ((L[e + KQuantR4.N4[m]] & 0xF) | (L[e + KQuantR4.N4[m] + 8] & 0xF) << 4);
+                for (int m = 0; m < 4; m++) {
+                    for (int i = 0; i < 4; i++) {
+                        int a = u8(x, ql + i + KQuantR4.N4[m]), b = u8(x, ql + i + KQuantR4.N4[m] + 8);
+                        y[p + i + 16 * m] = (byte) (high ? (a >> 4) | (b & 0xF0) : (a & 0xF) | (b & 0xF) << 4);
                     }
-                    for (int hh = 0; hh < 2; hh++) {
+                }
+                int ph = yo + 72 + 32 * ib + 4 * k;
+                for (int hh = 0; hh < 2; hh++) {
+                    for (int i = 0; i < 4; i++) {
                         int hb = 0;
-                        for (int pr = 0; pr < 4; pr++) hb |= (L[e + 16 * hh + H6[pr]] >> 4) << 2 * pr;
-                        y[h + i + 16 * hh] = (byte) hb;
+                        for (int pr = 0; pr < 4; pr++) hb |= ((u8(x, qh + 16 * hh + i + H6[pr]) >> 2 * s) & 3) << 2 * pr;
+                        y[ph + i + 16 * hh] = (byte) hb;
                     }
                 }
             }
@@ -76,8 +67,7 @@ final class Q6_KR4 extends BlockInterleaver {
     }
 
     @Override
-    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs) {
-        int[] L = new int[256];
+    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs, int[] L) {
         for (int k = 0; k < 4; k++) {
             int r = xo + k * xs;
             copy2(y, yo + 2 * k, x, r + 208);
@@ -85,22 +75,36 @@ final class Q6_KR4 extends BlockInterleaver {
                 x[r + 192 + 2 * ib] = y[yo + 8 + 8 * ib + k];
                 x[r + 192 + 2 * ib + 1] = y[yo + 8 + 8 * ib + k + 4];
             }
-            values(y, yo, k, L);
+            java.util.Arrays.fill(x, r + 128, r + 192, (byte) 0);
             for (int h = 0; h < 2; h++) {
-                int ql = r + 64 * h, qh = r + 128 + 32 * h, n = 128 * h;
-                for (int l = 0; l < 32; l++) {
-                    int v0 = L[n + l], v1 = L[n + l + 32], v2 = L[n + l + 64], v3 = L[n + l + 96];
-                    x[ql + l] = (byte) ((v0 & 0xF) | (v2 & 0xF) << 4);
-                    x[ql + l + 32] = (byte) ((v1 & 0xF) | (v3 & 0xF) << 4);
-                    x[qh + l] = (byte) ((v0 >> 4) | (v1 >> 4) << 2 | (v2 >> 4) << 4 | (v3 >> 4) << 6);
+                for (int half = 0; half < 2; half++) {
+                    // ql[64h + 32·half + e]: low nibble from 32-block 4h + half, high nibble from 4h + half + 2
+                    int ql = r + 64 * h + 32 * half;
+                    int p0 = yo + 328 + 64 * (4 * h + half) + 4 * k, p1 = p0 + 128;
+                    for (int m = 0; m < 4; m++) {
+                        for (int i = 0; i < 4; i++) {
+                            int lo = u8(y, p0 + i + 16 * m), hi = u8(y, p1 + i + 16 * m);
+                            x[ql + i + KQuantR4.N4[m]] = (byte) ((lo & 0xF) | (hi & 0xF) << 4);
+                            x[ql + i + KQuantR4.N4[m] + 8] = (byte) ((lo >> 4) | (hi & 0xF0));
+                        }
+                    }
+                }
+                int qh = r + 128 + 32 * h;
+                for (int s = 0; s < 4; s++) {
+                    int ph = yo + 72 + 32 * (4 * h + s) + 4 * k;
+                    for (int hh = 0; hh < 2; hh++) {
+                        for (int i = 0; i < 4; i++) {
+                            int hb = u8(y, ph + i + 16 * hh);
+                            for (int pr = 0; pr < 4; pr++) x[qh + 16 * hh + i + H6[pr]] |= (byte) (((hb >> 2 * pr) & 3) << 2 * s);
+                        }
+                    }
                 }
             }
         }
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os) {
-        int[] L = new int[256];
+    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os, int[] L) {
         for (int k = 0; k < 4; k++) {
             float d = f16(y, yo + 2 * k);
             values(y, yo, k, L);

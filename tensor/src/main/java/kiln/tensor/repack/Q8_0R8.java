@@ -12,31 +12,31 @@ final class Q8_0R8 extends BlockInterleaver {
     }
 
     @Override
-    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo) {
+    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo, int[] L) {
         for (int k = 0; k < 8; k++) {
             int r = xo + k * xs;
             copy2(x, r, y, yo + 2 * k);
             for (int l = 0; l < 4; l++) {
-                System.arraycopy(x, r + 2 + 4 * l, y, yo + 16 + 32 * l + 4 * k, 4);
-                System.arraycopy(x, r + 2 + 16 + 4 * l, y, yo + 16 + 128 + 32 * l + 4 * k, 4);
+                copy4(x, r + 2 + 4 * l, y, yo + 16 + 32 * l + 4 * k);
+                copy4(x, r + 2 + 16 + 4 * l, y, yo + 16 + 128 + 32 * l + 4 * k);
             }
         }
     }
 
     @Override
-    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs) {
+    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs, int[] L) {
         for (int k = 0; k < 8; k++) {
             int r = xo + k * xs;
             copy2(y, yo + 2 * k, x, r);
             for (int l = 0; l < 4; l++) {
-                System.arraycopy(y, yo + 16 + 32 * l + 4 * k, x, r + 2 + 4 * l, 4);
-                System.arraycopy(y, yo + 16 + 128 + 32 * l + 4 * k, x, r + 2 + 16 + 4 * l, 4);
+                copy4(y, yo + 16 + 32 * l + 4 * k, x, r + 2 + 4 * l);
+                copy4(y, yo + 16 + 128 + 32 * l + 4 * k, x, r + 2 + 16 + 4 * l);
             }
         }
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os) {
+    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os, int[] L) {
         for (int k = 0; k < 8; k++) {
             float d = f16(y, yo + 2 * k);
             int o = oo + k * os;

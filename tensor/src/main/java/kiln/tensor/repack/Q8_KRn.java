@@ -24,7 +24,7 @@ final class Q8_KRn extends BlockInterleaver {
     }
 
     @Override
-    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo) {
+    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo, int[] L) {
         int q0 = yo + 2 * n;
         for (int k = 0; k < n; k++) {
             int r = xo + k * xs;
@@ -39,7 +39,7 @@ final class Q8_KRn extends BlockInterleaver {
     }
 
     @Override
-    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs) {
+    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs, int[] L) {
         int q0 = yo + 2 * n;
         for (int k = 0; k < n; k++) {
             int r = xo + k * xs;
@@ -58,7 +58,7 @@ final class Q8_KRn extends BlockInterleaver {
     }
 
     @Override
-    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os) {
+    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os, int[] L) {
         int q0 = yo + 2 * n;
         for (int k = 0; k < n; k++) {
             float d = f16(y, yo + 2 * k);
