@@ -127,6 +127,27 @@ abstract class BlockInterleaver implements Interleaver {
     private static final java.lang.invoke.VarHandle INT =
             java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 
+    static int getInt(byte[] b, int i) {
+        return (int) INT.get(b, i);
+    }
+
+    static void putInt(byte[] b, int i, int v) {
+        INT.set(b, i, v);
+    }
+
+    static final int LO = 0x0F0F0F0F;
+    static final int HI = 0xF0F0F0F0;
+
+    /** Four bytes at once: low nibbles of {@code a} | low nibbles of {@code b} in the high halves. */
+    static int lowNibbles(int a, int b) {
+        return (a & LO) | (b & LO) << 4;
+    }
+
+    /** Four bytes at once: high nibbles of {@code a} in the low halves | high nibbles of {@code b}. */
+    static int highNibbles(int a, int b) {
+        return (a >>> 4 & LO) | (b & HI);
+    }
+
     /** Copies 4 bytes. */
     static void copy4(byte[] src, int s, byte[] dst, int d) {
         INT.set(dst, d, (int) INT.get(src, s));

@@ -29,13 +29,11 @@ final class IQ4_XSR8 extends BlockInterleaver {
                 y[yo + 16 + s % 16] |= (byte) (sh << 2 * (s / 16));
                 int q = r + 8 + 16 * ib;
                 int p = yo + 64 + 128 * ib + 4 * k;
-                for (int i = 0; i < 4; i++) {
-                    int a = u8(x, q + i), b = u8(x, q + i + 4), c = u8(x, q + i + 8), e = u8(x, q + i + 12);
-                    y[p + i] = (byte) ((a & 0xF) | (b & 0xF) << 4);
-                    y[p + i + 32] = (byte) ((c & 0xF) | (e & 0xF) << 4);
-                    y[p + i + 64] = (byte) ((a >> 4) | (b >> 4) << 4);
-                    y[p + i + 96] = (byte) ((c >> 4) | (e >> 4) << 4);
-                }
+                int a = getInt(x, q), b = getInt(x, q + 4), c = getInt(x, q + 8), e = getInt(x, q + 12);
+                putInt(y, p, lowNibbles(a, b));
+                putInt(y, p + 32, lowNibbles(c, e));
+                putInt(y, p + 64, highNibbles(a, b));
+                putInt(y, p + 96, highNibbles(c, e));
             }
         }
     }
@@ -59,13 +57,11 @@ final class IQ4_XSR8 extends BlockInterleaver {
                 sh16 |= (ls >> 4) << 2 * ib;
                 int q = r + 8 + 16 * ib;
                 int p = yo + 64 + 128 * ib + 4 * k;
-                for (int i = 0; i < 4; i++) {
-                    int p0 = u8(y, p + i), p1 = u8(y, p + i + 32), p2 = u8(y, p + i + 64), p3 = u8(y, p + i + 96);
-                    x[q + i] = (byte) ((p0 & 0xF) | (p2 & 0xF) << 4);
-                    x[q + i + 4] = (byte) ((p0 >> 4) | (p2 >> 4) << 4);
-                    x[q + i + 8] = (byte) ((p1 & 0xF) | (p3 & 0xF) << 4);
-                    x[q + i + 12] = (byte) ((p1 >> 4) | (p3 >> 4) << 4);
-                }
+                int p0 = getInt(y, p), p1 = getInt(y, p + 32), p2 = getInt(y, p + 64), p3 = getInt(y, p + 96);
+                putInt(x, q, lowNibbles(p0, p2));
+                putInt(x, q + 4, highNibbles(p0, p2));
+                putInt(x, q + 8, lowNibbles(p1, p3));
+                putInt(x, q + 12, highNibbles(p1, p3));
             }
             x[r + 2] = (byte) sh16;
             x[r + 3] = (byte) (sh16 >> 8);

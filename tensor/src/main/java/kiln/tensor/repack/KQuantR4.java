@@ -81,18 +81,13 @@ final class KQuantR4 extends BlockInterleaver {
                 int p = yo + packedQs + 64 * ib + 4 * k;
                 boolean high = (ib & 1) != 0;
                 for (int m = 0; m < 4; m++) {
-                    for (int i = 0; i < 4; i++) {
-                        int a = u8(x, q + i + N4[m]), b = u8(x, q + i + N4[m] + 8);
-                        y[p + i + 16 * m] = (byte) (high ? (a >> 4) | (b & 0xF0) : (a & 0xF) | (b & 0xF) << 4);
-                    }
+                    int a = getInt(x, q + N4[m]), b = getInt(x, q + N4[m] + 8);
+                    putInt(y, p + 16 * m, high ? highNibbles(a, b) : lowNibbles(a, b));
                 }
                 if (five) {
-                    int h = yo + 64 + 16 * ib + 4 * k;
-                    for (int i = 0; i < 4; i++) {
-                        int hb = 0;
-                        for (int b = 0; b < 8; b++) hb |= ((u8(x, r + 16 + i + H5[b >> 1] + 8 * (b & 1)) >> ib) & 1) << b;
-                        y[h + i] = (byte) hb;
-                    }
+                    int hb = 0;
+                    for (int b = 0; b < 8; b++) hb |= (getInt(x, r + 16 + H5[b >> 1] + 8 * (b & 1)) >>> ib & 0x01010101) << b;
+                    putInt(y, yo + 64 + 16 * ib + 4 * k, hb);
                 }
             }
         }
@@ -115,20 +110,18 @@ final class KQuantR4 extends BlockInterleaver {
                 int q = r + baseQs + 32 * c;
                 int p0 = yo + packedQs + 128 * c + 4 * k, p1 = p0 + 64;
                 for (int m = 0; m < 4; m++) {
-                    for (int i = 0; i < 4; i++) {
-                        int lo = u8(y, p0 + i + 16 * m), hi = u8(y, p1 + i + 16 * m);
-                        x[q + i + N4[m]] = (byte) ((lo & 0xF) | (hi & 0xF) << 4);
-                        x[q + i + N4[m] + 8] = (byte) ((lo >> 4) | (hi & 0xF0));
-                    }
+                    int lo = getInt(y, p0 + 16 * m), hi = getInt(y, p1 + 16 * m);
+                    putInt(x, q + N4[m], lowNibbles(lo, hi));
+                    putInt(x, q + N4[m] + 8, highNibbles(lo, hi));
                 }
             }
             if (five) {
                 Arrays.fill(x, r + 16, r + 48, (byte) 0);
                 for (int ib = 0; ib < 8; ib++) {
-                    int h = yo + 64 + 16 * ib + 4 * k;
-                    for (int i = 0; i < 4; i++) {
-                        int hb = u8(y, h + i);
-                        for (int b = 0; b < 8; b++) x[r + 16 + i + H5[b >> 1] + 8 * (b & 1)] |= (byte) (((hb >> b) & 1) << ib);
+                    int hb = getInt(y, yo + 64 + 16 * ib + 4 * k);
+                    for (int b = 0; b < 8; b++) {
+                        int o = r + 16 + H5[b >> 1] + 8 * (b & 1);
+                        putInt(x, o, getInt(x, o) | (hb >>> b & 0x01010101) << ib);
                     }
                 }
             }

@@ -49,18 +49,14 @@ final class Q6_KR4 extends BlockInterleaver {
                 boolean high = (s >> 1) != 0;
                 int p = yo + 328 + 64 * ib + 4 * k;
                 for (int m = 0; m < 4; m++) {
-                    for (int i = 0; i < 4; i++) {
-                        int a = u8(x, ql + i + KQuantR4.N4[m]), b = u8(x, ql + i + KQuantR4.N4[m] + 8);
-                        y[p + i + 16 * m] = (byte) (high ? (a >> 4) | (b & 0xF0) : (a & 0xF) | (b & 0xF) << 4);
-                    }
+                    int a = getInt(x, ql + KQuantR4.N4[m]), b = getInt(x, ql + KQuantR4.N4[m] + 8);
+                    putInt(y, p + 16 * m, high ? highNibbles(a, b) : lowNibbles(a, b));
                 }
                 int ph = yo + 72 + 32 * ib + 4 * k;
                 for (int hh = 0; hh < 2; hh++) {
-                    for (int i = 0; i < 4; i++) {
-                        int hb = 0;
-                        for (int pr = 0; pr < 4; pr++) hb |= ((u8(x, qh + 16 * hh + i + H6[pr]) >> 2 * s) & 3) << 2 * pr;
-                        y[ph + i + 16 * hh] = (byte) hb;
-                    }
+                    int hb = 0;
+                    for (int pr = 0; pr < 4; pr++) hb |= (getInt(x, qh + 16 * hh + H6[pr]) >>> 2 * s & 0x03030303) << 2 * pr;
+                    putInt(y, ph + 16 * hh, hb);
                 }
             }
         }
@@ -82,20 +78,19 @@ final class Q6_KR4 extends BlockInterleaver {
                     int ql = r + 64 * h + 32 * half;
                     int p0 = yo + 328 + 64 * (4 * h + half) + 4 * k, p1 = p0 + 128;
                     for (int m = 0; m < 4; m++) {
-                        for (int i = 0; i < 4; i++) {
-                            int lo = u8(y, p0 + i + 16 * m), hi = u8(y, p1 + i + 16 * m);
-                            x[ql + i + KQuantR4.N4[m]] = (byte) ((lo & 0xF) | (hi & 0xF) << 4);
-                            x[ql + i + KQuantR4.N4[m] + 8] = (byte) ((lo >> 4) | (hi & 0xF0));
-                        }
+                        int lo = getInt(y, p0 + 16 * m), hi = getInt(y, p1 + 16 * m);
+                        putInt(x, ql + KQuantR4.N4[m], lowNibbles(lo, hi));
+                        putInt(x, ql + KQuantR4.N4[m] + 8, highNibbles(lo, hi));
                     }
                 }
                 int qh = r + 128 + 32 * h;
                 for (int s = 0; s < 4; s++) {
                     int ph = yo + 72 + 32 * (4 * h + s) + 4 * k;
                     for (int hh = 0; hh < 2; hh++) {
-                        for (int i = 0; i < 4; i++) {
-                            int hb = u8(y, ph + i + 16 * hh);
-                            for (int pr = 0; pr < 4; pr++) x[qh + 16 * hh + i + H6[pr]] |= (byte) (((hb >> 2 * pr) & 3) << 2 * s);
+                        int hb = getInt(y, ph + 16 * hh);
+                        for (int pr = 0; pr < 4; pr++) {
+                            int o = qh + 16 * hh + H6[pr];
+                            putInt(x, o, getInt(x, o) | (hb >>> 2 * pr & 0x03030303) << 2 * s);
                         }
                     }
                 }
