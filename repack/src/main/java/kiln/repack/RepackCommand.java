@@ -52,6 +52,10 @@ public final class RepackCommand implements KilnSubcommand, Callable<Integer> {
             + "(default: repack them to BF16_R16 like the reference AVX512-BF16 build; F16 is truncated to bf16)")
     boolean keepBf16;
 
+    @Option(names = "--skip-unsupported", description = "leave tensors that ik would repack into a type Kiln cannot "
+            + "produce yet (IQ2_K..IQ5_K, IQ4_KS, IQ5_KS, IQ2_XXS..IQ3_S, IQ2_BN, Q6_0, Q8_KV, MXFP4) unchanged instead of failing")
+    boolean skipUnsupported;
+
     @Option(names = "--file-type", paramLabel = "FTYPE", description = "with --undo: general.file_type to write "
             + "(a name like Q4_K_M or a number) instead of the derived one")
     String fileType;
@@ -71,7 +75,7 @@ public final class RepackCommand implements KilnSubcommand, Callable<Integer> {
         if (sameFile(input, output)) throw new KilnException(output + ": output must differ from the input");
         try (GgufFile in = GgufFile.open(input)) {
             RepackPlan plan = undo ? RepackPlan.undo(in, compiled, parseFileType(fileType))
-                    : RepackPlan.repack(in, compiled, !keepBf16);
+                    : RepackPlan.repack(in, compiled, !keepBf16, skipUnsupported);
             if (plan.changedCount() == 0) {
                 err.println("kiln repack: nothing to " + (undo ? "unpack" : "repack") + " in " + input + "; no output written");
                 return 0;

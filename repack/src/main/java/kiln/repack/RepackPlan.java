@@ -51,6 +51,14 @@ public record RepackPlan(List<Step> steps, GgufMetadata metadata, long inputFile
      * and (when patterns are given) some pattern is found in its name.
      */
     public static RepackPlan repack(GgufFile in, List<Pattern> patterns, boolean bf16Build) {
+        return repack(in, patterns, bf16Build, false);
+    }
+
+    /**
+     * As {@link #repack(GgufFile, List, boolean)}; with {@code skipUnsupported}, tensors that ik would repack into a type
+     * Kiln cannot produce yet are left unchanged instead of failing (the output then differs from ik's).
+     */
+    public static RepackPlan repack(GgufFile in, List<Pattern> patterns, boolean bf16Build, boolean skipUnsupported) {
         List<Step> steps = new ArrayList<>();
         List<TensorInfo> ts = in.tensors();
         for (int i = 0; i < ts.size(); i++) {
@@ -62,9 +70,14 @@ public record RepackPlan(List<Step> steps, GgufMetadata metadata, long inputFile
                 continue;
             }
             Interleaver il = Interleavers.forPacked(target);
+            if (il == null && skipUnsupported) {
+                steps.add(new Step(i, t, t.type(), null, false));
+                continue;
+            }
             if (il == null) {
                 throw new KilnException(in.path() + ": tensor '" + t.name() + "' is " + t.type().ggmlName() + ", which ik repacks to "
-                        + target.ggmlName() + "; Kiln cannot do that yet (supported: " + Interleavers.supported() + ")");
+                        + target.ggmlName() + "; Kiln cannot do that yet (supported: " + Interleavers.supported()
+                        + "); --skip-unsupported leaves such tensors as they are");
             }
             steps.add(new Step(i, t, target, il, false));
         }
