@@ -23,6 +23,7 @@ public final class Interleavers {
     static {
         add(new Q4_0R8());
         add(new Q5_0R4());
+        add(new Q6_0R4());
         add(new Q8_0R8());
         add(new Q2_KR4());
         add(new Q3_KR4());

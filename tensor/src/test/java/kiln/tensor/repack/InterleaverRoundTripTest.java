@@ -94,6 +94,34 @@ class InterleaverRoundTripTest {
     }
 
     @Test
+    void q6_0_r4LayoutMatchesTheSpec() {
+        // 4 rows of one Q6_0 block whose element e of row k has the 6-bit value (e + 7k) & 63
+        byte[] base = new byte[4 * 26];
+        for (int k = 0; k < 4; k++) {
+            int r = 26 * k;
+            for (int j = 0; j < 16; j++) {
+                int a = (j + 7 * k) & 63, b = (j + 16 + 7 * k) & 63;
+                base[r + 10 + j] = (byte) ((a & 15) | (b & 15) << 4);
+                base[r + 2 + j % 8] |= (byte) (((a >> 4) | (b >> 4) << 2) << 4 * (j / 8));
+            }
+        }
+        byte[] y = new byte[104];
+        Interleavers.forPacked(GgmlType.Q6_0_R4).repack(MemorySegment.ofArray(base), 0, MemorySegment.ofArray(y), 0, 32);
+        for (int k = 0; k < 4; k++) {
+            for (int i = 0; i < 4; i++) {
+                // spec: qs in N4 order; qh[4k+i] pairs = top bits of i, i+4, i+8, i+12; qh[4k+i+16] of 16+i, 20+i, 24+i, 28+i
+                int lo = y[40 + 4 * k + i] & 0xFF;
+                assertEquals(((i + 7 * k) & 15) | (((i + 8 + 7 * k) & 63) & 15) << 4, lo);
+                int h0 = y[8 + 4 * k + i] & 0xFF, h1 = y[24 + 4 * k + i] & 0xFF;
+                for (int p = 0; p < 4; p++) {
+                    assertEquals(((i + 4 * p + 7 * k) & 63) >> 4, (h0 >> 2 * p) & 3);
+                    assertEquals(((16 + i + 4 * p + 7 * k) & 63) >> 4, (h1 >> 2 * p) & 3);
+                }
+            }
+        }
+    }
+
+    @Test
     void f16IsTruncatedToBf16LikeIk() {
         Interleaver il = Interleavers.forPacked(GgmlType.BF16_R16);
         // 16 rows x 2 columns of f16; 0x3C01 = 1.0009766 → f32 0x3F802000 → bf16 truncated 0x3F80 (rounding would also give 0x3F80),
