@@ -34,8 +34,8 @@ class InterleavedDequantTest {
 
     private static void check(Interleaver il) {
         RowCodec base = Codecs.find(il.baseType());
-        if (base == null && il.baseType() == GgmlType.Q6_0) {
-            checkQ6_0(il);
+        if (base == null) {
+            checkAgainstIkReference(il);
             return;
         }
         assertNotNull(base, "no base codec for " + il.baseType());
@@ -63,35 +63,29 @@ class InterleavedDequantTest {
     }
 
     /**
-     * Q6_0 is ik-only and has no Kiln codec yet: random base blocks (finite d) against ik's
-     * {@code dequantize_row_q6_0}, transcribed here as the oracle.
+     * ik-only base types without a Kiln codec yet (Q6_0, IQ4_K, IQ5_K): random base blocks (finite d) against ik's
+     * {@code dequantize_row_q6_0} / {@code dequantize_row_iq4_k} / {@code dequantize_row_iq5_k}, transcribed in
+     * {@link IkReferenceDequant} as the oracle.
      */
-    private static void checkQ6_0(Interleaver il) {
-        Random rnd = new Random(6);
-        int n = 96, rows = 8;
-        byte[] b = new byte[rows * 3 * 26];
+    private static void checkAgainstIkReference(Interleaver il) {
+        GgmlType bt = il.baseType();
+        Random rnd = new Random(bt.id());
+        int n = bt.blockSize() * 3, rows = il.rows() * 2;
+        int blockBytes = bt.typeSize(), blocks = rows * 3;
+        byte[] b = new byte[blocks * blockBytes];
         rnd.nextBytes(b);
-        for (int blk = 0; blk < rows * 3; blk++) {
+        for (int blk = 0; blk < blocks; blk++) {
             short h = Fp16.floatToHalf((float) rnd.nextGaussian() * 0.01f);
-            b[26 * blk] = (byte) h;
-            b[26 * blk + 1] = (byte) (h >> 8);
+            b[blockBytes * blk] = (byte) h;
+            b[blockBytes * blk + 1] = (byte) (h >> 8);
         }
         float[] expected = new float[rows * n];
-        for (int blk = 0; blk < rows * 3; blk++) {
-            int o = 26 * blk;
-            float d = Fp16.halfToFloat((short) ((b[o] & 0xFF) | b[o + 1] << 8));
-            for (int j = 0; j < 16; j++) {
-                int h = (b[o + 2 + j % 8] & 0xFF) >> 4 * (j / 8);
-                int q = b[o + 10 + j] & 0xFF;
-                expected[32 * blk + j] = (((q & 0x0F) | ((h << 4) & 0x30)) - 32) * d;
-                expected[32 * blk + j + 16] = (((q >> 4) | ((h << 2) & 0x30)) - 32) * d;
-            }
-        }
+        for (int blk = 0; blk < blocks; blk++) IkReferenceDequant.block(bt, b, blockBytes * blk, expected, bt.blockSize() * blk);
         MemorySegment packed = MemorySegment.ofArray(new byte[Math.toIntExact(il.groupBytes(n) * 2)]);
-        TensorRepacker.repack(GgmlType.Q6_0, il, MemorySegment.ofArray(b), packed, n, 0, 2);
+        TensorRepacker.repack(bt, il, MemorySegment.ofArray(b), packed, n, 0, 2);
         float[] got = new float[rows * n];
         TensorRepacker.dequantizeRows(il, packed, n, 0, rows, got, 0);
-        assertArrayEquals(expected, got);
+        assertArrayEquals(expected, got, il.packedType().ggmlName());
     }
 
     @Test

@@ -1,0 +1,85 @@
+package kiln.tensor.repack;
+
+import kiln.tensor.Fp16;
+import kiln.tensor.GgmlType;
+
+/**
+ * Test oracle: ik_llama.cpp's scalar dequantizers of its own base types that Kiln has no codec for yet, transcribed
+ * statement by statement ({@code ggml-quants.c: dequantize_row_q6_0}, {@code iqk_quantize.cpp:
+ * dequantize_row_iq4_k / dequantize_row_iq5_k} at the fixtures' commit).
+ */
+final class IkReferenceDequant {
+    private IkReferenceDequant() {}
+
+    static void block(GgmlType t, byte[] x, int o, float[] y, int yo) {
+        switch (t) {
+            case Q6_0 -> q6_0(x, o, y, yo);
+            case IQ4_K -> iq4k(x, o, y, yo);
+            case IQ5_K -> iq5k(x, o, y, yo);
+            default -> throw new IllegalArgumentException(t.toString());
+        }
+    }
+
+    private static int u8(byte[] b, int i) {
+        return b[i] & 0xFF;
+    }
+
+    private static float d(byte[] x, int o) {
+        return Fp16.halfToFloat((short) (u8(x, o) | u8(x, o + 1) << 8));
+    }
+
+    private static void q6_0(byte[] x, int o, float[] y, int yo) {
+        float d = d(x, o);
+        for (int j = 0; j < 16; ++j) {
+            int h = u8(x, o + 2 + j % 8) >> 4 * (j / 8);
+            int x0 = ((u8(x, o + 10 + j) & 0x0F) | ((h << 4) & 0x30)) - 32;
+            int x1 = ((u8(x, o + 10 + j) >> 4) | ((h << 2) & 0x30)) - 32;
+            y[yo + j] = x0 * d;
+            y[yo + j + 16] = x1 * d;
+        }
+    }
+
+    private static void iq4k(byte[] x, int o, float[] y, int yo) {
+        float d = d(x, o);
+        int extra = u8(x, o + 2) | u8(x, o + 3) << 8;
+        int qs = o + 16;
+        for (int ib = 0; ib < 8; ++ib) {
+            int sh = u8(x, o + 4 + ib / 2) >> 4 * (ib % 2);
+            float dl1 = d * (((u8(x, o + 8 + ib) & 0xf) | ((sh << 4) & 0x30)) - 32);
+            float dl2 = d * (((u8(x, o + 8 + ib) >> 4) | ((sh << 2) & 0x30)) - 32);
+            int v1 = (extra & 1) != 0 ? 16 : 0;
+            int v2 = (extra & 2) != 0 ? 16 : 0;
+            extra >>= 2;
+            for (int j = 0; j < 16; ++j) {
+                y[yo + j] = dl1 * IqKR4.IQ4K[v1 + (u8(x, qs + j) & 0xf)];
+                y[yo + j + 16] = dl2 * IqKR4.IQ4K[v2 + (u8(x, qs + j) >> 4)];
+            }
+            yo += 32;
+            qs += 16;
+        }
+    }
+
+    private static void iq5k(byte[] x, int o, float[] y, int yo) {
+        float d = d(x, o);
+        int qs = o + 16, qh = o + 144, sl = o + 8, sh = o + 4;
+        int extra = u8(x, o + 2) | u8(x, o + 3) << 8;
+        int shift = 0;
+        for (int ib64 = 0; ib64 < 4; ++ib64) {
+            float dl1 = d * (((u8(x, sl + 2 * ib64) & 0xf) | ((u8(x, sh + ib64) << 4) & 0x30)) - 32);
+            float dl2 = d * (((u8(x, sl + 2 * ib64) >> 4) | ((u8(x, sh + ib64) << 2) & 0x30)) - 32);
+            float dl3 = d * (((u8(x, sl + 2 * ib64 + 1) & 0xf) | ((u8(x, sh + ib64) >> 0) & 0x30)) - 32);
+            float dl4 = d * (((u8(x, sl + 2 * ib64 + 1) >> 4) | ((u8(x, sh + ib64) >> 2) & 0x30)) - 32);
+            int v1 = (extra & 1) << 5, v2 = (extra & 2) << 4, v3 = (extra & 4) << 3, v4 = (extra & 8) << 2;
+            for (int j = 0; j < 16; ++j) {
+                y[yo + j] = dl1 * IqKR4.IQ5NL[v1 + ((u8(x, qs + j) & 0xf) | (((u8(x, qh + j) >> shift) & 1) << 4))];
+                y[yo + j + 16] = dl2 * IqKR4.IQ5NL[v2 + ((u8(x, qs + j + 16) & 0xf) | (((u8(x, qh + j + 16) >> shift) & 1) << 4))];
+                y[yo + j + 32] = dl3 * IqKR4.IQ5NL[v3 + ((u8(x, qs + j) >> 4) | (((u8(x, qh + j) >> shift) & 2) << 3))];
+                y[yo + j + 48] = dl4 * IqKR4.IQ5NL[v4 + ((u8(x, qs + j + 16) >> 4) | (((u8(x, qh + j + 16) >> shift) & 2) << 3))];
+            }
+            yo += 64;
+            qs += 32;
+            extra >>= 4;
+            shift += 2;
+        }
+    }
+}
