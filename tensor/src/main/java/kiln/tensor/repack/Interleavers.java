@@ -32,6 +32,8 @@ public final class Interleavers {
         add(new Q6_KR4());
         add(new IQ4_NLR4());
         add(new IQ4_XSR8());
+        add(IqLowKR4.iq2());
+        add(IqLowKR4.iq3());
         add(IqKR4.iq4());
         add(IqKR4.iq5());
         add(new Q8_KRn(GgmlType.Q8_K_R8, false));

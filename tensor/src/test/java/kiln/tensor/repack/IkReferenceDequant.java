@@ -6,7 +6,7 @@ import kiln.tensor.GgmlType;
 /**
  * Test oracle: ik_llama.cpp's scalar dequantizers of its own base types that Kiln has no codec for yet, transcribed
  * statement by statement ({@code ggml-quants.c: dequantize_row_q6_0}, {@code iqk_quantize.cpp:
- * dequantize_row_iq4_k / dequantize_row_iq5_k} at the fixtures' commit).
+ * dequantize_row_iq2_k / iq3_k / iq4_k / iq5_k} at the fixtures' commit).
  */
 final class IkReferenceDequant {
     private IkReferenceDequant() {}
@@ -14,6 +14,8 @@ final class IkReferenceDequant {
     static void block(GgmlType t, byte[] x, int o, float[] y, int yo) {
         switch (t) {
             case Q6_0 -> q6_0(x, o, y, yo);
+            case IQ2_K -> iq2k(x, o, y, yo);
+            case IQ3_K -> iq3k(x, o, y, yo);
             case IQ4_K -> iq4k(x, o, y, yo);
             case IQ5_K -> iq5k(x, o, y, yo);
             default -> throw new IllegalArgumentException(t.toString());
@@ -36,6 +38,49 @@ final class IkReferenceDequant {
             int x1 = ((u8(x, o + 10 + j) >> 4) | ((h << 2) & 0x30)) - 32;
             y[yo + j] = x0 * d;
             y[yo + j + 16] = x1 * d;
+        }
+    }
+
+    private static void iq2k(byte[] x, int o, float[] y, int yo) {
+        float d = d(x, o);
+        int qs = o + 12;
+        int extra = u8(x, o + 2) | u8(x, o + 3) << 8;
+        int shift = 0;
+        for (int ib32 = 0; ib32 < 8; ++ib32) {
+            float dl1 = d * ((u8(x, o + 4 + ib32) & 0xf) - 8);
+            float dl2 = d * ((u8(x, o + 4 + ib32) >> 4) - 8);
+            int v1 = (extra & 1) != 0 ? 4 : 0;
+            int v2 = (extra & 2) != 0 ? 4 : 0;
+            extra >>= 2;
+            for (int j = 0; j < 16; ++j) {
+                y[yo + j] = dl1 * IqLowKR4.IQ2NL[v1 + ((u8(x, qs + j) >> shift) & 3)];
+                y[yo + j + 16] = dl2 * IqLowKR4.IQ2NL[v2 + ((u8(x, qs + j + 16) >> shift) & 3)];
+            }
+            yo += 32;
+            shift += 2;
+            if (shift == 8) { qs += 32; shift = 0; }
+        }
+    }
+
+    private static void iq3k(byte[] x, int o, float[] y, int yo) {
+        float d = d(x, o);
+        int qs = o + 14, qh = o + 78;
+        int sh = u8(x, o + 4) | u8(x, o + 5) << 8;
+        int extra = u8(x, o + 2) | u8(x, o + 3) << 8;
+        for (int ib32 = 0; ib32 < 8; ++ib32) {
+            float dl1 = d * ((2 * (u8(x, o + 6 + ib32) & 0xf) + 1) * ((sh & 1) != 0 ? -1 : 1));
+            float dl2 = d * ((2 * (u8(x, o + 6 + ib32) >> 4) + 1) * ((sh & 2) != 0 ? -1 : 1));
+            sh >>= 2;
+            int v1 = (extra & 1) != 0 ? 8 : 0;
+            int v2 = (extra & 2) != 0 ? 8 : 0;
+            extra >>= 2;
+            int shiftL = 2 * (ib32 % 4), shiftH = ib32 % 8;
+            for (int j = 0; j < 16; ++j) {
+                y[yo + j] = dl1 * IqLowKR4.IQ3NL[v1 + (((u8(x, qs + j) >> shiftL) & 3) | (((u8(x, qh + j) >> shiftH) & 1) << 2))];
+                y[yo + j + 16] = dl2 * IqLowKR4.IQ3NL[v2 + (((u8(x, qs + j + 16) >> shiftL) & 3) | (((u8(x, qh + j + 16) >> shiftH) & 1) << 2))];
+            }
+            yo += 32;
+            if (shiftL == 6) qs += 32;
         }
     }
 
