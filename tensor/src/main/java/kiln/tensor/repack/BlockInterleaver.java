@@ -21,8 +21,18 @@ abstract class BlockInterleaver implements Interleaver {
     final int baseBlockBytes;
     /** Bytes of one interleaved block column (all rows). */
     final int packedBlockBytes;
+    /**
+     * Per-row metadata bytes ({@link GgmlType#rowMetaBytes()}): at the start of each base row, and gathered (row order)
+     * at the start of each group. Kernels find the group's metadata at the start of the group array.
+     */
+    final int meta;
 
     BlockInterleaver(GgmlType packed, GgmlType base, int blockElems, int baseBlockBytes, int packedBlockBytes) {
+        this(packed, base, blockElems, baseBlockBytes, packedBlockBytes, 0);
+    }
+
+    BlockInterleaver(GgmlType packed, GgmlType base, int blockElems, int baseBlockBytes, int packedBlockBytes, int meta) {
+        this.meta = meta;
         this.packed = packed;
         this.base = base;
         this.blockElems = blockElems;
@@ -61,40 +71,45 @@ abstract class BlockInterleaver implements Interleaver {
     @Override
     public void repack(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long nPerRow) {
         int nb = blocks(nPerRow);
-        int baseRow = nb * baseBlockBytes;
+        int baseRow = meta + nb * baseBlockBytes;
         int groupIn = baseRow * rows();
-        int groupOut = nb * packedBlockBytes;
+        int head = meta * rows();
+        int groupOut = head + nb * packedBlockBytes;
         Scratch s = SCRATCH.get();
         byte[] x = s.in(groupIn);
         byte[] y = s.out(groupOut);
         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, x, 0, groupIn);
-        for (int ib = 0; ib < nb; ib++) packBlock(x, ib * baseBlockBytes, baseRow, y, ib * packedBlockBytes, s.values);
+        for (int k = 0; k < rows() && meta > 0; k++) System.arraycopy(x, k * baseRow, y, k * meta, meta);
+        for (int ib = 0; ib < nb; ib++) packBlock(x, meta + ib * baseBlockBytes, baseRow, y, head + ib * packedBlockBytes, s.values);
         MemorySegment.copy(y, 0, dst, ValueLayout.JAVA_BYTE, dstOff, groupOut);
     }
 
     @Override
     public void unpack(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long nPerRow) {
         int nb = blocks(nPerRow);
-        int baseRow = nb * baseBlockBytes;
+        int baseRow = meta + nb * baseBlockBytes;
         int groupBase = baseRow * rows();
-        int groupPacked = nb * packedBlockBytes;
+        int head = meta * rows();
+        int groupPacked = head + nb * packedBlockBytes;
         Scratch s = SCRATCH.get();
         byte[] y = s.in(groupPacked);
         byte[] x = s.out(groupBase);
         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, y, 0, groupPacked);
-        for (int ib = 0; ib < nb; ib++) unpackBlock(y, ib * packedBlockBytes, x, ib * baseBlockBytes, baseRow, s.values);
+        for (int k = 0; k < rows() && meta > 0; k++) System.arraycopy(y, k * meta, x, k * baseRow, meta);
+        for (int ib = 0; ib < nb; ib++) unpackBlock(y, head + ib * packedBlockBytes, x, meta + ib * baseBlockBytes, baseRow, s.values);
         MemorySegment.copy(x, 0, dst, ValueLayout.JAVA_BYTE, dstOff, groupBase);
     }
 
     @Override
     public void dequantize(MemorySegment src, long srcOff, long nPerRow, float[] dst, int dstOff) {
         int nb = blocks(nPerRow);
-        int groupPacked = nb * packedBlockBytes;
+        int head = meta * rows();
+        int groupPacked = head + nb * packedBlockBytes;
         Scratch s = SCRATCH.get();
         byte[] y = s.in(groupPacked);
         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, y, 0, groupPacked);
         int stride = Math.toIntExact(nPerRow);
-        for (int ib = 0; ib < nb; ib++) dequantizeBlock(y, ib * packedBlockBytes, dst, dstOff + ib * blockElems, stride, s.values);
+        for (int ib = 0; ib < nb; ib++) dequantizeBlock(y, head + ib * packedBlockBytes, dst, dstOff + ib * blockElems, stride, s.values);
     }
 
     /** Per-thread reusable byte buffers (groups are at most a few MB). */
@@ -118,6 +133,10 @@ abstract class BlockInterleaver implements Interleaver {
 
     static int u8(byte[] b, int i) {
         return b[i] & 0xFF;
+    }
+
+    static float f32(byte[] b, int i) {
+        return Float.intBitsToFloat(getInt(b, i));
     }
 
     static float f16(byte[] b, int i) {

@@ -36,6 +36,8 @@ public final class Interleavers {
         add(IqLowKR4.iq3());
         add(IqKR4.iq4());
         add(IqKR4.iq5());
+        add(IqKsR4.iq4());
+        add(IqKsR4.iq5());
         add(new Q8_KRn(GgmlType.Q8_K_R8, false));
         add(new Bf16R16());
         // Q8_K_R16 is not ik's repack target for Q8_K (Q8_K_R8 is); registered by packed type only.

@@ -104,6 +104,46 @@ final class IkReferenceDequant {
         }
     }
 
+    /** One row of IQ4_KS or IQ5_KS: {@code float d}, then {@code nblocks} blocks. */
+    static void ksRow(GgmlType t, byte[] x, int o, float[] y, int yo, int nblocks) {
+        float d = Float.intBitsToFloat(u8(x, o) | u8(x, o + 1) << 8 | u8(x, o + 2) << 16 | u8(x, o + 3) << 24);
+        for (int b = 0; b < nblocks; b++) {
+            if (t == GgmlType.IQ4_KS) iq4ks(d, x, o + 4 + 136 * b, y, yo + 256 * b);
+            else iq5ks(d, x, o + 4 + 168 * b, y, yo + 256 * b);
+        }
+    }
+
+    private static void iq4ks(float d, byte[] x, int b, float[] y, int yo) {
+        int qs = b + 8;
+        for (int ib = 0; ib < 8; ++ib) {
+            int sc = u8(x, b + ib);
+            float dl = d * ((sc & 254) - 127);
+            int v = (sc & 1) << 4;
+            for (int j = 0; j < 16; ++j) {
+                y[yo + j] = dl * IqKR4.IQ4K[v + (u8(x, qs + j) & 0xf)];
+                y[yo + j + 16] = dl * IqKR4.IQ4K[v + (u8(x, qs + j) >> 4)];
+            }
+            yo += 32;
+            qs += 16;
+        }
+    }
+
+    private static void iq5ks(float d, byte[] x, int b, float[] y, int yo) {
+        int qs = b + 8, qh = b + 136;
+        for (int ib64 = 0; ib64 < 4; ++ib64) {
+            int s1 = u8(x, b + 2 * ib64), s2 = u8(x, b + 2 * ib64 + 1);
+            float dl1 = d * ((s1 & 254) - 127);
+            float dl2 = d * ((s2 & 254) - 127);
+            int v1 = (s1 & 1) << 5, v2 = (s2 & 1) << 5;
+            for (int j = 0; j < 32; ++j) {
+                y[yo + j] = dl1 * IqKR4.IQ5NL[v1 + ((u8(x, qs + j) & 0xf) | (((u8(x, qh + j) >> (2 * ib64)) & 1) << 4))];
+                y[yo + j + 32] = dl2 * IqKR4.IQ5NL[v2 + ((u8(x, qs + j) >> 4) | (((u8(x, qh + j) >> (2 * ib64 + 1)) & 1) << 4))];
+            }
+            yo += 64;
+            qs += 32;
+        }
+    }
+
     private static void iq5k(byte[] x, int o, float[] y, int yo) {
         float d = d(x, o);
         int qs = o + 16, qh = o + 144, sl = o + 8, sh = o + 4;

@@ -69,6 +69,10 @@ class InterleavedDequantTest {
      */
     private static void checkAgainstIkReference(Interleaver il) {
         GgmlType bt = il.baseType();
+        if (bt.rowMetaBytes() > 0) {
+            checkRowScaled(il);
+            return;
+        }
         Random rnd = new Random(bt.id());
         int n = bt.blockSize() * 3, rows = il.rows() * 2;
         int blockBytes = bt.typeSize(), blocks = rows * 3;
@@ -86,6 +90,32 @@ class InterleavedDequantTest {
         float[] got = new float[rows * n];
         TensorRepacker.dequantizeRows(il, packed, n, 0, rows, got, 0);
         assertArrayEquals(expected, got, il.packedType().ggmlName());
+    }
+
+    /** IQ4_KS / IQ5_KS: a float scale at the start of every row. */
+    private static void checkRowScaled(Interleaver il) {
+        GgmlType bt = il.baseType();
+        Random rnd = new Random(bt.id());
+        int n = 3 * 256, rows = il.rows() * 2;
+        int rowBytes = Math.toIntExact(bt.rowSize(n));
+        byte[] b = new byte[rows * rowBytes];
+        rnd.nextBytes(b);
+        for (int r = 0; r < rows; r++) {
+            int bits = Float.floatToIntBits((float) rnd.nextGaussian() * 0.01f);
+            for (int i = 0; i < 4; i++) b[r * rowBytes + i] = (byte) (bits >>> 8 * i);
+        }
+        float[] expected = new float[rows * n];
+        for (int r = 0; r < rows; r++) IkReferenceDequant.ksRow(bt, b, r * rowBytes, expected, r * n, 3);
+        MemorySegment packed = MemorySegment.ofArray(new byte[Math.toIntExact(il.groupBytes(n) * 2)]);
+        TensorRepacker.repack(bt, il, MemorySegment.ofArray(b), packed, n, 0, 2);
+        float[] got = new float[rows * n];
+        TensorRepacker.dequantizeRows(il, packed, n, 0, rows, got, 0);
+        assertArrayEquals(expected, got, il.packedType().ggmlName());
+        // the group starts with the 4 rows' float scales, in row order
+        for (int k = 0; k < 4; k++) {
+            assertEquals(MemorySegment.ofArray(b).get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, (long) k * rowBytes),
+                    packed.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 4L * k));
+        }
     }
 
     @Test
