@@ -25,6 +25,7 @@ public final class Interleavers {
         add(new Q5_0R4());
         add(new Q6_0R4());
         add(new Q8_0R8());
+        add(new Mxfp4R8());
         add(new Q2_KR4());
         add(new Q3_KR4());
         add(KQuantR4.q4());

@@ -14,6 +14,7 @@ final class IkReferenceDequant {
     static void block(GgmlType t, byte[] x, int o, float[] y, int yo) {
         switch (t) {
             case Q6_0 -> q6_0(x, o, y, yo);
+            case MXFP4 -> mxfp4(x, o, y, yo);
             case IQ2_K -> iq2k(x, o, y, yo);
             case IQ3_K -> iq3k(x, o, y, yo);
             case IQ4_K -> iq4k(x, o, y, yo);
@@ -28,6 +29,16 @@ final class IkReferenceDequant {
 
     private static float d(byte[] x, int o) {
         return Fp16.halfToFloat((short) (u8(x, o) | u8(x, o + 1) << 8));
+    }
+
+    private static void mxfp4(byte[] x, int o, float[] y, int yo) {
+        int e = u8(x, o);
+        // ggml_e8m0_to_fp32_half
+        float d = Float.intBitsToFloat(e >= 2 ? (e - 1) << 23 : new int[] {0x00200000, 0x00400000}[e]);
+        for (int j = 0; j < 16; ++j) {
+            y[yo + j] = d * Mxfp4R8.VALUES[u8(x, o + 1 + j) & 0xf];
+            y[yo + j + 16] = d * Mxfp4R8.VALUES[u8(x, o + 1 + j) >> 4];
+        }
     }
 
     private static void q6_0(byte[] x, int o, float[] y, int yo) {
