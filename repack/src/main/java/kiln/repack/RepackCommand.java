@@ -41,7 +41,7 @@ public final class RepackCommand implements KilnSubcommand, Callable<Integer> {
     @Option(names = "--undo", description = "unpack every interleaved tensor back to its base type and restore general.file_type")
     boolean undo;
 
-    @Option(names = "--repack-pattern", paramLabel = "REGEX[,REGEX...]", split = ",",
+    @Option(names = "--repack-pattern", paramLabel = "REGEX", split = ",",
             description = "only tensors whose name contains a match of one of these regular expressions (repeatable)")
     List<String> patterns = new ArrayList<>();
 
