@@ -79,6 +79,10 @@ public record RepackPlan(List<Step> steps, GgufMetadata metadata, long inputFile
                         + target.ggmlName() + "; Kiln cannot do that yet (supported: " + Interleavers.supported()
                         + "); --skip-unsupported leaves such tensors as they are");
             }
+            if (target == GgmlType.BF16_R16 && t.dim(0) % 2 != 0) {
+                throw new KilnException(in.path() + ": tensor '" + t.name() + "' has an odd row length " + t.dim(0)
+                        + ", which BF16_R16 cannot hold (ik's repack would abort); use --keep-bf16 or --repack-pattern to leave it");
+            }
             steps.add(new Step(i, t, target, il, false));
         }
         GgufMetadata md = in.metadata().copy();
