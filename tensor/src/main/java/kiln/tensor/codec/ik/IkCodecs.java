@@ -18,6 +18,7 @@ public final class IkCodecs {
     private IkCodecs() {}
 
     public static List<RowCodec> all() {
-        return List.of(IkLegacy.Q4_0, IkQ45K.Q4_K, IkQ45K.Q5_K, IkQ6K.INSTANCE, IkIq4.IQ4_XS);
+        return List.of(IkLegacy.Q4_0, IkLegacy.Q4_1, IkLegacy.Q5_0, IkLegacy.Q5_1, IkQ2K.INSTANCE, IkQ3K.INSTANCE,
+                IkQ45K.Q4_K, IkQ45K.Q5_K, IkQ6K.INSTANCE, IkIq4.IQ4_NL, IkIq4.IQ4_XS);
     }
 }
