@@ -64,8 +64,9 @@ abstract class IkBlockCodec implements RowCodec {
         return out;
     }
 
+    /** Mainline's dequantization (same block layout); ik-only types override this. */
     @Override
-    public final void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOff, int n) {
+    public void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOff, int n) {
         RowCodec mainline = Codecs.find(type);
         if (mainline == null || mainline == this) {
             throw new UnsupportedOperationException("Kiln cannot dequantize " + type.ggmlName() + " yet");
