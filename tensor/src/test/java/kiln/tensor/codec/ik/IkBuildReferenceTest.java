@@ -28,8 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The ik quantizers no kept ik fixture file covers (Q2_K, Q3_K, Q4_1, Q5_0, Q5_1, IQ4_NL; Q4_0 and IQ4_XS with an
- * imatrix), checked on every BF16 tensor of the tiny-deepseek fixture against the SHA-256 of ik's own quantizer
+ * The ik quantizers no kept ik fixture file covers (Q2_K, Q3_K, Q4_1, Q5_0, Q5_1, IQ4_NL, the ik-only Q6_0; Q4_0
+ * and IQ4_XS with an imatrix), checked on every BF16 tensor of the tiny-deepseek fixture against the SHA-256 of ik's own quantizer
  * output ({@code ik-build-reference.sha256}; its header says how that output was made).
  */
 class IkBuildReferenceTest {
