@@ -1,0 +1,108 @@
+package kiln.quantize;
+
+import kiln.tensor.GgmlType;
+import kiln.tensor.KilnException;
+import kiln.tensor.Le;
+import kiln.tensor.Parallel;
+import kiln.tensor.cli.Progress;
+import kiln.tensor.codec.Codecs;
+import kiln.tensor.codec.RowCodec;
+import kiln.tensor.gguf.GgufFile;
+import kiln.tensor.gguf.GgufOutput;
+import kiln.tensor.gguf.TensorInfo;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+
+/**
+ * Executes a {@link QuantizePlan}: tensors in order, rows of each tensor in parallel chunks, every row dequantized
+ * from the mapped input into a small float buffer and quantized by the target type's codec with its expert's slice
+ * of the importance weights. Memory stays bounded (one chunk per worker); the output goes through
+ * {@link GgufOutput}, so a failure leaves no file behind.
+ */
+public final class Quantizer {
+    private static final long TARGET_CHUNK_ELEMENTS = 1 << 16;
+
+    private Quantizer() {}
+
+    /** Checks up front that every conversion has the codecs it needs, naming the first tensor that has not. */
+    public static void checkCodecs(QuantizePlan plan) {
+        for (QuantizePlan.Item it : plan.items()) {
+            if (!it.converts()) continue;
+            if (it.input().type() != GgmlType.F32 && !Codecs.canDequantize(it.input().type())) {
+                throw new KilnException("tensor " + it.input().name() + ": Kiln cannot read type " + it.input().type().ggmlName());
+            }
+            RowCodec c = Codecs.find(it.target(), plan.options().flavor());
+            if (c == null || !c.canQuantize()) {
+                throw new KilnException("tensor " + it.input().name() + ": Kiln cannot quantize to " + it.target().ggmlName()
+                        + " (" + plan.options().flavor().name().toLowerCase(java.util.Locale.ROOT) + " flavour) yet");
+            }
+        }
+    }
+
+    public static void run(GgufFile in, QuantizePlan plan, Path output, Progress progress) {
+        checkCodecs(plan);
+        int threads = Math.max(1, plan.options().threads());
+        try (GgufOutput out = GgufOutput.create(output, plan.layout())) {
+            for (int i = 0; i < plan.items().size(); i++) {
+                QuantizePlan.Item it = plan.items().get(i);
+                MemorySegment src = in.data(it.input());
+                if (!it.converts()) {
+                    out.write(i, src);
+                } else {
+                    convert(it, src, out, i, plan, threads);
+                }
+                progress.advance(1, it.input().byteSize());
+            }
+            out.commit();
+        }
+        progress.done();
+    }
+
+    private static void convert(QuantizePlan.Item it, MemorySegment src, GgufOutput out, int index, QuantizePlan plan, int threads) {
+        TensorInfo t = it.input();
+        GgmlType target = it.target();
+        RowCodec dst = Codecs.require(target, plan.options().flavor());
+        RowCodec from = t.type() == GgmlType.F32 ? null : Codecs.require(t.type(), plan.options().flavor());
+        final int ne0 = Math.toIntExact(t.dim(0));
+        final long ne1 = t.dim(1);
+        final long ne2 = t.dim(2);
+        final long rows = t.rowCount();
+        final int group = target.isInterleaved() ? target.interleave() : 1;
+        final long inRow = t.type().rowSize(ne0);
+        final long outRow = target.rowSize(ne0);
+        long perTask = Math.max(1, TARGET_CHUNK_ELEMENTS / ne0);
+        perTask = Math.max(group, perTask / group * group);
+        final long chunkRows = perTask;
+        long tasks = (rows + chunkRows - 1) / chunkRows;
+        float[] weights = it.weights();
+        Parallel.forEach(tasks, threads, task -> {
+            long r0 = task * chunkRows;
+            long n = Math.min(chunkRows, rows - r0);
+            float[] buf = new float[ne0 * group];
+            MemorySegment seg = MemorySegment.ofArray(new byte[Math.toIntExact(n * outRow)]);
+            long slice = -1;
+            float[] w = null;
+            for (long r = r0; r < r0 + n; r += group) {
+                for (int g = 0; g < group; g++) {
+                    long off = (r + g) * inRow;
+                    if (from == null) {
+                        for (int j = 0; j < ne0; j++) buf[g * ne0 + j] = Le.f32(src, off + 4L * j);
+                    } else {
+                        from.dequantize(src, off, buf, g * ne0, ne0);
+                    }
+                }
+                if (weights != null) {
+                    long expert = (r / ne1) % ne2;
+                    if (expert != slice) {
+                        slice = expert;
+                        w = new float[ne0];
+                        System.arraycopy(weights, Math.toIntExact(expert * ne0), w, 0, ne0);
+                    }
+                }
+                dst.quantize(buf, 0, seg, (r - r0) * outRow, ne0 * group, w);
+            }
+            out.write(index, r0 * outRow, seg);
+        });
+    }
+}
