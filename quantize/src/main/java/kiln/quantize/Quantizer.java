@@ -59,37 +59,69 @@ public final class Quantizer {
         progress.done();
     }
 
+    /** Supplies the float values of one row of the tensor being quantized (the converter's one-pass hook). */
+    @FunctionalInterface
+    public interface RowSource {
+        void row(long row, float[] dst, int dstOff);
+    }
+
+    /** Receives the bytes of consecutive rows (thread-safe: called from several workers, each with its own rows). */
+    @FunctionalInterface
+    public interface RowSink {
+        void write(long firstRow, MemorySegment bytes);
+    }
+
+    /** Rows of a mapped tensor of any type Kiln can read, as f32. */
+    public static RowSource rowsOf(TensorInfo t, MemorySegment src, kiln.tensor.codec.Flavor flavor) {
+        final int ne0 = Math.toIntExact(t.dim(0));
+        final long inRow = t.type().rowSize(ne0);
+        if (t.type() == GgmlType.F32) {
+            return (r, dst, off) -> MemorySegment.copy(src, Le.FLOAT, r * inRow, dst, off, ne0);
+        }
+        RowCodec from = Codecs.require(t.type(), flavor);
+        return (r, dst, off) -> from.dequantize(src, r * inRow, dst, off, ne0);
+    }
+
     private static void convert(QuantizePlan.Item it, MemorySegment src, GgufOutput out, int index, QuantizePlan plan, int threads) {
         TensorInfo t = it.input();
-        GgmlType target = it.target();
-        RowCodec dst = Codecs.require(target, plan.options().flavor());
-        RowCodec from = t.type() == GgmlType.F32 ? null : Codecs.require(t.type(), plan.options().flavor());
+        final long outRow = it.target().rowSize(t.dim(0));
+        quantizeTensor(t, it.target(), it.weights(), plan.options().flavor(), threads, rowsOf(t, src, plan.options().flavor()),
+                (first, bytes) -> out.write(index, first * outRow, bytes));
+    }
+
+    /**
+     * Quantizes one tensor of shape {@code t.ne()} to {@code target}: rows in parallel chunks, each row checked for
+     * NaN/Inf (as ggml's validation after quantizing would fail), expert {@code i} with its slice of {@code weights}.
+     */
+    public static void quantizeTensor(TensorInfo t, GgmlType target, float[] weights, kiln.tensor.codec.Flavor flavor, int threads,
+                                      RowSource rows, RowSink sink) {
+        RowCodec dst = Codecs.require(target, flavor);
+        if (!dst.canQuantize()) throw new KilnException("Kiln cannot quantize to " + target.ggmlName() + " yet (tensor " + t.name() + ")");
         final int ne0 = Math.toIntExact(t.dim(0));
         final long ne1 = t.dim(1);
         final long ne2 = t.dim(2);
-        final long rows = t.rowCount();
+        final long nrows = t.rowCount();
         final int group = target.isInterleaved() ? target.interleave() : 1;
-        final long inRow = t.type().rowSize(ne0);
         final long outRow = target.rowSize(ne0);
         long perTask = Math.max(1, TARGET_CHUNK_ELEMENTS / ne0);
         perTask = Math.max(group, perTask / group * group);
         final long chunkRows = perTask;
-        long tasks = (rows + chunkRows - 1) / chunkRows;
-        float[] weights = it.weights();
+        long tasks = (nrows + chunkRows - 1) / chunkRows;
         Parallel.forEach(tasks, threads, task -> {
             long r0 = task * chunkRows;
-            long n = Math.min(chunkRows, rows - r0);
+            long n = Math.min(chunkRows, nrows - r0);
             float[] buf = new float[ne0 * group];
             MemorySegment seg = MemorySegment.ofArray(new byte[Math.toIntExact(n * outRow)]);
             long slice = -1;
             float[] w = null;
             for (long r = r0; r < r0 + n; r += group) {
                 for (int g = 0; g < group; g++) {
-                    long off = (r + g) * inRow;
-                    if (from == null) {
-                        for (int j = 0; j < ne0; j++) buf[g * ne0 + j] = Le.f32(src, off + 4L * j);
-                    } else {
-                        from.dequantize(src, off, buf, g * ne0, ne0);
+                    rows.row(r + g, buf, g * ne0);
+                    for (int j = g * ne0, e = j + ne0; j < e; j++) {
+                        if (!Float.isFinite(buf[j])) {
+                            throw new KilnException("tensor " + t.name() + " row " + (r + g) + " column " + (j - g * ne0) + " is " + buf[j]
+                                    + "; quantized data validation would fail");
+                        }
                     }
                 }
                 if (weights != null) {
@@ -102,7 +134,7 @@ public final class Quantizer {
                 }
                 dst.quantize(buf, 0, seg, (r - r0) * outRow, ne0 * group, w);
             }
-            out.write(index, r0 * outRow, seg);
+            sink.write(r0, seg);
         });
     }
 }

@@ -138,6 +138,27 @@ class QuantizeBadInputTest {
         assertTrue(r2.err().contains("unknown flavor 'exllama'"), r2.err());
     }
 
+    @Test
+    void nonFiniteWeightsAreRefusedNamingTheTensor() throws Exception {
+        kiln.tensor.gguf.GgufMetadata md = new kiln.tensor.gguf.GgufMetadata();
+        md.put("general.architecture", kiln.tensor.gguf.GgufValue.ofString("llama"));
+        md.put("llama.block_count", kiln.tensor.gguf.GgufValue.ofU32(1));
+        Path in = tmp.resolve("nan.gguf");
+        var layout = new kiln.tensor.gguf.GgufLayout(md, List.of(new kiln.tensor.gguf.GgufLayout.Entry("blk.0.ffn_up.weight",
+                kiln.tensor.GgmlType.F32, new long[]{256, 2})));
+        try (var o = kiln.tensor.gguf.GgufOutput.create(in, layout)) {
+            var seg = java.lang.foreign.MemorySegment.ofArray(new byte[256 * 2 * 4]);
+            kiln.tensor.Le.putF32(seg, 4L * 300, Float.NaN);
+            o.write(0, seg);
+            o.commit();
+        }
+        Path out = tmp.resolve("o.gguf");
+        Result r = run(in.toString(), out.toString(), "Q8_0");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("blk.0.ffn_up.weight row 1 column 44 is NaN"), r.err());
+        assertNoOutput(out);
+    }
+
     /**
      * Disk full, simulated with a file-size limit on a child JVM (ulimit -f; the JVM ignores SIGXFSZ, so the write
      * fails with EFBIG like a full disk): the command fails with a one-line error and removes its temporary file.
