@@ -85,6 +85,17 @@ class ImatrixFilesTest {
     }
 
     @Test
+    void tinyLlamaGgufConvertedToDatMatchesTheRecordedShaOfMainlinesDat() throws Exception {
+        // mainline/tiny-llama.imatrix.dat is not kept in the fixtures; its sha256 is recorded
+        Imatrix g = ImatrixFiles.read(Fixtures.file("tiny-llama/mainline/tiny-llama.imatrix.gguf"));
+        Path out = tmp.resolve("llama.dat");
+        ImatrixFiles.write(g, out, ImatrixFormat.DAT, 0);
+        byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(out));
+        assertEquals("ec78f27079d786c2f427929dc51aa738e14c63542de71ae0d8711fe632e09f78", java.util.HexFormat.of().formatHex(d));
+        assertEquals(37794, Files.size(out));
+    }
+
+    @Test
     void datConvertedToGgufKeepsTheWeights() {
         Imatrix dat = ImatrixFiles.read(Fixtures.file("tiny-deepseek/ik/tiny-deepseek.imatrix"));
         Path out = tmp.resolve("conv.gguf");
