@@ -13,6 +13,9 @@ import kiln.tensor.gguf.TensorInfo;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * Executes a {@link QuantizePlan}: tensors in order, rows of each tensor in parallel chunks, every row dequantized
@@ -40,23 +43,61 @@ public final class Quantizer {
         }
     }
 
+    /**
+     * Writes the plan's output. All tensors are cut into work units (a whole tensor to copy, or a chunk of rows to
+     * quantize) that run in one parallel loop, so small tensors keep every thread busy too; each unit writes its
+     * bytes at their final position.
+     */
     public static void run(GgufFile in, QuantizePlan plan, Path output, Progress progress) {
         checkCodecs(plan);
         int threads = Math.max(1, plan.options().threads());
+        kiln.tensor.codec.Flavor flavor = plan.options().flavor();
+        List<long[]> units = new ArrayList<>();
+        int n = plan.items().size();
+        int[] chunksOf = new int[n];
+        for (int i = 0; i < n; i++) {
+            QuantizePlan.Item it = plan.items().get(i);
+            if (!it.converts()) {
+                units.add(new long[]{i, 0, 0});
+                chunksOf[i] = 1;
+                continue;
+            }
+            long rows = it.input().rowCount();
+            long chunk = chunkRows(it.input(), it.target());
+            for (long r = 0; r < rows; r += chunk) {
+                units.add(new long[]{i, r, Math.min(chunk, rows - r)});
+                chunksOf[i]++;
+            }
+        }
+        AtomicIntegerArray remaining = new AtomicIntegerArray(chunksOf);
         try (GgufOutput out = GgufOutput.create(output, plan.layout())) {
-            for (int i = 0; i < plan.items().size(); i++) {
+            Parallel.forEach(units.size(), threads, u -> {
+                long[] unit = units.get((int) u);
+                int i = (int) unit[0];
                 QuantizePlan.Item it = plan.items().get(i);
-                MemorySegment src = in.data(it.input());
+                TensorInfo t = it.input();
+                MemorySegment src = in.data(t);
+                long bytes;
                 if (!it.converts()) {
                     out.write(i, src);
+                    bytes = t.byteSize();
                 } else {
-                    convert(it, src, out, i, plan, threads);
+                    long outRow = it.target().rowSize(t.dim(0));
+                    quantizeChunk(t, it.target(), it.weights(), Codecs.require(it.target(), flavor), rowsOf(t, src, flavor), unit[1], unit[2],
+                            (first, seg) -> out.write(i, first * outRow, seg));
+                    bytes = unit[2] * t.rowSize();
                 }
-                progress.advance(1, it.input().byteSize());
-            }
+                progress.advance(remaining.decrementAndGet(i) == 0 ? 1 : 0, bytes);
+            });
             out.commit();
         }
         progress.done();
+    }
+
+    private static long chunkRows(TensorInfo t, GgmlType target) {
+        int group = target.isInterleaved() ? target.interleave() : 1;
+        long perTask = Math.max(1, TARGET_CHUNK_ELEMENTS / t.dim(0));
+        return Math.max(group, perTask / group * group);
     }
 
     /** Supplies the float values of one row of the tensor being quantized (the converter's one-pass hook). */
@@ -82,13 +123,6 @@ public final class Quantizer {
         return (r, dst, off) -> from.dequantize(src, r * inRow, dst, off, ne0);
     }
 
-    private static void convert(QuantizePlan.Item it, MemorySegment src, GgufOutput out, int index, QuantizePlan plan, int threads) {
-        TensorInfo t = it.input();
-        final long outRow = it.target().rowSize(t.dim(0));
-        quantizeTensor(t, it.target(), it.weights(), plan.options().flavor(), threads, rowsOf(t, src, plan.options().flavor()),
-                (first, bytes) -> out.write(index, first * outRow, bytes));
-    }
-
     /**
      * Quantizes one tensor of shape {@code t.ne()} to {@code target}: rows in parallel chunks, each row checked for
      * NaN/Inf (as ggml's validation after quantizing would fail), expert {@code i} with its slice of {@code weights}.
@@ -97,44 +131,46 @@ public final class Quantizer {
                                       RowSource rows, RowSink sink) {
         RowCodec dst = Codecs.require(target, flavor);
         if (!dst.canQuantize()) throw new KilnException("Kiln cannot quantize to " + target.ggmlName() + " yet (tensor " + t.name() + ")");
-        final int ne0 = Math.toIntExact(t.dim(0));
-        final long ne1 = t.dim(1);
-        final long ne2 = t.dim(2);
         final long nrows = t.rowCount();
-        final int group = target.isInterleaved() ? target.interleave() : 1;
-        final long outRow = target.rowSize(ne0);
-        long perTask = Math.max(1, TARGET_CHUNK_ELEMENTS / ne0);
-        perTask = Math.max(group, perTask / group * group);
-        final long chunkRows = perTask;
+        final long chunkRows = chunkRows(t, target);
         long tasks = (nrows + chunkRows - 1) / chunkRows;
         Parallel.forEach(tasks, threads, task -> {
             long r0 = task * chunkRows;
-            long n = Math.min(chunkRows, nrows - r0);
-            float[] buf = new float[ne0 * group];
-            MemorySegment seg = MemorySegment.ofArray(new byte[Math.toIntExact(n * outRow)]);
-            long slice = -1;
-            float[] w = null;
-            for (long r = r0; r < r0 + n; r += group) {
-                for (int g = 0; g < group; g++) {
-                    rows.row(r + g, buf, g * ne0);
-                    for (int j = g * ne0, e = j + ne0; j < e; j++) {
-                        if (!Float.isFinite(buf[j])) {
-                            throw new KilnException("tensor " + t.name() + " row " + (r + g) + " column " + (j - g * ne0) + " is " + buf[j]
-                                    + "; quantized data validation would fail");
-                        }
-                    }
-                }
-                if (weights != null) {
-                    long expert = (r / ne1) % ne2;
-                    if (expert != slice) {
-                        slice = expert;
-                        w = new float[ne0];
-                        System.arraycopy(weights, Math.toIntExact(expert * ne0), w, 0, ne0);
-                    }
-                }
-                dst.quantize(buf, 0, seg, (r - r0) * outRow, ne0 * group, w);
-            }
-            sink.write(r0, seg);
+            quantizeChunk(t, target, weights, dst, rows, r0, Math.min(chunkRows, nrows - r0), sink);
         });
+    }
+
+    /** Quantizes rows [r0, r0+n) and hands their bytes to the sink. */
+    static void quantizeChunk(TensorInfo t, GgmlType target, float[] weights, RowCodec dst, RowSource rows, long r0, long n, RowSink sink) {
+        final int ne0 = Math.toIntExact(t.dim(0));
+        final long ne1 = t.dim(1);
+        final long ne2 = t.dim(2);
+        final int group = target.isInterleaved() ? target.interleave() : 1;
+        final long outRow = target.rowSize(ne0);
+        float[] buf = new float[ne0 * group];
+        MemorySegment seg = MemorySegment.ofArray(new byte[Math.toIntExact(n * outRow)]);
+        long slice = -1;
+        float[] w = null;
+        for (long r = r0; r < r0 + n; r += group) {
+            for (int g = 0; g < group; g++) {
+                rows.row(r + g, buf, g * ne0);
+                for (int j = g * ne0, e = j + ne0; j < e; j++) {
+                    if (!Float.isFinite(buf[j])) {
+                        throw new KilnException("tensor " + t.name() + " row " + (r + g) + " column " + (j - g * ne0) + " is " + buf[j]
+                                + "; quantized data validation would fail");
+                    }
+                }
+            }
+            if (weights != null) {
+                long expert = (r / ne1) % ne2;
+                if (expert != slice) {
+                    slice = expert;
+                    w = new float[ne0];
+                    System.arraycopy(weights, Math.toIntExact(expert * ne0), w, 0, ne0);
+                }
+            }
+            dst.quantize(buf, 0, seg, (r - r0) * outRow, ne0 * group, w);
+        }
+        sink.write(r0, seg);
     }
 }
