@@ -17,7 +17,7 @@ public record TensorTypeRule(String pattern, Pattern regex, GgmlType type) {
 
     /** Parses "REGEX=TYPE"; {@code lowerCase} as mainline's --tensor-type. */
     public static TensorTypeRule parse(String spec, boolean lowerCase) {
-        int eq = spec.lastIndexOf('=');
+        int eq = spec.indexOf('=');
         if (eq <= 0) throw new KilnException("malformed tensor type rule '" + spec + "' (expected REGEX=TYPE)");
         if (eq == spec.length() - 1) throw new KilnException("missing quantization type in tensor type rule '" + spec + "'");
         String pat = spec.substring(0, eq);
