@@ -18,6 +18,6 @@ public final class IkCodecs {
     private IkCodecs() {}
 
     public static List<RowCodec> all() {
-        return List.of(IkQ40.INSTANCE, IkQ45K.Q4_K, IkQ45K.Q5_K, IkQ6K.INSTANCE, IkIq4Xs.INSTANCE);
+        return List.of(IkLegacy.Q4_0, IkQ45K.Q4_K, IkQ45K.Q5_K, IkQ6K.INSTANCE, IkIq4.IQ4_XS);
     }
 }

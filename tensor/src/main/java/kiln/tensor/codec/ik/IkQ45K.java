@@ -67,7 +67,7 @@ final class IkQ45K extends IkBlockCodec {
             float avX = sqrtf(sumX2 * 0.03125f);
             for (int l = 0; l < 32; ++l) weights[l] = avX + Math.abs(x[xj + l]);
             scales[j] = IkQkxQuants.makeQkx2(32, nmax, x, xj, weights, L, 32 * j, mins, j, lAux,
-                    refRmin, refRdelta, refNstep);
+                    refRmin, refRdelta, refNstep, false);
             if (scales[j] > maxScale) maxScale = scales[j];
             if (mins[j] > maxMin) maxMin = mins[j];
         }
@@ -98,8 +98,8 @@ final class IkQ45K extends IkBlockCodec {
             scales[j] = IkQkxQuants.makeQkx3(32, nmax, x, xj, weights, 0, L, 32 * j, mins, j, lAux,
                     -0.9f, 0.05f, 36);
         }
-        float dBlock = IkQkxQuants.makeQp8(scales, ls, sw);
-        float mBlock = IkQkxQuants.makeQp8(mins, lm, sw);
+        float dBlock = IkQkxQuants.makeQp(8, 63, scales, ls, sw);
+        float mBlock = IkQkxQuants.makeQp(8, 63, mins, lm, sw);
         if (fiveBit) { // quantize_row_q5_K_impl clamps with MIN(63, ·); the Q4_K one does not
             for (int j = 0; j < 8; ++j) {
                 ls[j] = (byte) Math.min(63, ls[j] & 0xFF);

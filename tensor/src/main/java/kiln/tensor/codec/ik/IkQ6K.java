@@ -9,7 +9,7 @@ import static kiln.tensor.codec.ik.FusedMath.nearestIntFma;
 
 /**
  * ik's Q6_K quantizer: {@code quantize_row_q6_K_ref} (no weights) and {@code quantize_row_q6_K_impl} (the
- * importance weights are passed straight to make_qx_quants), both on ik's {@link IkQxQuants16}.
+ * importance weights are passed straight to make_qx_quants), both on ik's {@link IkQxQuants}.
  * Block: ql[128], qh[64], scales[16] (int8), d.
  */
 final class IkQ6K extends IkBlockCodec {
@@ -29,7 +29,7 @@ final class IkQ6K extends IkBlockCodec {
             int xb = xOff + i * QK_K, o = i * SIZE;
             float maxScale = 0, maxAbsScale = 0;
             for (int ib = 0; ib < 16; ++ib) {
-                float scale = IkQxQuants16.make(32, x, xb + 16 * ib, L, 16 * ib, qw, i * QK_K + 16 * ib);
+                float scale = IkQxQuants.make(16, 32, x, xb + 16 * ib, L, 16 * ib, qw, i * QK_K + 16 * ib);
                 scales[ib] = scale;
                 float abs = Math.abs(scale);
                 if (abs > maxAbsScale) { maxAbsScale = abs; maxScale = scale; }

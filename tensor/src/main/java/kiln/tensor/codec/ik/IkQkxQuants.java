@@ -12,11 +12,13 @@ final class IkQkxQuants {
     private IkQkxQuants() {}
 
     /**
-     * {@code make_qkx2_quants(n, nmax, x, weights, L, &min, Laux, rmin, rdelta, nstep, false)} as inlined into
-     * {@code quantize_row_q4_K_ref} / {@code quantize_row_q5_K_ref}. Returns the scale; {@code theMin[mi]} = −min.
+     * {@code make_qkx2_quants(n, nmax, x, weights, L, &min, Laux, rmin, rdelta, nstep, use_mad)} as inlined into
+     * {@code quantize_row_q4_K_ref} / {@code quantize_row_q5_K_ref} (n = 32, use_mad false: a loop, so the lone
+     * {@code sum_x} chain is not fused) and {@code quantize_row_q2_K_ref} (n = 16, use_mad true: unrolled, so
+     * {@code sum_x} is fused). Returns the scale; {@code theMin[mi]} = −min.
      */
     static float makeQkx2(int n, int nmax, float[] x, int xo, float[] w, byte[] L, int lo, float[] theMin, int mi,
-                          byte[] lAux, float rmin, float rdelta, int nstep) {
+                          byte[] lAux, float rmin, float rdelta, int nstep, boolean useMad) {
         float min = x[xo], max = x[xo];
         float sumW = w[0];
         float sumX = sumW * x[xo];
@@ -25,7 +27,7 @@ final class IkQkxQuants {
             if (xi < min) min = xi;
             if (xi > max) max = xi;
             sumW += w[i];
-            sumX += w[i] * xi;                                  // lone chain: not fused
+            sumX = useMad ? Math.fma(w[i], xi, sumX) : sumX + w[i] * xi;
         }
         if (min > 0) min = 0;
         if (max - min < 1e-10f) {
@@ -40,7 +42,7 @@ final class IkQkxQuants {
             int l = clamp(nearestIntFma(iscale, x[xo + i] - min), nmax);
             L[lo + i] = (byte) l;
             float diff = Math.fma(scale, (float) l, min) - x[xo + i];
-            bestMad = Math.fma(diff * diff, w[i], bestMad);
+            bestMad = Math.fma(useMad ? Math.abs(diff) : diff * diff, w[i], bestMad);
         }
         if (nstep < 1) {
             theMin[mi] = -min;
@@ -71,7 +73,7 @@ final class IkQkxQuants {
                 float mad = 0;
                 for (int i = 0; i < n; ++i) {
                     float diff = Math.fma((float) (lAux[i] & 0xFF), thisScale, thisMin) - x[xo + i];
-                    mad = Math.fma(diff * diff, w[i], mad);
+                    mad = Math.fma(useMad ? Math.abs(diff) : diff * diff, w[i], mad);
                 }
                 if (mad < bestMad) {
                     System.arraycopy(lAux, 0, L, lo, n);
@@ -87,10 +89,12 @@ final class IkQkxQuants {
 
     /**
      * {@code make_qkx3_quants(n, nmax, x, weights, L, &min, Laux, rmin, rdelta, nstep, false)} (weights always
-     * given; double accumulators), as the out-of-line clone of the reference build computes it.
+     * given; double accumulators): the out-of-line clone for n = 32 (Q4_K, Q5_K, Q4_1, Q5_1) and the copy inlined
+     * and unrolled into {@code quantize_row_q2_K_impl} for n = 16, which alone fuses the {@code sum_x2} sum.
      */
     static float makeQkx3(int n, int nmax, float[] x, int xo, float[] w, int wo, byte[] L, int lo, float[] theMin,
                           int mi, byte[] lAux, float rmin, float rdelta, int nstep) {
+        boolean fuseSumX2 = n == 16;
         float min = x[xo], max = x[xo];
         double sumW = w[wo];
         double sumX = sumW * (double) x[xo];
@@ -103,7 +107,7 @@ final class IkQkxQuants {
             sumW += wi;
             double wx = wi * (double) xi;
             sumX += wx;
-            sumX2 += wx * (double) xi;
+            sumX2 = fuseSumX2 ? Math.fma(wx, (double) xi, sumX2) : sumX2 + wx * (double) xi;
         }
         if (min > 0) min = 0;
         if (max - min < 1e-10f) {
@@ -230,11 +234,11 @@ final class IkQkxQuants {
     }
 
     /**
-     * {@code make_qp_quants(8, 63, x, L, quant_weights)}: the 6-bit super-block scale of Q4_K/Q5_K with weights
-     * (out-of-line clone, fully unrolled). Returns the scale; {@code L[lo..lo+8)} the levels.
+     * {@code make_qp_quants(n, nmax, x, L, quant_weights)}: the super-block scales with weights, (8, 63) for
+     * Q4_K/Q5_K and (16, 15) for Q2_K (out-of-line clones, fully unrolled, alike). Returns the scale; {@code L[0..n)}
+     * the levels.
      */
-    static float makeQp8(float[] x, byte[] L, float[] qw) {
-        final int n = 8, nmax = 63;
+    static float makeQp(int n, int nmax, float[] x, byte[] L, float[] qw) {
         float max = 0;
         for (int i = 0; i < n; ++i) max = Math.max(max, x[i]);
         if (max < 1e-16f) {

@@ -4,30 +4,28 @@ import static kiln.tensor.codec.QuantMath.GROUP_MAX_EPS;
 import static kiln.tensor.codec.ik.FusedMath.nearestIntFma;
 
 /**
- * ik's {@code make_qx_quants(16, nmax, x, L, 1, qw)} (rmse_type 1) as its reference build computes it: the
- * out-of-line clone for 16 values used by Q6_K (and Q3_K with weights). ik's version adds a greedy coordinate
+ * ik's {@code make_qx_quants(n, nmax, x, L, 1, qw)} (rmse_type 1) for n = 16 (Q6_K, Q3_K with weights) and n = 32
+ * (Q4_0, Q5_0 with weights) as its reference build computes it: both out-of-line clones round alike. ik's version adds a greedy coordinate
  * descent after mainline's scale search. Roundings (see {@link FusedMath}): the first pass is a scalar loop with
  * fused sums; the ±0.1 scale search is vectorized (products rounded, sums in order, not fused); the descent fuses
  * {@code x - scale*l} and the {@code suml2} update. Levels are stored as {@code l + nmax} (C's {@code int8_t}).
  */
-final class IkQxQuants16 {
-    private IkQxQuants16() {}
+final class IkQxQuants {
+    private IkQxQuants() {}
 
-    private static final int N = 16;
-
-    static float make(int nmax, float[] x, int xo, byte[] L, int lo, float[] qw, int qo) {
+    static float make(int n, int nmax, float[] x, int xo, byte[] L, int lo, float[] qw, int qo) {
         float max = 0, amax = 0;
-        for (int i = 0; i < N; ++i) {
+        for (int i = 0; i < n; ++i) {
             float ax = Math.abs(x[xo + i]);
             if (ax > amax) { amax = ax; max = x[xo + i]; }
         }
         if (amax < GROUP_MAX_EPS) {
-            for (int i = 0; i < N; ++i) L[lo + i] = 0;
+            for (int i = 0; i < n; ++i) L[lo + i] = 0;
             return 0.f;
         }
         float iscale = (float) -nmax / max;
         float sumlx = 0, suml2 = 0;
-        for (int i = 0; i < N; ++i) {
+        for (int i = 0; i < n; ++i) {
             float xi = x[xo + i];
             int l = clamp(nearestIntFma(iscale, xi), nmax);
             L[lo + i] = (byte) (l + nmax);
@@ -43,7 +41,7 @@ final class IkQxQuants16 {
             for (int pass = 0; pass < 2; ++pass) {
                 iscale = pass == 0 ? -(t + (float) nmax) / max : (t + (float) (nmax - 1)) / max;
                 float slx = 0, sl2 = 0;
-                for (int i = 0; i < N; ++i) {
+                for (int i = 0; i < n; ++i) {
                     float xi = x[xo + i];
                     float fl = clamp(nearestIntFma(iscale, xi), nmax);
                     float w = qw != null ? qw[qo + i] : xi * xi;
@@ -51,7 +49,7 @@ final class IkQxQuants16 {
                     sl2 += (w * fl) * fl;
                 }
                 if (sl2 > 0 && slx * slx > best * sl2) {
-                    for (int i = 0; i < N; ++i) {
+                    for (int i = 0; i < n; ++i) {
                         L[lo + i] = (byte) (nmax + clamp(nearestIntFma(iscale, x[xo + i]), nmax));
                     }
                     sumlx = slx;
@@ -61,10 +59,10 @@ final class IkQxQuants16 {
                 }
             }
         }
-        for (int iter = 0; iter < N * (2 * nmax - 1); ++iter) {
+        for (int iter = 0; iter < n * (2 * nmax - 1); ++iter) {
             float absGmax = 0, gmax = 0;
             int bestJ = -1;
-            for (int j = 0; j < N; ++j) {
+            for (int j = 0; j < n; ++j) {
                 float xj = x[xo + j];
                 float w = qw != null ? qw[qo + j] : xj * xj;
                 int l = L[lo + j] - nmax;

@@ -10,15 +10,17 @@ import static kiln.tensor.codec.ik.FusedMath.nearestIntFma;
 import static kiln.tensor.codec.ik.FusedMath.sqrtf;
 
 /**
- * ik's IQ4_XS quantizer: {@code quantize_iq4_xs} → {@code quantize_row_iq4_nl_impl(256, 32, …, ntry = 7)}. ik's
- * version differs from mainline's in algorithm (a table lookup for the nearest level, a greedy descent on each
- * block's levels after the ±7 scale search) and in the reference build's fused arithmetic.
- * Block: d (fp16), scales_h (u16), scales_l[4], qs[128].
+ * ik's IQ4_NL and IQ4_XS quantizers: {@code quantize_iq4_nl} / {@code quantize_iq4_xs} →
+ * {@code quantize_row_iq4_nl_impl(32 or 256, 32, …, ntry = 7)}. ik's version differs from mainline's in algorithm
+ * (a table lookup for the nearest level, a greedy descent on each block's levels after the ±7 scale search) and in
+ * the reference build's fused arithmetic. IQ4_NL block: d (fp16), qs[16]; IQ4_XS block: d (fp16), scales_h (u16),
+ * scales_l[4], qs[128].
  */
-final class IkIq4Xs extends IkBlockCodec {
-    static final IkIq4Xs INSTANCE = new IkIq4Xs();
+final class IkIq4 extends IkBlockCodec {
+    static final IkIq4 IQ4_NL = new IkIq4(GgmlType.IQ4_NL, 32);
+    static final IkIq4 IQ4_XS = new IkIq4(GgmlType.IQ4_XS, QK_K);
 
-    private static final int SIZE = 136, NTRY = 7, BS = 32;
+    private static final int NTRY = 7, BS = 32;
     private static final byte[] V = KVALUES_IQ4NL;
 
     /** {@code iq4nl_index}: for ⌊x⌋+127 in 0..240, the nearest level (0..15) or 16+k when between k and k+1. */
@@ -33,8 +35,12 @@ final class IkIq4Xs extends IkBlockCodec {
         14, 14, 14, 14, 30, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15
     };
 
-    private IkIq4Xs() {
-        super(GgmlType.IQ4_XS);
+    private final int superBlock, size;
+
+    private IkIq4(GgmlType type, int superBlock) {
+        super(type);
+        this.superBlock = superBlock;
+        this.size = type.typeSize();
     }
 
     /** {@code best_index_iq4nl}. */
@@ -47,22 +53,22 @@ final class IkIq4Xs extends IkBlockCodec {
 
     @Override
     void quantizeBlocks(float[] src, int srcOff, int n, float[] qw, byte[] out) {
-        byte[] L = new byte[QK_K];
-        float[] weight = new float[BS], scales = new float[QK_K / BS];
-        for (int ibl = 0; ibl < n / QK_K; ibl++) {
-            quantizeSuperBlock(src, srcOff + QK_K * ibl, qw, QK_K * ibl, out, SIZE * ibl, L, weight, scales);
+        byte[] L = new byte[superBlock];
+        float[] weight = new float[BS], scales = new float[superBlock / BS];
+        for (int ibl = 0; ibl < n / superBlock; ibl++) {
+            quantizeSuperBlock(src, srcOff + superBlock * ibl, qw, superBlock * ibl, out, size * ibl, L, weight, scales);
         }
     }
 
-    private static void quantizeSuperBlock(float[] x, int xo, float[] qw, int qo, byte[] out, int o, byte[] L,
-                                           float[] weight, float[] scales) {
+    private void quantizeSuperBlock(float[] x, int xo, float[] qw, int qo, byte[] out, int o, byte[] L,
+                                    float[] weight, float[] scales) {
         float sigma2 = 0;
-        for (int j = 0; j < QK_K; ++j) sigma2 += x[xo + j] * x[xo + j];     // vectorized: not fused
-        sigma2 *= 2.f / QK_K;
-        for (int k = 0; k < SIZE; k++) out[o + k] = 0;
+        for (int j = 0; j < superBlock; ++j) sigma2 += x[xo + j] * x[xo + j];     // vectorized: not fused
+        sigma2 *= 2.f / superBlock;
+        for (int k = 0; k < size; k++) out[o + k] = 0;
 
         float maxScale = 0, amaxScale = 0;
-        for (int ib = 0; ib < QK_K / BS; ++ib) {
+        for (int ib = 0; ib < superBlock / BS; ++ib) {
             int xb = xo + ib * BS, lb = ib * BS;
             if (qw != null) {
                 for (int j = 0; j < BS; ++j) {
@@ -153,11 +159,18 @@ final class IkIq4Xs extends IkBlockCodec {
             if (absD > amaxScale) { amaxScale = absD; maxScale = d; }
         }
 
+        if (superBlock == BS) { // IQ4_NL: one block, its scale stored as is, levels redone against it
+            putHalf(out, o, scales[0]);
+            float id = scales[0] != 0 ? 1 / scales[0] : 0;
+            for (int j = 0; j < BS; ++j) L[j] = (byte) bestIndex(x[xo + j] * id);
+            for (int j = 0; j < 16; ++j) out[o + 2 + j] = (byte) (L[j] | (L[16 + j] << 4));
+            return;
+        }
         float d = -maxScale / 32;
         putHalf(out, o, d);
         float id = d != 0 ? 1 / d : 0.f;
         int scalesH = 0;
-        for (int ib = 0; ib < QK_K / BS; ++ib) {
+        for (int ib = 0; ib < superBlock / BS; ++ib) {
             int l = Math.max(-32, Math.min(31, nearestIntFma(scales[ib], id)));
             float dl = d * l;
             float idl = dl != 0 ? 1 / dl : 0.f;
