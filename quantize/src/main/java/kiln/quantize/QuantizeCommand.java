@@ -22,12 +22,13 @@ import java.util.concurrent.Callable;
 
 /** {@code kiln quantize IN.gguf [OUT.gguf] TYPE [nthreads]}, llama-quantize's command line. */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
-        description = {"Quantize a GGUF model to an ftype mix (Q4_K_M, IQ4_XS, Q8_0, ...), byte for byte as llama-quantize of",
-                "mainline llama.cpp or ik_llama.cpp (--flavor) would write it.",
-                "Usage as llama-quantize: IN.gguf [OUT.gguf] TYPE [nthreads]"})
+        customSynopsis = "kiln quantize [OPTIONS] IN.gguf [OUT.gguf] TYPE [nthreads]",
+        description = "Quantize a GGUF model to an ftype mix (Q4_K_M, IQ4_XS, Q8_0, ...) byte for byte as llama-quantize of "
+                + "mainline llama.cpp or of ik_llama.cpp (--flavor) would write it. Without OUT.gguf the output is "
+                + "ggml-model-TYPE.gguf next to the input.")
 public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand {
 
-    @Parameters(arity = "2..4", paramLabel = "ARGS", description = "IN.gguf [OUT.gguf] TYPE [nthreads]")
+    @Parameters(arity = "2..4", paramLabel = "ARG", hideParamSyntax = true, description = "IN.gguf [OUT.gguf] TYPE [nthreads]")
     List<String> positional = new ArrayList<>();
 
     @Option(names = "--flavor", paramLabel = "mainline|ik",
