@@ -35,8 +35,7 @@ public final class Quantizer {
             if (it.input().type() != GgmlType.F32 && !Codecs.canDequantize(it.input().type())) {
                 throw new KilnException("tensor " + it.input().name() + ": Kiln cannot read type " + it.input().type().ggmlName());
             }
-            RowCodec c = Codecs.find(it.target(), plan.options().flavor());
-            if (c == null || !c.canQuantize()) {
+            if (rowQuantizer(it.target(), plan.options().flavor()) == null) {
                 throw new KilnException("tensor " + it.input().name() + ": Kiln cannot quantize to " + it.target().ggmlName()
                         + " (" + plan.options().flavor().name().toLowerCase(java.util.Locale.ROOT) + " flavour) yet");
             }
@@ -83,7 +82,7 @@ public final class Quantizer {
                     bytes = t.byteSize();
                 } else {
                     long outRow = it.target().rowSize(t.dim(0));
-                    quantizeChunk(t, it.target(), it.weights(), Codecs.require(it.target(), flavor), rowsOf(t, src, flavor), unit[1], unit[2],
+                    quantizeChunk(t, it.target(), it.weights(), rowQuantizer(it.target(), flavor), rowsOf(t, src, flavor), unit[1], unit[2],
                             (first, seg) -> out.write(i, first * outRow, seg));
                     bytes = unit[2] * t.rowSize();
                 }
@@ -98,6 +97,33 @@ public final class Quantizer {
         int group = target.isInterleaved() ? target.interleave() : 1;
         long perTask = Math.max(1, TARGET_CHUNK_ELEMENTS / t.dim(0));
         return Math.max(group, perTask / group * group);
+    }
+
+    /** Quantizes {@code n} values (one row, or one group of rows for an interleaved type) into {@code dst[off]}. */
+    @FunctionalInterface
+    interface RowQuantizer {
+        void quantize(float[] src, int srcOff, MemorySegment dst, long off, int n, float[] weights);
+    }
+
+    /**
+     * How rows of {@code target} are produced: its codec, or, for an interleaved type without one, the base type's
+     * codec row by row followed by the interleaving (as ik quantizes straight to _R4/_R8 types); null when neither exists.
+     */
+    static RowQuantizer rowQuantizer(GgmlType target, kiln.tensor.codec.Flavor flavor) {
+        RowCodec c = Codecs.find(target, flavor);
+        if (c != null && c.canQuantize()) return c::quantize;
+        if (!target.isInterleaved() || target.base() == null) return null;
+        RowCodec base = Codecs.find(target.base(), flavor);
+        Object il = Interleaving.interleaver(target);
+        if (base == null || !base.canQuantize() || il == null) return null;
+        final int rowsPerGroup = target.interleave();
+        return (src, srcOff, dst, off, n, w) -> {
+            int ne0 = n / rowsPerGroup;
+            long baseRow = target.base().rowSize(ne0);
+            MemorySegment tmp = MemorySegment.ofArray(new byte[Math.toIntExact(baseRow * rowsPerGroup)]);
+            for (int k = 0; k < rowsPerGroup; k++) base.quantize(src, srcOff + k * ne0, tmp, k * baseRow, ne0, w);
+            Interleaving.repack(il, tmp, dst, off, ne0);
+        };
     }
 
     /** Supplies the float values of one row of the tensor being quantized (the converter's one-pass hook). */
@@ -129,8 +155,8 @@ public final class Quantizer {
      */
     public static void quantizeTensor(TensorInfo t, GgmlType target, float[] weights, kiln.tensor.codec.Flavor flavor, int threads,
                                       RowSource rows, RowSink sink) {
-        RowCodec dst = Codecs.require(target, flavor);
-        if (!dst.canQuantize()) throw new KilnException("Kiln cannot quantize to " + target.ggmlName() + " yet (tensor " + t.name() + ")");
+        RowQuantizer dst = rowQuantizer(target, flavor);
+        if (dst == null) throw new KilnException("Kiln cannot quantize to " + target.ggmlName() + " yet (tensor " + t.name() + ")");
         final long nrows = t.rowCount();
         final long chunkRows = chunkRows(t, target);
         long tasks = (nrows + chunkRows - 1) / chunkRows;
@@ -141,7 +167,7 @@ public final class Quantizer {
     }
 
     /** Quantizes rows [r0, r0+n) and hands their bytes to the sink. */
-    static void quantizeChunk(TensorInfo t, GgmlType target, float[] weights, RowCodec dst, RowSource rows, long r0, long n, RowSink sink) {
+    static void quantizeChunk(TensorInfo t, GgmlType target, float[] weights, RowQuantizer dst, RowSource rows, long r0, long n, RowSink sink) {
         final int ne0 = Math.toIntExact(t.dim(0));
         final long ne1 = t.dim(1);
         final long ne2 = t.dim(2);
