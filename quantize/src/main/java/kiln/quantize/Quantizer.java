@@ -13,8 +13,6 @@ import kiln.tensor.gguf.TensorInfo;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
@@ -51,28 +49,27 @@ public final class Quantizer {
         checkCodecs(plan);
         int threads = Math.max(1, plan.options().threads());
         kiln.tensor.codec.Flavor flavor = plan.options().flavor();
-        List<long[]> units = new ArrayList<>();
+        // work unit u belongs to the item i with start[i] <= u < start[i+1]; only O(tensors) memory however many units
         int n = plan.items().size();
+        long[] start = new long[n + 1];
+        long[] chunk = new long[n];
         int[] chunksOf = new int[n];
         for (int i = 0; i < n; i++) {
             QuantizePlan.Item it = plan.items().get(i);
-            if (!it.converts()) {
-                units.add(new long[]{i, 0, 0});
-                chunksOf[i] = 1;
-                continue;
+            long units = 1;
+            if (it.converts()) {
+                chunk[i] = chunkRows(it.input(), it.target());
+                units = (it.input().rowCount() + chunk[i] - 1) / chunk[i];
             }
-            long rows = it.input().rowCount();
-            long chunk = chunkRows(it.input(), it.target());
-            for (long r = 0; r < rows; r += chunk) {
-                units.add(new long[]{i, r, Math.min(chunk, rows - r)});
-                chunksOf[i]++;
-            }
+            chunksOf[i] = Math.toIntExact(units);
+            start[i + 1] = start[i] + units;
         }
         AtomicIntegerArray remaining = new AtomicIntegerArray(chunksOf);
         try (GgufOutput out = GgufOutput.create(output, plan.layout())) {
-            Parallel.forEach(units.size(), threads, u -> {
-                long[] unit = units.get((int) u);
-                int i = (int) unit[0];
+            Parallel.forEach(start[n], threads, u -> {
+                int found = java.util.Arrays.binarySearch(start, u);
+                int i = found >= 0 ? found : -found - 2;
+                while (i + 1 < start.length && start[i + 1] <= u) i++;
                 QuantizePlan.Item it = plan.items().get(i);
                 TensorInfo t = it.input();
                 MemorySegment src = in.data(t);
@@ -81,10 +78,13 @@ public final class Quantizer {
                     out.write(i, src);
                     bytes = t.byteSize();
                 } else {
+                    long r0 = (u - start[i]) * chunk[i];
+                    long rows = Math.min(chunk[i], t.rowCount() - r0);
                     long outRow = it.target().rowSize(t.dim(0));
-                    quantizeChunk(t, it.target(), it.weights(), rowQuantizer(it.target(), flavor), rowsOf(t, src, flavor), unit[1], unit[2],
-                            (first, seg) -> out.write(i, first * outRow, seg));
-                    bytes = unit[2] * t.rowSize();
+                    final int index = i;
+                    quantizeChunk(t, it.target(), it.weights(), rowQuantizer(it.target(), flavor), rowsOf(t, src, flavor), r0, rows,
+                            (first, seg) -> out.write(index, first * outRow, seg));
+                    bytes = rows * t.rowSize();
                 }
                 progress.advance(remaining.decrementAndGet(i) == 0 ? 1 : 0, bytes);
             });
