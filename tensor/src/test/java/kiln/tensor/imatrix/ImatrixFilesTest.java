@@ -150,6 +150,21 @@ class ImatrixFilesTest {
     }
 
     @Test
+    void mergingLegacyAndGgufBroadcastsASingleCountToTheExperts() {
+        Imatrix ik = ImatrixFiles.read(Fixtures.file("tiny-deepseek/ik/tiny-deepseek.imatrix"));
+        Imatrix ml = ImatrixFiles.read(Fixtures.file("tiny-deepseek/mainline/tiny-deepseek.imatrix.gguf"));
+        Imatrix both = ImatrixMerge.raw(List.of(ik, ml), 128);
+        ImatrixEntry a = ik.get("blk.1.ffn_up_exps.weight");
+        ImatrixEntry b = ml.get("blk.1.ffn_up_exps.weight");
+        ImatrixEntry m = both.get("blk.1.ffn_up_exps.weight");
+        assertEquals(8, m.nMat());
+        for (int j = 0; j < 8; j++) assertEquals(32f * 128 + b.counts()[j], m.counts()[j], "expert " + j);
+        assertEquals(a.sums()[300] * 128f + b.sums()[300], m.sums()[300], 1e-3f * Math.abs(m.sums()[300]));
+        assertTrue(both.entries().containsKey("blk.0.attn_k_b.weight"), "entries of either input are kept");
+        assertEquals(List.of("text/calib.txt", "text/calib.txt"), both.datasets());
+    }
+
+    @Test
     void mergeRejectsEntriesOfDifferentSize() {
         Imatrix a = Imatrix.of(List.of(new ImatrixEntry("x.weight", new float[4], new float[]{1})), List.of(), 1, 4, false);
         Imatrix b = Imatrix.of(List.of(new ImatrixEntry("x.weight", new float[8], new float[]{1})), List.of(), 1, 4, false);
