@@ -125,6 +125,7 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
                 throw new KilnException("--include-weights/--exclude-weights need --imatrix FILE");
             }
             QuantizePlan plan = QuantizePlan.build(file.metadata(), file.tensors(), opts, im, hideImatrix);
+            if (im != null) reportMissingWeights(plan);
             if (dryRun) {
                 printPlan(plan);
                 return 0;
@@ -135,6 +136,15 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
                     Progress.human(plan.layout().fileSize()), fl.name().toLowerCase(Locale.ROOT), plan.items().size(), counts(plan));
             return 0;
         }
+    }
+
+    /** llama-quantize logs "did not find weights for X" per tensor; Kiln prints one line listing them. */
+    private void reportMissingWeights(QuantizePlan plan) {
+        List<String> missing = new ArrayList<>();
+        for (QuantizePlan.Item it : plan.items()) if (it.converts() && it.weights() == null) missing.add(it.input().name());
+        if (missing.isEmpty()) return;
+        String list = String.join(", ", missing.subList(0, Math.min(6, missing.size()))) + (missing.size() > 6 ? ", ..." : "");
+        out.printf(Locale.ROOT, "note: %d tensor(s) have no imatrix entry and are quantized without importance weights: %s%n", missing.size(), list);
     }
 
     private static boolean looksLikePath(String s) {
