@@ -6,18 +6,22 @@ import java.util.List;
 
 /**
  * ik_llama.cpp's quantizers where their bytes differ from mainline's; registered by
- * {@link kiln.tensor.codec.Codecs} for {@link kiln.tensor.codec.Flavor#IK}. Each one is verified byte for byte
- * against ik's own files in the fixtures (see tensor/IK_CODECS.md). Dequantization is mainline's.
+ * {@link kiln.tensor.codec.Codecs} for {@link kiln.tensor.codec.Flavor#IK}. Dequantization is mainline's (same
+ * block layouts). Q8_0 (identical bytes in both tools) and the float types keep the shared codecs.
  *
- * <p>Why they differ: ik compiles {@code ggml-quants.c} for the host CPU, so gcc fuses multiply-adds; mainline's
- * reference build does not. ik also changed some algorithms (IQ4_XS/IQ4_NL level search, make_qx_quants' descent).
- * Types not listed here quantize in ik with the mainline codec (Q8_0 is byte-identical); other ik types
- * (Q2_K, Q3_K, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_0 with an imatrix) are not reproduced yet and must not be claimed.
+ * <p>Why the bytes differ: ik compiles {@code ggml-quants.c} for the host CPU in GNU C mode, so gcc fuses
+ * multiply-adds (see {@link FusedMath}); mainline's reference build does not. ik also changed some algorithms:
+ * make_qx_quants gained a greedy descent (Q6_K, Q3_K/Q4_0/Q5_0 with weights), IQ4_NL/IQ4_XS a table-driven level
+ * search and descent, Q2_K a ternary ("TriNet") shortcut.
+ *
+ * <p>Each codec is verified with and without importance weights (tensor/IK_CODECS.md): Q4_0, Q4_K, Q5_K, Q6_K and
+ * IQ4_XS against ik's own fixture files, the others against ik's quantizer output on every fixture tensor.
  */
 public final class IkCodecs {
     private IkCodecs() {}
 
     public static List<RowCodec> all() {
-        return List.of(IkLegacy.Q4_0, IkQ45K.Q4_K, IkQ45K.Q5_K, IkQ6K.INSTANCE, IkIq4.IQ4_XS);
+        return List.of(IkLegacy.Q4_0, IkLegacy.Q4_1, IkLegacy.Q5_0, IkLegacy.Q5_1, IkQ2K.INSTANCE, IkQ3K.INSTANCE,
+                IkQ45K.Q4_K, IkQ45K.Q5_K, IkQ6K.INSTANCE, IkIq4.IQ4_NL, IkIq4.IQ4_XS);
     }
 }

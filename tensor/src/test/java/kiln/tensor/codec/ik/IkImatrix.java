@@ -16,9 +16,13 @@ import java.util.Map;
  */
 final class IkImatrix {
     private final Map<String, float[]> entries;
+    private final int lastCall;
+    private final String dataset;
 
-    private IkImatrix(Map<String, float[]> entries) {
+    private IkImatrix(Map<String, float[]> entries, int lastCall, String dataset) {
         this.entries = entries;
+        this.lastCall = lastCall;
+        this.dataset = dataset;
     }
 
     static IkImatrix read(Path path) throws IOException {
@@ -36,11 +40,31 @@ final class IkImatrix {
             }
             entries.put(new String(name, StandardCharsets.UTF_8), v);
         }
-        return new IkImatrix(entries);
+        int lastCall = 0;
+        String dataset = "";
+        if (b.remaining() >= 4) { // optional trailer: last_call, dataset name
+            lastCall = b.getInt();
+            if (b.remaining() >= 4) {
+                byte[] d = new byte[b.getInt()];
+                b.get(d);
+                dataset = new String(d, StandardCharsets.UTF_8);
+            }
+        }
+        return new IkImatrix(entries, lastCall, dataset);
     }
 
     int size() {
         return entries.size();
+    }
+
+    /** The trailer's chunk count (quantize.imatrix.chunks_count), 0 when absent. */
+    int lastCall() {
+        return lastCall;
+    }
+
+    /** The trailer's data set name (quantize.imatrix.dataset), empty when absent. */
+    String dataset() {
+        return dataset;
     }
 
     /**
