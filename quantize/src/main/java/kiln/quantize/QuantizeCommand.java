@@ -65,6 +65,9 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
     @Option(names = "--hide-imatrix", description = "record 'top_secret' instead of the imatrix file and dataset (ik)")
     boolean hideImatrix;
 
+    @Option(names = "--override-kv", paramLabel = "KEY=TYPE:VALUE", description = "set a metadata key in the output (TYPE int, float, bool or str; repeatable)")
+    List<String> overrideKv = new ArrayList<>();
+
     @Option(names = "--allow-requantize", description = "allow re-quantizing tensors that are already quantized")
     boolean allowRequantize;
 
@@ -124,7 +127,9 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
             } else if (!includeWeights.isEmpty() || !excludeWeights.isEmpty()) {
                 throw new KilnException("--include-weights/--exclude-weights need --imatrix FILE");
             }
-            QuantizePlan plan = QuantizePlan.build(file.metadata(), file.tensors(), opts, im, hideImatrix);
+            List<KvOverride> overrides = new ArrayList<>();
+            for (String o : overrideKv) overrides.add(KvOverride.parse(o));
+            QuantizePlan plan = QuantizePlan.build(file.metadata(), file.tensors(), opts, im, hideImatrix, overrides);
             if (im != null) reportMissingWeights(plan);
             if (dryRun) {
                 printPlan(plan);

@@ -18,7 +18,7 @@ final class QuantizeMetadata {
     static final String QV = "general.quantization_version";
     static final String FT = "general.file_type";
 
-    static GgufMetadata build(GgufMetadata input, Flavor flavor, int ftype, ImatrixInput im, boolean hideImatrix) {
+    static GgufMetadata build(GgufMetadata input, Flavor flavor, int ftype, ImatrixInput im, boolean hideImatrix, java.util.List<KvOverride> overrides) {
         GgufMetadata md = input.copy();
         boolean ik = flavor == Flavor.IK;
         set(md, ik, QV, GgufValue.ofU32(2));
@@ -26,6 +26,7 @@ final class QuantizeMetadata {
         md.remove("split.no");
         md.remove("split.count");
         md.remove("split.tensors.count");
+        for (KvOverride o : overrides) set(md, ik, o.key(), o.toValue(flavor));
         if (im != null) {
             set(md, ik, "quantize.imatrix.file", GgufValue.ofString(hideImatrix ? "top_secret" : truncate127(im.label())));
             if (im.dataset() != null && !im.dataset().isEmpty()) {

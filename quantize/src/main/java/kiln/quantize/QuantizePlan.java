@@ -30,6 +30,12 @@ public record QuantizePlan(List<Item> items, GgufMetadata metadata, GgufLayout l
 
     public static QuantizePlan build(GgufMetadata inputMetadata, List<TensorInfo> fileOrder, QuantizeOptions opts,
                                      ImatrixInput imatrix, boolean hideImatrix) {
+        return build(inputMetadata, fileOrder, opts, imatrix, hideImatrix, List.of());
+    }
+
+    /** As {@link #build(GgufMetadata, List, QuantizeOptions, ImatrixInput, boolean)}, with {@code --override-kv} entries. */
+    public static QuantizePlan build(GgufMetadata inputMetadata, List<TensorInfo> fileOrder, QuantizeOptions opts,
+                                     ImatrixInput imatrix, boolean hideImatrix, List<KvOverride> overrides) {
         Flavor flavor = opts.flavor();
         if (imatrix == null && LlamaFtype.in(opts.ftype().value(), LlamaFtype.IQ2_XS, LlamaFtype.IQ2_XXS, LlamaFtype.IQ2_S,
                 LlamaFtype.Q2_K_S, LlamaFtype.IQ1_S, LlamaFtype.IQ1_M)) {
@@ -70,7 +76,7 @@ public record QuantizePlan(List<Item> items, GgufMetadata metadata, GgufLayout l
             }
             items.add(new Item(t, target, w));
         }
-        GgufMetadata md = QuantizeMetadata.build(inputMetadata, flavor, ftype, imatrix, hideImatrix);
+        GgufMetadata md = QuantizeMetadata.build(inputMetadata, flavor, ftype, imatrix, hideImatrix, overrides);
         List<GgufLayout.Entry> entries = new ArrayList<>();
         for (Item it : items) entries.add(new GgufLayout.Entry(it.input().name(), it.target(), it.input().ne()));
         return new QuantizePlan(items, md, new GgufLayout(md, entries), opts);

@@ -20,6 +20,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The options that change the choice of types, and the ones that must not change the bytes. */
@@ -141,6 +142,34 @@ class QuantizeOptionsTest {
         assertNull(im.weights().get("blk.1.ffn_gate_exps.weight") == null ? null : "present", "ik's fused up/gate records only ffn_up_exps");
         assertNotNull(im.lookup("blk.1.ffn_gate_exps.weight", Flavor.IK));
         assertNull(im.lookup("blk.1.ffn_gate_exps.weight", Flavor.MAINLINE));
+    }
+
+    @Test
+    void overrideKvIsWrittenAsEachToolWritesIt() {
+        ImatrixInput im = ImatrixInput.load(Fixtures.file("tiny-llama/mainline/tiny-llama.imatrix.gguf"), "imat.gguf", List.of(), List.of(), Flavor.MAINLINE);
+        List<KvOverride> kv = List.of(KvOverride.parse("kiln.test=int:-5"), KvOverride.parse("general.name=str:renamed"));
+        try (GgufFile in = GgufFile.open(Fixtures.file(LLAMA))) {
+            for (Flavor fl : Flavor.values()) {
+                QuantizePlan p = QuantizePlan.build(in.metadata(), in.tensors(), QuantizeOptions.of(fl, Ftype.parse("Q8_0", fl)), im, false, kv);
+                List<String> keys = List.copyOf(p.metadata().keys());
+                int test = keys.indexOf("kiln.test"), file = keys.indexOf("quantize.imatrix.file");
+                assertTrue(test >= 0 && test < file, fl + ": overrides come before the imatrix keys " + keys);
+                if (fl == Flavor.MAINLINE) {
+                    assertEquals(GgufValueType.UINT32, p.metadata().get("kiln.test").type());
+                    assertEquals(5L, p.metadata().get("kiln.test").asLong(), "mainline stores |value| as u32");
+                    assertEquals(keys.size() - 1, keys.indexOf("quantize.imatrix.chunks_count"));
+                } else {
+                    assertEquals(GgufValueType.INT32, p.metadata().get("kiln.test").type());
+                    assertEquals(-5L, p.metadata().get("kiln.test").asLong());
+                }
+                assertEquals("renamed", p.metadata().getString("general.name", null));
+                int name = keys.indexOf("general.name");
+                if (fl == Flavor.MAINLINE) assertTrue(name > keys.indexOf("general.file_type"), "mainline moves an overridden key to the end");
+                else assertEquals(List.copyOf(in.metadata().keys()).indexOf("general.name"), name, "ik overwrites in place");
+            }
+        }
+        assertThrows(kiln.tensor.KilnException.class, () -> KvOverride.parse("x=int:abc"));
+        assertThrows(kiln.tensor.KilnException.class, () -> KvOverride.parse("x=list:1"));
     }
 
     @Test
