@@ -47,6 +47,9 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
     @Option(names = "--tensor-type", paramLabel = "REGEX=TYPE", description = "type for tensors whose name matches REGEX (repeatable)")
     List<String> tensorTypes = new ArrayList<>();
 
+    @Option(names = "--tensor-type-file", paramLabel = "FILE", description = "REGEX=TYPE rules, whitespace-separated, read from FILE")
+    Path tensorTypeFile;
+
     @Option(names = "--custom-q", paramLabel = "REGEX=TYPE,...", description = "ik's form of --tensor-type, comma-separated (repeatable)")
     List<String> customQ = new ArrayList<>();
 
@@ -118,6 +121,15 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
             }
             List<TensorTypeRule> rules = new ArrayList<>();
             for (String s : tensorTypes) rules.add(TensorTypeRule.parse(s, fl == Flavor.MAINLINE));
+            if (tensorTypeFile != null) {
+                String text;
+                try {
+                    text = Files.readString(tensorTypeFile);
+                } catch (java.io.IOException e) {
+                    throw new KilnException(tensorTypeFile + ": cannot read: " + e.getMessage());
+                }
+                for (String s : text.trim().split("\\s+")) if (!s.isEmpty()) rules.add(TensorTypeRule.parse(s, fl == Flavor.MAINLINE));
+            }
             for (String s : customQ) rules.addAll(TensorTypeRule.parseList(s));
             QuantizeOptions opts = new QuantizeOptions(fl, ftype, pure, type(outputTensorType), type(tokenEmbeddingType), rules,
                     leaveOutputTensor, allowRequantize, nthreads);

@@ -173,6 +173,21 @@ class QuantizeOptionsTest {
     }
 
     @Test
+    void tensorTypeFileAndDryRun() throws Exception {
+        Path rules = tmp.resolve("rules.txt");
+        Files.writeString(rules, "ffn_down=q8_0\n  attn_v=q6_K\n");
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        QuantizeCommand c = new QuantizeCommand();
+        c.out = new PrintStream(text);
+        Path out = tmp.resolve("never.gguf");
+        assertEquals(0, CliSupport.run(c, "--dry-run", "--tensor-type-file", rules.toString(), Fixtures.file(LLAMA).toString(), out.toString(), "Q4_K_M"));
+        String s = text.toString();
+        assertTrue(s.contains("blk.3.ffn_down.weight") && s.contains("-> q8_0"), s);
+        assertTrue(s.lines().filter(l -> l.contains("attn_v.weight")).allMatch(l -> l.contains("-> q6_K")), s);
+        assertTrue(!Files.exists(out), "--dry-run writes nothing");
+    }
+
+    @Test
     void defaultFlavorFollowsTheLayout() {
         try (GgufFile ik = GgufFile.open(Fixtures.file(DS_IK));
              GgufFile ml = GgufFile.open(Fixtures.file("tiny-deepseek/mainline/tiny-deepseek-bf16.gguf"));
