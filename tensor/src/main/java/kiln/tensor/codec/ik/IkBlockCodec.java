@@ -57,15 +57,9 @@ abstract class IkBlockCodec implements RowCodec {
         MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, dstOffset, out.length);
     }
 
-    /** Quantizes into a new array (tests, callers holding bytes). */
-    final byte[] quantizeToBytes(float[] src, int srcOff, int n, float[] weights) {
-        byte[] out = new byte[n / type.blockSize() * type.typeSize()];
-        quantize(src, srcOff, MemorySegment.ofArray(out), 0, n, weights);
-        return out;
-    }
-
+    /** Mainline's dequantization (same block layout); ik-only types override this. */
     @Override
-    public final void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOff, int n) {
+    public void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOff, int n) {
         RowCodec mainline = Codecs.find(type);
         if (mainline == null || mainline == this) {
             throw new UnsupportedOperationException("Kiln cannot dequantize " + type.ggmlName() + " yet");

@@ -72,16 +72,17 @@ class IkBuildReferenceTest {
 
     /**
      * Every codec IkCodecs registers is verified, with and without weights: by ik's fixture files
-     * (IkQuantGoldenTest) or by these references.
+     * (IkQuantGoldenTest), by rebuilt ik files with recorded hashes (IkQuantFileHashTest) or by these references.
      */
     @Test
     void everyRegisteredCodecIsVerifiedWithAndWithoutWeights() throws IOException {
         List<Case> cases = cases();
         for (RowCodec codec : IkCodecs.all()) {
             GgmlType t = codec.type();
-            boolean plain = IkQuantGoldenTest.FIXTURE_TYPES.contains(t)
+            boolean byFile = IkQuantFileHashTest.VERIFIED_TYPES.contains(t);
+            boolean plain = byFile || IkQuantGoldenTest.FIXTURE_TYPES.contains(t)
                     || cases.stream().anyMatch(c -> c.type() == t && !c.imatrix());
-            boolean weighted = IkQuantGoldenTest.FIXTURE_IMATRIX_TYPES.contains(t)
+            boolean weighted = byFile || IkQuantGoldenTest.FIXTURE_IMATRIX_TYPES.contains(t)
                     || cases.stream().anyMatch(c -> c.type() == t && c.imatrix());
             assertTrue(plain && weighted, t + ": verified without weights " + plain + ", with weights " + weighted);
         }

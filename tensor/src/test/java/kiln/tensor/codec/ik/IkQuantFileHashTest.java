@@ -31,10 +31,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * fixture the way ik's llama-quantize writes it (input KVs in place with general.file_type and
  * general.quantization_version updated, the quantize.imatrix.* KVs appended; tensors in the recorded order and
  * types; 32-byte alignment) with the IK codecs doing the quantization, and must hash to the recorded sha256. Only the
- * tensor data come from the codecs under test. This covers IQ4_XS with an imatrix and tiny-llama's ik files — except
- * its IQ4_XS and IQ4_XS-imat files, whose attn_v tensors ik writes in IQ5_K, an ik-only type Kiln does not have.
+ * tensor data come from the codecs under test. This covers IQ4_XS with an imatrix, all of tiny-llama's ik files,
+ * and IQ5_K (ik-only), which ik's IQ4_XS mix writes for tiny-llama's attn_v tensors, with and without weights.
  */
 class IkQuantFileHashTest {
+
+    /** Types only these rebuilt files verify (with and without weights): IQ5_K, in tiny-llama's ik IQ4_XS files. */
+    static final List<GgmlType> VERIFIED_TYPES = List.of(GgmlType.IQ5_K);
 
     @ParameterizedTest(name = "{0}/{2}")
     @CsvSource({
@@ -46,6 +49,8 @@ class IkQuantFileHashTest {
             "tiny-llama,    mainline/tiny-llama-bf16.gguf,       ik/tiny-llama-Q5_K_M.gguf,              ",
             "tiny-llama,    mainline/tiny-llama-bf16.gguf,       ik/tiny-llama-Q6_K.gguf,                ",
             "tiny-llama,    mainline/tiny-llama-bf16.gguf,       ik/tiny-llama-Q4_K_M-imat.gguf,         ik/tiny-llama.imatrix",
+            "tiny-llama,    mainline/tiny-llama-bf16.gguf,       ik/tiny-llama-IQ4_XS.gguf,              ",
+            "tiny-llama,    mainline/tiny-llama-bf16.gguf,       ik/tiny-llama-IQ4_XS-imat.gguf,         ik/tiny-llama.imatrix",
     })
     void rebuiltFileHasTheRecordedSha256(String model, String input, String output, String imatrix) throws IOException {
         Path dir = Fixtures.require().resolve(model);

@@ -104,20 +104,27 @@ class IkQuantGoldenTest {
 
     @Test
     void ikFlavourUsesIkQuantizersAndMainlineDequantization() {
-        for (RowCodec c : IkCodecs.all()) {
-            assertTrue(Codecs.require(c.type(), Flavor.IK) == c, c.type() + " not registered for IK");
-            assertTrue(Codecs.require(c.type(), Flavor.MAINLINE) != c, c.type() + " leaked into MAINLINE");
-        }
-        // dequantization delegates to the mainline codec: same floats for the same bytes
         float[] x = new float[256];
         for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i * 0.37) * (1 + i % 7);
         for (RowCodec c : IkCodecs.all()) {
+            assertTrue(Codecs.require(c.type(), Flavor.IK) == c, c.type() + " not registered for IK");
+            RowCodec mainline = Codecs.find(c.type(), Flavor.MAINLINE);
             byte[] q = new byte[(int) c.type().rowSize(256)];
             c.quantize(x, 0, MemorySegment.ofArray(q), 0, 256, null);
-            float[] a = new float[256], b = new float[256];
+            float[] a = new float[256];
             c.dequantize(MemorySegment.ofArray(q), 0, a, 0, 256);
-            Codecs.require(c.type(), Flavor.MAINLINE).dequantize(MemorySegment.ofArray(q), 0, b, 0, 256);
-            assertEquals(java.util.Arrays.toString(b), java.util.Arrays.toString(a), c.type().toString());
+            if (mainline != null) {
+                // a type mainline has: the ik codec must not leak into MAINLINE and must dequantize like mainline
+                assertTrue(mainline != c, c.type() + " leaked into MAINLINE");
+                float[] b = new float[256];
+                mainline.dequantize(MemorySegment.ofArray(q), 0, b, 0, 256);
+                assertEquals(java.util.Arrays.toString(b), java.util.Arrays.toString(a), c.type().toString());
+            } else {
+                // an ik-only type (IQ5_K): its own dequantization reproduces the row within the quantization error
+                double err = 0, norm = 0;
+                for (int i = 0; i < 256; i++) { err += (a[i] - x[i]) * (a[i] - x[i]); norm += x[i] * x[i]; }
+                assertTrue(err < 0.01 * norm, c.type() + " round trip error " + err / norm);
+            }
         }
     }
 
