@@ -50,8 +50,13 @@ public final class Codecs {
     }
 
     /** The codec for a type (mainline flavour), or null when Kiln has none. */
+    /**
+     * The codec for a type: mainline's where mainline has the type, else ik's (ik-only types such as IQ5_K and
+     * Q6_0). Dequantization is the same in both flavours, so readers use this; null when Kiln has none.
+     */
     public static RowCodec find(GgmlType type) {
-        return MAINLINE.get(type);
+        RowCodec c = MAINLINE.get(type);
+        return c != null ? c : IK.get(type);
     }
 
     public static RowCodec find(GgmlType type, Flavor flavor) {
@@ -66,12 +71,15 @@ public final class Codecs {
     }
 
     public static boolean canDequantize(GgmlType type) {
-        return MAINLINE.containsKey(type);
+        return find(type) != null;
     }
 
     public static String supported() {
         StringBuilder sb = new StringBuilder();
-        for (GgmlType t : MAINLINE.keySet()) {
+        java.util.EnumSet<GgmlType> all = java.util.EnumSet.noneOf(GgmlType.class);
+        all.addAll(MAINLINE.keySet());
+        all.addAll(IK.keySet());
+        for (GgmlType t : all) {
             if (!sb.isEmpty()) sb.append(", ");
             sb.append(t.ggmlName());
         }

@@ -86,7 +86,7 @@ public final class GgufOutput implements AutoCloseable {
         try {
             while (buf.hasRemaining()) pos += ch.write(buf, pos);
         } catch (IOException e) {
-            throw new KilnException(target + ": write failed: " + e.getMessage() + (isDiskFull(e) ? " (disk full?)" : ""), e);
+            throw new KilnException(target + ": write failed: " + e.getMessage() + (isDiskFull(e) ? " (disk full?)" : ""), 1, e);
         }
     }
 
@@ -114,7 +114,7 @@ public final class GgufOutput implements AutoCloseable {
             }
             committed = true;
         } catch (IOException e) {
-            throw new KilnException(target + ": cannot finish writing: " + e.getMessage(), e);
+            throw new KilnException(target + ": cannot finish writing: " + e.getMessage(), 1, e);
         }
     }
 
