@@ -20,6 +20,21 @@ public final class Codecs {
         register(FloatCodecs.F32);
         register(FloatCodecs.F16);
         register(FloatCodecs.BF16);
+        // ggml's scalar reference codecs (ggml-quants.c), registered for both flavours; ik's differing
+        // quantizers replace some of them for Flavor.IK just below.
+        register(LegacyQuants.Q4_0);
+        register(LegacyQuants.Q4_1);
+        register(LegacyQuants.Q5_0);
+        register(LegacyQuants.Q5_1);
+        register(LegacyQuants.Q8_0);
+        register(Q2K.INSTANCE);
+        register(Q3K.INSTANCE);
+        register(Q45K.Q4_K);
+        register(Q45K.Q5_K);
+        register(Q6K.INSTANCE);
+        register(Q8K.INSTANCE);
+        register(Iq4Quants.IQ4_NL);
+        register(Iq4Quants.IQ4_XS);
         for (RowCodec c : kiln.tensor.codec.ik.IkCodecs.all()) register(c, Flavor.IK);
     }
 
