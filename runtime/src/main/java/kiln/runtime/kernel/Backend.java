@@ -1,5 +1,9 @@
 package kiln.runtime.kernel;
 
+import kiln.tensor.codec.RowCodec;
+
+import java.lang.foreign.MemorySegment;
+
 /**
  * Kernels + thread pool + per-thread scratch: the one object a model graph calls for parallel matrix products.
  * Rows are split into ranges handed out dynamically; ranges are multiples of the weight's interleave factor
@@ -18,11 +22,28 @@ public final class Backend implements AutoCloseable {
     private long chunk;
     private final WorkerPool.Body matmulBody = this::matmulTask;
 
-    public Backend(Kernels kernels, int threads, int maxCols, int maxInterleave) {
+    private final float[] act;
+    private final MemorySegment actScratch;
+    private final int maxTokens, maxCols;
+    private boolean emulateActivationQuant = true;
+
+    public Backend(Kernels kernels, int threads, int maxCols, int maxInterleave, int maxTokens) {
         this.kernels = kernels;
+        this.maxTokens = maxTokens;
+        this.maxCols = maxCols;
+        this.act = new float[maxTokens * maxCols];
+        this.actScratch = MemorySegment.ofArray(new long[(maxCols * 2 + 1024) / 8]);
         this.pool = new WorkerPool(threads);
         this.rowBuf = new float[pool.threads()][maxCols];
         this.groupBuf = new float[pool.threads()][maxCols * Math.max(1, maxInterleave)];
+    }
+
+    /**
+     * Whether activations are rounded to the weight type's ggml dot-product type before multiplying quantized
+     * weights (default on; see {@link ActivationQuant}).
+     */
+    public void emulateActivationQuantization(boolean on) {
+        this.emulateActivationQuant = on;
     }
 
     public Kernels kernels() {
@@ -39,6 +60,13 @@ public final class Backend implements AutoCloseable {
 
     /** out[outOff + t*outStride + r] = W[r] · x[xOff + t*xStride ..] for every row r and token t. */
     public void matmul(Weight w, float[] x, int xOff, int xStride, int nTok, float[] out, int outOff, int outStride) {
+        RowCodec aq = emulateActivationQuant ? ActivationQuant.forWeight(w.type()) : null;
+        if (aq != null && w.cols() % aq.type().blockSize() == 0 && nTok <= maxTokens && w.cols() <= maxCols) {
+            for (int t = 0; t < nTok; t++) ActivationQuant.round(aq, x, xOff + t * xStride, w.cols(), actScratch, act, t * w.cols());
+            x = act;
+            xOff = 0;
+            xStride = w.cols();
+        }
         this.w = w;
         this.x = x;
         this.xOff = xOff;

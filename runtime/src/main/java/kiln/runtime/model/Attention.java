@@ -15,12 +15,29 @@ final class Attention {
     private final float[][] scores;
     private final float[][] row;
 
-    Attention(Backend backend, int nCtx, int nHead, int maxRowWidth) {
+    private final float[][] qh, acc;
+    private boolean ggmlF16;
+
+    Attention(Backend backend, int nCtx, int nHead, int maxRowWidth, int maxOut) {
         this.backend = backend;
         this.k = backend.kernels();
         this.nCtx = nCtx;
         this.scores = new float[backend.threads()][nHead * nCtx];
         this.row = new float[backend.threads()][maxRowWidth];
+        this.qh = new float[backend.threads()][maxRowWidth];
+        this.acc = new float[backend.threads()][maxOut];
+    }
+
+    /**
+     * Reproduce mainline ggml's CPU flash attention with an f16 cache: Q rounded to f16, online softmax, and the
+     * V accumulator kept in f16 (ggml_vec_mad_f16 / ggml_vec_scale_f16). Off: plain f32 attention.
+     */
+    void emulateGgmlFlashAttention(boolean on) {
+        this.ggmlF16 = on;
+    }
+
+    private static float h(float v) {
+        return Float.float16ToFloat(Float.floatToFloat16(v));
     }
 
     // arguments of the call in flight
@@ -53,6 +70,10 @@ final class Attention {
     }
 
     private void standardTask(int t, int worker) {
+        if (ggmlF16 && kc.type == KvStore.Type.F16 && vc.type == KvStore.Type.F16) {
+            standardGgml(t, worker);
+            return;
+        }
         int p = pos0 + t;
         float[] s = scores[worker], buf = row[worker];
         int qo = t * qStride;
@@ -95,7 +116,72 @@ final class Attention {
         backend.pool().run(n, latentBody);
     }
 
+    /** ggml flash attention, one head at a time, as ggml_compute_forward_flash_attn_ext_f16_one_chunk. */
+    private void standardGgml(int t, int worker) {
+        int p = pos0 + t;
+        float[] buf = row[worker], qr = qh[worker], vkq = acc[worker];
+        int qo = t * qStride, oo = t * outStride;
+        for (int hh = 0; hh < nHead; hh++) {
+            for (int i = 0; i < dk; i++) qr[i] = h(q[qo + hh * dk + i]);
+            int kvh = hh / group;
+            float m = Float.NEGATIVE_INFINITY, sum = 0;
+            java.util.Arrays.fill(vkq, 0, dv, 0f);
+            for (int j = 0; j <= p; j++) {
+                kc.get(layer, j, kvh * dk, dk, buf, 0);
+                float sc = k.dot(qr, 0, buf, 0, dk) * scale;
+                float mOld = m, ms = 1.0f, vs;
+                if (sc > m) {
+                    m = sc;
+                    ms = (float) Math.exp(mOld - m);
+                    for (int i = 0; i < dv; i++) vkq[i] = h(vkq[i] * ms);
+                    vs = 1.0f;
+                } else {
+                    vs = (float) Math.exp(sc - m);
+                }
+                vc.get(layer, j, kvh * dv, dv, buf, 0);
+                for (int i = 0; i < dv; i++) vkq[i] = h(vkq[i] + buf[i] * vs);
+                sum = sum * ms + vs;
+            }
+            float inv = 1.0f / sum;
+            for (int i = 0; i < dv; i++) out[oo + hh * dv + i] = vkq[i] * inv;
+        }
+    }
+
+    /** Latent form of {@link #standardGgml}: K = [latent | rope], V = latent. */
+    private void latentGgml(int t, int worker) {
+        int p = pos0 + t;
+        float[] buf = row[worker], qr = qh[worker], vkq = acc[worker];
+        int qo = t * nHead * kvl, po = t * qpeStride + qpeOff;
+        for (int hh = 0; hh < nHead; hh++) {
+            for (int i = 0; i < kvl; i++) qr[i] = h(q[qo + hh * kvl + i]);
+            for (int i = 0; i < rope; i++) qr[kvl + i] = h(qpe[po + hh * dk + i]);
+            float m = Float.NEGATIVE_INFINITY, sum = 0;
+            java.util.Arrays.fill(vkq, 0, kvl, 0f);
+            for (int j = 0; j <= p; j++) {
+                kc.get(layer, j, 0, kvl + rope, buf, 0);
+                float sc = k.dot(qr, 0, buf, 0, kvl + rope) * scale;
+                float mOld = m, ms = 1.0f, vs;
+                if (sc > m) {
+                    m = sc;
+                    ms = (float) Math.exp(mOld - m);
+                    for (int i = 0; i < kvl; i++) vkq[i] = h(vkq[i] * ms);
+                    vs = 1.0f;
+                } else {
+                    vs = (float) Math.exp(sc - m);
+                }
+                for (int i = 0; i < kvl; i++) vkq[i] = h(vkq[i] + buf[i] * vs);
+                sum = sum * ms + vs;
+            }
+            float inv = 1.0f / sum;
+            for (int i = 0; i < kvl; i++) out[qo + hh * kvl + i] = vkq[i] * inv;
+        }
+    }
+
     private void latentTask(int t, int worker) {
+        if (ggmlF16 && kc.type == KvStore.Type.F16) {
+            latentGgml(t, worker);
+            return;
+        }
         int p = pos0 + t;
         float[] s = scores[worker], buf = row[worker];
         int qo = t * nHead * kvl;

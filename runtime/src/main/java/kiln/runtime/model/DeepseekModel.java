@@ -133,7 +133,7 @@ final class DeepseekModel extends Model {
             kCache = new KvStore(kt, nLayer, nCtx, kvl + rope);
             vCache = null;
         }
-        attention = new Attention(backend, nCtx, nHead, Math.max(nHead * Math.max(dk, dv), kvl + rope));
+        attention = new Attention(backend, nCtx, nHead, Math.max(nHead * Math.max(dk, dv), kvl + rope), Math.max(kvl, dv));
 
         int ub = ubatch;
         x = new float[ub * nEmbd];
@@ -252,11 +252,16 @@ final class DeepseekModel extends Model {
     }
 
     @Override
+    Attention attention() {
+        return attention;
+    }
+
+    @Override
     public String describe() {
         return "deepseek2: " + nLayer + " layers (" + nDense + " dense), " + nHead + " heads, embd " + nEmbd
                 + ", " + (qLora ? "q_lora " + qlr : "no q_lora") + ", kv_lora " + kvl + ", k " + nope + "+" + rope + ", v " + dv
                 + ", " + (mainlineLayout ? "mainline" : "ik/legacy") + " MLA layout, -mla " + mla + ", " + routingNote
-                + ", cache " + kCache.type + (vCache != null ? "/" + vCache.type : " (latent)");
+                + ", cache " + kCache.type + (vCache != null ? "/" + vCache.type : " (latent)") + ", numerics " + numerics();
     }
 
     @Override

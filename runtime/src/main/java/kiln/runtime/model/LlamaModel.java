@@ -62,7 +62,7 @@ final class LlamaModel extends Model {
         rope = new Rope(nRot, nCtx, rc.freqBase(), rc.freqScale(), rc.extFactor(), 1.0f, rc.nCtxOrig(), 32f, 1f, freqFactors);
         kCache = new KvStore(KvStore.Type.parse(opt.cacheTypeK()), nLayer, nCtx, nKv * headK);
         vCache = new KvStore(KvStore.Type.parse(opt.cacheTypeV()), nLayer, nCtx, nKv * headV);
-        attention = new Attention(backend, nCtx, nHead, Math.max(nKv * headK, nKv * headV));
+        attention = new Attention(backend, nCtx, nHead, Math.max(nKv * headK, nKv * headV), Math.max(headK, headV));
         int ub = ubatch;
         x = new float[ub * nEmbd];
         xn = new float[ub * nEmbd];
@@ -78,9 +78,14 @@ final class LlamaModel extends Model {
     }
 
     @Override
+    Attention attention() {
+        return attention;
+    }
+
+    @Override
     public String describe() {
         return "llama: " + nLayer + " layers, " + nHead + " heads (" + nKv + " KV), embd " + nEmbd + ", ff " + ff
-                + (tied ? ", tied output" : "") + ", cache " + kCache.type + "/" + vCache.type;
+                + (tied ? ", tied output" : "") + ", cache " + kCache.type + "/" + vCache.type + ", numerics " + numerics();
     }
 
     @Override

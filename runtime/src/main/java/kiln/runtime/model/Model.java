@@ -43,6 +43,22 @@ public abstract class Model implements AutoCloseable {
         return backend;
     }
 
+    private String numerics = "f32";
+
+    /** Applies the numerics to reproduce: "mainline" (ggml's activation rounding and f16 flash attention) or plain f32. */
+    void useNumerics(String n) {
+        boolean ggml = n.equals("mainline");
+        backend.emulateActivationQuantization(ggml);
+        attention().emulateGgmlFlashAttention(ggml);
+        numerics = n;
+    }
+
+    public String numerics() {
+        return numerics;
+    }
+
+    abstract Attention attention();
+
     /** One line describing the architecture and the choices made at load (MLA mode, layout, routing). */
     public abstract String describe();
 

@@ -20,6 +20,19 @@ public final class ModelLoader {
         return load(path, options, Kernels.select());
     }
 
+    /**
+     * "auto" picks the tool whose numerics to reproduce from the file: a deepseek2 file in ik's MLA layout
+     * (attn_kv_b kept) was made for ik_llama.cpp, anything else for mainline llama.cpp.
+     */
+    static String resolveNumerics(String wanted, String arch, GgufFile file, String name) {
+        String w = wanted == null ? "auto" : wanted.toLowerCase();
+        return switch (w) {
+            case "mainline", "ik", "f32" -> w;
+            case "auto" -> arch.equals("deepseek2") && file.hasTensor("blk.0.attn_kv_b.weight") ? "ik" : "mainline";
+            default -> throw new KilnException("--numerics '" + wanted + "' is not one of auto, mainline, ik, f32");
+        };
+    }
+
     public static Model load(Path path, ModelOptions options, Kernels kernels) {
         GgufFile file = GgufFile.open(path);
         try {
@@ -45,11 +58,12 @@ public final class ModelLoader {
                 maxCols = (int) Math.max(maxCols, t.dim(0));
                 maxIl = Math.max(maxIl, Math.max(1, t.type().interleave()));
             }
-            Backend backend = new Backend(kernels, Math.max(1, opt.threads()), Math.max(maxCols, 1024), maxIl);
+            Backend backend = new Backend(kernels, Math.max(1, opt.threads()), Math.max(maxCols, 1024), maxIl, Math.max(1, Math.min(opt.ubatch(), nCtx)));
             try {
                 WeightSource src = new WeightSource(file);
                 Model m = arch.equals("llama") ? new LlamaModel(src, opt, tok, backend) : new DeepseekModel(src, opt, tok, backend);
                 m.attach(file);
+                m.useNumerics(resolveNumerics(opt.numerics(), arch, file, name));
                 return m;
             } catch (RuntimeException e) {
                 backend.close();
