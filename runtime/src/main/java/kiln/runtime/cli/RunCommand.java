@@ -76,16 +76,19 @@ public final class RunCommand implements KilnSubcommand, Callable<Integer> {
             text = Files.readString(promptFile);
         }
         if (text == null) throw new KilnException("no prompt: give -p TEXT or -f FILE");
-        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         PrintStream err = System.err;
         long tl0 = System.nanoTime();
         try (Model m = ModelLoader.load(model, rt.toModelOptions(nCtx))) {
             double loadMs = (System.nanoTime() - tl0) / 1e6;
+            int[] ids = m.tokenizer().encode(text, true);
+            if (ids.length > m.nCtx()) {
+                throw new KilnException("the prompt is " + ids.length + " tokens long but the context is " + m.nCtx() + " (use a larger -c)");
+            }
             if (!json) {
                 err.println("kiln run: " + m.describe());
                 err.println("kiln run: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads, n_ctx " + m.nCtx());
             }
-            int[] ids = m.tokenizer().encode(text, true);
             long s = seed == -1 ? System.nanoTime() : seed;
             Sampler sampler = new Sampler(m.nVocab(), temp, topK, topP, minP, s);
             Utf8Stream stream = new Utf8Stream(out);

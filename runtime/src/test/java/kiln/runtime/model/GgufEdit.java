@@ -1,0 +1,33 @@
+package kiln.runtime.model;
+
+import kiln.tensor.gguf.GgufFile;
+import kiln.tensor.gguf.GgufLayout;
+import kiln.tensor.gguf.GgufMetadata;
+import kiln.tensor.gguf.GgufOutput;
+import kiln.tensor.gguf.TensorInfo;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/** Test helper: writes a copy of a fixture GGUF with edited metadata and a subset of its tensors. */
+public final class GgufEdit {
+    private GgufEdit() {}
+
+    public static Path write(Path in, Path out, Consumer<GgufMetadata> edit, Predicate<TensorInfo> keep) {
+        try (GgufFile f = GgufFile.open(in)) {
+            GgufMetadata md = f.metadata().copy();
+            edit.accept(md);
+            List<TensorInfo> kept = new ArrayList<>();
+            for (TensorInfo t : f.tensors()) if (keep.test(t)) kept.add(t);
+            GgufLayout layout = new GgufLayout(md, GgufLayout.entriesOf(kept), f.alignment());
+            try (GgufOutput o = GgufOutput.create(out, layout)) {
+                for (int i = 0; i < kept.size(); i++) o.write(i, f.data(kept.get(i)));
+                o.commit();
+            }
+        }
+        return out;
+    }
+}
