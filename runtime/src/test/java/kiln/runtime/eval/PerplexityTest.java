@@ -60,8 +60,4 @@ class PerplexityTest {
         check("tiny-deepseek-fp8", "ik/tiny-deepseek-fp8-dequant-bf16.gguf", "ik/dequant-bf16", 0);
     }
 
-    @Test
-    void deepseekFp8Mainline() throws Exception {
-        check("tiny-deepseek-fp8", "mainline/tiny-deepseek-fp8-bf16.gguf", "mainline/bf16", 1);
-    }
 }

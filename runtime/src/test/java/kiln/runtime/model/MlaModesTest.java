@@ -10,13 +10,13 @@ import java.lang.foreign.MemorySegment;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** -mla 0..3 agree with each other on both layouts, and derived MLA tensors equal the converters' own. */
+/** -mla 0..3 agree with each other on both layouts (f32 numerics), and derived MLA tensors equal the converters' own. */
 class MlaModesTest {
     static final double MODE_TOLERANCE = 2e-3;
 
     static float[] logits(String gguf, int mla, String cache) {
         Fixtures.require();
-        ModelOptions opt = ModelOptions.defaults().withCtx(64).withThreads(2).withMla(mla).withCache(cache, cache);
+        ModelOptions opt = ModelOptions.defaults().withCtx(64).withThreads(2).withMla(mla).withCache(cache, cache).withNumerics("f32");
         try (Model m = ModelLoader.load(Fixtures.file(gguf), opt)) {
             int[] ids = m.tokenizer().encode(Reference.text("tiny-deepseek/text/prompt.txt"), true);
             return Greedy.promptLogits(m, ids);
