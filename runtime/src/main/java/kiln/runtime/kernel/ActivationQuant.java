@@ -15,6 +15,18 @@ import java.lang.foreign.MemorySegment;
 final class ActivationQuant {
     private ActivationQuant() {}
 
+    /** The activation type for weights of this type, or null when activations stay f32. */
+    static GgmlType typeFor(GgmlType weight) {
+        GgmlType base = weight.base() != null ? weight.base() : weight;
+        return switch (base) {
+            case Q4_0, Q5_0, Q8_0, IQ4_NL -> GgmlType.Q8_0;
+            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS -> GgmlType.Q8_K;
+            case BF16 -> GgmlType.BF16;
+            case F16 -> GgmlType.F16;
+            default -> null;
+        };
+    }
+
     /** The codec of the activation type for weights of this type, or null when activations stay f32. */
     static RowCodec forWeight(GgmlType weight) {
         GgmlType base = weight.base() != null ? weight.base() : weight;

@@ -10,6 +10,9 @@ import java.lang.foreign.MemorySegment;
  * and of 16 rows (64 bytes of f32 output) so no two threads write one cache line.
  */
 public final class Backend implements AutoCloseable {
+    /** Products below this many multiply-adds run on the calling thread. */
+    static final long SERIAL_WORK = 1L << 18;
+
     private final Kernels kernels;
     private final WorkerPool pool;
     private final float[][] rowBuf;
@@ -60,12 +63,20 @@ public final class Backend implements AutoCloseable {
 
     /** out[outOff + t*outStride + r] = W[r] · x[xOff + t*xStride ..] for every row r and token t. */
     public void matmul(Weight w, float[] x, int xOff, int xStride, int nTok, float[] out, int outOff, int outStride) {
-        RowCodec aq = emulateActivationQuant ? ActivationQuant.forWeight(w.type()) : null;
-        if (aq != null && w.cols() % aq.type().blockSize() == 0 && nTok <= maxTokens && w.cols() <= maxCols) {
-            for (int t = 0; t < nTok; t++) ActivationQuant.round(aq, x, xOff + t * xStride, w.cols(), actScratch, act, t * w.cols());
-            x = act;
-            xOff = 0;
-            xStride = w.cols();
+        kiln.tensor.GgmlType at = emulateActivationQuant ? ActivationQuant.typeFor(w.type()) : null;
+        if (at != null && w.cols() % at.blockSize() == 0 && nTok <= maxTokens && w.cols() <= maxCols) {
+            if (FastRows.rounds(at)) {
+                for (int t = 0; t < nTok; t++) FastRows.round(at, x, xOff + t * xStride, w.cols(), act, t * w.cols());
+            } else {
+                RowCodec aq = ActivationQuant.forWeight(w.type());
+                if (aq == null) at = null;
+                else for (int t = 0; t < nTok; t++) ActivationQuant.round(aq, x, xOff + t * xStride, w.cols(), actScratch, act, t * w.cols());
+            }
+            if (at != null) {
+                x = act;
+                xOff = 0;
+                xStride = w.cols();
+            }
         }
         this.w = w;
         this.x = x;
@@ -75,6 +86,14 @@ public final class Backend implements AutoCloseable {
         this.out = out;
         this.outOff = outOff;
         this.outStride = outStride;
+        if (w.rows() * (long) w.cols() * nTok < SERIAL_WORK) {
+            // waking the pool costs more than the product itself
+            kernels.matmulRows(w, 0, w.rows(), x, xOff, xStride, nTok, out, outOff, outStride, rowBuf[0], groupBuf[0]);
+            this.w = null;
+            this.x = null;
+            this.out = null;
+            return;
+        }
         int unit = Math.max(16, w.interleave());
         long units = (w.rows() + unit - 1) / unit;
         long perTask = Math.max(1, units / (4L * pool.threads()));

@@ -12,9 +12,9 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * Vector API kernels. F32 and BF16 rows are read straight from the mapping (BF16 widened in registers); every
- * other type is dequantized row by row through its codec and then multiplied with vector dot products, so
- * each weight row is read once for all tokens of a batch.
+ * Vector API kernels. F32 and BF16 rows are read straight from the mapping (BF16 widened in registers); F16,
+ * Q8_0, Q4_K and Q6_K rows are dequantized without allocation ({@link FastRows}), every other type through its
+ * codec, and then multiplied with vector dot products, so each weight row is read once for all tokens of a batch.
  */
 final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -58,6 +58,7 @@ final class VectorKernels implements Kernels {
                 continue;
             }
             if (type == GgmlType.BF16) bf16ToFloat(data, r * rb, rowBuf, cols);
+            else if (FastRows.handles(type)) FastRows.dequantize(type, data, r * rb, rowBuf, cols);
             else w.dequantizeRow(r, rowBuf, 0, group);
             for (int t = 0; t < nTok; t++) {
                 out[outOff + t * outStride + (int) r] = dot(rowBuf, 0, x, xOff + t * xStride, cols);

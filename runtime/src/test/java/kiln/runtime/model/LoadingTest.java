@@ -37,6 +37,28 @@ class LoadingTest {
     }
 
     @Test
+    void deepseekWithoutQLoraRunsAtAnyDepth() {
+        // tiny-deepseek has q_lora_rank = hidden = 256, so attn_q_b has exactly the shape of a plain attn_q:
+        // renaming it and dropping attn_q_a/attn_q_a_norm gives a valid q_lora-less model (3 layers, an
+        // "unusual depth" the reference runtimes refuse without q_lora)
+        Path ik = Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf");
+        Path plain = GgufEdit.write(ik, tmp.resolve("plain-q.gguf"), md -> md.remove("deepseek2.attention.q_lora_rank"),
+                t -> !t.name().contains("attn_q_a"), n -> n.replace("attn_q_b", "attn_q"));
+        try (Model m = ModelLoader.load(plain, opt(3))) {
+            assertTrue(m.describe().contains("no q_lora"), m.describe());
+        }
+        float[] a = promptLogits(plain, 3), b = promptLogits(plain, 0), withLora = promptLogits(ik, 3);
+        double diffModes = 0, diffModels = 0;
+        for (int i = 0; i < a.length; i++) {
+            assertTrue(Float.isFinite(a[i]));
+            diffModes = Math.max(diffModes, Math.abs(a[i] - b[i]));
+            diffModels = Math.max(diffModels, Math.abs(a[i] - withLora[i]));
+        }
+        assertTrue(diffModes < 2e-3, "-mla 0 vs 3 without q_lora: " + diffModes);
+        assertTrue(diffModels > 0.01, "the plain-q path must differ from the q_lora path");
+    }
+
+    @Test
     void unsupportedArchitectureIsOneLine() {
         Path f = GgufEdit.write(Fixtures.file("tiny-llama/mainline/tiny-llama-bf16.gguf"), tmp.resolve("q.gguf"),
                 md -> md.put("general.architecture", GgufValue.ofString("qwen2")), t -> true);
