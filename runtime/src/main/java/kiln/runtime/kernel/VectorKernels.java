@@ -1,5 +1,6 @@
 package kiln.runtime.kernel;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -22,6 +23,8 @@ final class VectorKernels implements Kernels {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final int L = F.length();
+    /** Bytes species with one lane per float lane (null for 128-bit floats: no 32-bit byte vectors). */
+    private static final VectorSpecies<Byte> B = L >= 8 && 32 % L == 0 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
 
     private VectorKernels() {}
 
@@ -51,6 +54,10 @@ final class VectorKernels implements Kernels {
         for (long r = r0; r < r1; r++) {
             if (nTok == 1 && type == GgmlType.BF16) {
                 out[outOff + (int) r] = dotBf16(data, r * rb, x, xOff, cols);
+                continue;
+            }
+            if (nTok == 1 && type == GgmlType.Q8_0 && B != null) {
+                out[outOff + (int) r] = dotQ80(data, r * rb, x, xOff, cols);
                 continue;
             }
             if (nTok == 1 && type == GgmlType.F32) {
@@ -83,6 +90,22 @@ final class VectorKernels implements Kernels {
         float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) s += Float.intBitsToFloat((seg.get(kiln.tensor.Le.SHORT, off + 2L * i) & 0xFFFF) << 16) * x[xo + i];
         return s;
+    }
+
+    /** Q8_0 row · f32 vector: per block, int8 lanes widened to floats, FMA, then scaled by the block's f16 d. */
+    static float dotQ80(MemorySegment seg, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 32; b++) {
+            long o = off + 34L * b;
+            float d = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o));
+            FloatVector bs = FloatVector.zero(F);
+            for (int p = 0; p < 32; p += L) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, seg, o + 2 + p, LE).convertShape(VectorOperators.B2F, F, 0);
+                bs = q.fma(FloatVector.fromArray(F, x, xo + 32 * b + p), bs);
+            }
+            acc = bs.fma(FloatVector.broadcast(F, d), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     static void bf16ToFloat(MemorySegment seg, long off, float[] dst, int n) {

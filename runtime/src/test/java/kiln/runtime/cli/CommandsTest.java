@@ -90,7 +90,7 @@ class CommandsTest {
                 "--kl-divergence-base", base.toString(), "--kl-divergence");
         assertEquals(0, k.code(), k.err());
         JsonNode kj = new ObjectMapper().readTree(k.out());
-        assertEquals(j.get("ppl").asDouble(), kj.get("ppl").asDouble(), 1e-9);
+        assertEquals(j.get("ppl").asDouble(), kj.get("ppl").asDouble(), 1e-6 * j.get("ppl").asDouble()); // same logits up to SIMD summation order
         assertTrue(kj.get("mean_kld").asDouble() < 1e-4, "KLD of a model against itself: " + kj.get("mean_kld"));
         assertEquals(1.0, kj.get("same_top_p").asDouble());
         assertEquals(j.get("ppl").asDouble(), kj.get("ppl_base").asDouble(), 0.01 * j.get("ppl").asDouble());
