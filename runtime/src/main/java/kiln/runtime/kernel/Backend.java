@@ -28,7 +28,10 @@ public final class Backend implements AutoCloseable {
     private final float[] act;
     private final MemorySegment actScratch;
     private final int maxTokens, maxCols;
-    private boolean emulateActivationQuant = true;
+    /** Which activation rounding before matrix products to reproduce. */
+    public enum ActivationRounding { NONE, FLOAT16_ONLY, GGML }
+
+    private ActivationRounding rounding = ActivationRounding.GGML;
 
     public Backend(Kernels kernels, int threads, int maxCols, int maxInterleave, int maxTokens) {
         this.kernels = kernels;
@@ -45,8 +48,8 @@ public final class Backend implements AutoCloseable {
      * Whether activations are rounded to the weight type's ggml dot-product type before multiplying quantized
      * weights (default on; see {@link ActivationQuant}).
      */
-    public void emulateActivationQuantization(boolean on) {
-        this.emulateActivationQuant = on;
+    public void emulateActivationQuantization(ActivationRounding r) {
+        this.rounding = r;
     }
 
     public Kernels kernels() {
@@ -63,7 +66,8 @@ public final class Backend implements AutoCloseable {
 
     /** out[outOff + t*outStride + r] = W[r] · x[xOff + t*xStride ..] for every row r and token t. */
     public void matmul(Weight w, float[] x, int xOff, int xStride, int nTok, float[] out, int outOff, int outStride) {
-        kiln.tensor.GgmlType at = emulateActivationQuant ? ActivationQuant.typeFor(w.type()) : null;
+        kiln.tensor.GgmlType at = rounding == ActivationRounding.NONE ? null : ActivationQuant.typeFor(w.type());
+        if (rounding == ActivationRounding.FLOAT16_ONLY && at != kiln.tensor.GgmlType.BF16 && at != kiln.tensor.GgmlType.F16) at = null;
         if (at != null && w.cols() % at.blockSize() == 0 && nTok <= maxTokens && w.cols() <= maxCols) {
             if (FastRows.rounds(at)) {
                 for (int t = 0; t < nTok; t++) FastRows.round(at, x, xOff + t * xStride, w.cols(), act, t * w.cols());

@@ -45,10 +45,14 @@ public abstract class Model implements AutoCloseable {
 
     private String numerics = "f32";
 
-    /** Applies the numerics to reproduce: "mainline" (ggml's activation rounding and f16 flash attention) or plain f32. */
+    /**
+     * Applies the numerics to reproduce: "mainline" (ggml's activation rounding and f16 flash attention), "ik"
+     * (activations rounded to bf16/f16 for 16-bit weights, as ik's kernels do; f32 otherwise) or plain f32.
+     */
     void useNumerics(String n) {
         boolean ggml = n.equals("mainline");
-        backend.emulateActivationQuantization(ggml);
+        backend.emulateActivationQuantization(ggml ? Backend.ActivationRounding.GGML
+                : n.equals("ik") ? Backend.ActivationRounding.FLOAT16_ONLY : Backend.ActivationRounding.NONE);
         attention().emulateGgmlFlashAttention(ggml);
         numerics = n;
     }

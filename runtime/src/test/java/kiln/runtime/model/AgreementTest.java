@@ -63,7 +63,7 @@ class AgreementTest {
 
     @Test
     void ikFileAgainstIkLlamaCpp() {
-        // Kiln does not reproduce ik's own kernels' rounding (observed 0.0088, ik itself is 0.0088 from HF)
-        check("tiny-deepseek/ik/tiny-deepseek-bf16.gguf", "tiny-deepseek/results/logits/ik-bf16.json", 0.02, 3, "f16", "auto");
+        // ik numerics: bf16 activation rounding, f32 attention (observed 0.0039; ik itself is 0.0088 from HF)
+        check("tiny-deepseek/ik/tiny-deepseek-bf16.gguf", "tiny-deepseek/results/logits/ik-bf16.json", 0.006, 3, "f16", "auto");
     }
 }
