@@ -60,6 +60,10 @@ final class VectorKernels implements Kernels {
                 out[outOff + (int) r] = dotQ80(data, r * rb, x, xOff, cols);
                 continue;
             }
+            if (nTok == 1 && type == GgmlType.Q4_K && B != null) {
+                out[outOff + (int) r] = dotQ4K(data, r * rb, x, xOff, cols);
+                continue;
+            }
             if (nTok == 1 && type == GgmlType.F32) {
                 out[outOff + (int) r] = dotF32(data, r * rb, x, xOff, cols);
                 continue;
@@ -106,6 +110,51 @@ final class VectorKernels implements Kernels {
             acc = bs.fma(FloatVector.broadcast(F, d), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q4_K row · f32 vector: per 32-value group the 4-bit values are widened in registers to d·sc·q − dmin·m
+     * (exactly the dequantized values) and multiplied with an FMA; nothing is staged in memory.
+     */
+    static float dotQ4K(MemorySegment seg, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++) {
+            long o = off + 144L * b;
+            float d = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o));
+            float dmin = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o + 2));
+            long sc = o + 4, qs = o + 16;
+            int xb = xo + 256 * b;
+            for (int j = 0; j < 4; j++) {
+                int s1 = scaleK4(seg, sc, 2 * j), s2 = scaleK4(seg, sc, 2 * j + 1);
+                FloatVector d1 = FloatVector.broadcast(F, d * (s1 & 0xFF)), m1 = FloatVector.broadcast(F, dmin * (s1 >>> 8));
+                FloatVector d2 = FloatVector.broadcast(F, d * (s2 & 0xFF)), m2 = FloatVector.broadcast(F, dmin * (s2 >>> 8));
+                for (int p = 0; p < 32; p += L) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, seg, qs + 32L * j + p, LE);
+                    FloatVector lo = (FloatVector) q.and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0);
+                    acc = lo.mul(d1).sub(m1).fma(FloatVector.fromArray(F, x, xb + 64 * j + p), acc);
+                    acc = hi.mul(d2).sub(m2).fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** get_scale_min_k4: scale in the low byte, min in the next. */
+    private static int scaleK4(MemorySegment s, long sc, int k) {
+        int a, m;
+        if (k < 4) {
+            a = u8(s, sc + k) & 63;
+            m = u8(s, sc + k + 4) & 63;
+        } else {
+            a = (u8(s, sc + k + 4) & 0xF) | ((u8(s, sc + k - 4) >> 6) << 4);
+            m = (u8(s, sc + k + 4) >> 4) | ((u8(s, sc + k) >> 6) << 4);
+        }
+        return a | (m << 8);
+    }
+
+    private static int u8(MemorySegment s, long o) {
+        return s.get(kiln.tensor.Le.BYTE, o) & 0xFF;
     }
 
     static void bf16ToFloat(MemorySegment seg, long off, float[] dst, int n) {

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The Vector API kernels against the scalar oracle, over awkward sizes and every type with a quantizer. */
 class KernelsTest {
-    static final int[] SIZES = {1, 13, 31, 32, 33, 255, 256, 257, 4098};
+    static final int[] SIZES = {1, 13, 31, 32, 33, 255, 256, 257, 4096, 4098};
 
     @Test
     void vectorKernelsAreSelectedAndNamed() {
