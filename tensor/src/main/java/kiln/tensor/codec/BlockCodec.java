@@ -19,11 +19,14 @@ import java.lang.foreign.ValueLayout;
  * <p><b>Non-finite input is refused.</b> ggml would quantize NaN/Inf into garbage scales that llama-quantize's
  * {@code ggml_validate_row_data} then rejects ("quantized data validation failed"); Kiln fails earlier with a
  * {@link KilnException} saying that the input holds NaN or Inf. Weights must be finite too (spec §4.6).
+ *
+ * <p>Public so that ik_llama.cpp's quantizers ({@code kiln.tensor.codec.ik}) can reuse the staging, the checks
+ * and the little-endian helpers.
  */
-abstract class BlockCodec implements RowCodec {
+public abstract class BlockCodec implements RowCodec {
     private final GgmlType type;
 
-    BlockCodec(GgmlType type) {
+    protected BlockCodec(GgmlType type) {
         this.type = type;
     }
 
@@ -38,10 +41,10 @@ abstract class BlockCodec implements RowCodec {
     }
 
     /** Quantizes {@code n} values (whole blocks) of {@code x} from {@code xOff} into {@code out} (from 0). */
-    abstract void quantizeBlocks(float[] x, int xOff, int n, float[] weights, byte[] out);
+    protected abstract void quantizeBlocks(float[] x, int xOff, int n, float[] weights, byte[] out);
 
     /** Dequantizes {@code n} values (whole blocks) whose bytes are {@code in} (from 0) into {@code y[yOff..]}. */
-    abstract void dequantizeBlocks(byte[] in, float[] y, int yOff, int n);
+    protected abstract void dequantizeBlocks(byte[] in, float[] y, int yOff, int n);
 
     @Override
     public final void quantize(float[] src, int srcOff, MemorySegment dst, long dstOffset, int n, float[] weights) {
@@ -73,7 +76,7 @@ abstract class BlockCodec implements RowCodec {
         return out;
     }
 
-    final int byteCount(int n) {
+    protected final int byteCount(int n) {
         return n / type.blockSize() * type.typeSize();
     }
 
@@ -96,36 +99,30 @@ abstract class BlockCodec implements RowCodec {
 
     // ------------------------------------------------------------------ little-endian helpers on byte[]
 
-    static float half(byte[] b, int off) {
+    public static float half(byte[] b, int off) {
         return Fp16.halfToFloat((short) ((b[off] & 0xFF) | (b[off + 1] << 8)));
     }
 
-    static void putHalf(byte[] b, int off, float f) {
+    public static void putHalf(byte[] b, int off, float f) {
         short h = Fp16.floatToHalf(f);
         b[off] = (byte) h;
         b[off + 1] = (byte) (h >> 8);
     }
 
-    /** Stores {@code f} as fp16 and returns the value the half reads back as. */
-    static float putHalfRead(byte[] b, int off, float f) {
-        putHalf(b, off, f);
-        return half(b, off);
-    }
-
-    static int u16(byte[] b, int off) {
+    public static int u16(byte[] b, int off) {
         return (b[off] & 0xFF) | ((b[off + 1] & 0xFF) << 8);
     }
 
-    static void put16(byte[] b, int off, int v) {
+    public static void put16(byte[] b, int off, int v) {
         b[off] = (byte) v;
         b[off + 1] = (byte) (v >> 8);
     }
 
-    static int i32(byte[] b, int off) {
+    public static int i32(byte[] b, int off) {
         return (b[off] & 0xFF) | ((b[off + 1] & 0xFF) << 8) | ((b[off + 2] & 0xFF) << 16) | (b[off + 3] << 24);
     }
 
-    static void put32(byte[] b, int off, int v) {
+    public static void put32(byte[] b, int off, int v) {
         b[off] = (byte) v;
         b[off + 1] = (byte) (v >> 8);
         b[off + 2] = (byte) (v >> 16);
@@ -133,14 +130,14 @@ abstract class BlockCodec implements RowCodec {
     }
 
     /** Σx² over {@code x[off..off+n)} accumulated in float, in order (sigma2 in the weighted quantizers). */
-    static float sumSquares(float[] x, int off, int n) {
+    public static float sumSquares(float[] x, int off, int n) {
         float s = 0;
         for (int j = 0; j < n; ++j) s += x[off + j] * x[off + j];
         return s;
     }
 
     /** The first element of largest |x| (strict &gt;, so the first wins ties), as the signed value; 0 for none. */
-    static float signedAbsMax(float[] x, int off, int n) {
+    public static float signedAbsMax(float[] x, int off, int n) {
         float amax = 0, max = 0;
         for (int j = 0; j < n; ++j) {
             float ax = Math.abs(x[off + j]);

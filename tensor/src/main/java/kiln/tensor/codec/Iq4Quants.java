@@ -5,7 +5,7 @@ import kiln.tensor.GgmlType;
 import static kiln.tensor.codec.QuantMath.GROUP_MAX_EPS;
 import static kiln.tensor.codec.QuantMath.KVALUES_IQ4NL;
 import static kiln.tensor.codec.QuantMath.QK_K;
-import static kiln.tensor.codec.QuantMath.bestIndexInt8;
+import static kiln.tensor.codec.QuantMath.bestIndex;
 import static kiln.tensor.codec.QuantMath.nearestInt;
 
 /**
@@ -14,14 +14,16 @@ import static kiln.tensor.codec.QuantMath.nearestInt;
  * llama-quantize runs with or without an imatrix (weights x² without), not {@code quantize_row_iq4_nl_ref}
  * (ntry = -1, nondeterministic on all-zero blocks). Dequantization is {@code dequantize_row_iq4_{nl,xs}}.
  */
-final class Iq4Quants {
+public final class Iq4Quants {
     private Iq4Quants() {}
 
     static final BlockCodec IQ4_NL = new Iq4Nl();
     static final BlockCodec IQ4_XS = new Iq4Xs();
 
     /** The trial count llama-quantize uses for both IQ4 types. */
-    static final int NTRY = 7;
+    public static final int NTRY = 7;
+
+    private static final float[] KVALUES_IQ4NL_F = QuantMath.widen(KVALUES_IQ4NL);
 
     /**
      * {@code quantize_row_iq4_nl_impl} for one super-block of {@code superBlockSize} values in 32-blocks (§3.5).
@@ -31,10 +33,11 @@ final class Iq4Quants {
      * @param qw   importance weights from {@code qwOff}, or null (then the weights are x²)
      * @param L    scratch of superBlockSize bytes; {@code scales} of nb floats; {@code weight} of 32 floats
      */
-    static void quantizeImpl(int superBlockSize, float[] x, int xOff, byte[] out, int dOff, int q4Off,
+    public static void quantizeImpl(int superBlockSize, float[] x, int xOff, byte[] out, int dOff, int q4Off,
                              int scalesHOff, int scalesLOff, float[] scales, float[] weight, byte[] L,
                              byte[] values, float[] qw, int qwOff, int ntry) {
         final int blockSize = 32;
+        final float[] fvalues = values == KVALUES_IQ4NL ? KVALUES_IQ4NL_F : QuantMath.widen(values);
         float sigma2 = BlockCodec.sumSquares(x, xOff, superBlockSize);
         sigma2 *= 2.f / superBlockSize;
         for (int k = 0; k < superBlockSize / 2; k++) out[q4Off + k] = 0;
@@ -66,9 +69,9 @@ final class Iq4Quants {
             float sumqx = 0, sumq2 = 0;
             for (int j = 0; j < blockSize; ++j) {
                 float xv = x[xb + j];
-                int l = bestIndexInt8(16, values, id * xv);
+                int l = bestIndex(fvalues, id * xv);
                 L[lb + j] = (byte) l;
-                float q = values[l];
+                float q = fvalues[l];
                 float w = weight[j];
                 sumqx += w * q * xv;
                 sumq2 += w * q * q;
@@ -80,8 +83,8 @@ final class Iq4Quants {
                 sumqx = sumq2 = 0;
                 for (int j = 0; j < blockSize; ++j) {
                     float xv = x[xb + j];
-                    int l = bestIndexInt8(16, values, id * xv);
-                    float q = values[l];
+                    int l = bestIndex(fvalues, id * xv);
+                    float q = fvalues[l];
                     float w = weight[j];
                     sumqx += w * q * xv;
                     sumq2 += w * q * q;
@@ -107,7 +110,7 @@ final class Iq4Quants {
                 float dl = d * l;
                 float idl = dl != 0 ? 1 / dl : 0.f;
                 int xb = xOff + ib * blockSize, lb = ib * blockSize;
-                for (int j = 0; j < blockSize; ++j) L[lb + j] = (byte) bestIndexInt8(16, values, idl * x[xb + j]);
+                for (int j = 0; j < blockSize; ++j) L[lb + j] = (byte) bestIndex(fvalues, idl * x[xb + j]);
                 l += 32;
                 int lLow = l & 0xf, lHigh = l >> 4;
                 if (ib % 2 == 0) out[scalesLOff + ib / 2] = (byte) lLow;
@@ -119,7 +122,7 @@ final class Iq4Quants {
             BlockCodec.putHalf(out, dOff, scales[0]);
             if (ntry > 0) {
                 float id = scales[0] != 0 ? 1 / scales[0] : 0;
-                for (int j = 0; j < superBlockSize; ++j) L[j] = (byte) bestIndexInt8(16, values, id * x[xOff + j]);
+                for (int j = 0; j < superBlockSize; ++j) L[j] = (byte) bestIndex(fvalues, id * x[xOff + j]);
             }
         }
 
@@ -143,7 +146,7 @@ final class Iq4Quants {
         Iq4Nl() { super(GgmlType.IQ4_NL); }
 
         @Override
-        void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
+        protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
             byte[] L = new byte[32];
             float[] scales = new float[1], weight = new float[32];
             for (int ib = 0; ib < n / 32; ++ib) {
@@ -154,7 +157,7 @@ final class Iq4Quants {
         }
 
         @Override
-        void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
+        protected void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
             for (int ib = 0; ib < n / 32; ++ib) dequant32(in, ib * 18 + 2, half(in, ib * 18), y, yOff + ib * 32);
         }
     }
@@ -165,7 +168,7 @@ final class Iq4Quants {
         Iq4Xs() { super(GgmlType.IQ4_XS); }
 
         @Override
-        void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
+        protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
             byte[] L = new byte[QK_K];
             float[] scales = new float[QK_K / 32], weight = new float[32];
             for (int ibl = 0; ibl < n / QK_K; ++ibl) {
@@ -176,7 +179,7 @@ final class Iq4Quants {
         }
 
         @Override
-        void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
+        protected void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
             for (int i = 0; i < n / QK_K; ++i) {
                 int o = i * SIZE;
                 float d = half(in, o + D);

@@ -66,7 +66,7 @@ final class LegacyQuants {
         Q4_0() { super(GgmlType.Q4_0); }
 
         @Override
-        void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
+        protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
             byte[] L = new byte[QK];
             float[] weight = new float[QK];
             float sigma2 = qw != null ? rowSigma2(x, xOff, n) : 0;
@@ -88,7 +88,7 @@ final class LegacyQuants {
         }
 
         @Override
-        void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
+        protected void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
             for (int ib = 0; ib < n / QK; ++ib) {
                 int o = ib * 18, yb = yOff + ib * QK;
                 float d = half(in, o);
@@ -107,7 +107,7 @@ final class LegacyQuants {
         Q4_1() { super(GgmlType.Q4_1); }
 
         @Override
-        void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
+        protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
             byte[] L = new byte[QK], lAux = new byte[QK];
             float[] weight = new float[QK], min = new float[1];
             float sigma2 = qw != null ? rowSigma2(x, xOff, n) : 0;
@@ -138,7 +138,7 @@ final class LegacyQuants {
         }
 
         @Override
-        void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
+        protected void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
             for (int ib = 0; ib < n / QK; ++ib) {
                 int o = ib * 20, yb = yOff + ib * QK;
                 float d = half(in, o), m = half(in, o + 2);
@@ -157,7 +157,7 @@ final class LegacyQuants {
         Q5_0() { super(GgmlType.Q5_0); }
 
         @Override
-        void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
+        protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
             byte[] L = new byte[QK];
             float[] weight = new float[QK];
             float sigma2 = qw != null ? rowSigma2(x, xOff, n) : 0;
@@ -179,7 +179,7 @@ final class LegacyQuants {
         }
 
         @Override
-        void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
+        protected void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
             for (int ib = 0; ib < n / QK; ++ib) {
                 int o = ib * 22, yb = yOff + ib * QK;
                 float d = half(in, o);
@@ -194,7 +194,7 @@ final class LegacyQuants {
         Q5_1() { super(GgmlType.Q5_1); }
 
         @Override
-        void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
+        protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
             byte[] L = new byte[QK], lAux = new byte[QK];
             float[] weight = new float[QK], min = new float[1];
             float sigma2 = qw != null ? rowSigma2(x, xOff, n) : 0;
@@ -223,7 +223,7 @@ final class LegacyQuants {
         }
 
         @Override
-        void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
+        protected void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
             for (int ib = 0; ib < n / QK; ++ib) {
                 int o = ib * 24, yb = yOff + ib * QK;
                 float d = half(in, o), m = half(in, o + 2);
@@ -238,7 +238,7 @@ final class LegacyQuants {
         Q8_0() { super(GgmlType.Q8_0); }
 
         @Override
-        void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
+        protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
             // ggml ignores the imatrix for Q8_0 (quantize_q8_0 always runs the reference)
             for (int ib = 0; ib < n / QK; ++ib) {
                 int xb = xOff + ib * QK, o = ib * 34;
@@ -255,7 +255,7 @@ final class LegacyQuants {
         }
 
         @Override
-        void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
+        protected void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
             for (int ib = 0; ib < n / QK; ++ib) {
                 int o = ib * 34, yb = yOff + ib * QK;
                 float d = half(in, o);

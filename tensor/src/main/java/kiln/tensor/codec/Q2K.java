@@ -12,7 +12,7 @@ import static kiln.tensor.codec.QuantMath.nearestInt;
  * Q2_K (spec §3.4): {@code quantize_row_q2_K_ref}, {@code quantize_row_q2_K_impl} (with weights) and
  * {@code dequantize_row_q2_K}. Block: scales[16] (low nibble scale, high nibble min), qs[64], d, dmin.
  */
-final class Q2K extends BlockCodec {
+public final class Q2K extends BlockCodec {
     static final Q2K INSTANCE = new Q2K();
 
     private static final int SCALES = 0, QS = 16, D = 80, DMIN = 82, SIZE = 84;
@@ -22,7 +22,7 @@ final class Q2K extends BlockCodec {
     }
 
     @Override
-    void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
+    protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
         byte[] L = new byte[QK_K], lAux = new byte[16], ls = new byte[16], lm = new byte[16];
         float[] weights = new float[16], mins = new float[16], scales = new float[16], sw = new float[16];
         for (int i = 0; i < n / QK_K; i++) {
@@ -100,7 +100,7 @@ final class Q2K extends BlockCodec {
     }
 
     /** qs[32h + l] = L[128h+l] | L[128h+l+32]<<2 | L[128h+l+64]<<4 | L[128h+l+96]<<6 (shared with Q3_K). */
-    static void pack2Bits(byte[] L, byte[] out, int qsOff) {
+    public static void pack2Bits(byte[] L, byte[] out, int qsOff) {
         for (int j = 0; j < QK_K; j += 128) {
             for (int l = 0; l < 32; ++l) {
                 out[qsOff + j / 4 + l] = (byte) ((L[j + l] & 0xFF) | ((L[j + l + 32] & 0xFF) << 2)
@@ -110,12 +110,12 @@ final class Q2K extends BlockCodec {
     }
 
     /** The 2-bit level of element e (0..255) packed by {@link #pack2Bits}. */
-    static int level2(byte[] in, int qsOff, int e) {
+    public static int level2(byte[] in, int qsOff, int e) {
         return ((in[qsOff + 32 * (e / 128) + e % 32] & 0xFF) >> (2 * ((e % 128) / 32))) & 3;
     }
 
     @Override
-    void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
+    protected void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
         for (int i = 0; i < n / QK_K; i++) {
             int o = i * SIZE, yb = yOff + i * QK_K;
             float d = half(in, o + D), min = half(in, o + DMIN);

@@ -23,7 +23,7 @@ final class Q3K extends BlockCodec {
     }
 
     @Override
-    void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
+    protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
         byte[] L = new byte[QK_K], ls = new byte[16];
         float[] scales = new float[16], weight = new float[16], sw = new float[16];
         for (int i = 0; i < n / QK_K; i++) {
@@ -98,7 +98,7 @@ final class Q3K extends BlockCodec {
     }
 
     @Override
-    void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
+    protected void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
         for (int i = 0; i < n / QK_K; i++) {
             int o = i * SIZE, yb = yOff + i * QK_K;
             float dAll = half(in, o + D);

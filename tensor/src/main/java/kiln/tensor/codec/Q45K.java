@@ -39,7 +39,7 @@ final class Q45K extends BlockCodec {
     }
 
     @Override
-    void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
+    protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
         byte[] L = new byte[QK_K], lAux = new byte[32], ls = new byte[8], lm = new byte[8];
         float[] weights = new float[32], mins = new float[8], scales = new float[8], sw = new float[8];
         byte[] packed = new byte[12];
@@ -141,7 +141,7 @@ final class Q45K extends BlockCodec {
     }
 
     @Override
-    void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
+    protected void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
         for (int i = 0; i < n / QK_K; i++) {
             int o = i * size, yb = yOff + i * QK_K;
             float d = half(in, o + D), min = half(in, o + DMIN);

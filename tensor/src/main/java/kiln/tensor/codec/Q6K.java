@@ -21,7 +21,7 @@ final class Q6K extends BlockCodec {
     }
 
     @Override
-    void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
+    protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
         byte[] L = new byte[QK_K];
         float[] scales = new float[16];
         for (int i = 0; i < n / QK_K; i++) {
@@ -68,7 +68,7 @@ final class Q6K extends BlockCodec {
     }
 
     @Override
-    void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
+    protected void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
         for (int i = 0; i < n / QK_K; i++) {
             int o = i * SIZE, yb = yOff + i * QK_K;
             float d = half(in, o + D);

@@ -23,7 +23,7 @@ final class Q8K extends BlockCodec {
     }
 
     @Override
-    void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
+    protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
         for (int i = 0; i < n / QK_K; i++) {
             int xb = xOff + i * QK_K, o = i * SIZE;
             float max = 0, amax = 0;
@@ -47,7 +47,7 @@ final class Q8K extends BlockCodec {
     }
 
     @Override
-    void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
+    protected void dequantizeBlocks(byte[] in, float[] y, int yOff, int n) {
         for (int i = 0; i < n / QK_K; i++) {
             int o = i * SIZE, yb = yOff + i * QK_K;
             float d = Float.intBitsToFloat(i32(in, o + D));

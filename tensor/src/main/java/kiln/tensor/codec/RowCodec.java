@@ -23,7 +23,12 @@ public interface RowCodec {
     /**
      * Quantizes {@code src[srcOff..srcOff+n)} into bytes at {@code dst[dstOffset]}.
      *
-     * @param weights per-column importance weights of length n (the imatrix entry for this row's columns), or null
+     * <p>With {@code weights}, {@code n} must be exactly one row: several ggml quantizers take statistics over the
+     * whole row, as {@code ggml_quantize_chunk} runs {@code quantize_row_*_impl} once per row. Non-finite input or
+     * weights are refused with a {@link kiln.tensor.KilnException}.
+     *
+     * @param weights per-column importance weights of length n (the imatrix entry for this row's columns; for a 3-D
+     *                tensor the slice of its matrix {@code i03}), or null
      */
     default void quantize(float[] src, int srcOff, MemorySegment dst, long dstOffset, int n, float[] weights) {
         throw new UnsupportedOperationException("Kiln cannot quantize to " + type().ggmlName() + " yet");
