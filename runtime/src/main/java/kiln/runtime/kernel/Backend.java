@@ -52,6 +52,13 @@ public final class Backend implements AutoCloseable {
         this.rounding = r;
     }
 
+    private volatile MatmulObserver observer;
+
+    /** Sees the f32 activations of every product (before any activation rounding); null removes it. */
+    public void setObserver(MatmulObserver o) {
+        this.observer = o;
+    }
+
     public Kernels kernels() {
         return kernels;
     }
@@ -66,6 +73,8 @@ public final class Backend implements AutoCloseable {
 
     /** out[outOff + t*outStride + r] = W[r] · x[xOff + t*xStride ..] for every row r and token t. */
     public void matmul(Weight w, float[] x, int xOff, int xStride, int nTok, float[] out, int outOff, int outStride) {
+        MatmulObserver obs = observer;
+        if (obs != null) obs.onMatmul(w, x, xOff, xStride, nTok);
         kiln.tensor.GgmlType at = rounding == ActivationRounding.NONE ? null : ActivationQuant.typeFor(w.type());
         if (rounding == ActivationRounding.FLOAT16_ONLY && at != kiln.tensor.GgmlType.BF16 && at != kiln.tensor.GgmlType.F16) at = null;
         if (at != null && w.cols() % at.blockSize() == 0 && nTok <= maxTokens && w.cols() <= maxCols) {

@@ -11,7 +11,12 @@ import java.lang.foreign.MemorySegment;
  * An interleaved type (_R4/_R8…) stores groups of {@code interleave} rows together; its codec dequantizes a whole
  * group at once.
  */
-public record Weight(String name, GgmlType type, RowCodec codec, MemorySegment data, long rows, int cols) {
+public record Weight(String name, GgmlType type, RowCodec codec, MemorySegment data, long rows, int cols, int slice) {
+
+    /** A whole tensor (slice −1). */
+    public Weight(String name, GgmlType type, RowCodec codec, MemorySegment data, long rows, int cols) {
+        this(name, type, codec, data, rows, cols, -1);
+    }
 
     public long rowBytes() {
         return type.rowSize(cols);
@@ -21,7 +26,16 @@ public record Weight(String name, GgmlType type, RowCodec codec, MemorySegment d
         return Math.max(1, type.interleave());
     }
 
-    /** Rows [first, first+count) as a weight of their own (an expert of a 3-D tensor, a head of attn_k_b). */
+    /**
+     * Part {@code index} of a tensor made of equal parts along its rows (expert {@code index} of a 3-D expert
+     * tensor, head {@code index} of attn_k_b/attn_v_b); {@link #slice()} tells observers which part it is.
+     */
+    public Weight part(int index, long rowsPerPart) {
+        Weight w = rows(index * rowsPerPart, rowsPerPart);
+        return new Weight(name, type, codec, w.data, w.rows, cols, index);
+    }
+
+    /** Rows [first, first+count) as a weight of their own. */
     public Weight rows(long first, long count) {
         int il = interleave();
         if (first % il != 0 || count % il != 0) {

@@ -39,6 +39,11 @@ public abstract class Model implements AutoCloseable {
         return ubatch;
     }
 
+    /** Installs an activation observer (see {@link kiln.runtime.kernel.MatmulObserver}); null removes it. */
+    public void setMatmulObserver(kiln.runtime.kernel.MatmulObserver o) {
+        backend.setObserver(o);
+    }
+
     public Backend backend() {
         return backend;
     }
