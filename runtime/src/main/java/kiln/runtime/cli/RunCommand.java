@@ -81,7 +81,7 @@ public final class RunCommand implements KilnSubcommand, Callable<Integer> {
         long tl0 = System.nanoTime();
         try (Model m = ModelLoader.load(model, rt.toModelOptions(nCtx))) {
             double loadMs = (System.nanoTime() - tl0) / 1e6;
-            int[] ids = m.tokenizer().encode(text, true);
+            int[] ids = m.tokenizer().encode(text, true, true); // llama-cli parses special tokens in prompts
             if (ids.length > m.nCtx()) {
                 throw new KilnException("the prompt is " + ids.length + " tokens long but the context is " + m.nCtx() + " (use a larger -c)");
             }
