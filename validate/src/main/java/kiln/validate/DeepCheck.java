@@ -4,7 +4,6 @@ import kiln.tensor.GgmlType;
 import kiln.tensor.Parallel;
 import kiln.tensor.cli.Progress;
 import kiln.tensor.codec.Codecs;
-import kiln.tensor.codec.Flavor;
 import kiln.tensor.codec.RowCodec;
 import kiln.tensor.gguf.GgufFile;
 import kiln.tensor.gguf.TensorInfo;
@@ -60,9 +59,17 @@ final class DeepCheck {
         if (allZero(data)) warnings.add("tensor '" + t.name() + "' is all zeros");
         int[] scales = BlockScales.offsets(t.type());
         if (scales != null) checkScales(t, data, scales);
-        // RowCodec decodes independent rows; interleaved rows are stored in groups, so they are not decoded here
-        RowCodec codec = t.type().isInterleaved() ? null : Codecs.find(t.type(), Flavor.MAINLINE);
-        if (codec == null && !t.type().isInterleaved()) codec = Codecs.find(t.type(), Flavor.IK);
+        if (t.type().isInterleaved()) {
+            // interleaved rows are stored in groups: decode a group at a time through the repack codec
+            kiln.tensor.repack.Interleaver il = kiln.tensor.repack.Interleavers.forPacked(t.type());
+            if (il == null || t.dim(0) * il.rows() > Integer.MAX_VALUE) {
+                notChecked.merge(t.type(), 1, Integer::sum);
+                return;
+            }
+            checkGroups(t, data, il);
+            return;
+        }
+        RowCodec codec = Codecs.find(t.type());
         if (codec == null) {
             if (t.type().isQuantized() || t.type().typeSize() > 0) notChecked.merge(t.type(), 1, Integer::sum);
             return;
@@ -104,6 +111,32 @@ final class DeepCheck {
             }
         }
         if (first != null) errors.add(first + (bad > 1 ? " (" + bad + " bad scales in this tensor)" : ""));
+    }
+
+    private void checkGroups(TensorInfo t, MemorySegment data, kiln.tensor.repack.Interleaver il) {
+        long ne0 = t.dim(0);
+        int rows = il.rows();
+        float[] group = new float[(int) (ne0 * rows)];
+        long groupBytes = il.groupBytes(ne0);
+        int block = t.type().blockSize();
+        long bad = 0;
+        String first = null;
+        for (long g = 0; g < t.rowCount() / rows; g++) {
+            il.dequantize(data, g * groupBytes, ne0, group, 0);
+            for (int i = 0; i < group.length; i++) {
+                float v = group[i];
+                if (Float.isNaN(v) || Float.isInfinite(v)) {
+                    bad++;
+                    if (first == null) {
+                        long r = g * rows + i / ne0;
+                        long col = i % ne0;
+                        first = "tensor '" + t.name() + "' row " + r + (block > 1 ? " block " + col / block : " element " + col)
+                                + ": " + (Float.isNaN(v) ? "NaN" : "Inf");
+                    }
+                }
+            }
+        }
+        if (first != null) errors.add(first + (bad > 1 ? " (" + bad + " bad values in this tensor)" : ""));
     }
 
     private void checkValues(TensorInfo t, MemorySegment data, RowCodec codec) {

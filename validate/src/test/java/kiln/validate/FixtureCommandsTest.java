@@ -105,6 +105,17 @@ class FixtureCommandsTest {
     }
 
     @Test
+    void kilnRunsAndDeepChecksEveryFixtureIncludingInterleavedTypes() throws IOException {
+        for (Path f : FixtureFiles.allGgufs()) {
+            if (f.getFileName().toString().contains("imatrix")) continue;
+            Cli.Result r = Cli.validate("--deep", "--json", f.toString());
+            JsonNode j = FixtureFiles.MAPPER.readTree(r.out());
+            assertTrue(j.get("runtimes").get("kiln").get("loads").booleanValue(), f + ": " + r.out());
+            assertEquals("", j.get("deep").path("not_checked_no_codec").asText(), f + ": every value must be decoded: " + r.out());
+        }
+    }
+
+    @Test
     void validateTextNamesEachRuntime() {
         Path f = Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf");
         Cli.Result r = Cli.validate(f.toString());

@@ -63,9 +63,13 @@ public final class Compatibility {
         return verdict(KILN, m, rules, null, noCodec);
     }
 
-    /** Whether Kiln can decode a type (dequantization is the same in both flavours; ik-only types register as IK). */
+    /** Whether Kiln can decode a type: a row codec, or for an interleaved type its repack codec over a decodable base. */
     public static boolean hasCodec(GgmlType t) {
-        return Codecs.find(t, kiln.tensor.codec.Flavor.MAINLINE) != null || Codecs.find(t, kiln.tensor.codec.Flavor.IK) != null;
+        if (t.isInterleaved()) {
+            kiln.tensor.repack.Interleaver il = kiln.tensor.repack.Interleavers.forPacked(t);
+            return il != null && Codecs.canDequantize(il.baseType());
+        }
+        return Codecs.canDequantize(t);
     }
 
     private static String describeArch(ModelView m) {
