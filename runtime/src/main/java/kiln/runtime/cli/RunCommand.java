@@ -1,0 +1,168 @@
+package kiln.runtime.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import kiln.runtime.eval.Generation;
+import kiln.runtime.kernel.KernelInfo;
+import kiln.runtime.model.Model;
+import kiln.runtime.model.ModelLoader;
+import kiln.runtime.sample.Sampler;
+import kiln.tensor.KilnException;
+import kiln.tensor.cli.KilnSubcommand;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Generate text from a GGUF model on the CPU (llama, deepseek2), like llama-cli / llama-simple.")
+public final class RunCommand implements KilnSubcommand, Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, required = true, description = "GGUF file (first file of a split set)")
+    Path model;
+
+    @Option(names = {"-p", "--prompt"}, description = "prompt text")
+    String prompt;
+
+    @Option(names = {"-f", "--file"}, description = "read the prompt from a file")
+    Path promptFile;
+
+    @Option(names = {"-n", "--n-predict"}, description = "tokens to generate (default 128, -1 = until EOS or context end)")
+    int nPredict = 128;
+
+    @Option(names = {"-c", "--ctx-size"}, description = "context size (default: the model's, at most 4096)")
+    int nCtx = 0;
+
+    @Option(names = "--temp", description = "temperature (default 0.8; 0 = greedy)")
+    float temp = 0.8f;
+
+    @Option(names = "--top-k", description = "top-k (default 40, 0 = off)")
+    int topK = 40;
+
+    @Option(names = "--top-p", description = "top-p (default 0.95, 1 = off)")
+    float topP = 0.95f;
+
+    @Option(names = "--min-p", description = "min-p (default 0.05, 0 = off)")
+    float minP = 0.05f;
+
+    @Option(names = {"-s", "--seed"}, description = "random seed (default: random)")
+    long seed = -1;
+
+    @Option(names = "--ignore-eos", description = "keep generating after the end-of-sequence token")
+    boolean ignoreEos;
+
+    @Option(names = "--json", description = "print one JSON object (prompt_token_ids, generated_token_ids, text, timings) instead of streaming")
+    boolean json;
+
+    @Mixin
+    RuntimeOptions rt = new RuntimeOptions();
+
+    @Override
+    public Integer call() throws IOException {
+        String text = prompt;
+        if (promptFile != null) {
+            if (text != null) throw new KilnException("give either -p or -f, not both");
+            text = Files.readString(promptFile);
+        }
+        if (text == null) throw new KilnException("no prompt: give -p TEXT or -f FILE");
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        PrintStream err = System.err;
+        long tl0 = System.nanoTime();
+        try (Model m = ModelLoader.load(model, rt.toModelOptions(nCtx))) {
+            double loadMs = (System.nanoTime() - tl0) / 1e6;
+            int[] ids = m.tokenizer().encode(text, true);
+            if (ids.length > m.nCtx()) {
+                throw new KilnException("the prompt is " + ids.length + " tokens long but the context is " + m.nCtx() + " (use a larger -c)");
+            }
+            if (!json) {
+                err.println("kiln run: " + m.describe());
+                err.println("kiln run: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads, n_ctx " + m.nCtx());
+            }
+            long s = seed == -1 ? System.nanoTime() : seed;
+            Sampler sampler = new Sampler(m.nVocab(), temp, topK, topP, minP, s);
+            Utf8Stream stream = new Utf8Stream(out);
+            Generation.Result r = Generation.run(m, ids, nPredict, rt.batch, sampler, ignoreEos,
+                    json ? null : tok -> stream.write(m.tokenizer().piece(tok)));
+            String generated = m.tokenizer().decode(r.generated());
+            if (json) {
+                ObjectMapper om = new ObjectMapper();
+                ObjectNode o = om.createObjectNode();
+                o.putPOJO("prompt_token_ids", r.prompt());
+                o.putPOJO("generated_token_ids", r.generated());
+                o.put("text", generated);
+                ObjectNode t = o.putObject("timings");
+                t.put("load_ms", loadMs);
+                t.put("prompt_ms", r.promptMs());
+                t.put("prompt_tokens", r.prompt().length);
+                t.put("prompt_tokens_per_second", r.prompt().length / (r.promptMs() / 1000));
+                t.put("generation_ms", r.genMs());
+                t.put("generated_tokens", r.generated().length);
+                t.put("generation_tokens_per_second", r.generated().length > 1 ? (r.generated().length - 1) / (r.genMs() / 1000) : 0);
+                t.put("threads", m.backend().threads());
+                t.put("kernels", m.backend().kernels().name());
+                out.println(om.writeValueAsString(o));
+            } else {
+                stream.flush();
+                out.println();
+                if (r.stoppedAtContext()) err.println("kiln run: stopped: the context of " + m.nCtx() + " tokens is full");
+                int runs = Math.max(0, r.generated().length - 1);
+                err.printf("%nkiln run:        load time = %10.2f ms%n", loadMs);
+                err.printf("kiln run: prompt eval time = %10.2f ms / %5d tokens (%8.2f ms per token, %8.2f tokens per second)%n",
+                        r.promptMs(), r.prompt().length, r.promptMs() / r.prompt().length, r.prompt().length / (r.promptMs() / 1000));
+                err.printf("kiln run:        eval time = %10.2f ms / %5d runs   (%8.2f ms per token, %8.2f tokens per second)%n",
+                        r.genMs(), runs, runs > 0 ? r.genMs() / runs : 0, runs > 0 ? runs / (r.genMs() / 1000) : 0);
+                err.printf("kiln run:       total time = %10.2f ms / %5d tokens%n", loadMs + r.promptMs() + r.genMs(),
+                        r.prompt().length + r.generated().length);
+            }
+        }
+        return 0;
+    }
+
+    /** Writes token bytes to a stream, holding back an incomplete UTF-8 sequence until it is complete. */
+    static final class Utf8Stream {
+        private final PrintStream out;
+        private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+
+        Utf8Stream(PrintStream out) {
+            this.out = out;
+        }
+
+        void write(byte[] b) {
+            pending.writeBytes(b);
+            byte[] all = pending.toByteArray();
+            int complete = completePrefix(all);
+            out.write(all, 0, complete);
+            out.flush();
+            pending.reset();
+            pending.write(all, complete, all.length - complete);
+        }
+
+        void flush() {
+            out.write(pending.toByteArray(), 0, pending.size());
+            pending.reset();
+            out.flush();
+        }
+
+        private static int completePrefix(byte[] b) {
+            int n = b.length;
+            for (int back = 1; back <= Math.min(3, n); back++) {
+                int c = b[n - back] & 0xFF;
+                if ((c & 0xC0) == 0x80) continue;
+                int need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+                return need > back ? n - back : n;
+            }
+            return n;
+        }
+    }
+}

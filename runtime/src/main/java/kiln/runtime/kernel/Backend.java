@@ -1,0 +1,122 @@
+package kiln.runtime.kernel;
+
+import kiln.tensor.codec.RowCodec;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Kernels + thread pool + per-thread scratch: the one object a model graph calls for parallel matrix products.
+ * Rows are split into ranges handed out dynamically; ranges are multiples of the weight's interleave factor
+ * and of 16 rows (64 bytes of f32 output) so no two threads write one cache line.
+ */
+public final class Backend implements AutoCloseable {
+    /** Products below this many multiply-adds run on the calling thread. */
+    static final long SERIAL_WORK = 1L << 18;
+
+    private final Kernels kernels;
+    private final WorkerPool pool;
+    private final float[][] rowBuf;
+    private final float[][] groupBuf;
+
+    // the matmul in flight (set before pool.run; only one op runs at a time)
+    private Weight w;
+    private float[] x, out;
+    private int xOff, xStride, nTok, outOff, outStride;
+    private long chunk;
+    private final WorkerPool.Body matmulBody = this::matmulTask;
+
+    private final float[] act;
+    private final MemorySegment actScratch;
+    private final int maxTokens, maxCols;
+    /** Which activation rounding before matrix products to reproduce. */
+    public enum ActivationRounding { NONE, FLOAT16_ONLY, GGML }
+
+    private ActivationRounding rounding = ActivationRounding.GGML;
+
+    public Backend(Kernels kernels, int threads, int maxCols, int maxInterleave, int maxTokens) {
+        this.kernels = kernels;
+        this.maxTokens = maxTokens;
+        this.maxCols = maxCols;
+        this.act = new float[maxTokens * maxCols];
+        this.actScratch = MemorySegment.ofArray(new long[(maxCols * 2 + 1024) / 8]);
+        this.pool = new WorkerPool(threads);
+        this.rowBuf = new float[pool.threads()][maxCols];
+        this.groupBuf = new float[pool.threads()][maxCols * Math.max(1, maxInterleave)];
+    }
+
+    /**
+     * Whether activations are rounded to the weight type's ggml dot-product type before multiplying quantized
+     * weights (default on; see {@link ActivationQuant}).
+     */
+    public void emulateActivationQuantization(ActivationRounding r) {
+        this.rounding = r;
+    }
+
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    public WorkerPool pool() {
+        return pool;
+    }
+
+    public int threads() {
+        return pool.threads();
+    }
+
+    /** out[outOff + t*outStride + r] = W[r] · x[xOff + t*xStride ..] for every row r and token t. */
+    public void matmul(Weight w, float[] x, int xOff, int xStride, int nTok, float[] out, int outOff, int outStride) {
+        kiln.tensor.GgmlType at = rounding == ActivationRounding.NONE ? null : ActivationQuant.typeFor(w.type());
+        if (rounding == ActivationRounding.FLOAT16_ONLY && at != kiln.tensor.GgmlType.BF16 && at != kiln.tensor.GgmlType.F16) at = null;
+        if (at != null && w.cols() % at.blockSize() == 0 && nTok <= maxTokens && w.cols() <= maxCols) {
+            if (FastRows.rounds(at)) {
+                for (int t = 0; t < nTok; t++) FastRows.round(at, x, xOff + t * xStride, w.cols(), act, t * w.cols());
+            } else {
+                RowCodec aq = ActivationQuant.forWeight(w.type());
+                if (aq == null) at = null;
+                else for (int t = 0; t < nTok; t++) ActivationQuant.round(aq, x, xOff + t * xStride, w.cols(), actScratch, act, t * w.cols());
+            }
+            if (at != null) {
+                x = act;
+                xOff = 0;
+                xStride = w.cols();
+            }
+        }
+        this.w = w;
+        this.x = x;
+        this.xOff = xOff;
+        this.xStride = xStride;
+        this.nTok = nTok;
+        this.out = out;
+        this.outOff = outOff;
+        this.outStride = outStride;
+        if (w.rows() * (long) w.cols() * nTok < SERIAL_WORK) {
+            // waking the pool costs more than the product itself
+            kernels.matmulRows(w, 0, w.rows(), x, xOff, xStride, nTok, out, outOff, outStride, rowBuf[0], groupBuf[0]);
+            this.w = null;
+            this.x = null;
+            this.out = null;
+            return;
+        }
+        int unit = Math.max(16, w.interleave());
+        long units = (w.rows() + unit - 1) / unit;
+        long perTask = Math.max(1, units / (4L * pool.threads()));
+        chunk = perTask * unit;
+        int tasks = (int) ((w.rows() + chunk - 1) / chunk);
+        pool.run(tasks, matmulBody);
+        this.w = null;
+        this.x = null;
+        this.out = null;
+    }
+
+    private void matmulTask(int task, int worker) {
+        long r0 = task * chunk;
+        long r1 = Math.min(w.rows(), r0 + chunk);
+        kernels.matmulRows(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf[worker], groupBuf[worker]);
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

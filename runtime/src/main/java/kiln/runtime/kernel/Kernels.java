@@ -1,0 +1,30 @@
+package kiln.runtime.kernel;
+
+/**
+ * The kernel seam: the operations whose speed matters, each with a scalar reference implementation
+ * ({@link ScalarKernels}, the test oracle) and a Vector API one ({@link VectorKernels}), chosen once by
+ * {@link #select}.
+ */
+public interface Kernels {
+
+    String name();
+
+    /**
+     * For rows [r0, r1) of {@code w} and tokens [0, nTok): {@code out[outOff + t*outStride + r] = dot(row r, x[xOff + t*xStride ..])}.
+     *
+     * @param rowBuf scratch of at least {@code w.cols()} floats, {@code group} of interleave·cols floats (this thread's)
+     */
+    void matmulRows(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
+                    float[] out, int outOff, int outStride, float[] rowBuf, float[] group);
+
+    /** Sum of a[ao+i]·b[bo+i] for i in [0, n). */
+    float dot(float[] a, int ao, float[] b, int bo, int n);
+
+    /** y[yo+i] += s·x[xo+i]. */
+    void axpy(float s, float[] x, int xo, float[] y, int yo, int n);
+
+    /** The implementation to use: the Vector API one unless it is unavailable or {@code kiln.kernels=scalar}. */
+    static Kernels select() {
+        return KernelProvider.INSTANCE;
+    }
+}

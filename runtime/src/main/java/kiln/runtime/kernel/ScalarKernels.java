@@ -1,0 +1,34 @@
+package kiln.runtime.kernel;
+
+/** Plain Java reference kernels: dequantize each row through its codec, then a sequential dot product. */
+public final class ScalarKernels implements Kernels {
+
+    @Override
+    public String name() {
+        return "scalar";
+    }
+
+    @Override
+    public void matmulRows(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
+                           float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
+        int cols = w.cols();
+        for (long r = r0; r < r1; r++) {
+            w.dequantizeRow(r, rowBuf, 0, group);
+            for (int t = 0; t < nTok; t++) {
+                out[outOff + t * outStride + (int) r] = dot(rowBuf, 0, x, xOff + t * xStride, cols);
+            }
+        }
+    }
+
+    @Override
+    public float dot(float[] a, int ao, float[] b, int bo, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    @Override
+    public void axpy(float s, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] += s * x[xo + i];
+    }
+}

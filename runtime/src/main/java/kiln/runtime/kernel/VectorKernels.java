@@ -1,0 +1,202 @@
+package kiln.runtime.kernel;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+import kiln.tensor.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * Vector API kernels. F32 and BF16 rows are read straight from the mapping (BF16 widened in registers); F16,
+ * Q8_0, Q4_K and Q6_K rows are dequantized without allocation ({@link FastRows}), every other type through its
+ * codec, and then multiplied with vector dot products, so each weight row is read once for all tokens of a batch.
+ */
+final class VectorKernels implements Kernels {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(F.vectorBitSize()));
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final int L = F.length();
+    /** Bytes species with one lane per float lane (null for 128-bit floats: no 32-bit byte vectors). */
+    private static final VectorSpecies<Byte> B = L >= 8 && 32 % L == 0 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+
+    private VectorKernels() {}
+
+    static Kernels create() {
+        if (L < 4) throw new IllegalStateException("preferred float vector has " + L + " lanes");
+        // touch the species once so a broken Vector API fails here, not in the forward pass
+        FloatVector.zero(F).reduceLanes(VectorOperators.ADD);
+        return new VectorKernels();
+    }
+
+    static String describe() {
+        return F.vectorBitSize() + "-bit, " + L + " float lanes";
+    }
+
+    @Override
+    public String name() {
+        return "vector-" + F.vectorBitSize();
+    }
+
+    @Override
+    public void matmulRows(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
+                           float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
+        int cols = w.cols();
+        GgmlType type = w.type();
+        MemorySegment data = w.data();
+        long rb = w.rowBytes();
+        for (long r = r0; r < r1; r++) {
+            if (nTok == 1 && type == GgmlType.BF16) {
+                out[outOff + (int) r] = dotBf16(data, r * rb, x, xOff, cols);
+                continue;
+            }
+            if (nTok == 1 && type == GgmlType.Q8_0 && B != null) {
+                out[outOff + (int) r] = dotQ80(data, r * rb, x, xOff, cols);
+                continue;
+            }
+            if (nTok == 1 && type == GgmlType.Q4_K && B != null) {
+                out[outOff + (int) r] = dotQ4K(data, r * rb, x, xOff, cols);
+                continue;
+            }
+            if (nTok == 1 && type == GgmlType.F32) {
+                out[outOff + (int) r] = dotF32(data, r * rb, x, xOff, cols);
+                continue;
+            }
+            if (type == GgmlType.BF16) bf16ToFloat(data, r * rb, rowBuf, cols);
+            else if (FastRows.handles(type)) FastRows.dequantize(type, data, r * rb, rowBuf, cols);
+            else w.dequantizeRow(r, rowBuf, 0, group);
+            for (int t = 0; t < nTok; t++) {
+                out[outOff + t * outStride + (int) r] = dot(rowBuf, 0, x, xOff + t * xStride, cols);
+            }
+        }
+    }
+
+    private static FloatVector bf16At(MemorySegment seg, long off) {
+        ShortVector s = ShortVector.fromMemorySegment(S, seg, off, LE);
+        IntVector i = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
+        return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    static float dotBf16(MemorySegment seg, long off, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            a0 = bf16At(seg, off + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = bf16At(seg, off + 2L * (i + L)).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+        }
+        for (; i + L <= n; i += L) a0 = bf16At(seg, off + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += Float.intBitsToFloat((seg.get(kiln.tensor.Le.SHORT, off + 2L * i) & 0xFFFF) << 16) * x[xo + i];
+        return s;
+    }
+
+    /** Q8_0 row · f32 vector: per block, int8 lanes widened to floats, FMA, then scaled by the block's f16 d. */
+    static float dotQ80(MemorySegment seg, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 32; b++) {
+            long o = off + 34L * b;
+            float d = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o));
+            FloatVector bs = FloatVector.zero(F);
+            for (int p = 0; p < 32; p += L) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, seg, o + 2 + p, LE).convertShape(VectorOperators.B2F, F, 0);
+                bs = q.fma(FloatVector.fromArray(F, x, xo + 32 * b + p), bs);
+            }
+            acc = bs.fma(FloatVector.broadcast(F, d), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q4_K row · f32 vector: per 32-value group the 4-bit values are widened in registers to d·sc·q − dmin·m
+     * (exactly the dequantized values) and multiplied with an FMA; nothing is staged in memory.
+     */
+    static float dotQ4K(MemorySegment seg, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++) {
+            long o = off + 144L * b;
+            float d = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o));
+            float dmin = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o + 2));
+            long sc = o + 4, qs = o + 16;
+            int xb = xo + 256 * b;
+            for (int j = 0; j < 4; j++) {
+                int s1 = scaleK4(seg, sc, 2 * j), s2 = scaleK4(seg, sc, 2 * j + 1);
+                FloatVector d1 = FloatVector.broadcast(F, d * (s1 & 0xFF)), m1 = FloatVector.broadcast(F, dmin * (s1 >>> 8));
+                FloatVector d2 = FloatVector.broadcast(F, d * (s2 & 0xFF)), m2 = FloatVector.broadcast(F, dmin * (s2 >>> 8));
+                for (int p = 0; p < 32; p += L) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, seg, qs + 32L * j + p, LE);
+                    FloatVector lo = (FloatVector) q.and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0);
+                    acc = lo.mul(d1).sub(m1).fma(FloatVector.fromArray(F, x, xb + 64 * j + p), acc);
+                    acc = hi.mul(d2).sub(m2).fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** get_scale_min_k4: scale in the low byte, min in the next. */
+    private static int scaleK4(MemorySegment s, long sc, int k) {
+        int a, m;
+        if (k < 4) {
+            a = u8(s, sc + k) & 63;
+            m = u8(s, sc + k + 4) & 63;
+        } else {
+            a = (u8(s, sc + k + 4) & 0xF) | ((u8(s, sc + k - 4) >> 6) << 4);
+            m = (u8(s, sc + k + 4) >> 4) | ((u8(s, sc + k) >> 6) << 4);
+        }
+        return a | (m << 8);
+    }
+
+    private static int u8(MemorySegment s, long o) {
+        return s.get(kiln.tensor.Le.BYTE, o) & 0xFF;
+    }
+
+    static void bf16ToFloat(MemorySegment seg, long off, float[] dst, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) bf16At(seg, off + 2L * i).intoArray(dst, i);
+        for (; i < n; i++) dst[i] = Float.intBitsToFloat((seg.get(kiln.tensor.Le.SHORT, off + 2L * i) & 0xFFFF) << 16);
+    }
+
+    static float dotF32(MemorySegment seg, long off, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            a0 = FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = FloatVector.fromMemorySegment(F, seg, off + 4L * (i + L), LE).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+        }
+        for (; i + L <= n; i += L) a0 = FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += seg.get(kiln.tensor.Le.FLOAT, off + 4L * i) * x[xo + i];
+        return s;
+    }
+
+    @Override
+    public float dot(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            a0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), a0);
+            a1 = FloatVector.fromArray(F, a, ao + i + L).fma(FloatVector.fromArray(F, b, bo + i + L), a1);
+        }
+        for (; i + L <= n; i += L) a0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), a0);
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    @Override
+    public void axpy(float s, float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector vs = FloatVector.broadcast(F, s);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(F, x, xo + i).fma(vs, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] += s * x[xo + i];
+    }
+}

@@ -1,0 +1,49 @@
+package kiln.runtime.kernel;
+
+import kiln.tensor.GgmlType;
+import kiln.tensor.codec.RowCodec;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight matrix as the kernels see it: {@code rows} rows of {@code cols} values of one ggml type, stored in a
+ * memory segment (a zero-copy slice of the mapped file, or a derived tensor owned by the model).
+ * An interleaved type (_R4/_R8…) stores groups of {@code interleave} rows together; its codec dequantizes a whole
+ * group at once.
+ */
+public record Weight(String name, GgmlType type, RowCodec codec, MemorySegment data, long rows, int cols) {
+
+    public long rowBytes() {
+        return type.rowSize(cols);
+    }
+
+    public int interleave() {
+        return Math.max(1, type.interleave());
+    }
+
+    /** Rows [first, first+count) as a weight of their own (an expert of a 3-D tensor, a head of attn_k_b). */
+    public Weight rows(long first, long count) {
+        int il = interleave();
+        if (first % il != 0 || count % il != 0) {
+            throw new IllegalArgumentException(name + ": row slice " + first + "+" + count + " is not aligned to the interleave " + il);
+        }
+        return new Weight(name, type, codec, data.asSlice(first * rowBytes(), count * rowBytes()), count, cols);
+    }
+
+    /** Dequantizes row {@code r} into {@code dst[off..off+cols)}; {@code group} is scratch of interleave·cols floats. */
+    public void dequantizeRow(long r, float[] dst, int off, float[] group) {
+        int il = interleave();
+        if (il == 1) {
+            codec.dequantize(data, r * rowBytes(), dst, off, cols);
+        } else {
+            long g = r / il;
+            codec.dequantize(data, g * il * rowBytes(), group, 0, il * cols);
+            System.arraycopy(group, (int) (r % il) * cols, dst, off, cols);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + type.ggmlName() + " [" + cols + " x " + rows + "]";
+    }
+}

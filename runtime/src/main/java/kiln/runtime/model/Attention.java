@@ -1,0 +1,203 @@
+package kiln.runtime.model;
+
+import kiln.runtime.kernel.Backend;
+import kiln.runtime.kernel.Kernels;
+
+/**
+ * Causal attention over the KV cache for a micro-batch, one task per token, per-thread scratch allocated once.
+ * Two forms: standard multi-head (with grouped KV heads; Llama and DeepSeek -mla 0) and MLA "absorbed"
+ * (DeepSeek -mla 1..3: scores against the cached compressed latent plus the shared rope part).
+ */
+final class Attention {
+    private final Backend backend;
+    private final Kernels k;
+    private final int nCtx;
+    private final float[][] scores;
+    private final float[][] row;
+
+    private final float[][] qh, acc;
+    private boolean ggmlF16;
+
+    Attention(Backend backend, int nCtx, int nHead, int maxRowWidth, int maxOut) {
+        this.backend = backend;
+        this.k = backend.kernels();
+        this.nCtx = nCtx;
+        this.scores = new float[backend.threads()][nHead * nCtx];
+        this.row = new float[backend.threads()][maxRowWidth];
+        this.qh = new float[backend.threads()][maxRowWidth];
+        this.acc = new float[backend.threads()][maxOut];
+    }
+
+    /**
+     * Reproduce mainline ggml's CPU flash attention with an f16 cache: Q rounded to f16, online softmax, and the
+     * V accumulator kept in f16 (ggml_vec_mad_f16 / ggml_vec_scale_f16). Off: plain f32 attention.
+     */
+    void emulateGgmlFlashAttention(boolean on) {
+        this.ggmlF16 = on;
+    }
+
+    private static float h(float v) {
+        return Float.float16ToFloat(Float.floatToFloat16(v));
+    }
+
+    // arguments of the call in flight
+    private KvStore kc, vc;
+    private float[] q, out, qpe;
+    private int layer, pos0, nHead, group, dk, dv, qStride, outStride, kvl, rope, qpeOff, qpeStride;
+    private float scale;
+    private final kiln.runtime.kernel.WorkerPool.Body standardBody = this::standardTask;
+    private final kiln.runtime.kernel.WorkerPool.Body latentBody = this::latentTask;
+
+    /**
+     * q: n rows of nHead·dk (stride qStride); K rows: nKv·dk; V rows: nKv·dv; out: n rows of nHead·dv.
+     */
+    void standard(KvStore kc, KvStore vc, int layer, int pos0, int n, float[] q, int qStride, int nHead, int nKv,
+                  int dk, int dv, float scale, float[] out, int outStride) {
+        this.kc = kc;
+        this.vc = vc;
+        this.layer = layer;
+        this.pos0 = pos0;
+        this.q = q;
+        this.qStride = qStride;
+        this.nHead = nHead;
+        this.group = nHead / nKv;
+        this.dk = dk;
+        this.dv = dv;
+        this.scale = scale;
+        this.out = out;
+        this.outStride = outStride;
+        backend.pool().run(n, standardBody);
+    }
+
+    private void standardTask(int t, int worker) {
+        if (ggmlF16 && kc.type == KvStore.Type.F16 && vc.type == KvStore.Type.F16) {
+            standardGgml(t, worker);
+            return;
+        }
+        int p = pos0 + t;
+        float[] s = scores[worker], buf = row[worker];
+        int qo = t * qStride;
+        for (int j = 0; j <= p; j++) {
+            kc.get(layer, j, 0, kc.width, buf, 0);
+            for (int h = 0; h < nHead; h++) {
+                s[h * nCtx + j] = k.dot(q, qo + h * dk, buf, (h / group) * dk, dk) * scale;
+            }
+        }
+        for (int h = 0; h < nHead; h++) Ops.softmax(s, h * nCtx, p + 1);
+        int oo = t * outStride;
+        java.util.Arrays.fill(out, oo, oo + nHead * dv, 0f);
+        for (int j = 0; j <= p; j++) {
+            vc.get(layer, j, 0, vc.width, buf, 0);
+            for (int h = 0; h < nHead; h++) {
+                k.axpy(s[h * nCtx + j], buf, (h / group) * dv, out, oo + h * dv, dv);
+            }
+        }
+    }
+
+    /**
+     * MLA absorbed: qAbs n rows of nHead·kvl; rope part of head h of token t at qpe[t·qpeStride + h·headStride + qpeOff];
+     * cache rows [latent kvl | rope]; out: n rows of nHead·kvl (attention-weighted latent per head).
+     */
+    void latent(KvStore kc, int layer, int pos0, int n, float[] qAbs, int nHead, int kvl, int rope,
+                float[] qpe, int qpeStride, int headStride, int qpeOff, float scale, float[] out) {
+        this.kc = kc;
+        this.layer = layer;
+        this.pos0 = pos0;
+        this.q = qAbs;
+        this.nHead = nHead;
+        this.kvl = kvl;
+        this.rope = rope;
+        this.qpe = qpe;
+        this.qpeStride = qpeStride;
+        this.dk = headStride;
+        this.qpeOff = qpeOff;
+        this.scale = scale;
+        this.out = out;
+        backend.pool().run(n, latentBody);
+    }
+
+    /** ggml flash attention, one head at a time, as ggml_compute_forward_flash_attn_ext_f16_one_chunk. */
+    private void standardGgml(int t, int worker) {
+        int p = pos0 + t;
+        float[] buf = row[worker], qr = qh[worker], vkq = acc[worker];
+        int qo = t * qStride, oo = t * outStride;
+        for (int hh = 0; hh < nHead; hh++) {
+            for (int i = 0; i < dk; i++) qr[i] = h(q[qo + hh * dk + i]);
+            int kvh = hh / group;
+            float m = Float.NEGATIVE_INFINITY, sum = 0;
+            java.util.Arrays.fill(vkq, 0, dv, 0f);
+            for (int j = 0; j <= p; j++) {
+                kc.get(layer, j, kvh * dk, dk, buf, 0);
+                float sc = k.dot(qr, 0, buf, 0, dk) * scale;
+                float mOld = m, ms = 1.0f, vs;
+                if (sc > m) {
+                    m = sc;
+                    ms = (float) Math.exp(mOld - m);
+                    for (int i = 0; i < dv; i++) vkq[i] = h(vkq[i] * ms);
+                    vs = 1.0f;
+                } else {
+                    vs = (float) Math.exp(sc - m);
+                }
+                vc.get(layer, j, kvh * dv, dv, buf, 0);
+                for (int i = 0; i < dv; i++) vkq[i] = h(vkq[i] + buf[i] * vs);
+                sum = sum * ms + vs;
+            }
+            float inv = 1.0f / sum;
+            for (int i = 0; i < dv; i++) out[oo + hh * dv + i] = vkq[i] * inv;
+        }
+    }
+
+    /** Latent form of {@link #standardGgml}: K = [latent | rope], V = latent. */
+    private void latentGgml(int t, int worker) {
+        int p = pos0 + t;
+        float[] buf = row[worker], qr = qh[worker], vkq = acc[worker];
+        int qo = t * nHead * kvl, po = t * qpeStride + qpeOff;
+        for (int hh = 0; hh < nHead; hh++) {
+            for (int i = 0; i < kvl; i++) qr[i] = h(q[qo + hh * kvl + i]);
+            for (int i = 0; i < rope; i++) qr[kvl + i] = h(qpe[po + hh * dk + i]);
+            float m = Float.NEGATIVE_INFINITY, sum = 0;
+            java.util.Arrays.fill(vkq, 0, kvl, 0f);
+            for (int j = 0; j <= p; j++) {
+                kc.get(layer, j, 0, kvl + rope, buf, 0);
+                float sc = k.dot(qr, 0, buf, 0, kvl + rope) * scale;
+                float mOld = m, ms = 1.0f, vs;
+                if (sc > m) {
+                    m = sc;
+                    ms = (float) Math.exp(mOld - m);
+                    for (int i = 0; i < kvl; i++) vkq[i] = h(vkq[i] * ms);
+                    vs = 1.0f;
+                } else {
+                    vs = (float) Math.exp(sc - m);
+                }
+                for (int i = 0; i < kvl; i++) vkq[i] = h(vkq[i] + buf[i] * vs);
+                sum = sum * ms + vs;
+            }
+            float inv = 1.0f / sum;
+            for (int i = 0; i < kvl; i++) out[qo + hh * kvl + i] = vkq[i] * inv;
+        }
+    }
+
+    private void latentTask(int t, int worker) {
+        if (ggmlF16 && kc.type == KvStore.Type.F16) {
+            latentGgml(t, worker);
+            return;
+        }
+        int p = pos0 + t;
+        float[] s = scores[worker], buf = row[worker];
+        int qo = t * nHead * kvl;
+        int po = t * qpeStride + qpeOff;
+        for (int j = 0; j <= p; j++) {
+            kc.get(layer, j, 0, kvl + rope, buf, 0);
+            for (int h = 0; h < nHead; h++) {
+                float d = k.dot(q, qo + h * kvl, buf, 0, kvl) + k.dot(qpe, po + h * dk, buf, kvl, rope);
+                s[h * nCtx + j] = d * scale;
+            }
+        }
+        for (int h = 0; h < nHead; h++) Ops.softmax(s, h * nCtx, p + 1);
+        java.util.Arrays.fill(out, qo, qo + nHead * kvl, 0f);
+        for (int j = 0; j <= p; j++) {
+            kc.get(layer, j, 0, kvl, buf, 0);
+            for (int h = 0; h < nHead; h++) k.axpy(s[h * nCtx + j], buf, 0, out, qo + h * kvl, kvl);
+        }
+    }
+}

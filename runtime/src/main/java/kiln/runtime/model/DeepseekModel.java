@@ -1,0 +1,380 @@
+package kiln.runtime.model;
+
+import kiln.runtime.kernel.Backend;
+import kiln.runtime.kernel.Weight;
+import kiln.runtime.tokenizer.Tokenizer;
+import kiln.tensor.KilnException;
+import kiln.tensor.gguf.GgufMetadata;
+import kiln.tensor.gguf.TensorInfo;
+
+import java.lang.foreign.Arena;
+
+/**
+ * The deepseek2 graph (DeepSeek-V2/V3/R1): MLA attention with or without q_lora, YaRN RoPE with DeepSeek's
+ * mscale, leading dense layers, then MoE layers with routed + shared experts.
+ *
+ * <p>Attention modes: {@code -mla 0} decompresses K and V per head with attn_kv_b and caches them; {@code -mla 1..3}
+ * multiply q_nope by attn_k_b (absorbed) and cache only the normalized latent plus the roped shared key part,
+ * then expand the attended latent with attn_v_b. Modes 1, 2 and 3 compute the same function here (in ik they
+ * differ in which of the two algorithms long batches use).
+ */
+final class DeepseekModel extends Model {
+    private final String fileName;
+    private final int nLayer, nHead, nope, rope, dk, dv, kvl, qlr, nDense, ff, ffExp, nExpert, nUsed, mla;
+    private final boolean qLora, mainlineLayout;
+    private final float eps, kqScale;
+    private final Weight tokEmbd, output;
+    private final float[] outputNorm;
+    private final Layer[] layers;
+    private final Rope ropeTable;
+    private final Router router;
+    private final KvStore kCache, vCache;
+    private final Attention attention;
+    private final Arena derived = Arena.ofShared();
+    private final String routingNote;
+
+    // micro-batch buffers
+    private final float[] x, xn, qa, q, kva, lat, qAbs, ctx, att, tmp, kRows, vRows, kvOut;
+    private final float[] gate, up, routerLogits, moeOut, xe, ge, ue, de, group;
+    private final int[] selIds, expertCount, expertTokens, expertSlot;
+    private final float[] selW;
+
+    private static final class Layer {
+        float[] attnNorm, ffnNorm, qaNorm, kvaNorm, expBias;
+        Weight wq, wqA, wqB, wkvA, kvB, wo;
+        Weight[] kBh, vBh;
+        Weight gate, up, down;
+        Weight gateInp;
+        Weight[] gateE, upE, downE;
+        Weight shGate, shUp, shDown;
+        boolean moe;
+    }
+
+    DeepseekModel(WeightSource src, ModelOptions opt, Tokenizer tok, Backend backend) {
+        super(opt, tok, backend, (int) src.file().metadata().requireLong("deepseek2.embedding_length"), tok.vocabSize());
+        fileName = src.fileName();
+        GgufMetadata md = src.file().metadata();
+        String a = "deepseek2.";
+        nLayer = (int) md.requireLong(a + "block_count");
+        nHead = (int) md.requireLong(a + "attention.head_count");
+        rope = (int) md.requireLong(a + "rope.dimension_count");
+        kvl = (int) md.requireLong(a + "attention.kv_lora_rank");
+        mainlineLayout = md.contains(a + "attention.key_length_mla");
+        dk = (int) (mainlineLayout ? md.requireLong(a + "attention.key_length_mla") : md.requireLong(a + "attention.key_length"));
+        dv = (int) (mainlineLayout ? md.requireLong(a + "attention.value_length_mla") : md.requireLong(a + "attention.value_length"));
+        nope = dk - rope;
+        if (nope <= 0) throw new KilnException(fileName + ": key length " + dk + " is not larger than the rope dimension " + rope);
+        eps = (float) md.getDouble(a + "attention.layer_norm_rms_epsilon", 1e-6);
+        nDense = (int) md.getLong(a + "leading_dense_block_count", 0);
+        ff = (int) md.getLong(a + "feed_forward_length", 0);
+        ffExp = (int) md.getLong(a + "expert_feed_forward_length", 0);
+        nExpert = (int) md.getLong(a + "expert_count", 0);
+        nUsed = (int) md.getLong(a + "expert_used_count", 0);
+        int gating = (int) md.getLong(a + "expert_gating_func", Router.GATING_SOFTMAX);
+        if (gating != Router.GATING_SOFTMAX && gating != Router.GATING_SIGMOID) {
+            throw new KilnException(fileName + ": " + a + "expert_gating_func " + gating + " is not supported; Kiln runs 1 (softmax) and 2 (sigmoid)");
+        }
+        int nGroup = (int) md.getLong(a + "expert_group_count", 0);
+        int groupUsed = (int) md.getLong(a + "expert_group_used_count", 0);
+        if (nGroup > 1 && (nExpert % nGroup != 0 || groupUsed < 1 || groupUsed > nGroup)) {
+            throw new KilnException(fileName + ": expert_group_count " + nGroup + " / expert_group_used_count " + groupUsed + " do not fit " + nExpert + " experts");
+        }
+        boolean norm = md.getBool(a + "expert_weights_norm", false);
+        float wScale = (float) md.getDouble(a + "expert_weights_scale", 1.0);
+        router = nExpert > 0 ? new Router(nExpert, nUsed, nGroup, groupUsed, gating, norm, wScale) : null;
+        routingNote = nExpert == 0 ? "dense" : nExpert + " experts, top-" + nUsed + (gating == 2 ? " sigmoid" : " softmax")
+                + (nGroup > 1 ? ", groups " + groupUsed + "/" + nGroup : "") + (norm ? ", normalized" : "") + ", scale " + wScale;
+
+        // q_lora from the tensors present (not the layer count)
+        qLora = src.has("blk.0.attn_q_a.weight");
+        long keyLora = md.getLong(a + "attention.q_lora_rank", 0);
+        if (qLora) {
+            TensorInfo qa0 = src.info("blk.0.attn_q_a.weight");
+            qlr = (int) qa0.dim(1);
+            if (keyLora != 0 && keyLora != qlr) {
+                throw new KilnException(fileName + ": attention.q_lora_rank is " + keyLora + " but blk.0.attn_q_a.weight has " + qlr + " rows");
+            }
+        } else {
+            if (keyLora != 0) throw new KilnException(fileName + ": attention.q_lora_rank is " + keyLora + " but the file has no attn_q_a tensors");
+            qlr = 0;
+        }
+        int requested = opt.mla() < 0 ? 3 : opt.mla();
+        if (requested > 3) throw new KilnException("-mla " + requested + " is not a mode; use 0, 1, 2 or 3");
+        mla = requested;
+
+        tokEmbd = src.require("token_embd.weight", nEmbd, nVocab);
+        Weight out = src.optional("output.weight", nEmbd, nVocab);
+        output = out == null ? tokEmbd : out;
+        outputNorm = src.vector("output_norm.weight", nEmbd);
+        layers = new Layer[nLayer];
+        int maxFf = 0;
+        for (int i = 0; i < nLayer; i++) {
+            layers[i] = loadLayer(src, i);
+            Layer L = layers[i];
+            if (L.moe) maxFf = Math.max(maxFf, Math.max(ffExp, L.shGate != null ? (int) L.shGate.rows() : 0));
+            else maxFf = Math.max(maxFf, (int) L.gate.rows());
+        }
+
+        RopeConfig rc = RopeConfig.read(md, "deepseek2", fileName);
+        float freqScale = rc.freqScale();
+        // DeepSeek's YaRN: rope values are not rescaled (the mscale of ggml's rope is cancelled), the softmax scale
+        // carries mscale² with mscale = 1 + m·ln(factor) (m = 0.1·mscale_all_dim).
+        float logMul = mainlineLayout ? 0.1f * rc.yarnLogMul() : rc.yarnLogMul();
+        float mscale = 1.0f + logMul * (float) Math.log(1.0f / freqScale);
+        kqScale = mscale * mscale / (float) Math.sqrt(dk);
+        float attnFactor = rc.extFactor() != 0 ? 1.0f / (1.0f + 0.1f * (float) Math.log(1.0f / freqScale)) : 1.0f;
+        ropeTable = new Rope(rope, nCtx, rc.freqBase(), freqScale, rc.extFactor(), attnFactor, rc.nCtxOrig(), 32f, 1f, null);
+
+        KvStore.Type kt = KvStore.Type.parse(opt.cacheTypeK()), vt = KvStore.Type.parse(opt.cacheTypeV());
+        if (mla == 0) {
+            kCache = new KvStore(kt, nLayer, nCtx, nHead * dk);
+            vCache = new KvStore(vt, nLayer, nCtx, nHead * dv);
+        } else {
+            kCache = new KvStore(kt, nLayer, nCtx, kvl + rope);
+            vCache = null;
+        }
+        attention = new Attention(backend, nCtx, nHead, Math.max(nHead * Math.max(dk, dv), kvl + rope), Math.max(kvl, dv));
+
+        int ub = ubatch;
+        x = new float[ub * nEmbd];
+        xn = new float[ub * nEmbd];
+        qa = new float[ub * Math.max(1, qlr)];
+        q = new float[ub * nHead * dk];
+        kva = new float[ub * (kvl + rope)];
+        lat = new float[ub * (kvl + rope)];
+        qAbs = mla > 0 ? new float[ub * nHead * kvl] : new float[0];
+        ctx = mla > 0 ? new float[ub * nHead * kvl] : new float[0];
+        att = new float[ub * nHead * dv];
+        tmp = new float[ub * nEmbd];
+        kRows = mla == 0 ? new float[ub * nHead * dk] : new float[0];
+        vRows = mla == 0 ? new float[ub * nHead * dv] : new float[0];
+        kvOut = mla == 0 ? new float[ub * nHead * (nope + dv)] : new float[0];
+        gate = new float[ub * Math.max(1, maxFf)];
+        up = new float[ub * Math.max(1, maxFf)];
+        routerLogits = new float[ub * Math.max(1, nExpert)];
+        moeOut = new float[ub * nEmbd];
+        xe = new float[ub * nEmbd];
+        ge = new float[ub * Math.max(1, ffExp)];
+        ue = new float[ub * Math.max(1, ffExp)];
+        de = new float[ub * nEmbd];
+        selIds = new int[ub * Math.max(1, nUsed)];
+        selW = new float[ub * Math.max(1, nUsed)];
+        expertCount = new int[Math.max(1, nExpert)];
+        expertTokens = new int[Math.max(1, nExpert) * ub];
+        expertSlot = new int[Math.max(1, nExpert) * ub];
+        group = new float[nEmbd * tokEmbd.interleave()];
+    }
+
+    private Layer loadLayer(WeightSource src, int i) {
+        String b = "blk." + i + ".";
+        Layer L = new Layer();
+        L.attnNorm = src.vector(b + "attn_norm.weight", nEmbd);
+        L.ffnNorm = src.vector(b + "ffn_norm.weight", nEmbd);
+        if (qLora) {
+            L.wqA = src.require(b + "attn_q_a.weight", nEmbd, qlr);
+            L.qaNorm = src.vector(b + "attn_q_a_norm.weight", qlr);
+            L.wqB = src.require(b + "attn_q_b.weight", qlr, (long) nHead * dk);
+        } else {
+            L.wq = src.require(b + "attn_q.weight", nEmbd, (long) nHead * dk);
+        }
+        L.wkvA = src.require(b + "attn_kv_a_mqa.weight", nEmbd, kvl + rope);
+        L.kvaNorm = src.vector(b + "attn_kv_a_norm.weight", kvl);
+        L.wo = src.require(b + "attn_output.weight", (long) nHead * dv, nEmbd);
+        Weight kvB = src.optional(b + "attn_kv_b.weight", kvl, (long) nHead * (nope + dv));
+        Weight kB = loadKb(src, b + "attn_k_b.weight");
+        Weight vB = loadVb(src, b + "attn_v_b.weight");
+        if ((kB == null) != (vB == null)) throw new KilnException(fileName + ": layer " + i + " has only one of attn_k_b / attn_v_b");
+        if (kvB == null && kB == null) {
+            throw new KilnException(fileName + ": layer " + i + " has neither attn_kv_b nor attn_k_b/attn_v_b");
+        }
+        if (mla == 0) {
+            L.kvB = kvB != null ? kvB : MlaDerivation.kvbFromKbVb(kB, vB, nHead, nope, dv, kvl, derived, b + "attn_kv_b.weight");
+        } else {
+            if (kB == null) {
+                kB = MlaDerivation.kbFromKvb(kvB, nHead, nope, dv, kvl, derived, b + "attn_k_b.weight");
+                vB = MlaDerivation.vbFromKvb(kvB, nHead, nope, dv, kvl, derived, b + "attn_v_b.weight");
+            }
+            L.kBh = new Weight[nHead];
+            L.vBh = new Weight[nHead];
+            for (int h = 0; h < nHead; h++) {
+                L.kBh[h] = kB.rows((long) h * kvl, kvl);
+                L.vBh[h] = vB.rows((long) h * dv, dv);
+            }
+        }
+        L.moe = i >= nDense && nExpert > 0;
+        if (!L.moe) {
+            if (ff <= 0) throw new KilnException(fileName + ": layer " + i + " is dense but deepseek2.feed_forward_length is missing");
+            L.gate = src.require(b + "ffn_gate.weight", nEmbd, ff);
+            L.up = src.require(b + "ffn_up.weight", nEmbd, ff);
+            L.down = src.require(b + "ffn_down.weight", ff, nEmbd);
+        } else {
+            if (ffExp <= 0 || nUsed <= 0 || nUsed > nExpert) {
+                throw new KilnException(fileName + ": expert_feed_forward_length / expert_used_count do not describe the MoE layers");
+            }
+            L.gateInp = src.require(b + "ffn_gate_inp.weight", nEmbd, nExpert);
+            L.expBias = src.optionalVector(b + "exp_probs_b.bias", nExpert);
+            Weight g = src.require(b + "ffn_gate_exps.weight", nEmbd, ffExp, nExpert);
+            Weight u = src.require(b + "ffn_up_exps.weight", nEmbd, ffExp, nExpert);
+            Weight d = src.require(b + "ffn_down_exps.weight", ffExp, nEmbd, nExpert);
+            L.gateE = new Weight[nExpert];
+            L.upE = new Weight[nExpert];
+            L.downE = new Weight[nExpert];
+            for (int e = 0; e < nExpert; e++) {
+                L.gateE[e] = g.rows((long) e * ffExp, ffExp);
+                L.upE[e] = u.rows((long) e * ffExp, ffExp);
+                L.downE[e] = d.rows((long) e * nEmbd, nEmbd);
+            }
+            if (src.has(b + "ffn_gate_shexp.weight")) {
+                long shFf = src.info(b + "ffn_gate_shexp.weight").dim(1);
+                long nShared = src.file().metadata().getLong("deepseek2.expert_shared_count", shFf / ffExp);
+                if (nShared * ffExp != shFf) {
+                    throw new KilnException(fileName + ": " + b + "ffn_gate_shexp.weight has " + shFf + " rows but expert_shared_count × expert_feed_forward_length is " + nShared * ffExp);
+                }
+                L.shGate = src.require(b + "ffn_gate_shexp.weight", nEmbd, shFf);
+                L.shUp = src.require(b + "ffn_up_shexp.weight", nEmbd, shFf);
+                L.shDown = src.require(b + "ffn_down_shexp.weight", shFf, nEmbd);
+            }
+        }
+        return L;
+    }
+
+    /** attn_k_b as 2-D {nope, H·kvl} (ik) or 3-D {nope, kvl, H} (mainline): same element order. */
+    private Weight loadKb(WeightSource src, String name) {
+        TensorInfo t = src.info(name);
+        if (t == null) return null;
+        return t.nDims() == 3 ? src.require(name, nope, kvl, nHead) : src.require(name, nope, (long) nHead * kvl);
+    }
+
+    private Weight loadVb(WeightSource src, String name) {
+        TensorInfo t = src.info(name);
+        if (t == null) return null;
+        return t.nDims() == 3 ? src.require(name, kvl, dv, nHead) : src.require(name, kvl, (long) nHead * dv);
+    }
+
+    @Override
+    Attention attention() {
+        return attention;
+    }
+
+    @Override
+    public String describe() {
+        return "deepseek2: " + nLayer + " layers (" + nDense + " dense), " + nHead + " heads, embd " + nEmbd
+                + ", " + (qLora ? "q_lora " + qlr : "no q_lora") + ", kv_lora " + kvl + ", k " + nope + "+" + rope + ", v " + dv
+                + ", " + (mainlineLayout ? "mainline" : "ik/legacy") + " MLA layout, -mla " + mla + ", " + routingNote
+                + ", cache " + kCache.type + (vCache != null ? "/" + vCache.type : " (latent)") + ", numerics " + numerics();
+    }
+
+    @Override
+    protected void forwardBatch(int[] tokens, int off, int n, int pos0, float[] logits, boolean allLogits) {
+        for (int t = 0; t < n; t++) {
+            int id = tokens[off + t];
+            if (id < 0 || id >= nVocab) throw new KilnException("token id " + id + " is outside the vocabulary of " + nVocab);
+            tokEmbd.dequantizeRow(id, x, t * nEmbd, group);
+        }
+        for (int l = 0; l < nLayer; l++) {
+            Layer L = layers[l];
+            for (int t = 0; t < n; t++) Ops.rmsNorm(x, t * nEmbd, L.attnNorm, eps, xn, t * nEmbd, nEmbd);
+            attention(L, l, n, pos0);
+            backend.matmul(L.wo, att, 0, nHead * dv, n, tmp, 0, nEmbd);
+            for (int i = 0; i < n * nEmbd; i++) x[i] += tmp[i];
+            for (int t = 0; t < n; t++) Ops.rmsNorm(x, t * nEmbd, L.ffnNorm, eps, xn, t * nEmbd, nEmbd);
+            if (L.moe) moe(L, n);
+            else ffn(L.gate, L.up, L.down, xn, n, tmp);
+            for (int i = 0; i < n * nEmbd; i++) x[i] += tmp[i];
+        }
+        OutputHead.logits(backend, x, xn, n, nEmbd, outputNorm, eps, output, logits, allLogits);
+    }
+
+    private void attention(Layer L, int l, int n, int pos0) {
+        int qw = nHead * dk;
+        if (qLora) {
+            backend.matmul(L.wqA, xn, 0, nEmbd, n, qa, 0, qlr);
+            for (int t = 0; t < n; t++) Ops.rmsNorm(qa, t * qlr, L.qaNorm, eps, qa, t * qlr, qlr);
+            backend.matmul(L.wqB, qa, 0, qlr, n, q, 0, qw);
+        } else {
+            backend.matmul(L.wq, xn, 0, nEmbd, n, q, 0, qw);
+        }
+        int lw = kvl + rope;
+        backend.matmul(L.wkvA, xn, 0, nEmbd, n, kva, 0, lw);
+        for (int t = 0; t < n; t++) {
+            int p = pos0 + t;
+            Ops.rmsNorm(kva, t * lw, L.kvaNorm, eps, lat, t * lw, kvl);
+            System.arraycopy(kva, t * lw + kvl, lat, t * lw + kvl, rope);
+            ropeTable.apply(lat, t * lw + kvl, p);
+            for (int h = 0; h < nHead; h++) ropeTable.apply(q, t * qw + h * dk + nope, p);
+        }
+        if (mla > 0) {
+            for (int t = 0; t < n; t++) kCache.put(l, pos0 + t, lat, t * lw);
+            for (int h = 0; h < nHead; h++) {
+                backend.matmul(L.kBh[h], q, h * dk, qw, n, qAbs, h * kvl, nHead * kvl);
+            }
+            attention.latent(kCache, l, pos0, n, qAbs, nHead, kvl, rope, q, qw, dk, nope, kqScale, ctx);
+            for (int h = 0; h < nHead; h++) {
+                backend.matmul(L.vBh[h], ctx, h * kvl, nHead * kvl, n, att, h * dv, nHead * dv);
+            }
+        } else {
+            int kw = nHead * (nope + dv);
+            backend.matmul(L.kvB, lat, 0, lw, n, kvOut, 0, kw);
+            for (int t = 0; t < n; t++) {
+                for (int h = 0; h < nHead; h++) {
+                    System.arraycopy(kvOut, t * kw + h * (nope + dv), kRows, t * qw + h * dk, nope);
+                    System.arraycopy(lat, t * lw + kvl, kRows, t * qw + h * dk + nope, rope);
+                    System.arraycopy(kvOut, t * kw + h * (nope + dv) + nope, vRows, (t * nHead + h) * dv, dv);
+                }
+                kCache.put(l, pos0 + t, kRows, t * qw);
+                vCache.put(l, pos0 + t, vRows, t * nHead * dv);
+            }
+            attention.standard(kCache, vCache, l, pos0, n, q, qw, nHead, nHead, dk, dv, kqScale, att, nHead * dv);
+        }
+    }
+
+    /** SwiGLU FFN of n tokens: out = down(silu(gate·in) ⊙ up·in). */
+    private void ffn(Weight g, Weight u, Weight d, float[] in, int n, float[] out) {
+        int f = (int) g.rows();
+        backend.matmul(g, in, 0, nEmbd, n, gate, 0, f);
+        backend.matmul(u, in, 0, nEmbd, n, up, 0, f);
+        for (int i = 0; i < n * f; i++) gate[i] = Ops.silu(gate[i]) * up[i];
+        backend.matmul(d, gate, 0, f, n, out, 0, nEmbd);
+    }
+
+    private void moe(Layer L, int n) {
+        backend.matmul(L.gateInp, xn, 0, nEmbd, n, routerLogits, 0, nExpert);
+        java.util.Arrays.fill(expertCount, 0);
+        for (int t = 0; t < n; t++) {
+            router.route(routerLogits, t * nExpert, L.expBias, selIds, selW, t * nUsed);
+            for (int k = 0; k < nUsed; k++) {
+                int e = selIds[t * nUsed + k];
+                int c = expertCount[e]++;
+                expertTokens[e * ubatch + c] = t;
+                expertSlot[e * ubatch + c] = t * nUsed + k;
+            }
+        }
+        java.util.Arrays.fill(moeOut, 0, n * nEmbd, 0f);
+        for (int e = 0; e < nExpert; e++) {
+            int m = expertCount[e];
+            if (m == 0) continue;
+            for (int c = 0; c < m; c++) System.arraycopy(xn, expertTokens[e * ubatch + c] * nEmbd, xe, c * nEmbd, nEmbd);
+            backend.matmul(L.gateE[e], xe, 0, nEmbd, m, ge, 0, ffExp);
+            backend.matmul(L.upE[e], xe, 0, nEmbd, m, ue, 0, ffExp);
+            for (int i = 0; i < m * ffExp; i++) ge[i] = Ops.silu(ge[i]) * ue[i];
+            backend.matmul(L.downE[e], ge, 0, ffExp, m, de, 0, nEmbd);
+            for (int c = 0; c < m; c++) {
+                int t = expertTokens[e * ubatch + c];
+                float w = selW[expertSlot[e * ubatch + c]];
+                backend.kernels().axpy(w, de, c * nEmbd, moeOut, t * nEmbd, nEmbd);
+            }
+        }
+        if (L.shGate != null) {
+            ffn(L.shGate, L.shUp, L.shDown, xn, n, tmp);
+            for (int i = 0; i < n * nEmbd; i++) tmp[i] += moeOut[i];
+        } else {
+            System.arraycopy(moeOut, 0, tmp, 0, n * nEmbd);
+        }
+    }
+
+    @Override
+    public void close() {
+        super.close();
+        derived.close();
+    }
+}

@@ -1,0 +1,119 @@
+package kiln.runtime.model;
+
+import kiln.runtime.kernel.Backend;
+import kiln.runtime.tokenizer.Tokenizer;
+
+/**
+ * A loaded model ready to evaluate tokens: its tokenizer, its KV cache and the forward pass of its graph.
+ * Buffers are allocated once for the largest micro-batch; evaluation allocates nothing per token.
+ */
+public abstract class Model implements AutoCloseable {
+    protected final ModelOptions options;
+    protected final Tokenizer tokenizer;
+    protected final Backend backend;
+    protected final int nCtx, nVocab, nEmbd, ubatch;
+
+    protected Model(ModelOptions options, Tokenizer tokenizer, Backend backend, int nEmbd, int nVocab) {
+        this.options = options;
+        this.tokenizer = tokenizer;
+        this.backend = backend;
+        this.nCtx = options.nCtx();
+        this.nVocab = nVocab;
+        this.nEmbd = nEmbd;
+        this.ubatch = Math.min(options.ubatch(), options.nCtx());
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public int nCtx() {
+        return nCtx;
+    }
+
+    public int nVocab() {
+        return nVocab;
+    }
+
+    public int ubatch() {
+        return ubatch;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    private String numerics = "f32";
+
+    /**
+     * Applies the numerics to reproduce: "mainline" (ggml's activation rounding and f16 flash attention), "ik"
+     * (activations rounded to bf16/f16 for 16-bit weights, as ik's kernels do; f32 otherwise) or plain f32.
+     */
+    void useNumerics(String n) {
+        boolean ggml = n.equals("mainline");
+        backend.emulateActivationQuantization(ggml ? Backend.ActivationRounding.GGML
+                : n.equals("ik") ? Backend.ActivationRounding.FLOAT16_ONLY : Backend.ActivationRounding.NONE);
+        attention().emulateGgmlFlashAttention(ggml);
+        numerics = n;
+    }
+
+    public String numerics() {
+        return numerics;
+    }
+
+    abstract Attention attention();
+
+    /** One line describing the architecture and the choices made at load (MLA mode, layout, routing). */
+    public abstract String describe();
+
+    /**
+     * Evaluates tokens[off..off+n) at positions pos0.. (n ≤ ubatch), appending them to the KV cache.
+     * Writes logits of every token (allLogits, n·vocab floats) or of the last one (vocab floats) into {@code logits}.
+     */
+    protected abstract void forwardBatch(int[] tokens, int off, int n, int pos0, float[] logits, boolean allLogits);
+
+    /**
+     * Evaluates tokens in micro-batches. {@code logits} receives n·vocab values when allLogits, else the last
+     * token's vocab values.
+     */
+    public void evaluate(int[] tokens, int off, int n, int pos0, float[] logits, boolean allLogits) {
+        if (pos0 + n > nCtx) {
+            throw new kiln.tensor.KilnException((pos0 + n) + " tokens do not fit in the context of " + nCtx + " (use a larger -c)");
+        }
+        for (int done = 0; done < n; ) {
+            int m = Math.min(ubatch, n - done);
+            if (allLogits) {
+                forwardBatch(tokens, off + done, m, pos0 + done, scratchLogits(m), true);
+                System.arraycopy(scratchLogits(m), 0, logits, done * nVocab, m * nVocab);
+            } else {
+                forwardBatch(tokens, off + done, m, pos0 + done, logits, false);
+            }
+            done += m;
+        }
+    }
+
+    private float[] batchLogits;
+
+    private float[] scratchLogits(int m) {
+        if (batchLogits == null) batchLogits = new float[ubatch * nVocab];
+        return batchLogits;
+    }
+
+    private AutoCloseable file;
+
+    void attach(AutoCloseable file) {
+        this.file = file;
+    }
+
+    @Override
+    public void close() {
+        backend.close();
+        if (file != null) {
+            try {
+                file.close();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        }
+    }
+}

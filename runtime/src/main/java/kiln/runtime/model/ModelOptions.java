@@ -1,0 +1,42 @@
+package kiln.runtime.model;
+
+/**
+ * Run-time choices: context size (0 = the model's, at most 4096), micro-batch, threads, MLA mode, cache types,
+ * and the numerics to reproduce: {@code auto} (the tool the file's layout says made it), {@code mainline}
+ * (round activations to ggml's dot-product types and run ggml's f16 flash attention), {@code ik} or
+ * {@code f32} (f32 activations and f32 attention).
+ */
+public record ModelOptions(int nCtx, int ubatch, int threads, int mla, String cacheTypeK, String cacheTypeV, String numerics) {
+
+    public ModelOptions(int nCtx, int ubatch, int threads, int mla, String cacheTypeK, String cacheTypeV) {
+        this(nCtx, ubatch, threads, mla, cacheTypeK, cacheTypeV, "auto");
+    }
+
+    public static ModelOptions defaults() {
+        return new ModelOptions(0, 512, Runtime.getRuntime().availableProcessors(), 3, "f16", "f16", "auto");
+    }
+
+    public ModelOptions withNumerics(String n) {
+        return new ModelOptions(nCtx, ubatch, threads, mla, cacheTypeK, cacheTypeV, n);
+    }
+
+    public ModelOptions withCtx(int c) {
+        return new ModelOptions(c, ubatch, threads, mla, cacheTypeK, cacheTypeV, numerics);
+    }
+
+    public ModelOptions withThreads(int t) {
+        return new ModelOptions(nCtx, ubatch, t, mla, cacheTypeK, cacheTypeV, numerics);
+    }
+
+    public ModelOptions withMla(int m) {
+        return new ModelOptions(nCtx, ubatch, threads, m, cacheTypeK, cacheTypeV, numerics);
+    }
+
+    public ModelOptions withCache(String k, String v) {
+        return new ModelOptions(nCtx, ubatch, threads, mla, k, v, numerics);
+    }
+
+    public ModelOptions withUbatch(int ub) {
+        return new ModelOptions(nCtx, ub, threads, mla, cacheTypeK, cacheTypeV, numerics);
+    }
+}

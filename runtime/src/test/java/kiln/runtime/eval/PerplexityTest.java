@@ -1,0 +1,63 @@
+package kiln.runtime.eval;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import kiln.runtime.model.Model;
+import kiln.runtime.model.ModelLoader;
+import kiln.runtime.model.ModelOptions;
+import kiln.tensor.testing.Fixtures;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Perplexity of each 16-bit fixture file on text/eval.txt with -c 128, against llama-perplexity's recorded value. */
+class PerplexityTest {
+
+    static PerplexityResult ppl(String model, String gguf, int mla) throws Exception {
+        Path root = Fixtures.require();
+        String text = Files.readString(root.resolve(model + "/text/eval.txt"));
+        if (text.endsWith("\n")) text = text.substring(0, text.length() - 1);
+        ModelOptions opt = ModelOptions.defaults().withCtx(128).withThreads(2).withMla(mla);
+        try (Model m = ModelLoader.load(root.resolve(model + "/" + gguf), opt)) {
+            return Perplexity.run(m, text, -1, null, null);
+        }
+    }
+
+    static double reference(String model, String key) throws Exception {
+        return new ObjectMapper().readTree(Fixtures.file(model + "/results/ppl.json").toFile()).get(key).get("ppl").asDouble();
+    }
+
+    static void check(String model, String gguf, String key, int mla) throws Exception {
+        PerplexityResult r = ppl(model, gguf, mla);
+        double ref = reference(model, key);
+        double rel = Math.abs(r.ppl() - ref) / ref;
+        System.out.printf("%s/%s: PPL %.4f ± %.4f vs llama-perplexity %.4f (%.3f %%), %d chunks, %.1f s%n",
+                model, gguf, r.ppl(), r.pplStderr(), ref, 100 * rel, r.chunks(), r.seconds());
+        assertEquals(64, r.chunks());
+        assertEquals(4032, r.scored());
+        assertTrue(rel < 0.005, "relative difference " + rel);
+    }
+
+    @Test
+    void llamaBf16() throws Exception {
+        check("tiny-llama", "mainline/tiny-llama-bf16.gguf", "mainline/bf16", 3);
+    }
+
+    @Test
+    void deepseekMainlineBf16() throws Exception {
+        check("tiny-deepseek", "mainline/tiny-deepseek-bf16.gguf", "mainline/bf16", 3);
+    }
+
+    @Test
+    void deepseekIkBf16() throws Exception {
+        check("tiny-deepseek", "ik/tiny-deepseek-bf16.gguf", "ik/bf16", 3);
+    }
+
+    @Test
+    void deepseekFp8DequantIk() throws Exception {
+        check("tiny-deepseek-fp8", "ik/tiny-deepseek-fp8-dequant-bf16.gguf", "ik/dequant-bf16", 0);
+    }
+
+}

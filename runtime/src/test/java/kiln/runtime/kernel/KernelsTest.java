@@ -1,0 +1,108 @@
+package kiln.runtime.kernel;
+
+import kiln.tensor.GgmlType;
+import kiln.tensor.codec.Codecs;
+import kiln.tensor.codec.RowCodec;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The Vector API kernels against the scalar oracle, over awkward sizes and every type with a quantizer. */
+class KernelsTest {
+    static final int[] SIZES = {1, 13, 31, 32, 33, 255, 256, 257, 4096, 4098};
+
+    @Test
+    void vectorKernelsAreSelectedAndNamed() {
+        assertTrue(KernelInfo.describe().contains("kernels"), KernelInfo.describe());
+        assertNotNull(Kernels.select().name());
+    }
+
+    @Test
+    void dotAndAxpyMatchScalar() {
+        Kernels v = VectorKernels.create(), s = new ScalarKernels();
+        Random r = new Random(1);
+        for (int n : SIZES) {
+            float[] a = rnd(r, n + 3), b = rnd(r, n + 5);
+            assertEquals(s.dot(a, 3, b, 5, n), v.dot(a, 3, b, 5, n), 1e-4 * n, "dot n=" + n);
+            float[] y1 = rnd(r, n), y2 = y1.clone();
+            s.axpy(0.37f, a, 1, y1, 0, n);
+            v.axpy(0.37f, a, 1, y2, 0, n);
+            for (int i = 0; i < n; i++) assertEquals(y1[i], y2[i], 1e-5, "axpy n=" + n);
+        }
+    }
+
+    @Test
+    void matmulMatchesScalarForEveryQuantizableType() {
+        Random r = new Random(2);
+        Kernels v = VectorKernels.create(), s = new ScalarKernels();
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+            RowCodec c = Codecs.find(type);
+            if (c == null || !c.canQuantize()) continue;
+            for (int cols : SIZES) {
+                if (cols % type.blockSize() != 0) continue;
+                int rows = 7;
+                Weight w = weight(type, c, rows, cols, r);
+                for (int nTok : new int[] {1, 3}) {
+                    float[] x = rnd(r, nTok * cols);
+                    float[] o1 = new float[nTok * rows], o2 = new float[nTok * rows];
+                    float[] buf = new float[cols], group = new float[cols];
+                    s.matmulRows(w, 0, rows, x, 0, cols, nTok, o1, 0, rows, buf, group);
+                    v.matmulRows(w, 0, rows, x, 0, cols, nTok, o2, 0, rows, buf, group);
+                    for (int i = 0; i < o1.length; i++) {
+                        assertEquals(o1[i], o2[i], 1e-3 * Math.sqrt(cols), type + " cols=" + cols + " nTok=" + nTok);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void backendSplitsRowsOverThreadsExactlyOnce() {
+        Random r = new Random(3);
+        int rows = 1001, cols = 64;
+        Weight w = weight(GgmlType.F32, Codecs.find(GgmlType.F32), rows, cols, r);
+        float[] x = rnd(r, 2 * cols);
+        float[] single = new float[2 * rows], multi = new float[2 * rows];
+        try (Backend b1 = new Backend(new ScalarKernels(), 1, cols, 1, 2); Backend b3 = new Backend(new ScalarKernels(), 3, cols, 1, 2)) {
+            b1.matmul(w, x, 0, cols, 2, single, 0, rows);
+            b3.matmul(w, x, 0, cols, 2, multi, 0, rows);
+        }
+        assertArrayEquals(single, multi);
+    }
+
+    @Test
+    void workerPoolRunsEveryTaskOnceAndPropagatesFailures() {
+        try (WorkerPool p = new WorkerPool(4)) {
+            for (int round = 0; round < 50; round++) {
+                AtomicIntegerArray seen = new AtomicIntegerArray(37);
+                p.run(37, (t, w) -> seen.incrementAndGet(t));
+                for (int i = 0; i < 37; i++) assertEquals(1, seen.get(i));
+            }
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.run(10, (t, w) -> {
+                if (t == 5) throw new IllegalStateException("boom");
+            }));
+            assertEquals("boom", e.getMessage());
+            AtomicIntegerArray after = new AtomicIntegerArray(3);
+            p.run(3, (t, w) -> after.incrementAndGet(t));
+            assertEquals(1, after.get(2));
+        }
+    }
+
+    static Weight weight(GgmlType type, RowCodec c, int rows, int cols, Random r) {
+        long rb = type.rowSize(cols);
+        MemorySegment seg = Arena.ofAuto().allocate(rb * rows, 64);
+        for (int i = 0; i < rows; i++) c.quantize(rnd(r, cols), 0, seg, i * rb, cols, null);
+        return new Weight("w", type, c, seg, rows, cols);
+    }
+
+    static float[] rnd(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+}

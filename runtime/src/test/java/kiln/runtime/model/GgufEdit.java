@@ -1,0 +1,41 @@
+package kiln.runtime.model;
+
+import kiln.tensor.gguf.GgufFile;
+import kiln.tensor.gguf.GgufLayout;
+import kiln.tensor.gguf.GgufMetadata;
+import kiln.tensor.gguf.GgufOutput;
+import kiln.tensor.gguf.TensorInfo;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/** Test helper: writes a copy of a fixture GGUF with edited metadata and a subset of its tensors. */
+public final class GgufEdit {
+    private GgufEdit() {}
+
+    public static Path write(Path in, Path out, Consumer<GgufMetadata> edit, Predicate<TensorInfo> keep) {
+        return write(in, out, edit, keep, java.util.function.UnaryOperator.identity());
+    }
+
+    /** As above, and {@code rename} maps each kept tensor's name to the name it gets in the copy. */
+    public static Path write(Path in, Path out, Consumer<GgufMetadata> edit, Predicate<TensorInfo> keep,
+                             java.util.function.UnaryOperator<String> rename) {
+        try (GgufFile f = GgufFile.open(in)) {
+            GgufMetadata md = f.metadata().copy();
+            edit.accept(md);
+            List<TensorInfo> kept = new ArrayList<>();
+            for (TensorInfo t : f.tensors()) if (keep.test(t)) kept.add(t);
+            List<GgufLayout.Entry> entries = new ArrayList<>();
+            for (TensorInfo t : kept) entries.add(new GgufLayout.Entry(rename.apply(t.name()), t.type(), t.ne()));
+            GgufLayout layout = new GgufLayout(md, entries, f.alignment());
+            try (GgufOutput o = GgufOutput.create(out, layout)) {
+                for (int i = 0; i < kept.size(); i++) o.write(i, f.data(kept.get(i)));
+                o.commit();
+            }
+        }
+        return out;
+    }
+}
