@@ -5,7 +5,7 @@ import kiln.tensor.GgmlType;
 import static kiln.tensor.codec.QuantMath.GROUP_MAX_EPS;
 import static kiln.tensor.codec.QuantMath.KVALUES_IQ4NL;
 import static kiln.tensor.codec.QuantMath.QK_K;
-import static kiln.tensor.codec.QuantMath.bestIndexInt8;
+import static kiln.tensor.codec.QuantMath.bestIndex;
 import static kiln.tensor.codec.QuantMath.nearestInt;
 
 /**
@@ -23,6 +23,8 @@ public final class Iq4Quants {
     /** The trial count llama-quantize uses for both IQ4 types. */
     public static final int NTRY = 7;
 
+    private static final float[] KVALUES_IQ4NL_F = QuantMath.widen(KVALUES_IQ4NL);
+
     /**
      * {@code quantize_row_iq4_nl_impl} for one super-block of {@code superBlockSize} values in 32-blocks (§3.5).
      * For super-blocks of more than one block the IQ4_XS scale fields are written at {@code scalesHOff}
@@ -35,6 +37,7 @@ public final class Iq4Quants {
                              int scalesHOff, int scalesLOff, float[] scales, float[] weight, byte[] L,
                              byte[] values, float[] qw, int qwOff, int ntry) {
         final int blockSize = 32;
+        final float[] fvalues = values == KVALUES_IQ4NL ? KVALUES_IQ4NL_F : QuantMath.widen(values);
         float sigma2 = BlockCodec.sumSquares(x, xOff, superBlockSize);
         sigma2 *= 2.f / superBlockSize;
         for (int k = 0; k < superBlockSize / 2; k++) out[q4Off + k] = 0;
@@ -66,9 +69,9 @@ public final class Iq4Quants {
             float sumqx = 0, sumq2 = 0;
             for (int j = 0; j < blockSize; ++j) {
                 float xv = x[xb + j];
-                int l = bestIndexInt8(16, values, id * xv);
+                int l = bestIndex(fvalues, id * xv);
                 L[lb + j] = (byte) l;
-                float q = values[l];
+                float q = fvalues[l];
                 float w = weight[j];
                 sumqx += w * q * xv;
                 sumq2 += w * q * q;
@@ -80,8 +83,8 @@ public final class Iq4Quants {
                 sumqx = sumq2 = 0;
                 for (int j = 0; j < blockSize; ++j) {
                     float xv = x[xb + j];
-                    int l = bestIndexInt8(16, values, id * xv);
-                    float q = values[l];
+                    int l = bestIndex(fvalues, id * xv);
+                    float q = fvalues[l];
                     float w = weight[j];
                     sumqx += w * q * xv;
                     sumq2 += w * q * q;
@@ -107,7 +110,7 @@ public final class Iq4Quants {
                 float dl = d * l;
                 float idl = dl != 0 ? 1 / dl : 0.f;
                 int xb = xOff + ib * blockSize, lb = ib * blockSize;
-                for (int j = 0; j < blockSize; ++j) L[lb + j] = (byte) bestIndexInt8(16, values, idl * x[xb + j]);
+                for (int j = 0; j < blockSize; ++j) L[lb + j] = (byte) bestIndex(fvalues, idl * x[xb + j]);
                 l += 32;
                 int lLow = l & 0xf, lHigh = l >> 4;
                 if (ib % 2 == 0) out[scalesLOff + ib / 2] = (byte) lLow;
@@ -119,7 +122,7 @@ public final class Iq4Quants {
             BlockCodec.putHalf(out, dOff, scales[0]);
             if (ntry > 0) {
                 float id = scales[0] != 0 ? 1 / scales[0] : 0;
-                for (int j = 0; j < superBlockSize; ++j) L[j] = (byte) bestIndexInt8(16, values, id * x[xOff + j]);
+                for (int j = 0; j < superBlockSize; ++j) L[j] = (byte) bestIndex(fvalues, id * x[xOff + j]);
             }
         }
 

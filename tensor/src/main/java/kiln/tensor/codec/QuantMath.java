@@ -82,6 +82,39 @@ public final class QuantMath {
         return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
     }
 
+    /**
+     * {@link #bestIndexInt8} for a table already widened to float ({@code val[i] = (float) int8 value}), with the
+     * same result for every x, NaN included (ggml's search then ends at n-1), for a strictly ascending table.
+     * A 16-entry table (IQ4) takes a branch-free search: for x strictly inside the table both find the l with val[l] &lt;= x &lt; val[l+1].
+     */
+    public static int bestIndex(float[] val, float x) {
+        int n = val.length;
+        if (x <= val[0]) return 0;
+        if (!(x < val[n - 1])) return n - 1;
+        int l;
+        if (n == 16) {
+            l = val[8] <= x ? 8 : 0;
+            l += val[l + 4] <= x ? 4 : 0;
+            l += val[l + 2] <= x ? 2 : 0;
+            l += val[l + 1] <= x ? 1 : 0;
+        } else {
+            int ml = 0, mu = n - 1;
+            while (mu - ml > 1) {
+                int mav = (ml + mu) >>> 1;
+                if (x < val[mav]) mu = mav; else ml = mav;
+            }
+            l = ml;
+        }
+        return x - val[l] < val[l + 1] - x ? l : l + 1;
+    }
+
+    /** Widens an int8 value table for {@link #bestIndex(float[], float)}. */
+    public static float[] widen(byte[] values) {
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) f[i] = values[i];
+        return f;
+    }
+
     /** The weight make_qx_quants uses when no quant weights are given ({@code rmse_type} 1..4), §3.2 step 7. */
     private static float qxWeight(int rmseType, float x) {
         return rmseType == 1 ? x * x : rmseType == 2 ? 1 : rmseType == 3 ? Math.abs(x) : (float) Math.sqrt(Math.abs(x));

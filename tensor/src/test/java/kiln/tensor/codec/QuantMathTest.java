@@ -54,6 +54,23 @@ class QuantMathTest {
     }
 
     @Test
+    void floatTableSearchAgreesWithGgmlsBinarySearch() {
+        byte[] v = QuantMath.KVALUES_IQ4NL;
+        float[] f = QuantMath.widen(v);
+        byte[] odd = {-9, -4, 0, 3, 7, 20, 21};
+        float[] oddF = QuantMath.widen(odd);
+        java.util.Random r = new java.util.Random(7);
+        java.util.List<Float> xs = new java.util.ArrayList<>(java.util.List.of(Float.NaN, Float.POSITIVE_INFINITY,
+                Float.NEGATIVE_INFINITY, -0.0f, 0.0f, -127f, 113f, -4.5f, 7f, 19f, 26.5f));
+        for (int i = 0; i < 20000; i++) xs.add((float) (r.nextGaussian() * 80));
+        for (int i = -260; i <= 260; i++) xs.add(i * 0.5f); // every midpoint
+        for (float x : xs) {
+            assertEquals(QuantMath.bestIndexInt8(16, v, x), QuantMath.bestIndex(f, x), "x = " + x);
+            assertEquals(QuantMath.bestIndexInt8(odd.length, odd, x), QuantMath.bestIndex(oddF, x), "odd table, x = " + x);
+        }
+    }
+
+    @Test
     void kQuantScaleMinPackingRoundTrips() {
         byte[] ls = new byte[8], lm = new byte[8], q = new byte[12];
         for (int seed = 0; seed < 64; seed++) {

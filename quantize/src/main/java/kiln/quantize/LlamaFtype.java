@@ -1,0 +1,20 @@
+package kiln.quantize;
+
+/** {@code llama_ftype} values the mix rules test (spec gguf-and-quants.md §2.3, ik-llama-formats.md §2.2). */
+final class LlamaFtype {
+    private LlamaFtype() {}
+
+    static final int F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q8_0 = 7, Q5_0 = 8, Q5_1 = 9, Q2_K = 10, Q3_K_S = 11,
+            Q3_K_M = 12, Q3_K_L = 13, Q4_K_S = 14, Q4_K_M = 15, Q5_K_S = 16, Q5_K_M = 17, Q6_K = 18, IQ2_XXS = 19,
+            IQ2_XS = 20, Q2_K_S = 21, IQ3_XS = 22, IQ3_XXS = 23, IQ1_S = 24, IQ4_NL = 25, IQ3_S = 26, IQ3_M = 27,
+            IQ2_S = 28, IQ2_M = 29, IQ4_XS = 30, IQ1_M = 31, BF16 = 32;
+    static final int TQ1_0 = 36, TQ2_0 = 37, MXFP4_MOE = 38;
+    // ik only
+    static final int Q6_0 = 135, Q4_0_R8 = 202, Q8_0_R8 = 207, Q5_0_R4 = 208, Q2_K_R4 = 210, Q3_K_R4 = 211,
+            Q4_K_R4 = 214, Q5_K_R4 = 216, Q6_K_R4 = 218, IQ4_NL_R4 = 225, IQ4_XS_R8 = 230, BF16_R16 = 232, Q6_0_R4 = 335;
+
+    static boolean in(int v, int... set) {
+        for (int s : set) if (s == v) return true;
+        return false;
+    }
+}

@@ -1,0 +1,30 @@
+package kiln.quantize;
+
+import kiln.tensor.GgmlType;
+import kiln.tensor.codec.Flavor;
+
+import java.util.List;
+
+/**
+ * Everything that decides the output of one quantization, as llama-quantize's parameters.
+ *
+ * @param flavor             whose rules and bytes to reproduce
+ * @param ftype              the mix
+ * @param pure               no mixes (--pure)
+ * @param outputTensorType   --output-tensor-type, or null
+ * @param tokenEmbeddingType --token-embedding-type, or null
+ * @param rules              --tensor-type / --custom-q rules in the order given
+ * @param leaveOutputTensor  --leave-output-tensor
+ * @param allowRequantize    --allow-requantize
+ * @param threads            worker threads (changes nothing in the output)
+ */
+public record QuantizeOptions(Flavor flavor, Ftype ftype, boolean pure, GgmlType outputTensorType, GgmlType tokenEmbeddingType,
+                              List<TensorTypeRule> rules, boolean leaveOutputTensor, boolean allowRequantize, int threads) {
+    public QuantizeOptions {
+        rules = List.copyOf(rules);
+    }
+
+    public static QuantizeOptions of(Flavor flavor, Ftype ftype) {
+        return new QuantizeOptions(flavor, ftype, false, null, null, List.of(), false, false, 1);
+    }
+}

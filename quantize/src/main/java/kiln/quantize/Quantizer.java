@@ -1,0 +1,202 @@
+package kiln.quantize;
+
+import kiln.tensor.GgmlType;
+import kiln.tensor.KilnException;
+import kiln.tensor.Le;
+import kiln.tensor.Parallel;
+import kiln.tensor.cli.Progress;
+import kiln.tensor.codec.Codecs;
+import kiln.tensor.codec.RowCodec;
+import kiln.tensor.gguf.GgufFile;
+import kiln.tensor.gguf.GgufOutput;
+import kiln.tensor.gguf.TensorInfo;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+/**
+ * Executes a {@link QuantizePlan}: tensors in order, rows of each tensor in parallel chunks, every row dequantized
+ * from the mapped input into a small float buffer and quantized by the target type's codec with its expert's slice
+ * of the importance weights. Memory stays bounded (one chunk per worker); the output goes through
+ * {@link GgufOutput}, so a failure leaves no file behind.
+ */
+public final class Quantizer {
+    private static final long TARGET_CHUNK_ELEMENTS = 1 << 16;
+
+    private Quantizer() {}
+
+    /** Checks up front that every conversion has the codecs it needs, naming the first tensor that has not. */
+    public static void checkCodecs(QuantizePlan plan) {
+        for (QuantizePlan.Item it : plan.items()) {
+            if (!it.converts()) continue;
+            if (it.input().type() != GgmlType.F32 && !Codecs.canDequantize(it.input().type())) {
+                throw new KilnException("tensor " + it.input().name() + ": Kiln cannot read type " + it.input().type().ggmlName());
+            }
+            if (rowQuantizer(it.target(), plan.options().flavor()) == null) {
+                throw new KilnException("tensor " + it.input().name() + ": Kiln cannot quantize to " + it.target().ggmlName()
+                        + " (" + plan.options().flavor().name().toLowerCase(java.util.Locale.ROOT) + " flavour) yet");
+            }
+        }
+    }
+
+    /**
+     * Writes the plan's output. All tensors are cut into work units (a whole tensor to copy, or a chunk of rows to
+     * quantize) that run in one parallel loop, so small tensors keep every thread busy too; each unit writes its
+     * bytes at their final position.
+     */
+    public static void run(GgufFile in, QuantizePlan plan, Path output, Progress progress) {
+        checkCodecs(plan);
+        int threads = Math.max(1, plan.options().threads());
+        kiln.tensor.codec.Flavor flavor = plan.options().flavor();
+        List<long[]> units = new ArrayList<>();
+        int n = plan.items().size();
+        int[] chunksOf = new int[n];
+        for (int i = 0; i < n; i++) {
+            QuantizePlan.Item it = plan.items().get(i);
+            if (!it.converts()) {
+                units.add(new long[]{i, 0, 0});
+                chunksOf[i] = 1;
+                continue;
+            }
+            long rows = it.input().rowCount();
+            long chunk = chunkRows(it.input(), it.target());
+            for (long r = 0; r < rows; r += chunk) {
+                units.add(new long[]{i, r, Math.min(chunk, rows - r)});
+                chunksOf[i]++;
+            }
+        }
+        AtomicIntegerArray remaining = new AtomicIntegerArray(chunksOf);
+        try (GgufOutput out = GgufOutput.create(output, plan.layout())) {
+            Parallel.forEach(units.size(), threads, u -> {
+                long[] unit = units.get((int) u);
+                int i = (int) unit[0];
+                QuantizePlan.Item it = plan.items().get(i);
+                TensorInfo t = it.input();
+                MemorySegment src = in.data(t);
+                long bytes;
+                if (!it.converts()) {
+                    out.write(i, src);
+                    bytes = t.byteSize();
+                } else {
+                    long outRow = it.target().rowSize(t.dim(0));
+                    quantizeChunk(t, it.target(), it.weights(), rowQuantizer(it.target(), flavor), rowsOf(t, src, flavor), unit[1], unit[2],
+                            (first, seg) -> out.write(i, first * outRow, seg));
+                    bytes = unit[2] * t.rowSize();
+                }
+                progress.advance(remaining.decrementAndGet(i) == 0 ? 1 : 0, bytes);
+            });
+            out.commit();
+        }
+        progress.done();
+    }
+
+    private static long chunkRows(TensorInfo t, GgmlType target) {
+        int group = target.isInterleaved() ? target.interleave() : 1;
+        long perTask = Math.max(1, TARGET_CHUNK_ELEMENTS / t.dim(0));
+        return Math.max(group, perTask / group * group);
+    }
+
+    /** Quantizes {@code n} values (one row, or one group of rows for an interleaved type) into {@code dst[off]}. */
+    @FunctionalInterface
+    interface RowQuantizer {
+        void quantize(float[] src, int srcOff, MemorySegment dst, long off, int n, float[] weights);
+    }
+
+    /**
+     * How rows of {@code target} are produced: its codec, or, for an interleaved type without one, the base type's
+     * codec row by row followed by the interleaving (as ik quantizes straight to _R4/_R8 types); null when neither exists.
+     */
+    static RowQuantizer rowQuantizer(GgmlType target, kiln.tensor.codec.Flavor flavor) {
+        RowCodec c = Codecs.find(target, flavor);
+        if (c != null && c.canQuantize()) return c::quantize;
+        if (!target.isInterleaved() || target.base() == null) return null;
+        RowCodec base = Codecs.find(target.base(), flavor);
+        Object il = Interleaving.interleaver(target);
+        if (base == null || !base.canQuantize() || il == null) return null;
+        final int rowsPerGroup = target.interleave();
+        return (src, srcOff, dst, off, n, w) -> {
+            int ne0 = n / rowsPerGroup;
+            long baseRow = target.base().rowSize(ne0);
+            MemorySegment tmp = MemorySegment.ofArray(new byte[Math.toIntExact(baseRow * rowsPerGroup)]);
+            for (int k = 0; k < rowsPerGroup; k++) base.quantize(src, srcOff + k * ne0, tmp, k * baseRow, ne0, w);
+            Interleaving.repack(il, tmp, dst, off, ne0);
+        };
+    }
+
+    /** Supplies the float values of one row of the tensor being quantized (the converter's one-pass hook). */
+    @FunctionalInterface
+    public interface RowSource {
+        void row(long row, float[] dst, int dstOff);
+    }
+
+    /** Receives the bytes of consecutive rows (thread-safe: called from several workers, each with its own rows). */
+    @FunctionalInterface
+    public interface RowSink {
+        void write(long firstRow, MemorySegment bytes);
+    }
+
+    /** Rows of a mapped tensor of any type Kiln can read, as f32. */
+    public static RowSource rowsOf(TensorInfo t, MemorySegment src, kiln.tensor.codec.Flavor flavor) {
+        final int ne0 = Math.toIntExact(t.dim(0));
+        final long inRow = t.type().rowSize(ne0);
+        if (t.type() == GgmlType.F32) {
+            return (r, dst, off) -> MemorySegment.copy(src, Le.FLOAT, r * inRow, dst, off, ne0);
+        }
+        RowCodec from = Codecs.require(t.type(), flavor);
+        return (r, dst, off) -> from.dequantize(src, r * inRow, dst, off, ne0);
+    }
+
+    /**
+     * Quantizes one tensor of shape {@code t.ne()} to {@code target}: rows in parallel chunks, each row checked for
+     * NaN/Inf (as ggml's validation after quantizing would fail), expert {@code i} with its slice of {@code weights}.
+     */
+    public static void quantizeTensor(TensorInfo t, GgmlType target, float[] weights, kiln.tensor.codec.Flavor flavor, int threads,
+                                      RowSource rows, RowSink sink) {
+        RowQuantizer dst = rowQuantizer(target, flavor);
+        if (dst == null) throw new KilnException("Kiln cannot quantize to " + target.ggmlName() + " yet (tensor " + t.name() + ")");
+        final long nrows = t.rowCount();
+        final long chunkRows = chunkRows(t, target);
+        long tasks = (nrows + chunkRows - 1) / chunkRows;
+        Parallel.forEach(tasks, threads, task -> {
+            long r0 = task * chunkRows;
+            quantizeChunk(t, target, weights, dst, rows, r0, Math.min(chunkRows, nrows - r0), sink);
+        });
+    }
+
+    /** Quantizes rows [r0, r0+n) and hands their bytes to the sink. */
+    static void quantizeChunk(TensorInfo t, GgmlType target, float[] weights, RowQuantizer dst, RowSource rows, long r0, long n, RowSink sink) {
+        final int ne0 = Math.toIntExact(t.dim(0));
+        final long ne1 = t.dim(1);
+        final long ne2 = t.dim(2);
+        final int group = target.isInterleaved() ? target.interleave() : 1;
+        final long outRow = target.rowSize(ne0);
+        float[] buf = new float[ne0 * group];
+        MemorySegment seg = MemorySegment.ofArray(new byte[Math.toIntExact(n * outRow)]);
+        long slice = -1;
+        float[] w = null;
+        for (long r = r0; r < r0 + n; r += group) {
+            for (int g = 0; g < group; g++) {
+                rows.row(r + g, buf, g * ne0);
+                for (int j = g * ne0, e = j + ne0; j < e; j++) {
+                    if (!Float.isFinite(buf[j])) {
+                        throw new KilnException("tensor " + t.name() + " row " + (r + g) + " column " + (j - g * ne0) + " is " + buf[j]
+                                + "; quantized data validation would fail");
+                    }
+                }
+            }
+            if (weights != null) {
+                long expert = (r / ne1) % ne2;
+                if (expert != slice) {
+                    slice = expert;
+                    w = new float[ne0];
+                    System.arraycopy(weights, Math.toIntExact(expert * ne0), w, 0, ne0);
+                }
+            }
+            dst.quantize(buf, 0, seg, (r - r0) * outRow, ne0 * group, w);
+        }
+        sink.write(r0, seg);
+    }
+}

@@ -1,0 +1,102 @@
+package kiln.tensor.codec.ik;
+
+import kiln.tensor.Fp16;
+import kiln.tensor.GgmlType;
+import kiln.tensor.KilnException;
+import kiln.tensor.codec.Codecs;
+import kiln.tensor.codec.RowCodec;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Base of ik_llama.cpp's block quantizers: checks the arguments, stages a row's bytes in a heap array and hands
+ * the subclass plain arrays. Dequantization is mainline's (the block layouts are the same), looked up in the
+ * mainline registry when called.
+ *
+ * <p>Row contract: without weights any whole number of blocks may be passed (every block is independent). With
+ * weights, {@code n} should be one row and {@code weights[0..n)} its columns, as {@code ggml_quantize_chunk} calls
+ * the {@code quantize_row_*_impl} functions per row. Non-finite input or weights are refused with a
+ * {@link KilnException} (ik's {@code ggml_validate_row_data} would reject the result anyway).
+ */
+abstract class IkBlockCodec implements RowCodec {
+    private final GgmlType type;
+
+    IkBlockCodec(GgmlType type) {
+        this.type = type;
+    }
+
+    @Override
+    public final GgmlType type() {
+        return type;
+    }
+
+    @Override
+    public final boolean canQuantize() {
+        return true;
+    }
+
+    /** Quantizes {@code n} values (whole blocks) of {@code x} from {@code xOff} into {@code out} from 0. */
+    abstract void quantizeBlocks(float[] x, int xOff, int n, float[] weights, byte[] out);
+
+    @Override
+    public final void quantize(float[] src, int srcOff, MemorySegment dst, long dstOffset, int n, float[] weights) {
+        if (n < 0 || n % type.blockSize() != 0) {
+            throw new IllegalArgumentException(type.ggmlName() + " works on whole blocks of " + type.blockSize()
+                    + " values; got " + n);
+        }
+        checkFinite(src, srcOff, n, "input row");
+        if (weights != null) {
+            if (weights.length < n) {
+                throw new IllegalArgumentException("importance weights hold " + weights.length + " values, the row " + n);
+            }
+            checkFinite(weights, 0, n, "importance weights");
+        }
+        byte[] out = new byte[n / type.blockSize() * type.typeSize()];
+        quantizeBlocks(src, srcOff, n, weights, out);
+        MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, dstOffset, out.length);
+    }
+
+    /** Quantizes into a new array (tests, callers holding bytes). */
+    final byte[] quantizeToBytes(float[] src, int srcOff, int n, float[] weights) {
+        byte[] out = new byte[n / type.blockSize() * type.typeSize()];
+        quantize(src, srcOff, MemorySegment.ofArray(out), 0, n, weights);
+        return out;
+    }
+
+    @Override
+    public final void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOff, int n) {
+        RowCodec mainline = Codecs.find(type);
+        if (mainline == null || mainline == this) {
+            throw new UnsupportedOperationException("Kiln cannot dequantize " + type.ggmlName() + " yet");
+        }
+        mainline.dequantize(src, srcOffset, dst, dstOff, n);
+    }
+
+    private void checkFinite(float[] a, int off, int n, String what) {
+        for (int i = 0; i < n; i++) {
+            float v = a[off + i];
+            if (!Float.isFinite(v)) {
+                throw new KilnException("cannot quantize to " + type.ggmlName() + ": the " + what + " holds "
+                        + (Float.isNaN(v) ? "NaN" : "Inf") + " (at index " + i + "); NaN and Inf cannot be quantized");
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ little-endian helpers on byte[]
+
+    static float half(byte[] b, int off) {
+        return Fp16.halfToFloat((short) ((b[off] & 0xFF) | (b[off + 1] << 8)));
+    }
+
+    static void putHalf(byte[] b, int off, float f) {
+        short h = Fp16.floatToHalf(f);
+        b[off] = (byte) h;
+        b[off + 1] = (byte) (h >> 8);
+    }
+
+    static void put16(byte[] b, int off, int v) {
+        b[off] = (byte) v;
+        b[off + 1] = (byte) (v >> 8);
+    }
+}
