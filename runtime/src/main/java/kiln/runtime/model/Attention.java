@@ -66,12 +66,25 @@ final class Attention {
         this.scale = scale;
         this.out = out;
         this.outStride = outStride;
-        backend.pool().run(n, standardBody);
+        backend.pool().run(split(n), standardBody);
     }
 
-    private void standardTask(int t, int worker) {
+    // heads [h0, h1) of token t for a task: a batch smaller than the pool is split over heads as well
+    private int headsPerTask, groupsPerToken;
+
+    private int split(int n) {
+        int threads = backend.threads();
+        headsPerTask = n >= threads ? nHead : Math.max(1, (nHead * n + threads - 1) / threads);
+        if (group > 1) headsPerTask = ((headsPerTask + group - 1) / group) * group; // keep GQA groups together
+        headsPerTask = Math.min(headsPerTask, nHead);
+        groupsPerToken = (nHead + headsPerTask - 1) / headsPerTask;
+        return n * groupsPerToken;
+    }
+
+    private void standardTask(int task, int worker) {
+        int t = task / groupsPerToken, h0 = (task % groupsPerToken) * headsPerTask, h1 = Math.min(nHead, h0 + headsPerTask);
         if (ggmlF16 && kc.type == KvStore.Type.F16 && vc.type == KvStore.Type.F16) {
-            standardGgml(t, worker);
+            standardGgml(t, h0, h1, worker);
             return;
         }
         int p = pos0 + t;
@@ -79,16 +92,16 @@ final class Attention {
         int qo = t * qStride;
         for (int j = 0; j <= p; j++) {
             kc.get(layer, j, 0, kc.width, buf, 0);
-            for (int h = 0; h < nHead; h++) {
+            for (int h = h0; h < h1; h++) {
                 s[h * nCtx + j] = k.dot(q, qo + h * dk, buf, (h / group) * dk, dk) * scale;
             }
         }
-        for (int h = 0; h < nHead; h++) Ops.softmax(s, h * nCtx, p + 1);
+        for (int h = h0; h < h1; h++) Ops.softmax(s, h * nCtx, p + 1);
         int oo = t * outStride;
-        java.util.Arrays.fill(out, oo, oo + nHead * dv, 0f);
+        java.util.Arrays.fill(out, oo + h0 * dv, oo + h1 * dv, 0f);
         for (int j = 0; j <= p; j++) {
             vc.get(layer, j, 0, vc.width, buf, 0);
-            for (int h = 0; h < nHead; h++) {
+            for (int h = h0; h < h1; h++) {
                 k.axpy(s[h * nCtx + j], buf, (h / group) * dv, out, oo + h * dv, dv);
             }
         }
@@ -105,6 +118,7 @@ final class Attention {
         this.pos0 = pos0;
         this.q = qAbs;
         this.nHead = nHead;
+        this.group = 1;
         this.kvl = kvl;
         this.rope = rope;
         this.qpe = qpe;
@@ -113,15 +127,15 @@ final class Attention {
         this.qpeOff = qpeOff;
         this.scale = scale;
         this.out = out;
-        backend.pool().run(n, latentBody);
+        backend.pool().run(split(n), latentBody);
     }
 
     /** ggml flash attention, one head at a time, as ggml_compute_forward_flash_attn_ext_f16_one_chunk. */
-    private void standardGgml(int t, int worker) {
+    private void standardGgml(int t, int h0, int h1, int worker) {
         int p = pos0 + t;
         float[] buf = row[worker], qr = qh[worker], vkq = acc[worker];
         int qo = t * qStride, oo = t * outStride;
-        for (int hh = 0; hh < nHead; hh++) {
+        for (int hh = h0; hh < h1; hh++) {
             for (int i = 0; i < dk; i++) qr[i] = h(q[qo + hh * dk + i]);
             int kvh = hh / group;
             float m = Float.NEGATIVE_INFINITY, sum = 0;
@@ -148,11 +162,11 @@ final class Attention {
     }
 
     /** Latent form of {@link #standardGgml}: K = [latent | rope], V = latent. */
-    private void latentGgml(int t, int worker) {
+    private void latentGgml(int t, int h0, int h1, int worker) {
         int p = pos0 + t;
         float[] buf = row[worker], qr = qh[worker], vkq = acc[worker];
         int qo = t * nHead * kvl, po = t * qpeStride + qpeOff;
-        for (int hh = 0; hh < nHead; hh++) {
+        for (int hh = h0; hh < h1; hh++) {
             for (int i = 0; i < kvl; i++) qr[i] = h(q[qo + hh * kvl + i]);
             for (int i = 0; i < rope; i++) qr[kvl + i] = h(qpe[po + hh * dk + i]);
             float m = Float.NEGATIVE_INFINITY, sum = 0;
@@ -177,9 +191,10 @@ final class Attention {
         }
     }
 
-    private void latentTask(int t, int worker) {
+    private void latentTask(int task, int worker) {
+        int t = task / groupsPerToken, h0 = (task % groupsPerToken) * headsPerTask, h1 = Math.min(nHead, h0 + headsPerTask);
         if (ggmlF16 && kc.type == KvStore.Type.F16) {
-            latentGgml(t, worker);
+            latentGgml(t, h0, h1, worker);
             return;
         }
         int p = pos0 + t;
@@ -188,16 +203,16 @@ final class Attention {
         int po = t * qpeStride + qpeOff;
         for (int j = 0; j <= p; j++) {
             kc.get(layer, j, 0, kvl + rope, buf, 0);
-            for (int h = 0; h < nHead; h++) {
+            for (int h = h0; h < h1; h++) {
                 float d = k.dot(q, qo + h * kvl, buf, 0, kvl) + k.dot(qpe, po + h * dk, buf, kvl, rope);
                 s[h * nCtx + j] = d * scale;
             }
         }
-        for (int h = 0; h < nHead; h++) Ops.softmax(s, h * nCtx, p + 1);
-        java.util.Arrays.fill(out, qo, qo + nHead * kvl, 0f);
+        for (int h = h0; h < h1; h++) Ops.softmax(s, h * nCtx, p + 1);
+        java.util.Arrays.fill(out, qo + h0 * kvl, qo + h1 * kvl, 0f);
         for (int j = 0; j <= p; j++) {
             kc.get(layer, j, 0, kvl, buf, 0);
-            for (int h = 0; h < nHead; h++) k.axpy(s[h * nCtx + j], buf, 0, out, qo + h * kvl, kvl);
+            for (int h = h0; h < h1; h++) k.axpy(s[h * nCtx + j], buf, 0, out, qo + h * kvl, kvl);
         }
     }
 }

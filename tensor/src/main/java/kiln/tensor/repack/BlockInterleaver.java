@@ -1,0 +1,179 @@
+package kiln.tensor.repack;
+
+import kiln.tensor.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * An interleaved type whose group is a run of independent "block columns": block column {@code ib} of the group is
+ * built from block {@code ib} of each of the {@link #rows()} base rows and nothing else. Subclasses implement the
+ * three per-block kernels on byte arrays; this class moves whole groups between memory segments and those arrays.
+ */
+abstract class BlockInterleaver implements Interleaver {
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final GgmlType packed;
+    private final GgmlType base;
+    /** Elements of one row covered by one block column. */
+    final int blockElems;
+    /** Bytes of one base row's block. */
+    final int baseBlockBytes;
+    /** Bytes of one interleaved block column (all rows). */
+    final int packedBlockBytes;
+    /**
+     * Per-row metadata bytes ({@link GgmlType#rowMetaBytes()}): at the start of each base row, and gathered (row order)
+     * at the start of each group. Kernels find the group's metadata at the start of the group array.
+     */
+    final int meta;
+
+    BlockInterleaver(GgmlType packed, GgmlType base, int blockElems, int baseBlockBytes, int packedBlockBytes) {
+        this(packed, base, blockElems, baseBlockBytes, packedBlockBytes, 0);
+    }
+
+    BlockInterleaver(GgmlType packed, GgmlType base, int blockElems, int baseBlockBytes, int packedBlockBytes, int meta) {
+        this.meta = meta;
+        this.packed = packed;
+        this.base = base;
+        this.blockElems = blockElems;
+        this.baseBlockBytes = baseBlockBytes;
+        this.packedBlockBytes = packedBlockBytes;
+    }
+
+    @Override
+    public final GgmlType packedType() {
+        return packed;
+    }
+
+    @Override
+    public final GgmlType baseType() {
+        return base;
+    }
+
+    // Kernels get a per-thread int[256] scratch ({@code tmp}) for unpacked quant values.
+
+    /** Builds one interleaved block column at {@code y[yOff]} from base blocks at {@code x[xOff + k*xStride]}. */
+    abstract void packBlock(byte[] x, int xOff, int xStride, byte[] y, int yOff, int[] tmp);
+
+    /** Inverse of {@link #packBlock}. */
+    abstract void unpackBlock(byte[] y, int yOff, byte[] x, int xOff, int xStride, int[] tmp);
+
+    /** Dequantizes one block column: row k's {@link #blockElems} values go to {@code out[outOff + k*outStride ...]}. */
+    abstract void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff, int outStride, int[] tmp);
+
+    private int blocks(long nPerRow) {
+        if (nPerRow % blockElems != 0) {
+            throw new IllegalArgumentException(packed.ggmlName() + ": row length " + nPerRow + " is not a multiple of " + blockElems);
+        }
+        return Math.toIntExact(nPerRow / blockElems);
+    }
+
+    @Override
+    public void repack(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long nPerRow) {
+        int nb = blocks(nPerRow);
+        int baseRow = meta + nb * baseBlockBytes;
+        int groupIn = baseRow * rows();
+        int head = meta * rows();
+        int groupOut = head + nb * packedBlockBytes;
+        Scratch s = SCRATCH.get();
+        byte[] x = s.in(groupIn);
+        byte[] y = s.out(groupOut);
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, x, 0, groupIn);
+        for (int k = 0; k < rows() && meta > 0; k++) System.arraycopy(x, k * baseRow, y, k * meta, meta);
+        for (int ib = 0; ib < nb; ib++) packBlock(x, meta + ib * baseBlockBytes, baseRow, y, head + ib * packedBlockBytes, s.values);
+        MemorySegment.copy(y, 0, dst, ValueLayout.JAVA_BYTE, dstOff, groupOut);
+    }
+
+    @Override
+    public void unpack(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long nPerRow) {
+        int nb = blocks(nPerRow);
+        int baseRow = meta + nb * baseBlockBytes;
+        int groupBase = baseRow * rows();
+        int head = meta * rows();
+        int groupPacked = head + nb * packedBlockBytes;
+        Scratch s = SCRATCH.get();
+        byte[] y = s.in(groupPacked);
+        byte[] x = s.out(groupBase);
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, y, 0, groupPacked);
+        for (int k = 0; k < rows() && meta > 0; k++) System.arraycopy(y, k * meta, x, k * baseRow, meta);
+        for (int ib = 0; ib < nb; ib++) unpackBlock(y, head + ib * packedBlockBytes, x, meta + ib * baseBlockBytes, baseRow, s.values);
+        MemorySegment.copy(x, 0, dst, ValueLayout.JAVA_BYTE, dstOff, groupBase);
+    }
+
+    @Override
+    public void dequantize(MemorySegment src, long srcOff, long nPerRow, float[] dst, int dstOff) {
+        int nb = blocks(nPerRow);
+        int head = meta * rows();
+        int groupPacked = head + nb * packedBlockBytes;
+        Scratch s = SCRATCH.get();
+        byte[] y = s.in(groupPacked);
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, y, 0, groupPacked);
+        int stride = Math.toIntExact(nPerRow);
+        for (int ib = 0; ib < nb; ib++) dequantizeBlock(y, head + ib * packedBlockBytes, dst, dstOff + ib * blockElems, stride, s.values);
+    }
+
+    /** Per-thread reusable byte buffers (groups are at most a few MB). */
+    private static final class Scratch {
+        private byte[] in = new byte[0];
+        private byte[] out = new byte[0];
+        final int[] values = new int[256];
+
+        byte[] in(int n) {
+            if (in.length < n) in = new byte[n];
+            return in;
+        }
+
+        byte[] out(int n) {
+            if (out.length < n) out = new byte[n];
+            return out;
+        }
+    }
+
+    // ---- small helpers shared by the kernels ----
+
+    static int u8(byte[] b, int i) {
+        return b[i] & 0xFF;
+    }
+
+    static float f32(byte[] b, int i) {
+        return Float.intBitsToFloat(getInt(b, i));
+    }
+
+    static float f16(byte[] b, int i) {
+        return Float.float16ToFloat((short) ((b[i] & 0xFF) | (b[i + 1] << 8)));
+    }
+
+    private static final java.lang.invoke.VarHandle INT =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    static int getInt(byte[] b, int i) {
+        return (int) INT.get(b, i);
+    }
+
+    static void putInt(byte[] b, int i, int v) {
+        INT.set(b, i, v);
+    }
+
+    static final int LO = 0x0F0F0F0F;
+    static final int HI = 0xF0F0F0F0;
+
+    /** Four bytes at once: low nibbles of {@code a} | low nibbles of {@code b} in the high halves. */
+    static int lowNibbles(int a, int b) {
+        return (a & LO) | (b & LO) << 4;
+    }
+
+    /** Four bytes at once: high nibbles of {@code a} in the low halves | high nibbles of {@code b}. */
+    static int highNibbles(int a, int b) {
+        return (a >>> 4 & LO) | (b & HI);
+    }
+
+    /** Copies 4 bytes. */
+    static void copy4(byte[] src, int s, byte[] dst, int d) {
+        INT.set(dst, d, (int) INT.get(src, s));
+    }
+
+    static void copy2(byte[] src, int s, byte[] dst, int d) {
+        dst[d] = src[s];
+        dst[d + 1] = src[s + 1];
+    }
+}
