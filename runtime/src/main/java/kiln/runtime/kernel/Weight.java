@@ -11,7 +11,12 @@ import java.lang.foreign.MemorySegment;
  * An interleaved type (_R4/_R8…) stores groups of {@code interleave} rows together; its codec dequantizes a whole
  * group at once.
  */
-public record Weight(String name, GgmlType type, RowCodec codec, MemorySegment data, long rows, int cols) {
+public record Weight(String name, GgmlType type, RowCodec codec, MemorySegment data, long rows, int cols, int slice) {
+
+    /** A whole tensor (slice 0). */
+    public Weight(String name, GgmlType type, RowCodec codec, MemorySegment data, long rows, int cols) {
+        this(name, type, codec, data, rows, cols, 0);
+    }
 
     public long rowBytes() {
         return type.rowSize(cols);
@@ -21,13 +26,17 @@ public record Weight(String name, GgmlType type, RowCodec codec, MemorySegment d
         return Math.max(1, type.interleave());
     }
 
-    /** Rows [first, first+count) as a weight of their own (an expert of a 3-D tensor, a head of attn_k_b). */
+    /**
+     * Rows [first, first+count) as a weight of their own (an expert of a 3-D tensor, a head of attn_k_b); its
+     * {@code slice} is {@code first / count}, the expert or head index.
+     */
     public Weight rows(long first, long count) {
         int il = interleave();
         if (first % il != 0 || count % il != 0) {
             throw new IllegalArgumentException(name + ": row slice " + first + "+" + count + " is not aligned to the interleave " + il);
         }
-        return new Weight(name, type, codec, data.asSlice(first * rowBytes(), count * rowBytes()), count, cols);
+        return new Weight(name, type, codec, data.asSlice(first * rowBytes(), count * rowBytes()), count, cols,
+                count == 0 ? 0 : (int) (first / count));
     }
 
     /** Dequantizes row {@code r} into {@code dst[off..off+cols)}; {@code group} is scratch of interleave·cols floats. */
