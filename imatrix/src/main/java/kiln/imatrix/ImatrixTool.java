@@ -22,7 +22,7 @@ public final class ImatrixTool {
     private ImatrixTool() {}
 
     public record Options(Path model, Path text, Path out, int nCtx, int batch, int ubatch, int chunks, String format, int mla,
-                          List<Path> inFiles, Path convert, boolean processOutput, String reference, int threads) {}
+                          List<Path> inFiles, Path convert, boolean processOutput, String reference, int threads, String numerics) {}
 
     public static int run(Options o, PrintStream log) {
         if (o.convert() != null) return convert(o, log);
@@ -51,7 +51,7 @@ public final class ImatrixTool {
         }
         if (text != null) {
             datasets.add(o.text().toString());
-            ModelOptions mo = new ModelOptions(chunk, Math.min(o.ubatch(), batch), o.threads(), o.mla(), "f16", "f16", "auto");
+            ModelOptions mo = new ModelOptions(chunk, Math.min(o.ubatch(), batch), o.threads(), o.mla(), "f16", "f16", o.numerics());
             try (Model m = ModelLoader.load(o.model(), mo)) {
                 log.println("kiln imatrix: " + m.describe());
                 log.println("kiln imatrix: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads; reproducing "

@@ -55,13 +55,16 @@ public final class ImatrixCommand implements KilnSubcommand, Callable<Integer> {
     @Option(names = "--reference", description = "tool to reproduce: auto (by the file's layout: ik's MLA layout -> ik), mainline, ik")
     String reference = "auto";
 
+    @Option(names = "--numerics", description = "runtime numerics: auto (default: the reference tool's), mainline, ik, f32")
+    String numerics = "auto";
+
     @Option(names = {"-t", "--threads"}, description = "threads (default: all cores)")
     int threads = Runtime.getRuntime().availableProcessors();
 
     @Override
     public Integer call() {
         ImatrixTool.Options o = new ImatrixTool.Options(model, text, out, nCtx, batch, ubatch, chunks, format, mla, inFiles,
-                convert, processOutput, reference, threads);
+                convert, processOutput, reference, threads, numerics);
         return ImatrixTool.run(o, System.err);
     }
 }
