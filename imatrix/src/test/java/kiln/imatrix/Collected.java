@@ -21,6 +21,12 @@ final class Collected {
     private Collected() {}
 
     private static final Map<String, Path> CACHE = new ConcurrentHashMap<>();
+    private static final Map<Path, String> LOGS = new ConcurrentHashMap<>();
+
+    /** What the run printed (progress with the running perplexity). */
+    static String log(Path out) {
+        return LOGS.get(out);
+    }
     private static Path dir;
 
     static synchronized Path dir() throws Exception {
@@ -46,6 +52,7 @@ final class Collected {
         assertEquals(0, rc, log.toString());
         System.out.println(log);
         CACHE.put(key, out);
+        LOGS.put(out, log.toString());
         return out;
     }
 

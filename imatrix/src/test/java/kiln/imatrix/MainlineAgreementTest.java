@@ -27,6 +27,8 @@ class MainlineAgreementTest {
         assertEquals(ref.chunkCount(), k.chunkCount());
         assertEquals(ref.chunkSize(), k.chunkSize());
         assertEquals(ref.datasets().size(), k.datasets().size());
+        String log = Collected.log(kiln);
+        assertTrue(log.contains("[1]") && log.contains(",[16]") && log.contains("Final estimate: PPL = "), log);
         Collected.Errors e = Collected.compare(ref, k, ref.entries().keySet());
         assertTrue(e.maxEntryL2() < 1e-4, e.toString());
         assertTrue(e.maxElement() < 2.5e-3, e.toString());
@@ -45,6 +47,23 @@ class MainlineAgreementTest {
         assertTrue(k.datasets().getFirst().endsWith("text/calib.txt"), "the -f file as given");
         Collected.Errors e = Collected.compare(ref, k, ref.entries().keySet());
         assertTrue(e.maxElement() < 2.5e-3, e.toString());
+    }
+
+    /** --in-file with -f: the earlier file's sums and counts plus this run's (mainline's merge). */
+    @Test
+    void inFilePlusTextAddsUp() throws Exception {
+        Path root = Fixtures.require();
+        Path refFile = root.resolve("tiny-deepseek/mainline/tiny-deepseek.imatrix.gguf");
+        Path out = Collected.dir().resolve("merged-with-text.gguf");
+        int rc = ImatrixTool.run(new ImatrixTool.Options(root.resolve("tiny-deepseek/mainline/tiny-deepseek-bf16.gguf"),
+                root.resolve("tiny-deepseek/text/calib.txt"), out, 128, 2048, 512, 4, null, 3, java.util.List.of(refFile), null, false,
+                "auto", 2, "auto"), new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        assertEquals(0, rc);
+        Imatrix ref = ImatrixFiles.read(refFile), m = ImatrixFiles.read(out);
+        assertEquals(16 + 4, m.chunkCount());
+        assertEquals(2, m.datasets().size());
+        assertEquals(ref.get("blk.0.ffn_up.weight").counts()[0] + 4 * 128, m.get("blk.0.ffn_up.weight").counts()[0]);
+        assertTrue(m.get("blk.0.ffn_up.weight").sums()[0] > ref.get("blk.0.ffn_up.weight").sums()[0]);
     }
 
     @Test
