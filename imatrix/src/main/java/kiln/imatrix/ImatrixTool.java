@@ -56,11 +56,11 @@ public final class ImatrixTool {
                 log.println("kiln imatrix: " + m.describe());
                 log.println("kiln imatrix: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads; reproducing "
                         + ref.toolName() + "'s llama-imatrix");
-                m.backend().observe(col);
+                m.setMatmulObserver(col);
                 try {
                     CalibrationRun.run(m, col, text, chunk, batch, o.chunks(), log);
                 } finally {
-                    m.backend().observe(null);
+                    m.setMatmulObserver(null);
                 }
             }
         }

@@ -60,6 +60,7 @@ public final class PerplexityCommand implements KilnSubcommand, Callable<Integer
             if (!json) {
                 System.err.println("kiln perplexity: " + m.describe());
                 System.err.println("kiln perplexity: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads");
+                if (rt.rtr) System.err.println("kiln perplexity: -rtr repacked " + m.repackedTensors() + " tensors to interleaved types");
             }
             Progress progress = json ? null : new Progress("perplexity chunks", chunks > 0 ? chunks : 0, 0);
             PerplexityResult r = kl ? Perplexity.klDivergence(m, klBase, chunks, c -> report(progress, c))

@@ -81,13 +81,14 @@ public final class RunCommand implements KilnSubcommand, Callable<Integer> {
         long tl0 = System.nanoTime();
         try (Model m = ModelLoader.load(model, rt.toModelOptions(nCtx))) {
             double loadMs = (System.nanoTime() - tl0) / 1e6;
-            int[] ids = m.tokenizer().encode(text, true);
+            int[] ids = m.tokenizer().encode(text, true, true); // llama-cli parses special tokens in prompts
             if (ids.length > m.nCtx()) {
                 throw new KilnException("the prompt is " + ids.length + " tokens long but the context is " + m.nCtx() + " (use a larger -c)");
             }
             if (!json) {
                 err.println("kiln run: " + m.describe());
                 err.println("kiln run: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads, n_ctx " + m.nCtx());
+                if (rt.rtr) err.println("kiln run: -rtr repacked " + m.repackedTensors() + " tensors to interleaved types");
             }
             long s = seed == -1 ? System.nanoTime() : seed;
             Sampler sampler = new Sampler(m.nVocab(), temp, topK, topP, minP, s);

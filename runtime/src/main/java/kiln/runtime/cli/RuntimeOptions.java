@@ -24,7 +24,7 @@ public final class RuntimeOptions {
     @Option(names = {"-ctv", "--cache-type-v"}, description = "V cache type: f16 (default), q8_0, f32")
     String cacheV = "f16";
 
-    @Option(names = {"-rtr", "--run-time-repack"}, description = "repack weights to interleaved types at load (not available yet)")
+    @Option(names = {"-rtr", "--run-time-repack"}, description = "repack weights to ik's interleaved types at load (as ik_llama.cpp -rtr)")
     boolean rtr;
 
     @Option(names = "--numerics", description = "numerics to reproduce: auto (default: by the file's layout), mainline, ik, f32")
@@ -34,8 +34,7 @@ public final class RuntimeOptions {
         if (threads < 1) throw new KilnException("-t must be at least 1");
         if (ubatch < 1 || batch < 1) throw new KilnException("-b and -ub must be at least 1");
         if (mla < 0 || mla > 3) throw new KilnException("-mla " + mla + " is not a mode; use 0, 1, 2 or 3");
-        if (rtr) throw new KilnException("-rtr (run-time repack) is not available in this Kiln build yet; repack offline with `kiln repack`");
         if (nCtx < 0) throw new KilnException("-c must not be negative");
-        return new ModelOptions(nCtx, Math.min(ubatch, batch), threads, mla, cacheK, cacheV, numerics);
+        return new ModelOptions(nCtx, Math.min(ubatch, batch), threads, mla, cacheK, cacheV, numerics, rtr);
     }
 }

@@ -33,20 +33,6 @@ public final class Backend implements AutoCloseable {
 
     private ActivationRounding rounding = ActivationRounding.GGML;
 
-    /** Sees the f32 activations of every matrix product before it runs (importance-matrix collection). */
-    @FunctionalInterface
-    public interface MatmulObserver {
-        /** Token t's activation row is x[xOff + t·xStride .. + w.cols()), t &lt; nTok; w.slice() is the expert/head. */
-        void matmul(Weight w, float[] x, int xOff, int xStride, int nTok);
-    }
-
-    private MatmulObserver observer;
-
-    /** Installs (or with null removes) the observer; without one a product costs one field test more. */
-    public void observe(MatmulObserver o) {
-        this.observer = o;
-    }
-
     public Backend(Kernels kernels, int threads, int maxCols, int maxInterleave, int maxTokens) {
         this.kernels = kernels;
         this.maxTokens = maxTokens;
@@ -66,6 +52,13 @@ public final class Backend implements AutoCloseable {
         this.rounding = r;
     }
 
+    private volatile MatmulObserver observer;
+
+    /** Sees the f32 activations of every product (before any activation rounding); null removes it. */
+    public void setObserver(MatmulObserver o) {
+        this.observer = o;
+    }
+
     public Kernels kernels() {
         return kernels;
     }
@@ -80,7 +73,8 @@ public final class Backend implements AutoCloseable {
 
     /** out[outOff + t*outStride + r] = W[r] · x[xOff + t*xStride ..] for every row r and token t. */
     public void matmul(Weight w, float[] x, int xOff, int xStride, int nTok, float[] out, int outOff, int outStride) {
-        if (observer != null) observer.matmul(w, x, xOff, xStride, nTok);
+        MatmulObserver obs = observer;
+        if (obs != null) obs.onMatmul(w, x, xOff, xStride, nTok);
         kiln.tensor.GgmlType at = rounding == ActivationRounding.NONE ? null : ActivationQuant.typeFor(w.type());
         if (rounding == ActivationRounding.FLOAT16_ONLY && at != kiln.tensor.GgmlType.BF16 && at != kiln.tensor.GgmlType.F16) at = null;
         if (at != null && w.cols() % at.blockSize() == 0 && nTok <= maxTokens && w.cols() <= maxCols) {

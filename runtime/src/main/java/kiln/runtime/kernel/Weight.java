@@ -13,9 +13,9 @@ import java.lang.foreign.MemorySegment;
  */
 public record Weight(String name, GgmlType type, RowCodec codec, MemorySegment data, long rows, int cols, int slice) {
 
-    /** A whole tensor (slice 0). */
+    /** A whole tensor (slice −1). */
     public Weight(String name, GgmlType type, RowCodec codec, MemorySegment data, long rows, int cols) {
-        this(name, type, codec, data, rows, cols, 0);
+        this(name, type, codec, data, rows, cols, -1);
     }
 
     public long rowBytes() {
@@ -27,16 +27,21 @@ public record Weight(String name, GgmlType type, RowCodec codec, MemorySegment d
     }
 
     /**
-     * Rows [first, first+count) as a weight of their own (an expert of a 3-D tensor, a head of attn_k_b); its
-     * {@code slice} is {@code first / count}, the expert or head index.
+     * Part {@code index} of a tensor made of equal parts along its rows (expert {@code index} of a 3-D expert
+     * tensor, head {@code index} of attn_k_b/attn_v_b); {@link #slice()} tells observers which part it is.
      */
+    public Weight part(int index, long rowsPerPart) {
+        Weight w = rows(index * rowsPerPart, rowsPerPart);
+        return new Weight(name, type, codec, w.data, w.rows, cols, index);
+    }
+
+    /** Rows [first, first+count) as a weight of their own. */
     public Weight rows(long first, long count) {
         int il = interleave();
         if (first % il != 0 || count % il != 0) {
             throw new IllegalArgumentException(name + ": row slice " + first + "+" + count + " is not aligned to the interleave " + il);
         }
-        return new Weight(name, type, codec, data.asSlice(first * rowBytes(), count * rowBytes()), count, cols,
-                count == 0 ? 0 : (int) (first / count));
+        return new Weight(name, type, codec, data.asSlice(first * rowBytes(), count * rowBytes()), count, cols);
     }
 
     /** Dequantizes row {@code r} into {@code dst[off..off+cols)}; {@code group} is scratch of interleave·cols floats. */

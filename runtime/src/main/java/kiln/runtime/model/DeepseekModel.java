@@ -197,8 +197,8 @@ final class DeepseekModel extends Model {
             L.kBh = new Weight[nHead];
             L.vBh = new Weight[nHead];
             for (int h = 0; h < nHead; h++) {
-                L.kBh[h] = kB.rows((long) h * kvl, kvl);
-                L.vBh[h] = vB.rows((long) h * dv, dv);
+                L.kBh[h] = kB.part(h, kvl);
+                L.vBh[h] = vB.part(h, dv);
             }
         }
         L.moe = i >= nDense && nExpert > 0;
@@ -220,9 +220,9 @@ final class DeepseekModel extends Model {
             L.upE = new Weight[nExpert];
             L.downE = new Weight[nExpert];
             for (int e = 0; e < nExpert; e++) {
-                L.gateE[e] = g.rows((long) e * ffExp, ffExp);
-                L.upE[e] = u.rows((long) e * ffExp, ffExp);
-                L.downE[e] = d.rows((long) e * nEmbd, nEmbd);
+                L.gateE[e] = g.part(e, ffExp);
+                L.upE[e] = u.part(e, ffExp);
+                L.downE[e] = d.part(e, nEmbd);
             }
             if (src.has(b + "ffn_gate_shexp.weight")) {
                 long shFf = src.info(b + "ffn_gate_shexp.weight").dim(1);

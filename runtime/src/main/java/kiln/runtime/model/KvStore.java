@@ -35,6 +35,11 @@ final class KvStore {
         if (type == Type.Q8_0 && width % 32 != 0) {
             throw new KilnException("a q8_0 cache needs rows that are a multiple of 32 values; this model's rows have " + width);
         }
+        long perLayer = (long) nCtx * width;
+        if (perLayer > Integer.MAX_VALUE - 16) {
+            throw new KilnException("a KV cache of " + nCtx + " positions × " + width + " values does not fit one Java array per layer;"
+                    + " use a smaller -c" + (width > 1024 ? " or an MLA mode with a latent cache (-mla 1..3)" : ""));
+        }
         f32 = type == Type.F32 ? new float[nLayer][(int) ((long) nCtx * width)] : null;
         f16 = type == Type.F16 ? new short[nLayer][(int) ((long) nCtx * width)] : null;
         q = type == Type.Q8_0 ? new byte[nLayer][(int) ((long) nCtx * width)] : null;

@@ -39,6 +39,11 @@ public abstract class Model implements AutoCloseable {
         return ubatch;
     }
 
+    /** Installs an activation observer (see {@link kiln.runtime.kernel.MatmulObserver}); null removes it. */
+    public void setMatmulObserver(kiln.runtime.kernel.MatmulObserver o) {
+        backend.setObserver(o);
+    }
+
     public Backend backend() {
         return backend;
     }
@@ -99,18 +104,29 @@ public abstract class Model implements AutoCloseable {
         return batchLogits;
     }
 
-    private AutoCloseable file;
+    private final java.util.List<AutoCloseable> owned = new java.util.ArrayList<>();
+    private int repacked;
 
-    void attach(AutoCloseable file) {
-        this.file = file;
+    /** Resources closed with the model, in reverse order (the mapped file, run-time repacked tensors). */
+    void attach(AutoCloseable resource) {
+        owned.add(resource);
+    }
+
+    void noteRepacked(int n) {
+        repacked = n;
+    }
+
+    /** Number of tensors repacked at load by -rtr. */
+    public int repackedTensors() {
+        return repacked;
     }
 
     @Override
     public void close() {
         backend.close();
-        if (file != null) {
+        for (int i = owned.size() - 1; i >= 0; i--) {
             try {
-                file.close();
+                owned.get(i).close();
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }

@@ -22,15 +22,21 @@ public final class ModelLoader {
 
     /**
      * "auto" picks the tool whose numerics to reproduce from the file: a deepseek2 file in ik's MLA layout
-     * (attn_kv_b kept) was made for ik_llama.cpp, anything else for mainline llama.cpp.
+     * (attn_kv_b kept) or a file with a type only ik knows (_R4/_R8…) was made for ik_llama.cpp, anything else
+     * for mainline llama.cpp.
      */
     static String resolveNumerics(String wanted, String arch, GgufFile file, String name) {
         String w = wanted == null ? "auto" : wanted.toLowerCase();
         return switch (w) {
             case "mainline", "ik", "f32" -> w;
-            case "auto" -> arch.equals("deepseek2") && file.hasTensor("blk.0.attn_kv_b.weight") ? "ik" : "mainline";
+            case "auto" -> arch.equals("deepseek2") && file.hasTensor("blk.0.attn_kv_b.weight") || hasIkOnlyType(file) ? "ik" : "mainline";
             default -> throw new KilnException("--numerics '" + wanted + "' is not one of auto, mainline, ik, f32");
         };
+    }
+
+    private static boolean hasIkOnlyType(GgufFile file) {
+        for (TensorInfo t : file.tensors()) if (!t.type().knownToMainline()) return true;
+        return false;
     }
 
     public static Model load(Path path, ModelOptions options, Kernels kernels) {
@@ -58,15 +64,23 @@ public final class ModelLoader {
                 maxCols = (int) Math.max(maxCols, t.dim(0));
                 maxIl = Math.max(maxIl, Math.max(1, t.type().interleave()));
             }
+            if (opt.runTimeRepack()) maxIl = Math.max(maxIl, 16);
             Backend backend = new Backend(kernels, Math.max(1, opt.threads()), Math.max(maxCols, 1024), maxIl, Math.max(1, Math.min(opt.ubatch(), nCtx)));
+            java.lang.foreign.Arena repackArena = opt.runTimeRepack() ? java.lang.foreign.Arena.ofShared() : null;
             try {
                 WeightSource src = new WeightSource(file);
+                if (repackArena != null) src.enableRunTimeRepack(repackArena);
                 Model m = arch.equals("llama") ? new LlamaModel(src, opt, tok, backend) : new DeepseekModel(src, opt, tok, backend);
                 m.attach(file);
+                if (repackArena != null) {
+                    m.attach(repackArena);
+                    m.noteRepacked(src.repackedCount());
+                }
                 m.useNumerics(resolveNumerics(opt.numerics(), arch, file, name));
                 return m;
             } catch (RuntimeException e) {
                 backend.close();
+                if (repackArena != null) repackArena.close();
                 throw e;
             }
         } catch (RuntimeException e) {

@@ -7,6 +7,10 @@ import kiln.tensor.codec.Codecs;
 import kiln.tensor.codec.RowCodec;
 import kiln.tensor.gguf.GgufFile;
 import kiln.tensor.gguf.TensorInfo;
+import kiln.tensor.repack.Interleaver;
+import kiln.tensor.repack.Interleavers;
+
+import java.lang.foreign.MemorySegment;
 
 import java.util.Arrays;
 
@@ -53,7 +57,7 @@ public final class WeightSource {
         checkShape(t, ne);
         RowCodec codec = codecFor(t.type(), t.name());
         long rows = t.rowCount();
-        return new Weight(t.name(), t.type(), codec, file.data(t), rows, (int) t.dim(0));
+        return repacked(new Weight(t.name(), t.type(), codec, file.data(t), rows, (int) t.dim(0)), t);
     }
 
     public void checkShape(TensorInfo t, long[] ne) {
@@ -82,9 +86,48 @@ public final class WeightSource {
 
     static RowCodec codecFor(GgmlType type, String tensor) {
         RowCodec c = Codecs.find(type);
-        if (c == null) {
-            throw new KilnException("Kiln cannot run type " + type.ggmlName() + " (tensor '" + tensor + "'); it runs: " + Codecs.supported());
+        if (c != null) return c;
+        Interleaver il = Interleavers.forPacked(type);
+        if (il != null && Codecs.find(il.baseType()) != null) return new InterleavedCodec(il);
+        throw new KilnException("Kiln cannot run type " + type.ggmlName() + " (tensor '" + tensor + "'); it runs: " + runnableTypes());
+    }
+
+    /** Every type Kiln can run: the codecs' types and the interleaved types whose base has a codec. */
+    static String runnableTypes() {
+        StringBuilder sb = new StringBuilder(Codecs.supported());
+        for (GgmlType t : Interleavers.supported()) {
+            if (Codecs.find(t.base() != null ? t.base() : t) != null && Codecs.find(t) == null) sb.append(", ").append(t.ggmlName());
         }
-        return c;
+        return sb.toString();
+    }
+
+    /**
+     * Run-time repack (-rtr, as ik_llama.cpp): a tensor ik would repack becomes its interleaved type, written
+     * off-heap through the same interleaver as `kiln repack`; others are returned unchanged.
+     */
+    Weight repacked(Weight w, TensorInfo t) {
+        if (repackArena == null) return w;
+        GgmlType target = Interleavers.ikRepackedType(t.name(), t.type(), t.ne(), false);
+        if (target == null) return w;
+        Interleaver il = Interleavers.forPacked(target);
+        if (il == null || Codecs.find(il.baseType()) == null) return w;
+        long groups = w.rows() / il.rows();
+        long gb = il.groupBytes(w.cols()), bb = il.baseGroupBytes(w.cols());
+        MemorySegment dst = repackArena.allocate(gb * groups, 64);
+        for (long g = 0; g < groups; g++) il.repack(w.data(), g * bb, dst, g * gb, w.cols());
+        repackedCount++;
+        return new Weight(w.name(), target, new InterleavedCodec(il), dst, w.rows(), w.cols());
+    }
+
+    private java.lang.foreign.Arena repackArena;
+    private int repackedCount;
+
+    /** Turns on run-time repacking into memory owned by {@code arena}. */
+    void enableRunTimeRepack(java.lang.foreign.Arena arena) {
+        this.repackArena = arena;
+    }
+
+    int repackedCount() {
+        return repackedCount;
     }
 }

@@ -26,6 +26,7 @@ public final class Tokenizer {
     private final Map<String, Integer> ids = new HashMap<>();
     private final Map<String, Integer> mergeRank = new HashMap<>();
     private final PreTokenizer pre;
+    private final int[] specialsByLength;
     private final int bos, eos;
     private final boolean addBos, addEos;
 
@@ -39,6 +40,12 @@ public final class Tokenizer {
             if (sp < 0) continue;
             mergeRank.putIfAbsent(m.substring(0, sp) + "\u0000" + m.substring(sp + 1), i);
         }
+        List<Integer> sp = new ArrayList<>();
+        for (int i = 0; i < tokens.length; i++) {
+            if ((types[i] == TYPE_CONTROL || types[i] == TYPE_USER_DEFINED) && !tokens[i].isEmpty()) sp.add(i);
+        }
+        sp.sort((a, b) -> Integer.compare(tokens[b].length(), tokens[a].length()));
+        this.specialsByLength = sp.stream().mapToInt(Integer::intValue).toArray();
         this.pre = pre;
         this.bos = bos;
         this.eos = eos;
@@ -93,9 +100,42 @@ public final class Tokenizer {
 
     /** Tokenizes like {@code common_tokenize(ctx, text, add_special, parse_special=false)}. */
     public int[] encode(String text, boolean addSpecial) {
+        return encode(text, addSpecial, false);
+    }
+
+    /**
+     * Tokenizes like {@code common_tokenize(ctx, text, add_special, parse_special)}. With parseSpecial (what
+     * llama-cli does for prompts), the text of a control or user-defined token becomes that token
+     * (llama.cpp's tokenizer_st_partition: longest special texts first); otherwise user-defined tokens are
+     * still matched and control tokens are plain text.
+     */
+    public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
         List<Integer> out = new ArrayList<>();
         if (addSpecial && addBos) out.add(bos);
-        for (String word : pre.split(text)) encodeWord(word, out);
+        List<Object> fragments = new ArrayList<>();
+        fragments.add(text);
+        for (int id : specialsByLength) {
+            if (types[id] == TYPE_CONTROL && !parseSpecial) continue;
+            String st = tokens[id];
+            List<Object> next = new ArrayList<>();
+            for (Object f : fragments) {
+                if (!(f instanceof String str)) {
+                    next.add(f);
+                    continue;
+                }
+                int from = 0;
+                for (int at; (at = str.indexOf(st, from)) >= 0; from = at + st.length()) {
+                    if (at > from) next.add(str.substring(from, at));
+                    next.add(id);
+                }
+                if (from < str.length()) next.add(str.substring(from));
+            }
+            fragments = next;
+        }
+        for (Object f : fragments) {
+            if (f instanceof Integer id) out.add(id);
+            else for (String word : pre.split((String) f)) encodeWord(word, out);
+        }
         if (addSpecial && addEos) out.add(eos);
         int[] r = new int[out.size()];
         for (int i = 0; i < r.length; i++) r[i] = out.get(i);

@@ -23,16 +23,22 @@ public final class GgufEdit {
     /** As above, and {@code rename} maps each kept tensor's name to the name it gets in the copy. */
     public static Path write(Path in, Path out, Consumer<GgufMetadata> edit, Predicate<TensorInfo> keep,
                              java.util.function.UnaryOperator<String> rename) {
+        return write(in, out, edit, keep, rename, TensorInfo::type);
+    }
+
+    /** As above, and {@code retype} gives each tensor's type in the copy (its bytes are truncated to fit). */
+    public static Path write(Path in, Path out, Consumer<GgufMetadata> edit, Predicate<TensorInfo> keep,
+                             java.util.function.UnaryOperator<String> rename, java.util.function.Function<TensorInfo, kiln.tensor.GgmlType> retype) {
         try (GgufFile f = GgufFile.open(in)) {
             GgufMetadata md = f.metadata().copy();
             edit.accept(md);
             List<TensorInfo> kept = new ArrayList<>();
             for (TensorInfo t : f.tensors()) if (keep.test(t)) kept.add(t);
             List<GgufLayout.Entry> entries = new ArrayList<>();
-            for (TensorInfo t : kept) entries.add(new GgufLayout.Entry(rename.apply(t.name()), t.type(), t.ne()));
+            for (TensorInfo t : kept) entries.add(new GgufLayout.Entry(rename.apply(t.name()), retype.apply(t), t.ne()));
             GgufLayout layout = new GgufLayout(md, entries, f.alignment());
             try (GgufOutput o = GgufOutput.create(out, layout)) {
-                for (int i = 0; i < kept.size(); i++) o.write(i, f.data(kept.get(i)));
+                for (int i = 0; i < kept.size(); i++) o.write(i, f.data(kept.get(i)).asSlice(0, entries.get(i).byteSize()));
                 o.commit();
             }
         }

@@ -10,11 +10,6 @@ final class Greedy {
         return logits;
     }
 
-    /** Prompt logits again from an empty cache (positions are simply overwritten). */
-    static float[] promptLogits2(Model m, int[] prompt) {
-        return promptLogits(m, prompt);
-    }
-
     static int[] continueGreedy(Model m, int[] prompt, float[] logits, int n) {
         int[] out = new int[n];
         int[] one = new int[1];

@@ -94,16 +94,12 @@ class LoadingTest {
 
     @Test
     void typeWithoutCodecIsNamed() {
-        Path f = Fixtures.file("tiny-llama/ik/tiny-llama-Q4_K_R4.gguf");
-        KilnException e;
-        try {
-            ModelLoader.load(f, opt(3)).close();
-            return; // a codec for the interleaved type exists: nothing to check here
-        } catch (KilnException k) {
-            e = k;
-        }
-        assertTrue(e.getMessage().startsWith("Kiln cannot run type "), e.getMessage());
-        assertTrue(e.getMessage().contains("it runs: "), e.getMessage());
+        // a norm vector of 256 f32 retyped to IQ2_XXS (one 66-byte block): a type Kiln has no codec for
+        Path f = GgufEdit.write(Fixtures.file("tiny-llama/mainline/tiny-llama-bf16.gguf"), tmp.resolve("x.gguf"), md -> {},
+                t -> true, n -> n, t -> t.name().equals("blk.0.attn_norm.weight") ? kiln.tensor.GgmlType.IQ2_XXS : t.type());
+        KilnException e = assertThrows(KilnException.class, () -> ModelLoader.load(f, opt(3)));
+        assertTrue(e.getMessage().startsWith("Kiln cannot run type iq2_xxs (tensor 'blk.0.attn_norm.weight'); it runs: "), e.getMessage());
+        assertTrue(e.getMessage().contains("q4_k_r4"), "interleaved types are listed: " + e.getMessage());
     }
 
     @Test

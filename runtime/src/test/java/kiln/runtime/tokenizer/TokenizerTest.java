@@ -64,6 +64,18 @@ class TokenizerTest {
     }
 
     @Test
+    void specialTokensAreParsedOnlyWhenAsked() {
+        Tokenizer t = load("tiny-deepseek/mainline/tiny-deepseek-bf16.gguf");
+        String eos = t.tokenText(1);
+        int[] parsed = t.encode("Hi" + eos + "Ho", false, true);
+        int[] plain = t.encode("Hi" + eos + "Ho", false, false);
+        assertEquals(1, java.util.Arrays.stream(parsed).filter(i -> i == 1).count());
+        assertEquals(0, java.util.Arrays.stream(plain).filter(i -> i == 1).count());
+        assertArrayEquals(t.encode("Hi", false), java.util.Arrays.copyOf(parsed, t.encode("Hi", false).length));
+        assertEquals("HiHo", t.decode(parsed), "control tokens decode to nothing");
+    }
+
+    @Test
     void preTokenizerSplitsLikeDeepseekV3() {
         PreTokenizer p = PreTokenizer.forPre("deepseek-v3", "x");
         // digits in runs of at most 3; punctuation takes trailing newlines; "~x" is punctuation+letters
