@@ -51,7 +51,8 @@ public final class ImatrixTool {
         }
         if (text != null) {
             datasets.add(o.text().toString());
-            ModelOptions mo = new ModelOptions(chunk, Math.min(o.ubatch(), batch), o.threads(), o.mla(), "f16", "f16", o.numerics());
+            ModelOptions mo = ModelOptions.defaults().withCtx(chunk).withUbatch(Math.min(o.ubatch(), batch)).withThreads(o.threads())
+                    .withMla(o.mla()).withCache("f16", "f16").withNumerics(o.numerics());
             try (Model m = ModelLoader.load(o.model(), mo)) {
                 log.println("kiln imatrix: " + m.describe());
                 log.println("kiln imatrix: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads; reproducing "
