@@ -16,8 +16,15 @@ final class CalibrationRun {
 
     record Result(int chunks, long tokens, double ppl, double pplErr) {}
 
-    static Result run(Model m, Collector collector, String text, int chunk, int batch, int chunksWanted, PrintStream log) {
+    static Result run(Model m, Collector collector, String text, int chunk, int batch, int chunksWanted, int skip, PrintStream log) {
         int[] tokens = m.tokenizer().encode(text, true);
+        if (skip > 0) {
+            if ((long) (skip + 2) * chunk >= tokens.length) {
+                throw new KilnException("there will be not enough tokens left after removing " + skip + " chunks (the text has " + tokens.length + ")");
+            }
+            log.printf("kiln imatrix: removing initial %d chunks (%d tokens)%n", skip, skip * chunk);
+            tokens = java.util.Arrays.copyOfRange(tokens, skip * chunk, tokens.length);
+        }
         if (tokens.length < 2 * chunk) {
             throw new KilnException("you need at least " + 2 * chunk + " tokens for a context of " + chunk
                     + "; the text tokenizes to only " + tokens.length);

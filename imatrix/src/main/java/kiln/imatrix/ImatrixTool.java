@@ -22,7 +22,13 @@ public final class ImatrixTool {
     private ImatrixTool() {}
 
     public record Options(Path model, Path text, Path out, int nCtx, int batch, int ubatch, int chunks, String format, int mla,
-                          List<Path> inFiles, Path convert, boolean processOutput, String reference, int threads, String numerics) {}
+                          List<Path> inFiles, Path convert, boolean processOutput, String reference, int threads, String numerics, int skipChunks) {
+
+        public Options(Path model, Path text, Path out, int nCtx, int batch, int ubatch, int chunks, String format, int mla,
+                       List<Path> inFiles, Path convert, boolean processOutput, String reference, int threads, String numerics) {
+            this(model, text, out, nCtx, batch, ubatch, chunks, format, mla, inFiles, convert, processOutput, reference, threads, numerics, 0);
+        }
+    }
 
     public static int run(Options o, PrintStream log) {
         if (o.convert() != null) return convert(o, log);
@@ -31,6 +37,7 @@ public final class ImatrixTool {
         if (o.nCtx() < 1 || o.batch() < 1 || o.ubatch() < 1) throw new KilnException("-c, -b and -ub must be at least 1");
         if (o.mla() < 0 || o.mla() > 3) throw new KilnException("-mla " + o.mla() + " is not a mode; use 0, 1, 2 or 3");
         if (o.threads() < 1) throw new KilnException("-t must be at least 1");
+        if (o.skipChunks() < 0) throw new KilnException("--chunk must not be negative");
         ModelTensors mt = ModelTensors.of(o.model());
         if (mt.contextLength > 0 && o.nCtx() > mt.contextLength) {
             throw new KilnException("a context of " + o.nCtx() + " tokens is longer than " + mt.fileName + "'s context of " + mt.contextLength);
@@ -59,7 +66,7 @@ public final class ImatrixTool {
                         + ref.toolName() + "'s llama-imatrix");
                 m.setMatmulObserver(col);
                 try {
-                    CalibrationRun.run(m, col, text, chunk, batch, o.chunks(), log);
+                    CalibrationRun.run(m, col, text, chunk, batch, o.chunks(), o.skipChunks(), log);
                 } finally {
                     m.setMatmulObserver(null);
                 }

@@ -70,6 +70,16 @@ class BadInputTest {
     }
 
     @Test
+    void skippingTooManyChunks() throws Exception {
+        Path root = Fixtures.require();
+        Path out = Files.createTempDirectory("kiln-imatrix-bad").resolve("out.gguf");
+        String[] r = run("-m", root.resolve("tiny-deepseek/mainline/tiny-deepseek-bf16.gguf").toString(),
+                "-f", root.resolve("tiny-deepseek/text/calib.txt").toString(), "-o", out.toString(), "-c", "128", "--chunk", "63", "-t", "2");
+        assertUsageError(r, "not enough tokens left after removing 63 chunks");
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
     void convertNeedsAFormat() throws Exception {
         Path root = Fixtures.require();
         Path out = Files.createTempDirectory("kiln-imatrix-bad").resolve("out.dat");

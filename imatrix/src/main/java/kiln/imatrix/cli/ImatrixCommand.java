@@ -37,6 +37,9 @@ public final class ImatrixCommand implements KilnSubcommand, Callable<Integer> {
     @Option(names = "--chunks", description = "process at most N chunks (default: all)")
     int chunks = -1;
 
+    @Option(names = "--chunk", description = "skip the first N chunks of the text (default 0)")
+    int skipChunks = 0;
+
     @Option(names = {"--format", "--output-format"}, description = "dat (legacy, ik's format) or gguf (mainline's); default: the reference tool's")
     String format;
 
@@ -64,7 +67,7 @@ public final class ImatrixCommand implements KilnSubcommand, Callable<Integer> {
     @Override
     public Integer call() {
         ImatrixTool.Options o = new ImatrixTool.Options(model, text, out, nCtx, batch, ubatch, chunks, format, mla, inFiles,
-                convert, processOutput, reference, threads, numerics);
+                convert, processOutput, reference, threads, numerics, skipChunks);
         return ImatrixTool.run(o, System.err);
     }
 }
