@@ -16,7 +16,8 @@ final class CalibrationRun {
 
     record Result(int chunks, long tokens, double ppl, double pplErr) {}
 
-    static Result run(Model m, Collector collector, String text, int chunk, int batch, int chunksWanted, int skip, PrintStream log) {
+    static Result run(Model m, Collector collector, String text, int chunk, int batch, int chunksWanted, int skip, PrintStream log,
+                      java.util.function.IntConsumer afterChunk) {
         int[] tokens = m.tokenizer().encode(text, true);
         if (skip > 0) {
             if ((long) (skip + 2) * chunk >= tokens.length) {
@@ -64,6 +65,7 @@ final class CalibrationRun {
             }
             log.printf("[%d]%.4f,", c + 1, Math.exp(nll / count));
             log.flush();
+            afterChunk.accept(c + 1);
         }
         log.println();
         double mean = nll / count, ppl = Math.exp(mean);

@@ -22,11 +22,12 @@ public final class ImatrixTool {
     private ImatrixTool() {}
 
     public record Options(Path model, Path text, Path out, int nCtx, int batch, int ubatch, int chunks, String format, int mla,
-                          List<Path> inFiles, Path convert, boolean processOutput, String reference, int threads, String numerics, int skipChunks) {
+                          List<Path> inFiles, Path convert, boolean processOutput, String reference, int threads, String numerics, int skipChunks, int outFreq,
+                          int saveFreq) {
 
         public Options(Path model, Path text, Path out, int nCtx, int batch, int ubatch, int chunks, String format, int mla,
                        List<Path> inFiles, Path convert, boolean processOutput, String reference, int threads, String numerics) {
-            this(model, text, out, nCtx, batch, ubatch, chunks, format, mla, inFiles, convert, processOutput, reference, threads, numerics, 0);
+            this(model, text, out, nCtx, batch, ubatch, chunks, format, mla, inFiles, convert, processOutput, reference, threads, numerics, 0, 10, 0);
         }
     }
 
@@ -38,6 +39,7 @@ public final class ImatrixTool {
         if (o.mla() < 0 || o.mla() > 3) throw new KilnException("-mla " + o.mla() + " is not a mode; use 0, 1, 2 or 3");
         if (o.threads() < 1) throw new KilnException("-t must be at least 1");
         if (o.skipChunks() < 0) throw new KilnException("--chunk must not be negative");
+        if (o.outFreq() < 1 || o.saveFreq() < 0) throw new KilnException("--output-frequency must be at least 1 and --save-frequency not negative");
         ModelTensors mt = ModelTensors.of(o.model());
         if (mt.contextLength > 0 && o.nCtx() > mt.contextLength) {
             throw new KilnException("a context of " + o.nCtx() + " tokens is longer than " + mt.fileName + "'s context of " + mt.contextLength);
@@ -66,20 +68,33 @@ public final class ImatrixTool {
                         + ref.toolName() + "'s llama-imatrix");
                 m.setMatmulObserver(col);
                 try {
-                    CalibrationRun.run(m, col, text, chunk, batch, o.chunks(), o.skipChunks(), log);
+                    CalibrationRun.run(m, col, text, chunk, batch, o.chunks(), o.skipChunks(), log, done -> {
+                        if (done % o.outFreq() == 0) save(col, o, ref, fmt, chunk, datasets, o.out(), null);
+                        if (o.saveFreq() > 0 && done % o.saveFreq() == 0) {
+                            save(col, o, ref, fmt, chunk, datasets, o.out().resolveSibling(o.out().getFileName() + ".at_" + done), null);
+                        }
+                    });
                 } finally {
                     m.setMatmulObserver(null);
                 }
             }
         }
-        Imatrix result = fmt == ImatrixFormat.DAT && ref == Reference.IK
-                ? ImatrixBuilder.ikLegacy(col, text != null ? List.of(o.text().toString()) : List.of(), log)
-                : ImatrixBuilder.raw(col, chunk, datasets);
-        if (result.size() == 0) throw new KilnException("no imatrix entries were collected (is the text long enough for batches of 16 tokens?)");
-        ImatrixFiles.write(result, o.out(), fmt, chunk);
+        Imatrix result = save(col, o, ref, fmt, chunk, datasets, o.out(), log);
         log.println("kiln imatrix: stored " + result.size() + " entries (" + result.chunkCount() + " chunks) in " + o.out()
                 + " (" + fmt.name().toLowerCase() + ")");
         return 0;
+    }
+
+    /** Builds the file as the reference tool saves it and writes it atomically. */
+    private static Imatrix save(Collector col, Options o, Reference ref, ImatrixFormat fmt, int chunk, List<String> datasets, Path target,
+                                PrintStream log) {
+        PrintStream l = log != null ? log : new PrintStream(java.io.OutputStream.nullOutputStream());
+        Imatrix result = fmt == ImatrixFormat.DAT && ref == Reference.IK
+                ? ImatrixBuilder.ikLegacy(col, o.text() != null ? List.of(o.text().toString()) : List.of(), l)
+                : ImatrixBuilder.raw(col, chunk, datasets);
+        if (result.size() == 0) throw new KilnException("no imatrix entries were collected (is the text long enough for batches of 16 tokens?)");
+        ImatrixFiles.write(result, target, fmt, chunk);
+        return result;
     }
 
     private static int convert(Options o, PrintStream log) {

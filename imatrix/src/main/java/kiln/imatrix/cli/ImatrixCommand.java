@@ -40,6 +40,12 @@ public final class ImatrixCommand implements KilnSubcommand, Callable<Integer> {
     @Option(names = "--chunk", description = "skip the first N chunks of the text (default 0)")
     int skipChunks = 0;
 
+    @Option(names = "--output-frequency", description = "write OUT every N chunks (default 10)")
+    int outFreq = 10;
+
+    @Option(names = "--save-frequency", description = "also keep a copy OUT.at_N every N chunks (default 0: none)")
+    int saveFreq = 0;
+
     @Option(names = {"--format", "--output-format"}, description = "dat (legacy, ik's format) or gguf (mainline's); default: the reference tool's")
     String format;
 
@@ -67,7 +73,7 @@ public final class ImatrixCommand implements KilnSubcommand, Callable<Integer> {
     @Override
     public Integer call() {
         ImatrixTool.Options o = new ImatrixTool.Options(model, text, out, nCtx, batch, ubatch, chunks, format, mla, inFiles,
-                convert, processOutput, reference, threads, numerics, skipChunks);
+                convert, processOutput, reference, threads, numerics, skipChunks, outFreq, saveFreq);
         return ImatrixTool.run(o, System.err);
     }
 }
