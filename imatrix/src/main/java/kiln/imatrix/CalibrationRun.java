@@ -16,7 +16,8 @@ final class CalibrationRun {
 
     record Result(int chunks, long tokens, double ppl, double pplErr) {}
 
-    static Result run(Model m, Collector collector, String text, int chunk, int batch, int chunksWanted, int skip, PrintStream log,
+    static Result run(Model m, Collector collector, String text, int chunk, int batch, int chunksWanted, int skip, boolean ppl,
+                      boolean allTokensOut, PrintStream log,
                       java.util.function.IntConsumer afterChunk) {
         int[] tokens = m.tokenizer().encode(text, true);
         if (skip > 0) {
@@ -49,11 +50,15 @@ final class CalibrationRun {
             for (int done = 0; done < chunk; ) {
                 int n = Math.min(ub, Math.min(batch - done % batch, chunk - done));
                 collector.nextBatch();
-                m.evaluate(ids, done, n, done, part, true);
-                System.arraycopy(part, 0, logits, done * nVocab, n * nVocab);
+                if (ppl || allTokensOut) {
+                    m.evaluate(ids, done, n, done, part, true);
+                    System.arraycopy(part, 0, logits, done * nVocab, n * nVocab);
+                } else {
+                    m.evaluate(ids, done, n, done, part, false);
+                }
                 done += n;
             }
-            for (int i = first; i < chunk - 1; i++) {
+            for (int i = first; ppl && i < chunk - 1; i++) {
                 double v = -logSoftmax(logits, i * nVocab, nVocab, tokens[c * chunk + i + 1]);
                 nll += v;
                 nll2 += v * v;
@@ -63,16 +68,18 @@ final class CalibrationRun {
                 double s = (System.nanoTime() - t0) / 1e9;
                 log.printf("kiln imatrix: %.2f seconds per pass - ETA %.2f minutes%n", s, s * nChunk / 60.0);
             }
-            log.printf("[%d]%.4f,", c + 1, Math.exp(nll / count));
+            if (ppl) log.printf("[%d]%.4f,", c + 1, Math.exp(nll / count));
+            else log.printf("[%d]", c + 1);
             log.flush();
             afterChunk.accept(c + 1);
         }
         log.println();
-        double mean = nll / count, ppl = Math.exp(mean);
+        if (!ppl) return new Result(nChunk, (long) nChunk * chunk, Double.NaN, Double.NaN);
+        double mean = nll / count, p = Math.exp(mean);
         double var = nll2 / count - mean * mean;
-        double err = var > 0 ? Math.sqrt(var / (count - 1)) * ppl : 0;
-        log.printf("Final estimate: PPL = %.4f +/- %.5f%n", ppl, err);
-        return new Result(nChunk, (long) nChunk * chunk, ppl, err);
+        double err = var > 0 ? Math.sqrt(var / (count - 1)) * p : 0;
+        log.printf("Final estimate: PPL = %.4f +/- %.5f%n", p, err);
+        return new Result(nChunk, (long) nChunk * chunk, p, err);
     }
 
     /** log p(tok) as llama-imatrix computes it (expf terms summed in double). */

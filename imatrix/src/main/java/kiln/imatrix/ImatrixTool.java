@@ -23,11 +23,11 @@ public final class ImatrixTool {
 
     public record Options(Path model, Path text, Path out, int nCtx, int batch, int ubatch, int chunks, String format, int mla,
                           List<Path> inFiles, Path convert, boolean processOutput, String reference, int threads, String numerics, int skipChunks, int outFreq,
-                          int saveFreq) {
+                          int saveFreq, boolean noPpl) {
 
         public Options(Path model, Path text, Path out, int nCtx, int batch, int ubatch, int chunks, String format, int mla,
                        List<Path> inFiles, Path convert, boolean processOutput, String reference, int threads, String numerics) {
-            this(model, text, out, nCtx, batch, ubatch, chunks, format, mla, inFiles, convert, processOutput, reference, threads, numerics, 0, 10, 0);
+            this(model, text, out, nCtx, batch, ubatch, chunks, format, mla, inFiles, convert, processOutput, reference, threads, numerics, 0, 10, 0, false);
         }
     }
 
@@ -68,7 +68,7 @@ public final class ImatrixTool {
                         + ref.toolName() + "'s llama-imatrix");
                 m.setMatmulObserver(col);
                 try {
-                    CalibrationRun.run(m, col, text, chunk, batch, o.chunks(), o.skipChunks(), log, done -> {
+                    CalibrationRun.run(m, col, text, chunk, batch, o.chunks(), o.skipChunks(), !o.noPpl(), o.processOutput(), log, done -> {
                         if (done % o.outFreq() == 0) save(col, o, ref, fmt, chunk, datasets, o.out(), null);
                         if (o.saveFreq() > 0 && done % o.saveFreq() == 0) {
                             save(col, o, ref, fmt, chunk, datasets, o.out().resolveSibling(o.out().getFileName() + ".at_" + done), null);

@@ -80,6 +80,22 @@ class MainlineAgreementTest {
         assertFalse(java.nio.file.Files.exists(out.resolveSibling("freq.gguf.at_3")));
     }
 
+    /** --no-ppl changes nothing in the collected statistics (output.weight is not collected). */
+    @Test
+    void noPplCollectsTheSame() throws Exception {
+        Path root = Fixtures.require();
+        Path a = Collected.dir().resolve("ppl.gguf"), b = Collected.dir().resolve("noppl.gguf");
+        for (Path p : new Path[]{a, b}) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("-m", root.resolve("tiny-llama/mainline/tiny-llama-bf16.gguf").toString(),
+                    "-f", root.resolve("tiny-llama/text/calib.txt").toString(), "-o", p.toString(), "-c", "128", "--chunks", "2", "-t", "2"));
+            if (p == b) args.add("--no-ppl");
+            assertEquals(0, kiln.tensor.cli.CliSupport.run(new kiln.imatrix.cli.ImatrixCommand(), args.toArray(String[]::new)));
+        }
+        Imatrix x = ImatrixFiles.read(a), y = ImatrixFiles.read(b);
+        assertEquals(x.entries().keySet(), y.entries().keySet());
+        assertTrue(Collected.compare(x, y, x.entries().keySet()).maxElement() < 1e-5);
+    }
+
     @Test
     void tinyLlamaAgrees() throws Exception {
         Path kiln = Collected.of("tiny-llama/mainline/tiny-llama-bf16.gguf", "gguf", "auto", 3);

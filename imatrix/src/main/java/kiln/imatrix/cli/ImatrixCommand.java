@@ -58,6 +58,9 @@ public final class ImatrixCommand implements KilnSubcommand, Callable<Integer> {
     @Option(names = "--convert", description = "convert this imatrix file to --format and write it to -o (no model run)")
     Path convert;
 
+    @Option(names = "--no-ppl", description = "do not compute the running perplexity (faster: logits of the last token only)")
+    boolean noPpl;
+
     @Option(names = "--process-output", description = "also collect output.weight")
     boolean processOutput;
 
@@ -73,7 +76,7 @@ public final class ImatrixCommand implements KilnSubcommand, Callable<Integer> {
     @Override
     public Integer call() {
         ImatrixTool.Options o = new ImatrixTool.Options(model, text, out, nCtx, batch, ubatch, chunks, format, mla, inFiles,
-                convert, processOutput, reference, threads, numerics, skipChunks, outFreq, saveFreq);
+                convert, processOutput, reference, threads, numerics, skipChunks, outFreq, saveFreq, noPpl);
         return ImatrixTool.run(o, System.err);
     }
 }
