@@ -1,0 +1,93 @@
+package kiln.imatrix;
+
+import kiln.runtime.model.Model;
+import kiln.tensor.KilnException;
+
+import java.io.PrintStream;
+
+/**
+ * llama-imatrix's compute_imatrix: the text is tokenized with BOS and cut into chunks of {@code chunk} tokens (at
+ * least two chunks are needed); each chunk is evaluated from an empty cache, with its first token replaced by BOS,
+ * in batches of {@code batch} tokens (micro-batches of at most the model's ubatch, each one graph evaluation);
+ * the second half of each chunk is scored for the running perplexity printed after each chunk.
+ */
+final class CalibrationRun {
+    private CalibrationRun() {}
+
+    record Result(int chunks, long tokens, double ppl, double pplErr) {}
+
+    static Result run(Model m, Collector collector, String text, int chunk, int batch, int chunksWanted, int skip, boolean ppl,
+                      boolean allTokensOut, PrintStream log,
+                      java.util.function.IntConsumer afterChunk) {
+        int[] tokens = m.tokenizer().encode(text, true);
+        if (skip > 0) {
+            if ((long) (skip + 2) * chunk >= tokens.length) {
+                throw new KilnException("there will be not enough tokens left after removing " + skip + " chunks (the text has " + tokens.length + ")");
+            }
+            log.printf("kiln imatrix: removing initial %d chunks (%d tokens)%n", skip, skip * chunk);
+            tokens = java.util.Arrays.copyOfRange(tokens, skip * chunk, tokens.length);
+        }
+        if (tokens.length < 2 * chunk) {
+            throw new KilnException("you need at least " + 2 * chunk + " tokens for a context of " + chunk
+                    + "; the text tokenizes to only " + tokens.length);
+        }
+        int nChunkMax = tokens.length / chunk;
+        int nChunk = chunksWanted < 0 ? nChunkMax : Math.min(chunksWanted, nChunkMax);
+        if (nChunk < 1) throw new KilnException("--chunks " + chunksWanted + " leaves nothing to evaluate");
+        int nVocab = m.nVocab();
+        int ub = Math.min(m.ubatch(), batch);
+        float[] logits = new float[chunk * nVocab];
+        float[] part = new float[ub * nVocab];
+        int[] ids = new int[chunk];
+        int first = chunk / 2;
+        double nll = 0, nll2 = 0;
+        long count = 0;
+        log.printf("kiln imatrix: computing over %d chunks, n_ctx=%d, batch_size=%d%n", nChunk, chunk, batch);
+        long t0 = System.nanoTime();
+        for (int c = 0; c < nChunk; c++) {
+            System.arraycopy(tokens, c * chunk, ids, 0, chunk);
+            if (m.tokenizer().addsBos()) ids[0] = m.tokenizer().bos();
+            for (int done = 0; done < chunk; ) {
+                int n = Math.min(ub, Math.min(batch - done % batch, chunk - done));
+                collector.nextBatch();
+                if (ppl || allTokensOut) {
+                    m.evaluate(ids, done, n, done, part, true);
+                    System.arraycopy(part, 0, logits, done * nVocab, n * nVocab);
+                } else {
+                    m.evaluate(ids, done, n, done, part, false);
+                }
+                done += n;
+            }
+            for (int i = first; ppl && i < chunk - 1; i++) {
+                double v = -logSoftmax(logits, i * nVocab, nVocab, tokens[c * chunk + i + 1]);
+                nll += v;
+                nll2 += v * v;
+                count++;
+            }
+            if (c == 0) {
+                double s = (System.nanoTime() - t0) / 1e9;
+                log.printf("kiln imatrix: %.2f seconds per pass - ETA %.2f minutes%n", s, s * nChunk / 60.0);
+            }
+            if (ppl) log.printf("[%d]%.4f,", c + 1, Math.exp(nll / count));
+            else log.printf("[%d]", c + 1);
+            log.flush();
+            afterChunk.accept(c + 1);
+        }
+        log.println();
+        if (!ppl) return new Result(nChunk, (long) nChunk * chunk, Double.NaN, Double.NaN);
+        double mean = nll / count, p = Math.exp(mean);
+        double var = nll2 / count - mean * mean;
+        double err = var > 0 ? Math.sqrt(var / (count - 1)) * p : 0;
+        log.printf("Final estimate: PPL = %.4f +/- %.5f%n", p, err);
+        return new Result(nChunk, (long) nChunk * chunk, p, err);
+    }
+
+    /** log p(tok) as llama-imatrix computes it (expf terms summed in double). */
+    static double logSoftmax(float[] logits, int off, int n, int tok) {
+        float max = logits[off];
+        for (int i = 1; i < n; i++) max = Math.max(max, logits[off + i]);
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += (float) Math.exp(logits[off + i] - max);
+        return logits[off + tok] - max - Math.log(sum);
+    }
+}
