@@ -133,8 +133,10 @@ public final class BenchCommand implements Callable<Integer>, KilnSubcommand {
         List<BenchResult> rs = new ArrayList<>();
         try (Model model = ModelLoader.load(m, opt)) {
             ModelRunner run = new ModelRunner(model, p.nBatch(), 1234);
-            run.generate(1, 0); // warm-up, as llama-bench's -w 1
             for (int[] t : tests) {
+                // warm-up as llama-bench's -w 1: the test's prompt once and one generated token, untimed
+                if (t[0] > 0) run.prompt(run.randomTokens(t[0], true), 0);
+                if (t[1] > 0) run.generate(1, t[0]);
                 List<Long> samples = new ArrayList<>();
                 for (int r = 0; r < reps; r++) {
                     int pos = 0;
