@@ -3,6 +3,7 @@ package kiln.convert.pytorch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import kiln.convert.pytorch.PickleValues.TensorRecord;
+import kiln.convert.safetensors.Dtypes;
 import kiln.convert.source.SourceTensor;
 import kiln.tensor.KilnException;
 
@@ -49,11 +50,11 @@ public final class PytorchShards {
 
     private static void check(String where, String name, TensorRecord t) {
         String dtype = t.storage().dtype();
-        if (TorchDtypes.size(dtype) < 0) throw new KilnException(where + ": tensor '" + name + "' has unsupported dtype " + dtype);
+        if (Dtypes.knownSize(dtype) < 0) throw new KilnException(where + ": tensor '" + name + "' has unsupported dtype " + dtype);
         try {
             long numel = StridedView.numel(t.shape());
             long extent = StridedView.extent(t.offset(), t.shape(), t.stride());
-            Math.multiplyExact(t.storage().numel(), (long) TorchDtypes.size(dtype));
+            Math.multiplyExact(t.storage().numel(), (long) Dtypes.knownSize(dtype));
             if (numel > 0 && extent > t.storage().numel()) {
                 throw new KilnException(where + ": tensor '" + name + "' reaches element " + extent + " of a storage of "
                         + t.storage().numel() + " (data/" + t.storage().key() + ")");
