@@ -33,12 +33,7 @@ final class IqKQuants {
                 putInt(y, p + 32, lowNibbles(c, e));
                 putInt(y, p + 48, highNibbles(c, e));
             } else {
-                int q = xq + 32 * (ib >> 1);
-                boolean high = (ib & 1) != 0;
-                for (int m = 0; m < 4; m++) {
-                    int a = getInt(x, q + KQuantR4.N4[m]), b = getInt(x, q + KQuantR4.N4[m] + 8);
-                    putInt(y, p + 16 * m, high ? highNibbles(a, b) : lowNibbles(a, b));
-                }
+                N4.pack(x, xq + 32 * (ib >> 1), (ib & 1) != 0, y, p);
                 int hb = 0;
                 for (int b = 0; b < 8; b++) hb |= (getInt(x, xh + H5[b]) >>> ib & 0x01010101) << b;
                 putInt(y, yh + 16 * ib + 4 * k, hb);
@@ -59,13 +54,8 @@ final class IqKQuants {
             }
         } else {
             for (int c = 0; c < 4; c++) {
-                int q = xq + 32 * c;
-                int p0 = yq + 128 * c + 4 * k, p1 = p0 + 64;
-                for (int m = 0; m < 4; m++) {
-                    int lo = getInt(y, p0 + 16 * m), hi = getInt(y, p1 + 16 * m);
-                    putInt(x, q + KQuantR4.N4[m], lowNibbles(lo, hi));
-                    putInt(x, q + KQuantR4.N4[m] + 8, highNibbles(lo, hi));
-                }
+                int p0 = yq + 128 * c + 4 * k;
+                N4.unpack(y, p0, p0 + 64, x, xq + 32 * c);
             }
             Arrays.fill(x, xh, xh + 32, (byte) 0);
             for (int ib = 0; ib < 8; ib++) {
@@ -80,14 +70,9 @@ final class IqKQuants {
 
     /** The 32 quant values (4 or 5 bits) of row k's 32-block ib of the R4 block, into {@code L[0..31]}. */
     static void values(boolean five, byte[] y, int yq, int yh, int k, int ib, int[] L) {
-        int p = yq + 64 * ib + 4 * k;
-        for (int i = 0; i < 4; i++) {
-            for (int m = 0; m < 4; m++) {
-                int q = u8(y, p + i + 16 * m);
-                L[i + KQuantR4.N4[m]] = q & 0xF;
-                L[i + KQuantR4.N4[m] + 8] = q >> 4;
-            }
-            if (five) {
+        N4.values(y, yq + 64 * ib + 4 * k, L, 0);
+        if (five) {
+            for (int i = 0; i < 4; i++) {
                 int hb = u8(y, yh + 16 * ib + 4 * k + i);
                 for (int b = 0; b < 8; b++) L[i + H5[b]] |= (hb >> b & 1) << 4;
             }
