@@ -3,15 +3,13 @@ package kiln.tensor.repack;
 import java.util.Arrays;
 
 import static kiln.tensor.repack.BlockInterleaver.getInt;
-import static kiln.tensor.repack.BlockInterleaver.highNibbles;
-import static kiln.tensor.repack.BlockInterleaver.lowNibbles;
 import static kiln.tensor.repack.BlockInterleaver.putInt;
 import static kiln.tensor.repack.BlockInterleaver.u8;
 
 /**
  * The quants of ik's IQ4_K/IQ5_K family and their KS variants, shared by {@link IqKR4} and {@link IqKsR4}: a base
  * super-block holds {@code u8 qs[128]} [IQ5: {@code u8 qh[32]}], the R4 block {@code u8 qs[512]} [IQ5:
- * {@code u8 qh[128]}]. IQ4 in N4 order on the raw 16-byte block (as IQ4_NL_R4); IQ5 in N4 order on the low 4 bits
+ * {@code u8 qh[128]}]. IQ4 in {@link N4} order on the raw 16-byte block (as IQ4_NL_R4); IQ5 in N4 order on the low 4 bits
  * (as Q5_K_R4) with 5th bits in {@code qh[16ib + 4k + i]}, bits 0..7 = elements
  * {@code i, i+8, i+16, i+24, i+4, i+12, i+20, i+28}. Offsets name where {@code qs} and {@code qh} start.
  */
@@ -26,12 +24,7 @@ final class IqKQuants {
         for (int ib = 0; ib < 8; ib++) {
             int p = yq + 64 * ib + 4 * k;
             if (!five) {
-                int q = xq + 16 * ib;
-                int a = getInt(x, q), b = getInt(x, q + 8), c = getInt(x, q + 4), e = getInt(x, q + 12);
-                putInt(y, p, lowNibbles(a, b));
-                putInt(y, p + 16, highNibbles(a, b));
-                putInt(y, p + 32, lowNibbles(c, e));
-                putInt(y, p + 48, highNibbles(c, e));
+                N4.pack16(x, xq + 16 * ib, y, p);
             } else {
                 N4.pack(x, xq + 32 * (ib >> 1), (ib & 1) != 0, y, p);
                 int hb = 0;
@@ -44,14 +37,7 @@ final class IqKQuants {
     /** Inverse of {@link #pack}. */
     static void unpack(boolean five, byte[] y, int yq, int yh, byte[] x, int xq, int xh, int k) {
         if (!five) {
-            for (int ib = 0; ib < 8; ib++) {
-                int p = yq + 64 * ib + 4 * k, q = xq + 16 * ib;
-                int s0 = getInt(y, p), s1 = getInt(y, p + 16), s2 = getInt(y, p + 32), s3 = getInt(y, p + 48);
-                putInt(x, q, lowNibbles(s0, s1));
-                putInt(x, q + 8, highNibbles(s0, s1));
-                putInt(x, q + 4, lowNibbles(s2, s3));
-                putInt(x, q + 12, highNibbles(s2, s3));
-            }
+            for (int ib = 0; ib < 8; ib++) N4.unpack16(y, yq + 64 * ib + 4 * k, x, xq + 16 * ib);
         } else {
             for (int c = 0; c < 4; c++) {
                 int p0 = yq + 128 * c + 4 * k;
