@@ -1,22 +1,17 @@
 package kiln.convert.archive;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import kiln.convert.pytorch.CheckpointFiles;
+import kiln.convert.pytorch.ShardIndex;
 import kiln.convert.safetensors.Dtypes;
 import kiln.convert.safetensors.SafetensorsHeader;
 import kiln.convert.source.SourceTensor;
 import kiln.tensor.KilnException;
 
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -34,7 +29,7 @@ public final class SafetensorsShards {
     }
 
     public static List<SourceTensor> tensors(CheckpointFiles files, List<String> shards) {
-        checkIndex(files, shards);
+        ShardIndex.checkShardsPresent(files, INDEX, shards);
         List<SourceTensor> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (String shard : shards) {
@@ -54,23 +49,6 @@ public final class SafetensorsShards {
         List<SourceTensor> out = new ArrayList<>(entries.size());
         for (SafetensorsHeader.Entry e : entries) out.add(new Tensor(e.name(), e.dtype(), e.shape(), files, shard, e.offset(), e.length()));
         return out;
-    }
-
-    private static void checkIndex(CheckpointFiles files, List<String> shards) {
-        Optional<byte[]> index = files.read(INDEX);
-        if (index.isEmpty()) return;
-        JsonNode map;
-        try {
-            map = new ObjectMapper().readTree(index.get()).path("weight_map");
-        } catch (IOException e) {
-            throw new KilnException(files.describe() + "/" + INDEX + ": not valid JSON", e);
-        }
-        for (Iterator<Map.Entry<String, JsonNode>> it = map.properties().iterator(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (!shards.contains(e.getValue().asText())) {
-                throw new KilnException(files.describe() + "/" + INDEX + ": tensor '" + e.getKey() + "' is in " + e.getValue().asText() + ", which is missing");
-            }
-        }
     }
 
     private record Tensor(String name, String dtype, long[] shape, CheckpointFiles files, String shard, long offset, long length)
