@@ -80,11 +80,17 @@ public final class SafetensorsHeader {
             if (sh == null || !sh.isArray()) throw new KilnException(where + ": missing shape");
             long[] shape = new long[sh.size()];
             long count = 1;
-            for (int i = 0; i < shape.length; i++) {
-                JsonNode d = sh.get(i);
-                if (!d.canConvertToLong() || d.asLong() < 0) throw new KilnException(where + ": bad shape " + sh);
-                shape[i] = d.asLong();
-                count = Math.multiplyExact(count, shape[i]);
+            long expected;
+            try {
+                for (int i = 0; i < shape.length; i++) {
+                    JsonNode d = sh.get(i);
+                    if (!d.canConvertToLong() || d.asLong() < 0) throw new KilnException(where + ": bad shape " + sh);
+                    shape[i] = d.asLong();
+                    count = Math.multiplyExact(count, shape[i]);
+                }
+                expected = Math.multiplyExact(count, esize);
+            } catch (ArithmeticException overflow) {
+                throw new KilnException(where + ": shape " + sh + " of " + dtype + " overflows", overflow);
             }
             JsonNode off = t.get("data_offsets");
             if (off == null || !off.isArray() || off.size() != 2 || !off.get(0).canConvertToLong() || !off.get(1).canConvertToLong()) {
@@ -97,7 +103,6 @@ public final class SafetensorsHeader {
                 throw new KilnException(file + ": tensor '" + name + "'" + ": data [" + begin + ", " + end + ") lies beyond the end of the file's "
                         + dataSize + " data bytes (truncated file?)");
             }
-            long expected = Math.multiplyExact(count, esize);
             if (end - begin != expected) {
                 throw new KilnException(where + ": " + (end - begin) + " bytes for shape " + sh + " of " + dtype + ", expected " + expected);
             }
