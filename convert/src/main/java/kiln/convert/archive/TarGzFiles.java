@@ -1,5 +1,6 @@
 package kiln.convert.archive;
 
+import kiln.convert.safetensors.SafetensorsHeader;
 import kiln.tensor.KilnException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -62,7 +63,7 @@ final class TarGzFiles extends ArchiveFiles {
         byte[] len = in.readNBytes(8);
         if (len.length < 8) return null;
         long n = java.nio.ByteBuffer.wrap(len).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
-        if (n < 2 || n > SafetensorsShards.MAX_HEADER || n > size - 8) return null;
+        if (n < 2 || n > SafetensorsHeader.MAX_HEADER || n > size - 8) return null;
         byte[] head = java.util.Arrays.copyOf(len, (int) (8 + n));
         if (in.readNBytes(head, 8, (int) n) != n) return null;
         return head;

@@ -1,18 +1,13 @@
 package kiln.convert.pytorch;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import kiln.convert.pytorch.PickleValues.TensorRecord;
+import kiln.convert.safetensors.Dtypes;
 import kiln.convert.source.SourceTensor;
 import kiln.tensor.KilnException;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -32,7 +27,7 @@ public final class PytorchShards {
     /** Every tensor of the shards, checked (dtype, bounds within its storage) but not read. */
     public static List<SourceTensor> tensors(CheckpointFiles files, List<String> shards) {
         if (shards.isEmpty()) throw new KilnException(files.describe() + ": no pytorch_model*.bin weights");
-        checkIndex(files, shards);
+        ShardIndex.checkShardsPresent(files, INDEX, shards);
         List<SourceTensor> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (String shard : shards) {
@@ -49,37 +44,17 @@ public final class PytorchShards {
 
     private static void check(String where, String name, TensorRecord t) {
         String dtype = t.storage().dtype();
-        if (TorchDtypes.size(dtype) < 0) throw new KilnException(where + ": tensor '" + name + "' has unsupported dtype " + dtype);
+        if (Dtypes.knownSize(dtype) < 0) throw new KilnException(where + ": tensor '" + name + "' has unsupported dtype " + dtype);
         try {
             long numel = StridedView.numel(t.shape());
             long extent = StridedView.extent(t.offset(), t.shape(), t.stride());
-            Math.multiplyExact(t.storage().numel(), (long) TorchDtypes.size(dtype));
+            Math.multiplyExact(t.storage().numel(), (long) Dtypes.knownSize(dtype));
             if (numel > 0 && extent > t.storage().numel()) {
                 throw new KilnException(where + ": tensor '" + name + "' reaches element " + extent + " of a storage of "
                         + t.storage().numel() + " (data/" + t.storage().key() + ")");
             }
         } catch (ArithmeticException ex) {
             throw new KilnException(where + ": tensor '" + name + "' has a size that overflows", ex);
-        }
-    }
-
-    /** When an index exists, every shard it names must be present (a clear error instead of missing tensors later). */
-    private static void checkIndex(CheckpointFiles files, List<String> shards) {
-        Optional<byte[]> index = files.read(INDEX);
-        if (index.isEmpty()) return;
-        JsonNode map;
-        try {
-            map = new ObjectMapper().readTree(index.get()).path("weight_map");
-        } catch (IOException e) {
-            throw new KilnException(files.describe() + "/" + INDEX + ": not valid JSON (" + TorchZip.oneLine(e.getMessage()) + ")", e);
-        }
-        if (!map.isObject()) throw new KilnException(files.describe() + "/" + INDEX + ": no weight_map object");
-        for (Iterator<Map.Entry<String, JsonNode>> it = map.properties().iterator(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String shard = e.getValue().asText();
-            if (!shards.contains(shard)) {
-                throw new KilnException(files.describe() + "/" + INDEX + ": tensor '" + e.getKey() + "' is in " + shard + ", which is missing");
-            }
         }
     }
 }

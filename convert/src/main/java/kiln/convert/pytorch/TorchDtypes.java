@@ -22,15 +22,4 @@ final class TorchDtypes {
     static String dtypeOfStorage(String storageClass) {
         return STORAGE_TO_DTYPE.get(storageClass);
     }
-
-    /** Bytes per element of a safetensors dtype; -1 when unknown. */
-    static int size(String dtype) {
-        return switch (dtype) {
-            case "F64", "I64", "U64" -> 8;
-            case "F32", "I32", "U32" -> 4;
-            case "F16", "BF16", "I16", "U16" -> 2;
-            case "I8", "U8", "BOOL", "F8_E4M3", "F8_E5M2" -> 1;
-            default -> -1;
-        };
-    }
 }

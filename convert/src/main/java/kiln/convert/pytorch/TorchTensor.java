@@ -1,6 +1,7 @@
 package kiln.convert.pytorch;
 
 import kiln.convert.pytorch.PickleValues.TensorRecord;
+import kiln.convert.safetensors.Dtypes;
 import kiln.convert.source.SourceTensor;
 
 import java.lang.foreign.MemorySegment;
@@ -42,7 +43,7 @@ final class TorchTensor implements SourceTensor {
     }
 
     private MemorySegment read() {
-        int elem = TorchDtypes.size(dtype());
+        int elem = Dtypes.knownSize(dtype());
         long storageBytes = record.storage().numel() * elem;
         MemorySegment storage = zip.storage(files.bytes(shard), record.storage().key(), storageBytes);
         return StridedView.rowMajor(storage, elem, record.offset(), record.shape(), record.stride());

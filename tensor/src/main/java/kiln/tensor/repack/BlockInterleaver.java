@@ -61,55 +61,54 @@ abstract class BlockInterleaver implements Interleaver {
     /** Dequantizes one block column: row k's {@link #blockElems} values go to {@code out[outOff + k*outStride ...]}. */
     abstract void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff, int outStride, int[] tmp);
 
-    private int blocks(long nPerRow) {
+    /**
+     * Byte layout of one group of {@link #rows()} rows: {@code blocks} block columns, base rows of {@code baseRow}
+     * bytes ({@code baseBytes} in all), packed: {@code head} metadata bytes then the block columns ({@code packedBytes}).
+     */
+    private record Group(int blocks, int baseRow, int baseBytes, int head, int packedBytes) {}
+
+    private Group group(long nPerRow) {
         if (nPerRow % blockElems != 0) {
             throw new IllegalArgumentException(packed.ggmlName() + ": row length " + nPerRow + " is not a multiple of " + blockElems);
         }
-        return Math.toIntExact(nPerRow / blockElems);
+        int nb = Math.toIntExact(nPerRow / blockElems);
+        int baseRow = meta + nb * baseBlockBytes;
+        int head = meta * rows();
+        return new Group(nb, baseRow, baseRow * rows(), head, head + nb * packedBlockBytes);
     }
 
     @Override
     public void repack(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long nPerRow) {
-        int nb = blocks(nPerRow);
-        int baseRow = meta + nb * baseBlockBytes;
-        int groupIn = baseRow * rows();
-        int head = meta * rows();
-        int groupOut = head + nb * packedBlockBytes;
+        Group g = group(nPerRow);
         Scratch s = SCRATCH.get();
-        byte[] x = s.in(groupIn);
-        byte[] y = s.out(groupOut);
-        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, x, 0, groupIn);
-        for (int k = 0; k < rows() && meta > 0; k++) System.arraycopy(x, k * baseRow, y, k * meta, meta);
-        for (int ib = 0; ib < nb; ib++) packBlock(x, meta + ib * baseBlockBytes, baseRow, y, head + ib * packedBlockBytes, s.values);
-        MemorySegment.copy(y, 0, dst, ValueLayout.JAVA_BYTE, dstOff, groupOut);
+        byte[] x = s.in(g.baseBytes);
+        byte[] y = s.out(g.packedBytes);
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, x, 0, g.baseBytes);
+        for (int k = 0; k < rows() && meta > 0; k++) System.arraycopy(x, k * g.baseRow, y, k * meta, meta);
+        for (int ib = 0; ib < g.blocks; ib++) packBlock(x, meta + ib * baseBlockBytes, g.baseRow, y, g.head + ib * packedBlockBytes, s.values);
+        MemorySegment.copy(y, 0, dst, ValueLayout.JAVA_BYTE, dstOff, g.packedBytes);
     }
 
     @Override
     public void unpack(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long nPerRow) {
-        int nb = blocks(nPerRow);
-        int baseRow = meta + nb * baseBlockBytes;
-        int groupBase = baseRow * rows();
-        int head = meta * rows();
-        int groupPacked = head + nb * packedBlockBytes;
+        Group g = group(nPerRow);
         Scratch s = SCRATCH.get();
-        byte[] y = s.in(groupPacked);
-        byte[] x = s.out(groupBase);
-        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, y, 0, groupPacked);
-        for (int k = 0; k < rows() && meta > 0; k++) System.arraycopy(y, k * meta, x, k * baseRow, meta);
-        for (int ib = 0; ib < nb; ib++) unpackBlock(y, head + ib * packedBlockBytes, x, meta + ib * baseBlockBytes, baseRow, s.values);
-        MemorySegment.copy(x, 0, dst, ValueLayout.JAVA_BYTE, dstOff, groupBase);
+        byte[] y = s.in(g.packedBytes);
+        byte[] x = s.out(g.baseBytes);
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, y, 0, g.packedBytes);
+        for (int k = 0; k < rows() && meta > 0; k++) System.arraycopy(y, k * meta, x, k * g.baseRow, meta);
+        for (int ib = 0; ib < g.blocks; ib++) unpackBlock(y, g.head + ib * packedBlockBytes, x, meta + ib * baseBlockBytes, g.baseRow, s.values);
+        MemorySegment.copy(x, 0, dst, ValueLayout.JAVA_BYTE, dstOff, g.baseBytes);
     }
 
     @Override
     public void dequantize(MemorySegment src, long srcOff, long nPerRow, float[] dst, int dstOff) {
-        int nb = blocks(nPerRow);
-        int head = meta * rows();
-        int groupPacked = head + nb * packedBlockBytes;
+        Group g = group(nPerRow);
         Scratch s = SCRATCH.get();
-        byte[] y = s.in(groupPacked);
-        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, y, 0, groupPacked);
+        byte[] y = s.in(g.packedBytes);
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, y, 0, g.packedBytes);
         int stride = Math.toIntExact(nPerRow);
-        for (int ib = 0; ib < nb; ib++) dequantizeBlock(y, head + ib * packedBlockBytes, dst, dstOff + ib * blockElems, stride, s.values);
+        for (int ib = 0; ib < g.blocks; ib++) dequantizeBlock(y, g.head + ib * packedBlockBytes, dst, dstOff + ib * blockElems, stride, s.values);
     }
 
     /** Per-thread reusable byte buffers (groups are at most a few MB). */

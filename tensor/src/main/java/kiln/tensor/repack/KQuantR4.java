@@ -13,8 +13,6 @@ import java.util.Arrays;
  * {@code i, i+8, i+4, i+12, i+16, i+24, i+20, i+28}. Value {@code (d·sc)·q − dmin·m}.
  */
 final class KQuantR4 extends BlockInterleaver {
-    /** Element offset (within a 32-block, added to i) of the low/high nibble of N4 byte slot m = 0..3. */
-    static final int[] N4 = {0, 16, 4, 20};
     /** Element offset of 5th-bit pair b/2 (Q5_K_R4 order). */
     private static final int[] H5 = {0, 4, 16, 20};
 
@@ -40,15 +38,10 @@ final class KQuantR4 extends BlockInterleaver {
     /** The 256 quant values of row k of an interleaved block. */
     private void values(byte[] y, int yo, int k, int[] L) {
         for (int ib = 0; ib < 8; ib++) {
-            int p = yo + packedQs + 64 * ib + 4 * k;
-            int h = yo + 64 + 16 * ib + 4 * k;
-            for (int i = 0; i < 4; i++) {
-                for (int m = 0; m < 4; m++) {
-                    int q = u8(y, p + i + 16 * m);
-                    L[32 * ib + i + N4[m]] = q & 0xF;
-                    L[32 * ib + i + N4[m] + 8] = q >> 4;
-                }
-                if (five) {
+            N4.values(y, yo + packedQs + 64 * ib + 4 * k, L, 32 * ib);
+            if (five) {
+                int h = yo + 64 + 16 * ib + 4 * k;
+                for (int i = 0; i < 4; i++) {
                     int hb = u8(y, h + i);
                     for (int b = 0; b < 8; b++) L[32 * ib + i + H5[b >> 1] + 8 * (b & 1)] |= ((hb >> b) & 1) << 4;
                 }
@@ -77,13 +70,7 @@ final class KQuantR4 extends BlockInterleaver {
                 y[yo + 32 + s] = (byte) ((sc[ib] & 0xF) | (mn[ib] & 0xF) << 4);
                 y[yo + 16 + s % 16] |= (byte) (((sc[ib] >> 4) | (mn[ib] >> 4) << 2) << 4 * (s / 16));
                 // 32-block ib: element e is nibble (ib & 1) of base qs[32(ib/2) + e]
-                int q = r + baseQs + 32 * (ib >> 1);
-                int p = yo + packedQs + 64 * ib + 4 * k;
-                boolean high = (ib & 1) != 0;
-                for (int m = 0; m < 4; m++) {
-                    int a = getInt(x, q + N4[m]), b = getInt(x, q + N4[m] + 8);
-                    putInt(y, p + 16 * m, high ? highNibbles(a, b) : lowNibbles(a, b));
-                }
+                N4.pack(x, r + baseQs + 32 * (ib >> 1), (ib & 1) != 0, y, yo + packedQs + 64 * ib + 4 * k);
                 if (five) {
                     int hb = 0;
                     for (int b = 0; b < 8; b++) hb |= (getInt(x, r + 16 + H5[b >> 1] + 8 * (b & 1)) >>> ib & 0x01010101) << b;
@@ -107,13 +94,8 @@ final class KQuantR4 extends BlockInterleaver {
             }
             KScales.pack(sc, mn, x, r + 4);
             for (int c = 0; c < 4; c++) {
-                int q = r + baseQs + 32 * c;
-                int p0 = yo + packedQs + 128 * c + 4 * k, p1 = p0 + 64;
-                for (int m = 0; m < 4; m++) {
-                    int lo = getInt(y, p0 + 16 * m), hi = getInt(y, p1 + 16 * m);
-                    putInt(x, q + N4[m], lowNibbles(lo, hi));
-                    putInt(x, q + N4[m] + 8, highNibbles(lo, hi));
-                }
+                int p0 = yo + packedQs + 128 * c + 4 * k;
+                N4.unpack(y, p0, p0 + 64, x, r + baseQs + 32 * c);
             }
             if (five) {
                 Arrays.fill(x, r + 16, r + 48, (byte) 0);

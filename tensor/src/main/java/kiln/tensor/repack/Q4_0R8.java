@@ -6,31 +6,9 @@ import kiln.tensor.GgmlType;
  * Q4_0 → Q4_0_R8 ({@code repack_q4_0}, struct {@code block_iq4_nl_r8 {fp16 d[8]; u8 qs[128]}}): a raw 4-byte interleave
  * of the 16 quant bytes, {@code qs[32l + 4k + i] = row_k.qs[4l + i]}; nibbles unchanged. Value {@code (nibble − 8)·d}.
  */
-final class Q4_0R8 extends BlockInterleaver {
+final class Q4_0R8 extends ByteInterleaveR8 {
     Q4_0R8() {
-        super(GgmlType.Q4_0_R8, GgmlType.Q4_0, 32, 18, 144);
-    }
-
-    @Override
-    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo, int[] L) {
-        for (int k = 0; k < 8; k++) {
-            int r = xo + k * xs;
-            copy2(x, r, y, yo + 2 * k);
-            for (int l = 0; l < 4; l++) {
-                copy4(x, r + 2 + 4 * l, y, yo + 16 + 32 * l + 4 * k);
-            }
-        }
-    }
-
-    @Override
-    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs, int[] L) {
-        for (int k = 0; k < 8; k++) {
-            int r = xo + k * xs;
-            copy2(y, yo + 2 * k, x, r);
-            for (int l = 0; l < 4; l++) {
-                copy4(y, yo + 16 + 32 * l + 4 * k, x, r + 2 + 4 * l);
-            }
-        }
+        super(GgmlType.Q4_0_R8, GgmlType.Q4_0, 2, 16);
     }
 
     @Override

@@ -7,13 +7,9 @@ import kiln.tensor.GgmlType;
  * of a row and, for l = 0..3, {@code l1 = 4(l/2) + 16(l%2)}, {@code l2 = l1 + 8}: {@code qs[16l + 4k + i]} holds the low
  * nibbles of {@code L[i+l1]} and {@code L[i+l2]}; bit l / l+4 of {@code qh[4k + i]} their 5th bits. Value {@code (L−16)·d}.
  */
-final class Q5_0R4 extends BlockInterleaver {
+final class Q5_0R4 extends OffsetValuesR4 {
     Q5_0R4() {
-        super(GgmlType.Q5_0_R4, GgmlType.Q5_0, 32, 22, 88);
-    }
-
-    private static int l1(int l) {
-        return 4 * (l >> 1) + 16 * (l & 1);
+        super(GgmlType.Q5_0_R4, GgmlType.Q5_0, 22, 88, 16);
     }
 
     /** The 32 five-bit values of a base block ({@code convert_q5_0}). */
@@ -45,7 +41,8 @@ final class Q5_0R4 extends BlockInterleaver {
     }
 
     /** The 32 five-bit values of row k of an interleaved block. */
-    private static void values(byte[] y, int yo, int k, int[] L) {
+    @Override
+    void values(byte[] y, int yo, int k, int[] L) {
         for (int i = 0; i < 4; i++) {
             int h = u8(y, yo + 8 + 4 * k + i);
             for (int l = 0; l < 4; l++) {
@@ -71,16 +68,6 @@ final class Q5_0R4 extends BlockInterleaver {
             x[r + 3] = (byte) (qh >>> 8);
             x[r + 4] = (byte) (qh >>> 16);
             x[r + 5] = (byte) (qh >>> 24);
-        }
-    }
-
-    @Override
-    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os, int[] L) {
-        for (int k = 0; k < 4; k++) {
-            float d = f16(y, yo + 2 * k);
-            values(y, yo, k, L);
-            int o = oo + k * os;
-            for (int j = 0; j < 32; j++) out[o + j] = (L[j] - 16) * d;
         }
     }
 }

@@ -10,13 +10,9 @@ import kiln.tensor.GgmlType;
  * those of {@code 16+i, 20+i, 24+i, 28+i}. Value {@code (L−32)·d}. Q6_0 appears in ik's mixes as the fallback of
  * Q5_K for rows that are not a multiple of 256 (e.g. DeepSeek's {@code attn_k_b}).
  */
-final class Q6_0R4 extends BlockInterleaver {
+final class Q6_0R4 extends OffsetValuesR4 {
     Q6_0R4() {
-        super(GgmlType.Q6_0_R4, GgmlType.Q6_0, 32, 26, 104);
-    }
-
-    private static int l1(int l) {
-        return 4 * (l >> 1) + 16 * (l & 1);
+        super(GgmlType.Q6_0_R4, GgmlType.Q6_0, 26, 104, 32);
     }
 
     /** {@code convert_q6_0}. */
@@ -29,7 +25,8 @@ final class Q6_0R4 extends BlockInterleaver {
         }
     }
 
-    private static void values(byte[] y, int yo, int k, int[] L) {
+    @Override
+    void values(byte[] y, int yo, int k, int[] L) {
         for (int i = 0; i < 4; i++) {
             for (int l = 0; l < 4; l++) {
                 int q = u8(y, yo + 40 + 16 * l + 4 * k + i);
@@ -68,16 +65,6 @@ final class Q6_0R4 extends BlockInterleaver {
                 x[r + 10 + j] = (byte) ((L[j] & 0xF) | (L[j + 16] & 0xF) << 4);
                 x[r + 2 + j % 8] |= (byte) (((L[j] >> 4) | (L[j + 16] >> 4) << 2) << 4 * (j / 8));
             }
-        }
-    }
-
-    @Override
-    void dequantizeBlock(byte[] y, int yo, float[] out, int oo, int os, int[] L) {
-        for (int k = 0; k < 4; k++) {
-            float d = f16(y, yo + 2 * k);
-            values(y, yo, k, L);
-            int o = oo + k * os;
-            for (int j = 0; j < 32; j++) out[o + j] = (L[j] - 32) * d;
         }
     }
 }

@@ -17,15 +17,10 @@ final class Q6_KR4 extends BlockInterleaver {
 
     private static void values(byte[] y, int yo, int k, int[] L) {
         for (int ib = 0; ib < 8; ib++) {
-            int p = yo + 328 + 64 * ib + 4 * k;
+            N4.values(y, yo + 328 + 64 * ib + 4 * k, L, 32 * ib);
             int h = yo + 72 + 32 * ib + 4 * k;
             for (int i = 0; i < 4; i++) {
                 int e = 32 * ib + i;
-                for (int m = 0; m < 4; m++) {
-                    int q = u8(y, p + i + 16 * m);
-                    L[e + KQuantR4.N4[m]] = q & 0xF;
-                    L[e + KQuantR4.N4[m] + 8] = q >> 4;
-                }
                 for (int hh = 0; hh < 2; hh++) {
                     int hb = u8(y, h + i + 16 * hh);
                     for (int pr = 0; pr < 4; pr++) L[e + 16 * hh + H6[pr]] |= ((hb >> 2 * pr) & 3) << 4;
@@ -46,12 +41,7 @@ final class Q6_KR4 extends BlockInterleaver {
                 // top 2 bits at bits 2s of qh[32h + e]
                 int h = ib >> 2, s = ib & 3;
                 int ql = r + 64 * h + 32 * (s & 1), qh = r + 128 + 32 * h;
-                boolean high = (s >> 1) != 0;
-                int p = yo + 328 + 64 * ib + 4 * k;
-                for (int m = 0; m < 4; m++) {
-                    int a = getInt(x, ql + KQuantR4.N4[m]), b = getInt(x, ql + KQuantR4.N4[m] + 8);
-                    putInt(y, p + 16 * m, high ? highNibbles(a, b) : lowNibbles(a, b));
-                }
+                N4.pack(x, ql, (s >> 1) != 0, y, yo + 328 + 64 * ib + 4 * k);
                 int ph = yo + 72 + 32 * ib + 4 * k;
                 for (int hh = 0; hh < 2; hh++) {
                     int hb = 0;
@@ -75,13 +65,8 @@ final class Q6_KR4 extends BlockInterleaver {
             for (int h = 0; h < 2; h++) {
                 for (int half = 0; half < 2; half++) {
                     // ql[64h + 32·half + e]: low nibble from 32-block 4h + half, high nibble from 4h + half + 2
-                    int ql = r + 64 * h + 32 * half;
-                    int p0 = yo + 328 + 64 * (4 * h + half) + 4 * k, p1 = p0 + 128;
-                    for (int m = 0; m < 4; m++) {
-                        int lo = getInt(y, p0 + 16 * m), hi = getInt(y, p1 + 16 * m);
-                        putInt(x, ql + KQuantR4.N4[m], lowNibbles(lo, hi));
-                        putInt(x, ql + KQuantR4.N4[m] + 8, highNibbles(lo, hi));
-                    }
+                    int p0 = yo + 328 + 64 * (4 * h + half) + 4 * k;
+                    N4.unpack(y, p0, p0 + 128, x, r + 64 * h + 32 * half);
                 }
                 int qh = r + 128 + 32 * h;
                 for (int s = 0; s < 4; s++) {

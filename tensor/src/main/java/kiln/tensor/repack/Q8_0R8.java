@@ -6,33 +6,9 @@ import kiln.tensor.GgmlType;
  * Q8_0 → Q8_0_R8 ({@code repack_q8_0}, {@code {fp16 d[8]; i8 qs[256]}}): elements 0..15 of row k at
  * {@code qs[32l + 4k + i] = row_k.qs[4l + i]}, elements 16..31 at {@code qs[128 + 32l + 4k + i]}. Value {@code q·d}.
  */
-final class Q8_0R8 extends BlockInterleaver {
+final class Q8_0R8 extends ByteInterleaveR8 {
     Q8_0R8() {
-        super(GgmlType.Q8_0_R8, GgmlType.Q8_0, 32, 34, 272);
-    }
-
-    @Override
-    void packBlock(byte[] x, int xo, int xs, byte[] y, int yo, int[] L) {
-        for (int k = 0; k < 8; k++) {
-            int r = xo + k * xs;
-            copy2(x, r, y, yo + 2 * k);
-            for (int l = 0; l < 4; l++) {
-                copy4(x, r + 2 + 4 * l, y, yo + 16 + 32 * l + 4 * k);
-                copy4(x, r + 2 + 16 + 4 * l, y, yo + 16 + 128 + 32 * l + 4 * k);
-            }
-        }
-    }
-
-    @Override
-    void unpackBlock(byte[] y, int yo, byte[] x, int xo, int xs, int[] L) {
-        for (int k = 0; k < 8; k++) {
-            int r = xo + k * xs;
-            copy2(y, yo + 2 * k, x, r);
-            for (int l = 0; l < 4; l++) {
-                copy4(y, yo + 16 + 32 * l + 4 * k, x, r + 2 + 4 * l);
-                copy4(y, yo + 16 + 128 + 32 * l + 4 * k, x, r + 2 + 16 + 4 * l);
-            }
-        }
+        super(GgmlType.Q8_0_R8, GgmlType.Q8_0, 2, 32);
     }
 
     @Override
