@@ -46,6 +46,10 @@ public final class QuantizingSink {
     public static QuantizePlan plan(GgufMetadata meta, List<PlannedTensor> tensors, QuantizeSpec spec, int threads) {
         List<TensorInfo> infos = infos(tensors);
         Flavor flavor = spec.flavor() != null ? parseFlavor(spec.flavor()) : QuantizeCommand.defaultFlavor(meta, infos);
+        if (flavor == Flavor.MAINLINE && spec.flavor() == null && Ftype.find(spec.type(), Flavor.MAINLINE) == null) {
+            throw new KilnException("--outtype " + spec.type() + " is an ik_llama.cpp type; this output is quantized as mainline llama.cpp does"
+                    + " (only an ik-layout DeepSeek output defaults to ik): add --flavor ik");
+        }
         Ftype ftype = Ftype.parse(spec.type(), flavor);
         List<TensorTypeRule> rules = new ArrayList<>();
         for (String r : spec.tensorTypes()) rules.add(TensorTypeRule.parse(r, flavor == Flavor.MAINLINE));
