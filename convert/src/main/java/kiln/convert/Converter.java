@@ -95,7 +95,15 @@ public final class Converter {
         for (PlannedTensor p : planned) total += p.byteSize();
         String what = "convert+quantize " + plan.options().ftype().name();
         Progress progress = o.progress() ? new Progress(what, planned.size(), total) : new Progress(what, planned.size(), total, false, System.err);
-        return QuantizingSink.write(o.output(), plan, planned, o.threads(), progress);
+        Path written = QuantizingSink.write(o.output(), plan, planned, o.threads(), progress);
+        StringBuilder counts = new StringBuilder();
+        for (Map.Entry<kiln.tensor.GgmlType, Integer> e : plan.typeCounts().entrySet()) {
+            counts.append(counts.isEmpty() ? "" : ", ").append(e.getKey().ggmlName()).append(':').append(e.getValue());
+        }
+        System.err.printf(java.util.Locale.ROOT, "%s (%s flavour, %d tensors, %s): %s%n", plan.options().ftype().name(),
+                plan.options().flavor().name().toLowerCase(java.util.Locale.ROOT), plan.items().size(),
+                Progress.human(plan.layout().fileSize()), counts);
+        return written;
     }
 
     private static String modelId(Path input) {
