@@ -60,6 +60,11 @@ class OnePassQuantizeTest {
         }
     }
 
+    /** The checkpoint folder: {@code <model>/hf}, or the folder itself when {@code model} names one. */
+    private static Path hfDir(Case c) {
+        return Fixtures.file(c.model().contains("/") ? c.model() : c.model() + "/hf");
+    }
+
     static List<Case> cases() {
         List<Case> c = new ArrayList<>();
         String ds = "tiny-deepseek", ll = "tiny-llama";
@@ -81,6 +86,9 @@ class OnePassQuantizeTest {
         c.add(new Case(ll, null, "Q4_K_M", "ik", null, "ik/tiny-llama-Q4_K_M.gguf"));
         c.add(new Case(ll, null, "Q6_K", "ik", "ik/tiny-llama.imatrix", null));
         c.add(new Case(ll, null, "IQ4_XS_R8", "ik", null, "ik/tiny-llama-IQ4_XS_R8.gguf"));
+        // an FP8 checkpoint (block scales applied on the fly): no quantized reference, one pass must equal two steps
+        c.add(new Case("tiny-deepseek-fp8/hf-fp8", "mainline", "Q4_K_M", null, null, null));
+        c.add(new Case("tiny-deepseek-fp8/hf-fp8", "ik", "IQ4_XS", null, null, null));
         return c;
     }
 
@@ -108,7 +116,7 @@ class OnePassQuantizeTest {
     private static Path onePass(Case c) throws Exception {
         Path dir = Files.createDirectories(shared.resolve("one-" + System.nanoTime()));
         Path out = dir.resolve("out.gguf");
-        Path hf = Fixtures.file(c.model() + "/hf");
+        Path hf = hfDir(c);
         if (c.imatrix() == null) {
             List<String> a = new ArrayList<>(List.of(hf.toString(), "-o", out.toString(), "--outtype", c.type(), "--no-progress", "-t", "2"));
             if (c.layout() != null) a.addAll(List.of("--mla-layout", c.layout()));
@@ -146,8 +154,8 @@ class OnePassQuantizeTest {
 
     private static synchronized Path bf16(Case c) {
         return BF16.computeIfAbsent(c.model() + "-" + c.layout(), k -> {
-            Path out = shared.resolve("bf16-" + k + ".gguf");
-            List<String> a = new ArrayList<>(List.of(Fixtures.file(c.model() + "/hf").toString(), "-o", out.toString(), "--outtype", "bf16",
+            Path out = shared.resolve("bf16-" + k.replace('/', '_') + ".gguf");
+            List<String> a = new ArrayList<>(List.of(hfDir(c).toString(), "-o", out.toString(), "--outtype", "bf16",
                     "--no-progress"));
             if (c.layout() != null) a.addAll(List.of("--mla-layout", c.layout()));
             assertEquals(0, CliSupport.run(new ConvertCommand(), a.toArray(String[]::new)));
