@@ -17,7 +17,10 @@ import kiln.convert.write.GgufSink;
 import kiln.convert.write.ModelNaming;
 import kiln.convert.write.OutType;
 import kiln.convert.write.PlannedTensor;
+import kiln.convert.write.QuantizeSpec;
+import kiln.convert.write.QuantizingSink;
 import kiln.convert.write.TypePolicy;
+import kiln.quantize.QuantizePlan;
 import kiln.tensor.KilnException;
 import kiln.tensor.cli.Progress;
 import kiln.tensor.gguf.GgufMetadata;
@@ -33,8 +36,17 @@ import java.util.Map;
 public final class Converter {
     private Converter() {}
 
+    /**
+     * @param quantize one-pass quantization (then {@code outType} is ignored: the tensors are planned as for BF16 and
+     *                 quantized from those values), or null
+     */
     public record Options(Path input, Path output, OutType outType, MlaLayout layout, boolean expertGroups, String vocabPre,
-                          long splitMaxSize, int threads, boolean progress) {}
+                          long splitMaxSize, int threads, boolean progress, QuantizeSpec quantize) {
+        public Options(Path input, Path output, OutType outType, MlaLayout layout, boolean expertGroups, String vocabPre,
+                       long splitMaxSize, int threads, boolean progress) {
+            this(input, output, outType, layout, expertGroups, vocabPre, splitMaxSize, threads, progress, null);
+        }
+    }
 
     /** Converts and returns the files written. */
     public static List<Path> convert(Options o) {
@@ -46,7 +58,13 @@ public final class Converter {
             arch.check(inputs);
             List<Mapped> mapped = arch.map(new ArrayList<>(inputs.values()));
             boolean ikConverter = arch instanceof DeepseekArch && o.layout() != MlaLayout.MAINLINE;
-            OutType out = o.outType() != OutType.AUTO ? o.outType() : ikConverter ? autoIk(inputs) : auto(inputs);
+            if (o.quantize() != null && o.splitMaxSize() > 0) {
+                throw new KilnException("--split-max-size cannot be combined with a quantization --outtype (" + o.quantize().type()
+                        + "); kiln quantize writes one file too");
+            }
+            // one-pass quantization quantizes what the BF16 conversion would have written
+            OutType out = o.quantize() != null ? OutType.BF16
+                    : o.outType() != OutType.AUTO ? o.outType() : ikConverter ? autoIk(inputs) : auto(inputs);
             List<PlannedTensor> planned = new ArrayList<>();
             for (Mapped m : mapped) planned.add(TypePolicy.plan(m, out));
 
@@ -60,12 +78,32 @@ public final class Converter {
             TokenizerKeys.write(meta, src, config, o.vocabPre());
             if (arch.quantVersionLast()) meta.put("general.quantization_version", GgufValue.ofU32(2));
 
+            if (o.quantize() != null) return List.of(quantized(o, meta, planned));
+
             long total = 0;
             for (PlannedTensor p : planned) total += p.byteSize();
             Progress progress = o.progress() ? new Progress("convert", planned.size(), total)
                     : new Progress("convert", planned.size(), total, false, System.err);
             return GgufSink.write(o.output(), meta, planned, o.splitMaxSize(), o.threads(), progress);
         }
+    }
+
+    /** One pass: the quantize plan of the bf16 file these tensors and metadata make, executed from the tensors' values. */
+    private static Path quantized(Options o, GgufMetadata meta, List<PlannedTensor> planned) {
+        QuantizePlan plan = QuantizingSink.plan(meta, planned, o.quantize(), o.threads());
+        long total = 0;
+        for (PlannedTensor p : planned) total += p.byteSize();
+        String what = "convert+quantize " + plan.options().ftype().name();
+        Progress progress = o.progress() ? new Progress(what, planned.size(), total) : new Progress(what, planned.size(), total, false, System.err);
+        Path written = QuantizingSink.write(o.output(), plan, planned, o.threads(), progress);
+        StringBuilder counts = new StringBuilder();
+        for (Map.Entry<kiln.tensor.GgmlType, Integer> e : plan.typeCounts().entrySet()) {
+            counts.append(counts.isEmpty() ? "" : ", ").append(e.getKey().ggmlName()).append(':').append(e.getValue());
+        }
+        System.err.printf(java.util.Locale.ROOT, "%s (%s flavour, %d tensors, %s): %s%n", plan.options().ftype().name(),
+                plan.options().flavor().name().toLowerCase(java.util.Locale.ROOT), plan.items().size(),
+                Progress.human(plan.layout().fileSize()), counts);
+        return written;
     }
 
     private static String modelId(Path input) {

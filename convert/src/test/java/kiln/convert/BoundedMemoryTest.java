@@ -66,6 +66,32 @@ class BoundedMemoryTest {
 
     @Test
     void convertsAModelBiggerThanTheHeap() throws Exception {
+        Path model = bigModel();
+        Path out = tmp.resolve("big.gguf");
+        runIn48MbHeap(model, out, "--outtype", "bf16");
+        long hd = HIDDEN / HEADS;
+
+        try (GgufFile f = GgufFile.open(out)) {
+            assertEquals(3 + 9 * LAYERS, f.tensors().size());
+            // bf16 → bf16 is exact: an unpermuted tensor holds exactly the generated values.
+            TensorInfo up = f.tensor("blk.5.ffn_up.weight");
+            var data = f.data(up);
+            int seed = "model.layers.5.mlp.up_proj.weight".hashCode();
+            for (long i = 0; i < up.elementCount(); i += 9973) {
+                assertEquals(valueAt(i, seed), data.get(kiln.tensor.Le.SHORT, 2 * i), "element " + i);
+            }
+            // attn_q is permuted within each head: row o of head g comes from row g*hd + (o%2)*hd/2 + o/2.
+            TensorInfo q = f.tensor("blk.0.attn_q.weight");
+            var qd = f.data(q);
+            int qs = "model.layers.0.self_attn.q_proj.weight".hashCode();
+            for (long o = 0; o < HEADS * hd; o += 37) {
+                long g = o / hd, i = o % hd, src = g * hd + (i % 2) * (hd / 2) + i / 2;
+                assertEquals(valueAt(src * HIDDEN + 5, qs), qd.get(kiln.tensor.Le.SHORT, 2 * (o * HIDDEN + 5)), "q row " + o);
+            }
+        }
+    }
+
+    private Path bigModel() throws Exception {
         Fixtures.require();
         Path model = tmp.resolve("big-llama");
         TestModels.copySmallFiles(model);
@@ -108,34 +134,46 @@ class BoundedMemoryTest {
         }
         new ObjectMapper().writeValue(model.resolve("model.safetensors.index.json").toFile(), index);
         assertTrue(total > 3 * 48L * 1024 * 1024, "checkpoint (" + total + " bytes) is several times the 48 MB heap");
+        return model;
+    }
 
-        Path out = tmp.resolve("big.gguf");
+    private static void runIn48MbHeap(Path model, Path out, String... opts) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx48m", "--enable-native-access=ALL-UNNAMED",
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx48m", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), "kiln.convert.cli.ConvertMain",
-                model.toString(), "-o", out.toString(), "--outtype", "bf16", "--threads", "2", "--no-progress");
+                model.toString(), "-o", out.toString(), "--threads", "2", "--no-progress"));
+        cmd.addAll(List.of(opts));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.redirectErrorStream(true);
         Process p = pb.start();
         String log = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(300, TimeUnit.SECONDS), "finished");
         assertEquals(0, p.exitValue(), log);
+    }
 
+    /**
+     * One-pass Q4_K_M of the same checkpoint in the same 48 MB heap; rows of an unpermuted tensor are the codec's
+     * bytes for the generated values (bf16 → f32 is exact, so the bf16 round trip changes nothing).
+     */
+    @Test
+    void quantizesInOnePassInTheSameHeap() throws Exception {
+        Path model = bigModel();
+        Path out = tmp.resolve("big-q4km.gguf");
+        runIn48MbHeap(model, out, "--outtype", "Q4_K_M");
         try (GgufFile f = GgufFile.open(out)) {
             assertEquals(3 + 9 * LAYERS, f.tensors().size());
-            // bf16 → bf16 is exact: an unpermuted tensor holds exactly the generated values.
+            assertEquals(15L, f.metadata().get("general.file_type").asLong());
             TensorInfo up = f.tensor("blk.5.ffn_up.weight");
-            var data = f.data(up);
+            assertEquals(kiln.tensor.GgmlType.Q4_K, up.type());
+            var codec = kiln.tensor.codec.Codecs.require(up.type(), kiln.tensor.codec.Flavor.MAINLINE);
             int seed = "model.layers.5.mlp.up_proj.weight".hashCode();
-            for (long i = 0; i < up.elementCount(); i += 9973) {
-                assertEquals(valueAt(i, seed), data.get(kiln.tensor.Le.SHORT, 2 * i), "element " + i);
-            }
-            // attn_q is permuted within each head: row o of head g comes from row g*hd + (o%2)*hd/2 + o/2.
-            TensorInfo q = f.tensor("blk.0.attn_q.weight");
-            var qd = f.data(q);
-            int qs = "model.layers.0.self_attn.q_proj.weight".hashCode();
-            for (long o = 0; o < HEADS * hd; o += 37) {
-                long g = o / hd, i = o % hd, src = g * hd + (i % 2) * (hd / 2) + i / 2;
-                assertEquals(valueAt(src * HIDDEN + 5, qs), qd.get(kiln.tensor.Le.SHORT, 2 * (o * HIDDEN + 5)), "q row " + o);
+            long rowBytes = up.rowSize();
+            float[] row = new float[(int) HIDDEN];
+            for (long r = 0; r < up.rowCount(); r += 397) {
+                for (int j = 0; j < HIDDEN; j++) row[j] = Float.intBitsToFloat((valueAt(r * HIDDEN + j, seed) & 0xFFFF) << 16);
+                var expect = java.lang.foreign.MemorySegment.ofArray(new byte[(int) rowBytes]);
+                codec.quantize(row, 0, expect, 0, (int) HIDDEN, null);
+                assertEquals(-1, expect.mismatch(f.data(up).asSlice(r * rowBytes, rowBytes)), "row " + r);
             }
         }
     }

@@ -182,9 +182,14 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
 
     /** An ik-layout DeepSeek file (2-D attn_k_b next to attn_kv_b) gets ik's rules and bytes; anything else mainline's. */
     public static Flavor defaultFlavor(GgufFile file) {
-        if (!"deepseek2".equals(file.metadata().architecture())) return Flavor.MAINLINE;
+        return defaultFlavor(file.metadata(), file.tensors());
+    }
+
+    /** {@link #defaultFlavor(GgufFile)} from a file's metadata and tensor infos (one-pass conversion has no file yet). */
+    public static Flavor defaultFlavor(kiln.tensor.gguf.GgufMetadata metadata, List<TensorInfo> tensors) {
+        if (!"deepseek2".equals(metadata.architecture())) return Flavor.MAINLINE;
         boolean kvb = false, kb2d = false;
-        for (TensorInfo t : file.tensors()) {
+        for (TensorInfo t : tensors) {
             if (t.name().endsWith("attn_kv_b.weight")) kvb = true;
             if (t.name().endsWith("attn_k_b.weight") && t.nDims() == 2) kb2d = true;
         }

@@ -93,7 +93,8 @@ public final class Quantizer {
         progress.done();
     }
 
-    private static long chunkRows(TensorInfo t, GgmlType target) {
+    /** Rows per work unit when quantizing {@code t} to {@code target} (about 64 K values, whole interleave groups). */
+    public static long chunkRows(TensorInfo t, GgmlType target) {
         int group = target.isInterleaved() ? target.interleave() : 1;
         long perTask = Math.max(1, TARGET_CHUNK_ELEMENTS / t.dim(0));
         return Math.max(group, perTask / group * group);
@@ -164,6 +165,18 @@ public final class Quantizer {
             long r0 = task * chunkRows;
             quantizeChunk(t, target, weights, dst, rows, r0, Math.min(chunkRows, nrows - r0), sink);
         });
+    }
+
+    /**
+     * Quantizes rows [r0, r0+n) of {@code t} to {@code target} and hands their bytes to the sink: one work unit of
+     * {@link #quantizeTensor}, for callers that schedule the units of many tensors in one parallel loop (one-pass
+     * conversion). {@code r0} and {@code n} must be multiples of the target's interleave group.
+     */
+    public static void quantizeRows(TensorInfo t, GgmlType target, float[] weights, kiln.tensor.codec.Flavor flavor,
+                                    RowSource rows, long r0, long n, RowSink sink) {
+        RowQuantizer dst = rowQuantizer(target, flavor);
+        if (dst == null) throw new KilnException("Kiln cannot quantize to " + target.ggmlName() + " yet (tensor " + t.name() + ")");
+        quantizeChunk(t, target, weights, dst, rows, r0, n, sink);
     }
 
     /** Quantizes rows [r0, r0+n) and hands their bytes to the sink. */

@@ -4,6 +4,8 @@ import kiln.convert.Converter;
 import kiln.convert.arch.MlaLayout;
 import kiln.convert.relayout.Relayout;
 import kiln.convert.write.OutType;
+import kiln.convert.write.QuantizeSpec;
+import kiln.convert.write.QuantizingSink;
 import kiln.convert.write.SplitPlan;
 import kiln.tensor.KilnException;
 import kiln.tensor.Parallel;
@@ -30,8 +32,32 @@ public final class ConvertCommand implements Callable<Integer>, KilnSubcommand {
     Path output;
 
     @Option(names = "--outtype", defaultValue = "auto", paramLabel = "TYPE",
-            description = "f32, f16, bf16, q8_0 or auto (bf16/f16 from the checkpoint; default: ${DEFAULT-VALUE})")
+            description = {"f32, f16, bf16, q8_0 or auto (bf16/f16 from the checkpoint; default: ${DEFAULT-VALUE}),",
+                    "or any kiln quantize type (Q4_K_M, IQ4_XS, Q6_K, Q4_K_R4, ...): quantize while converting, the same bytes as",
+                    "--outtype bf16 followed by kiln quantize, with no 16-bit file on disk"})
     String outType;
+
+    @Option(names = "--imatrix", paramLabel = "FILE", description = "quantization --outtype: importance matrix (legacy .dat or GGUF imatrix)")
+    Path imatrix;
+
+    @Option(names = "--flavor", paramLabel = "mainline|ik",
+            description = "quantization --outtype: whose quantize rules and bytes (default: ik for an ik-layout DeepSeek output, else mainline)")
+    String flavor;
+
+    @Option(names = "--pure", description = "quantization --outtype: no mixes, as kiln quantize --pure")
+    boolean pure;
+
+    @Option(names = "--output-tensor-type", paramLabel = "TYPE", description = "quantization --outtype: type of output.weight (ggml type name)")
+    String outputTensorType;
+
+    @Option(names = "--token-embedding-type", paramLabel = "TYPE", description = "quantization --outtype: type of token_embd.weight")
+    String tokenEmbeddingType;
+
+    @Option(names = "--tensor-type", paramLabel = "REGEX=TYPE", description = "quantization --outtype: type for matching tensors (repeatable)")
+    List<String> tensorTypes = new java.util.ArrayList<>();
+
+    @Option(names = "--leave-output-tensor", description = "quantization --outtype: keep output.weight unquantized")
+    boolean leaveOutputTensor;
 
     @Option(names = "--mla-layout", paramLabel = "LAYOUT",
             description = "DeepSeek attention layout: ik (default for HF input: attn_kv_b + 2-D attn_k_b/attn_v_b, as ik_llama.cpp), "
@@ -59,6 +85,20 @@ public final class ConvertCommand implements Callable<Integer>, KilnSubcommand {
         if (n < 1) throw new KilnException("--threads: must be at least 1");
         if (Files.isDirectory(output)) throw new KilnException(output + ": is a folder; -o needs a file name (OUT.gguf)");
         long split = splitMaxSize == null ? 0 : SplitPlan.parseSize(splitMaxSize);
+        OutType converterType = OutType.find(outType);
+        QuantizeSpec quantize = null;
+        if (converterType == null) {
+            if (!QuantizingSink.isQuantizeType(outType)) {
+                throw new KilnException("--outtype: unknown type '" + outType + "' (expected f32, f16, bf16, q8_0, auto or a kiln quantize type: "
+                        + String.join(", ", QuantizingSink.quantizeTypeNames()) + ")");
+            }
+            quantize = new QuantizeSpec(outType, flavor, imatrix, imatrix == null ? null : imatrix.toString(), pure, outputTensorType,
+                    tokenEmbeddingType, tensorTypes, leaveOutputTensor);
+        } else if (imatrix != null || flavor != null || pure || outputTensorType != null || tokenEmbeddingType != null
+                || !tensorTypes.isEmpty() || leaveOutputTensor) {
+            throw new KilnException("--imatrix, --flavor, --pure, --output-tensor-type, --token-embedding-type, --tensor-type and "
+                    + "--leave-output-tensor need a quantization --outtype (Q4_K_M, IQ4_XS, ...), not '" + outType + "'");
+        }
         if (Files.isRegularFile(input) && GgufFile.looksLikeGguf(input)) {
             if (layout == null) throw new KilnException(input + ": re-layout of a GGUF needs --mla-layout mainline, ik or legacy");
             if (!outType.equalsIgnoreCase("auto") || expertGroups || vocabPre != null) {
@@ -67,8 +107,8 @@ public final class ConvertCommand implements Callable<Integer>, KilnSubcommand {
             for (Path p : Relayout.run(input, output, MlaLayout.parse(layout), split, n, !noProgress)) System.err.println("wrote " + p);
             return 0;
         }
-        List<Path> written = Converter.convert(new Converter.Options(input, output, OutType.parse(outType),
-                layout == null ? MlaLayout.IK : MlaLayout.parse(layout), expertGroups, vocabPre, split, n, !noProgress));
+        List<Path> written = Converter.convert(new Converter.Options(input, output, converterType == null ? OutType.BF16 : converterType,
+                layout == null ? MlaLayout.IK : MlaLayout.parse(layout), expertGroups, vocabPre, split, n, !noProgress, quantize));
         for (Path p : written) System.err.println("wrote " + p);
         return 0;
     }

@@ -16,13 +16,20 @@ public enum OutType {
     }
 
     public static OutType parse(String s) {
+        OutType t = find(s);
+        if (t == null) throw new KilnException("--outtype: unknown type '" + s + "' (expected f32, f16, bf16, q8_0 or auto)");
+        return t;
+    }
+
+    /** The converter's own out type of that name (any case), or null. */
+    public static OutType find(String s) {
         return switch (s.toLowerCase(java.util.Locale.ROOT)) {
             case "f32" -> F32;
             case "f16" -> F16;
             case "bf16" -> BF16;
             case "q8_0" -> Q8_0;
             case "auto" -> AUTO;
-            default -> throw new KilnException("--outtype: unknown type '" + s + "' (expected f32, f16, bf16, q8_0 or auto)");
+            default -> null;
         };
     }
 }
