@@ -80,13 +80,11 @@ abstract class IkBlockCodec implements RowCodec {
     // ------------------------------------------------------------------ little-endian helpers on byte[]
 
     static float half(byte[] b, int off) {
-        return Fp16.halfToFloat((short) ((b[off] & 0xFF) | (b[off + 1] << 8)));
+        return kiln.tensor.codec.BlockCodec.half(b, off);
     }
 
     static void putHalf(byte[] b, int off, float f) {
-        short h = Fp16.floatToHalf(f);
-        b[off] = (byte) h;
-        b[off + 1] = (byte) (h >> 8);
+        kiln.tensor.codec.BlockCodec.putHalf(b, off, f);
     }
 
     static void put16(byte[] b, int off, int v) {

@@ -1,6 +1,7 @@
 package kiln.tensor.codec.ik;
 
 import kiln.tensor.GgmlType;
+import kiln.tensor.codec.Q45KLayout;
 
 import static kiln.tensor.codec.QuantMath.QK_K;
 import static kiln.tensor.codec.QuantMath.getScaleMinK4;
@@ -52,8 +53,8 @@ final class IkQ45K extends IkBlockCodec {
             }
             packScaleMinK4(ls, lm, packed, 0);
             System.arraycopy(packed, 0, out, o + SCALES, 12);
-            requantize(x, xb, out, o, L);
-            pack(L, out, o);
+            Q45KLayout.requantize(x, xb, out, o, L, nmax);
+            Q45KLayout.pack(L, out, o, fiveBit);
         }
     }
 
@@ -108,39 +109,5 @@ final class IkQ45K extends IkBlockCodec {
         }
         putHalf(out, o + D, dBlock);
         putHalf(out, o + DMIN, mBlock);
-    }
-
-    /** Re-quantizes each sub-block against the stored scales; a zero scale keeps the first-pass levels. */
-    private void requantize(float[] x, int xb, byte[] out, int o, byte[] L) {
-        float dAll = half(out, o + D), mAll = half(out, o + DMIN);
-        for (int j = 0; j < 8; ++j) {
-            int scMin = getScaleMinK4(j, out, o + SCALES);
-            float d = dAll * (scMin & 0xFF);
-            if (d == 0) continue;
-            float dm = mAll * (scMin >> 8);
-            for (int ii = 0; ii < 32; ++ii) {
-                int l = nearestInt((x[xb + 32 * j + ii] + dm) / d);
-                L[32 * j + ii] = (byte) Math.max(0, Math.min(nmax, l));
-            }
-        }
-    }
-
-    private void pack(byte[] L, byte[] out, int o) {
-        if (fiveBit) for (int k = 0; k < 32; k++) out[o + QH + k] = 0;
-        int q = o + qsOff;
-        int m1 = 1, m2 = 2;
-        for (int c = 0; c < QK_K; c += 64) {
-            for (int l = 0; l < 32; ++l) {
-                int l1 = L[c + l] & 0xFF, l2 = L[c + l + 32] & 0xFF;
-                if (fiveBit) {
-                    if (l1 > 15) { l1 -= 16; out[o + QH + l] |= (byte) m1; }
-                    if (l2 > 15) { l2 -= 16; out[o + QH + l] |= (byte) m2; }
-                }
-                out[q + l] = (byte) (l1 | (l2 << 4));
-            }
-            m1 <<= 2;
-            m2 <<= 2;
-            q += 32;
-        }
     }
 }
