@@ -103,38 +103,54 @@ final class LegacyQuants {
 
     // ------------------------------------------------------------------------------------------------ Q4_1
 
+    /** Packs the levels of one block whose d and m are at byte {@code o}. */
+    private interface BlockPacker {
+        void pack(byte[] levels, int o);
+    }
+
+    /**
+     * The scale-and-minimum step Q4_1 and Q5_1 share: with weights, {@code quantize_row_q{4,5}_1_impl}
+     * (make_qkx3_quants, m = −min); without, the ref functions' min/max levels. Q4_1's ref clamps a level to 15
+     * after the {@code (int8_t)} cast, Q5_1's does not (ggml-quants.c).
+     */
+    private static void quantizeWithMin(float[] x, int xOff, int n, float[] qw, byte[] out, int blockBytes, int nmax,
+                                        BlockPacker packer) {
+        byte[] L = new byte[QK], lAux = new byte[QK];
+        float[] weight = new float[QK], min = new float[1];
+        float sigma2 = qw != null ? rowSigma2(x, xOff, n) : 0;
+        for (int ib = 0; ib < n / QK; ++ib) {
+            int xb = xOff + ib * QK, o = ib * blockBytes;
+            if (qw != null) {
+                blockWeights(x, xb, qw, ib * QK, sigma2, weight);
+                float d = makeQkx3Quants(QK, nmax, x, xb, weight, 0, L, 0, min, 0, lAux, -0.9f, 0.05f, 36, false);
+                BlockCodec.putHalf(out, o, d);
+                BlockCodec.putHalf(out, o + 2, -min[0]);
+            } else {
+                float mn = Float.MAX_VALUE, mx = -Float.MAX_VALUE;
+                for (int j = 0; j < QK; ++j) {
+                    float v = x[xb + j];
+                    if (v < mn) mn = v;
+                    if (v > mx) mx = v;
+                }
+                float d = (mx - mn) / nmax;
+                float id = d != 0 ? 1.0f / d : 0.0f;
+                BlockCodec.putHalf(out, o, d);
+                BlockCodec.putHalf(out, o + 2, mn);
+                for (int j = 0; j < QK; ++j) {
+                    byte l = (byte) cTruncToInt((x[xb + j] - mn) * id + 0.5f);
+                    L[j] = nmax == 15 ? (byte) Math.min(15, l) : l;
+                }
+            }
+            packer.pack(L, o);
+        }
+    }
+
     private static final class Q4_1 extends BlockCodec {
         Q4_1() { super(GgmlType.Q4_1); }
 
         @Override
         protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
-            byte[] L = new byte[QK], lAux = new byte[QK];
-            float[] weight = new float[QK], min = new float[1];
-            float sigma2 = qw != null ? rowSigma2(x, xOff, n) : 0;
-            for (int ib = 0; ib < n / QK; ++ib) {
-                int xb = xOff + ib * QK, o = ib * 20;
-                if (qw != null) {
-                    blockWeights(x, xb, qw, ib * QK, sigma2, weight);
-                    float d = makeQkx3Quants(QK, 15, x, xb, weight, 0, L, 0, min, 0, lAux, -0.9f, 0.05f, 36, false);
-                    putHalf(out, o, d);
-                    putHalf(out, o + 2, -min[0]);
-                } else {
-                    float mn = Float.MAX_VALUE, mx = -Float.MAX_VALUE;
-                    for (int j = 0; j < QK; ++j) {
-                        float v = x[xb + j];
-                        if (v < mn) mn = v;
-                        if (v > mx) mx = v;
-                    }
-                    float d = (mx - mn) / 15;
-                    float id = d != 0 ? 1.0f / d : 0.0f;
-                    putHalf(out, o, d);
-                    putHalf(out, o + 2, mn);
-                    for (int j = 0; j < QK; ++j) {
-                        L[j] = (byte) Math.min(15, (byte) cTruncToInt((x[xb + j] - mn) * id + 0.5f));
-                    }
-                }
-                packNibbles(L, out, o + 4);
-            }
+            quantizeWithMin(x, xOff, n, qw, out, 20, 15, (L, o) -> packNibbles(L, out, o + 4));
         }
 
         @Override
@@ -195,31 +211,7 @@ final class LegacyQuants {
 
         @Override
         protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
-            byte[] L = new byte[QK], lAux = new byte[QK];
-            float[] weight = new float[QK], min = new float[1];
-            float sigma2 = qw != null ? rowSigma2(x, xOff, n) : 0;
-            for (int ib = 0; ib < n / QK; ++ib) {
-                int xb = xOff + ib * QK, o = ib * 24;
-                if (qw != null) {
-                    blockWeights(x, xb, qw, ib * QK, sigma2, weight);
-                    float d = makeQkx3Quants(QK, 31, x, xb, weight, 0, L, 0, min, 0, lAux, -0.9f, 0.05f, 36, false);
-                    putHalf(out, o, d);
-                    putHalf(out, o + 2, -min[0]);
-                } else {
-                    float mn = Float.MAX_VALUE, mx = -Float.MAX_VALUE;
-                    for (int j = 0; j < QK; ++j) {
-                        float v = x[xb + j];
-                        if (v < mn) mn = v;
-                        if (v > mx) mx = v;
-                    }
-                    float d = (mx - mn) / 31;
-                    float id = d != 0 ? 1.0f / d : 0.0f;
-                    putHalf(out, o, d);
-                    putHalf(out, o + 2, mn);
-                    for (int j = 0; j < QK; ++j) L[j] = (byte) cTruncToInt((x[xb + j] - mn) * id + 0.5f);
-                }
-                pack5(L, out, o + 4, o + 8);
-            }
+            quantizeWithMin(x, xOff, n, qw, out, 24, 31, (L, o) -> pack5(L, out, o + 4, o + 8));
         }
 
         @Override
