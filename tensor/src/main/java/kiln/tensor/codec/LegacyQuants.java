@@ -60,31 +60,48 @@ final class LegacyQuants {
         return (q >> 4) | ((qh >>> (j - 16 + 12)) & 0x10);
     }
 
+    /** Packs the levels of one block whose scale is at byte {@code o}. */
+    private interface BlockPacker {
+        void pack(byte[] levels, int o);
+    }
+
     // ------------------------------------------------------------------------------------------------ Q4_0
+
+    /**
+     * The scale step Q4_0 and Q5_0 share, for levels in [0, 2·half): with weights, {@code quantize_row_q{4,5}_0_impl}
+     * (make_qx_quants with nmax = half); without, the ref functions' d = signed absmax / −half, level =
+     * MIN(2·half − 1, (int8_t)(x·id + half + 0.5)).
+     */
+    private static void quantizeSymmetric(float[] x, int xOff, int n, float[] qw, byte[] out, int blockBytes, int half,
+                                          BlockPacker packer) {
+        byte[] L = new byte[QK];
+        float[] weight = new float[QK];
+        float sigma2 = qw != null ? rowSigma2(x, xOff, n) : 0;
+        float offset = half + 0.5f;
+        int maxLevel = 2 * half - 1;
+        for (int ib = 0; ib < n / QK; ++ib) {
+            int xb = xOff + ib * QK, o = ib * blockBytes;
+            if (qw != null) {
+                blockWeights(x, xb, qw, ib * QK, sigma2, weight);
+                BlockCodec.putHalf(out, o, makeQxQuants(QK, half, x, xb, L, 0, 1, weight, 0));
+            } else {
+                float d = BlockCodec.signedAbsMax(x, xb, QK) / -half;
+                float id = d != 0 ? 1.0f / d : 0.0f;
+                BlockCodec.putHalf(out, o, d);
+                for (int j = 0; j < QK; ++j) {
+                    L[j] = (byte) Math.min(maxLevel, (byte) cTruncToInt(x[xb + j] * id + offset));
+                }
+            }
+            packer.pack(L, o);
+        }
+    }
 
     private static final class Q4_0 extends BlockCodec {
         Q4_0() { super(GgmlType.Q4_0); }
 
         @Override
         protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
-            byte[] L = new byte[QK];
-            float[] weight = new float[QK];
-            float sigma2 = qw != null ? rowSigma2(x, xOff, n) : 0;
-            for (int ib = 0; ib < n / QK; ++ib) {
-                int xb = xOff + ib * QK, o = ib * 18;
-                if (qw != null) {
-                    blockWeights(x, xb, qw, ib * QK, sigma2, weight);
-                    putHalf(out, o, makeQxQuants(QK, 8, x, xb, L, 0, 1, weight, 0));
-                } else {
-                    float d = signedAbsMax(x, xb, QK) / -8;
-                    float id = d != 0 ? 1.0f / d : 0.0f;
-                    putHalf(out, o, d);
-                    for (int j = 0; j < QK; ++j) {
-                        L[j] = (byte) Math.min(15, (byte) cTruncToInt(x[xb + j] * id + 8.5f));
-                    }
-                }
-                packNibbles(L, out, o + 2);
-            }
+            quantizeSymmetric(x, xOff, n, qw, out, 18, 8, (L, o) -> packNibbles(L, out, o + 2));
         }
 
         @Override
@@ -102,11 +119,6 @@ final class LegacyQuants {
     }
 
     // ------------------------------------------------------------------------------------------------ Q4_1
-
-    /** Packs the levels of one block whose d and m are at byte {@code o}. */
-    private interface BlockPacker {
-        void pack(byte[] levels, int o);
-    }
 
     /**
      * The scale-and-minimum step Q4_1 and Q5_1 share: with weights, {@code quantize_row_q{4,5}_1_impl}
@@ -174,24 +186,7 @@ final class LegacyQuants {
 
         @Override
         protected void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
-            byte[] L = new byte[QK];
-            float[] weight = new float[QK];
-            float sigma2 = qw != null ? rowSigma2(x, xOff, n) : 0;
-            for (int ib = 0; ib < n / QK; ++ib) {
-                int xb = xOff + ib * QK, o = ib * 22;
-                if (qw != null) {
-                    blockWeights(x, xb, qw, ib * QK, sigma2, weight);
-                    putHalf(out, o, makeQxQuants(QK, 16, x, xb, L, 0, 1, weight, 0));
-                } else {
-                    float d = signedAbsMax(x, xb, QK) / -16;
-                    float id = d != 0 ? 1.0f / d : 0.0f;
-                    putHalf(out, o, d);
-                    for (int j = 0; j < QK; ++j) {
-                        L[j] = (byte) Math.min(31, (byte) cTruncToInt(x[xb + j] * id + 16.5f));
-                    }
-                }
-                pack5(L, out, o + 2, o + 6);
-            }
+            quantizeSymmetric(x, xOff, n, qw, out, 22, 16, (L, o) -> pack5(L, out, o + 2, o + 6));
         }
 
         @Override
