@@ -15,9 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Kiln's imatrix of an ik-layout file against ik's llama-imatrix (legacy .dat). The structure is ik's exactly: the
  * context padded to 256 (flash attention), so 16 chunks of 256 tokens in batches of 128 → ncall 32 per entry and
- * 32 recorded chunks. The values agree to 1e-3 before the first attention; after it Kiln's attention numerics
- * differ from ik's by ~1e-3 and MoE routing flips for some tokens, so expert entries differ more (measured
- * maximum 0.51 on one expert column of blk.2.ffn_down_exps; a known gap, see README).
+ * 32 recorded chunks; each batch of 128 takes ik's prompt path (K/V decompressed with attn_kv_b). With ik's
+ * numerics reproduced, every entry, experts included, is within 1e-3 (measured maximum 2.2e-6).
  */
 class IkAgreementTest {
 
@@ -36,12 +35,10 @@ class IkAgreementTest {
         // -mla 3: attn_k_b / attn_v_b are recorded (ik records none), sized for ik's 2-D tensors (heads pooled)
         assertEquals(64, k.get("blk.0.attn_k_b.weight").size());
         assertEquals(256, k.get("blk.0.attn_v_b.weight").size());
-        Collected.Errors early = Collected.compare(ref, k, List.of("blk.0.attn_q_a.weight", "blk.0.attn_kv_a_mqa.weight", "blk.0.attn_q_b.weight"));
-        assertTrue(early.maxElement() < 1e-3, early.toString());
         Collected.Errors all = Collected.compare(ref, k, ref.entries().keySet());
-        System.out.println("ik tiny-deepseek, all entries: " + all);
-        Collected.Errors layer0 = Collected.compare(ref, k, ref.entries().keySet().stream().filter(n -> n.startsWith("blk.0.")).toList());
-        assertTrue(layer0.maxElement() < 5e-3, layer0.toString());
+        assertTrue(all.maxElement() < 1e-3, all.toString());
+        Collected.Errors experts = Collected.compare(ref, k, List.of("blk.1.ffn_down_exps.weight", "blk.2.ffn_down_exps.weight", "blk.2.ffn_up_exps.weight"));
+        assertTrue(experts.maxElement() < 1e-4, "routing as ik's: " + experts);
     }
 
     @Test
@@ -52,6 +49,6 @@ class IkAgreementTest {
         assertEquals(ref.entries().keySet(), k.entries().keySet());
         assertEquals(ref.chunkCount(), k.chunkCount());
         Collected.Errors e = Collected.compare(ref, k, ref.entries().keySet());
-        assertTrue(e.maxElement() < 1.5e-3, e.toString());
+        assertTrue(e.maxElement() < 1e-3, e.toString());
     }
 }

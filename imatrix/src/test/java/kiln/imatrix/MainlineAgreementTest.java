@@ -13,8 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Kiln's imatrix of a mainline-layout file against mainline llama-imatrix's (same text, -c 128 --chunks 16): every
- * reference entry present with the same counts, importance weights within 1e-3 (measured maximum: 2.1e-3 on one
- * column of blk.2.ffn_down_exps, 1.0e-3 on tiny-llama; 99.9 % of all values within 1e-3).
+ * reference entry present with the same counts, every importance weight within 1e-3 relative, as the issue asks
+ * (measured maximum: 5.8e-4 on tiny-deepseek, 5.0e-4 on tiny-llama; mainline sums its 16 chunks as 16 sequences
+ * of one batch, so its float sums run in another order, and the residue grows through the layers).
  */
 class MainlineAgreementTest {
 
@@ -31,8 +32,7 @@ class MainlineAgreementTest {
         assertTrue(log.contains("[1]") && log.contains(",[16]") && log.contains("Final estimate: PPL = "), log);
         Collected.Errors e = Collected.compare(ref, k, ref.entries().keySet());
         assertTrue(e.maxEntryL2() < 1e-4, e.toString());
-        assertTrue(e.maxElement() < 2.5e-3, e.toString());
-        assertTrue(e.fractionWithin1e3() > 0.999, e.toString());
+        assertTrue(e.maxElement() < 1e-3, e.toString());
     }
 
     @Test
@@ -46,7 +46,7 @@ class MainlineAgreementTest {
         assertEquals(ref.datasets().size(), k.datasets().size());
         assertTrue(k.datasets().getFirst().endsWith("text/calib.txt"), "the -f file as given");
         Collected.Errors e = Collected.compare(ref, k, ref.entries().keySet());
-        assertTrue(e.maxElement() < 2.5e-3, e.toString());
+        assertTrue(e.maxElement() < 1e-3, e.toString());
     }
 
     /** --in-file with -f: the earlier file's sums and counts plus this run's (mainline's merge). */
@@ -104,7 +104,6 @@ class MainlineAgreementTest {
         assertEquals(ref.entries().keySet(), k.entries().keySet());
         assertFalse(k.entries().containsKey("output.weight"), "output.weight only with --process-output");
         Collected.Errors e = Collected.compare(ref, k, ref.entries().keySet());
-        assertTrue(e.maxElement() < 1.5e-3, e.toString());
-        assertTrue(e.fractionWithin1e3() > 0.999, e.toString());
+        assertTrue(e.maxElement() < 1e-3, e.toString());
     }
 }

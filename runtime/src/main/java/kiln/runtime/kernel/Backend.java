@@ -52,6 +52,53 @@ public final class Backend implements AutoCloseable {
         this.rounding = r;
     }
 
+    /** Whose summation order 16- and 32-bit float products follow ({@link GgmlDots}). */
+    public enum SumOrder {
+        /** Kiln's own vector kernels. */
+        FAST,
+        /** mainline ggml on AVX-512: tinyBLAS for dense products, ggml_vec_dot_bf16 for expert products. */
+        MAINLINE,
+        /** ik_llama.cpp on AVX-512: its GEMM (tinyBLAS's lane structure) for every product, experts included. */
+        IK
+    }
+
+    private SumOrder sumOrder = SumOrder.FAST;
+    private boolean expertCall;
+
+    /** Sums bf16 and f32 products in the order of the reference tool's AVX-512 kernels (see {@link SumOrder}). */
+    public void emulateSumOrder(SumOrder order) {
+        this.sumOrder = order;
+    }
+
+    /** {@link #matmul} for one expert's rows of a MoE tensor (ggml's mul_mat_id, which sums in another order). */
+    public void matmulExpert(Weight w, float[] x, int xOff, int xStride, int nTok, float[] out, int outOff, int outStride) {
+        expertCall = true;
+        try {
+            matmul(w, x, xOff, xStride, nTok, out, outOff, outStride);
+        } finally {
+            expertCall = false;
+        }
+    }
+
+    private void rows(long r0, long r1, float[] rowBuf, float[] group) {
+        int cols = w.cols();
+        boolean bf16 = w.type() == kiln.tensor.GgmlType.BF16 && cols % 32 == 0;
+        boolean f32 = w.type() == kiln.tensor.GgmlType.F32 && cols % 16 == 0;
+        if (sumOrder != SumOrder.FAST && (bf16 || f32)) {
+            boolean vec = bf16 && expertCall && sumOrder == SumOrder.MAINLINE;
+            for (long r = r0; r < r1; r++) {
+                w.dequantizeRow(r, rowBuf, 0, group);
+                for (int t = 0; t < nTok; t++) {
+                    int xo = xOff + t * xStride;
+                    out[outOff + t * outStride + (int) r] = f32 ? GgmlDots.f32Gemm(rowBuf, 0, x, xo, cols)
+                            : vec ? GgmlDots.bf16Vec(rowBuf, 0, x, xo, cols) : GgmlDots.bf16Gemm(rowBuf, 0, x, xo, cols);
+                }
+            }
+            return;
+        }
+        kernels.matmulRows(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf, group);
+    }
+
     private volatile MatmulObserver observer;
 
     /** Sees the f32 activations of every product (before any activation rounding); null removes it. */
@@ -69,6 +116,22 @@ public final class Backend implements AutoCloseable {
 
     public int threads() {
         return pool.threads();
+    }
+
+    /** Whether an activation observer is installed. */
+    public boolean observed() {
+        return observer != null;
+    }
+
+    /** {@link #matmul} that the observer does not see (products of cached values, not of activations). */
+    public void matmulUnobserved(Weight w, float[] x, int xOff, int xStride, int nTok, float[] out, int outOff, int outStride) {
+        MatmulObserver o = observer;
+        observer = null;
+        try {
+            matmul(w, x, xOff, xStride, nTok, out, outOff, outStride);
+        } finally {
+            observer = o;
+        }
     }
 
     /** out[outOff + t*outStride + r] = W[r] · x[xOff + t*xStride ..] for every row r and token t. */
@@ -101,7 +164,7 @@ public final class Backend implements AutoCloseable {
         this.outStride = outStride;
         if (w.rows() * (long) w.cols() * nTok < SERIAL_WORK) {
             // waking the pool costs more than the product itself
-            kernels.matmulRows(w, 0, w.rows(), x, xOff, xStride, nTok, out, outOff, outStride, rowBuf[0], groupBuf[0]);
+            rows(0, w.rows(), rowBuf[0], groupBuf[0]);
             this.w = null;
             this.x = null;
             this.out = null;
@@ -121,7 +184,7 @@ public final class Backend implements AutoCloseable {
     private void matmulTask(int task, int worker) {
         long r0 = task * chunk;
         long r1 = Math.min(w.rows(), r0 + chunk);
-        kernels.matmulRows(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf[worker], groupBuf[worker]);
+        rows(r0, r1, rowBuf[worker], groupBuf[worker]);
     }
 
     @Override

@@ -32,9 +32,16 @@ final class Attention {
      * Reproduce mainline ggml's CPU flash attention with an f16 cache: Q rounded to f16, online softmax, and the
      * V accumulator kept in f16 (ggml_vec_mad_f16 / ggml_vec_scale_f16). Off: plain f32 attention.
      */
-    void emulateGgmlFlashAttention(boolean on) {
+    void emulateGgmlFlashAttention(boolean on, boolean fusedSum, boolean ropeFirst) {
         this.ggmlF16 = on;
+        this.fusedSum = fusedSum;
+        this.ropeFirst = ropeFirst;
     }
+
+    /** mainline's build contracts the running sum S·ms + vs into an FMA, ik's does not. */
+    private boolean fusedSum;
+    /** ik caches the latent as [rope | latent], so its K·Q dot runs over the rope part first. */
+    private boolean ropeFirst;
 
     private static float h(float v) {
         return Float.float16ToFloat(Float.floatToFloat16(v));
@@ -142,19 +149,19 @@ final class Attention {
             java.util.Arrays.fill(vkq, 0, dv, 0f);
             for (int j = 0; j <= p; j++) {
                 kc.get(layer, j, kvh * dk, dk, buf, 0);
-                float sc = k.dot(qr, 0, buf, 0, dk) * scale;
+                float sc = kiln.runtime.kernel.GgmlDots.f16Vec(qr, 0, buf, 0, dk) * scale;
                 float mOld = m, ms = 1.0f, vs;
                 if (sc > m) {
                     m = sc;
-                    ms = (float) Math.exp(mOld - m);
+                    ms = kiln.runtime.kernel.GgmlMath.expf(mOld - m);
                     for (int i = 0; i < dv; i++) vkq[i] = h(vkq[i] * ms);
                     vs = 1.0f;
                 } else {
-                    vs = (float) Math.exp(sc - m);
+                    vs = kiln.runtime.kernel.GgmlMath.expf(sc - m);
                 }
                 vc.get(layer, j, kvh * dv, dv, buf, 0);
-                for (int i = 0; i < dv; i++) vkq[i] = h(vkq[i] + buf[i] * vs);
-                sum = sum * ms + vs;
+                for (int i = 0; i < dv; i++) vkq[i] = h(Math.fma(buf[i], vs, vkq[i]));
+                sum = fusedSum ? Math.fma(sum, ms, vs) : sum * ms + vs;
             }
             float inv = 1.0f / sum;
             for (int i = 0; i < dv; i++) out[oo + hh * dv + i] = vkq[i] * inv;
@@ -167,24 +174,30 @@ final class Attention {
         float[] buf = row[worker], qr = qh[worker], vkq = acc[worker];
         int qo = t * nHead * kvl, po = t * qpeStride + qpeOff;
         for (int hh = h0; hh < h1; hh++) {
-            for (int i = 0; i < kvl; i++) qr[i] = h(q[qo + hh * kvl + i]);
-            for (int i = 0; i < rope; i++) qr[kvl + i] = h(qpe[po + hh * dk + i]);
+            int lo = ropeFirst ? rope : 0, ro = ropeFirst ? 0 : kvl;
+            for (int i = 0; i < kvl; i++) qr[lo + i] = h(q[qo + hh * kvl + i]);
+            for (int i = 0; i < rope; i++) qr[ro + i] = h(qpe[po + hh * dk + i]);
             float m = Float.NEGATIVE_INFINITY, sum = 0;
             java.util.Arrays.fill(vkq, 0, kvl, 0f);
             for (int j = 0; j <= p; j++) {
-                kc.get(layer, j, 0, kvl + rope, buf, 0);
-                float sc = k.dot(qr, 0, buf, 0, kvl + rope) * scale;
+                if (ropeFirst) {
+                    kc.get(layer, j, kvl, rope, buf, 0);
+                    kc.get(layer, j, 0, kvl, buf, rope);
+                } else {
+                    kc.get(layer, j, 0, kvl + rope, buf, 0);
+                }
+                float sc = kiln.runtime.kernel.GgmlDots.f16Vec(qr, 0, buf, 0, kvl + rope) * scale;
                 float mOld = m, ms = 1.0f, vs;
                 if (sc > m) {
                     m = sc;
-                    ms = (float) Math.exp(mOld - m);
+                    ms = kiln.runtime.kernel.GgmlMath.expf(mOld - m);
                     for (int i = 0; i < kvl; i++) vkq[i] = h(vkq[i] * ms);
                     vs = 1.0f;
                 } else {
-                    vs = (float) Math.exp(sc - m);
+                    vs = kiln.runtime.kernel.GgmlMath.expf(sc - m);
                 }
-                for (int i = 0; i < kvl; i++) vkq[i] = h(vkq[i] + buf[i] * vs);
-                sum = sum * ms + vs;
+                for (int i = 0; i < kvl; i++) vkq[i] = h(Math.fma(buf[lo + i], vs, vkq[i]));
+                sum = fusedSum ? Math.fma(sum, ms, vs) : sum * ms + vs;
             }
             float inv = 1.0f / sum;
             for (int i = 0; i < kvl; i++) out[qo + hh * kvl + i] = vkq[i] * inv;

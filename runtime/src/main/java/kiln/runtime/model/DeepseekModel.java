@@ -38,6 +38,11 @@ final class DeepseekModel extends Model {
     private final float[] gate, up, routerLogits, moeOut, xe, ge, ue, de, group;
     private final int[] selIds, expertCount, expertTokens, expertSlot;
     private final float[] selW;
+    private final float[] slotOut;
+    // ik's prompt path (-mla 2/3, ≥ 128 tokens): K/V decompressed from the latent cache with attn_kv_b
+    private KvStore kFull, vFull;
+    private float[] cellLat, cellKv, qPerm, scratchAtt;
+    static final int IK_PP_MIN_TOKENS = 128;
 
     private static final class Layer {
         float[] attnNorm, ffnNorm, qaNorm, kvaNorm, expBias;
@@ -159,6 +164,7 @@ final class DeepseekModel extends Model {
         de = new float[ub * nEmbd];
         selIds = new int[ub * Math.max(1, nUsed)];
         selW = new float[ub * Math.max(1, nUsed)];
+        slotOut = new float[ub * Math.max(1, nUsed) * nEmbd];
         expertCount = new int[Math.max(1, nExpert)];
         expertTokens = new int[Math.max(1, nExpert) * ub];
         expertSlot = new int[Math.max(1, nExpert) * ub];
@@ -190,6 +196,7 @@ final class DeepseekModel extends Model {
         if (mla == 0) {
             L.kvB = kvB != null ? kvB : MlaDerivation.kvbFromKbVb(kB, vB, nHead, nope, dv, kvl, derived, b + "attn_kv_b.weight");
         } else {
+            L.kvB = kvB; // ik's prompt path decompresses with it when present
             if (kB == null) {
                 kB = MlaDerivation.kbFromKvb(kvB, nHead, nope, dv, kvl, derived, b + "attn_k_b.weight");
                 vB = MlaDerivation.vbFromKvb(kvB, nHead, nope, dv, kvl, derived, b + "attn_v_b.weight");
@@ -257,6 +264,17 @@ final class DeepseekModel extends Model {
     }
 
     @Override
+    void numericsChanged() {
+        if (router != null) router.ikNumerics(ikElementwise);
+        ropeTable.fusedRotation(numerics().equals("mainline"));
+    }
+
+    /** ik with -mla 2/3 evaluates batches of ≥ 128 tokens by decompressing K and V (its "pp_opt" path). */
+    private boolean ikPromptPath(Layer L, int n) {
+        return ikElementwise && mla > 1 && n >= IK_PP_MIN_TOKENS && L.kvB != null;
+    }
+
+    @Override
     public String describe() {
         return "deepseek2: " + nLayer + " layers (" + nDense + " dense), " + nHead + " heads, embd " + nEmbd
                 + ", " + (qLora ? "q_lora " + qlr : "no q_lora") + ", kv_lora " + kvl + ", k " + nope + "+" + rope + ", v " + dv
@@ -273,11 +291,11 @@ final class DeepseekModel extends Model {
         }
         for (int l = 0; l < nLayer; l++) {
             Layer L = layers[l];
-            for (int t = 0; t < n; t++) Ops.rmsNorm(x, t * nEmbd, L.attnNorm, eps, xn, t * nEmbd, nEmbd);
+            for (int t = 0; t < n; t++) rmsNorm(x, t * nEmbd, L.attnNorm, eps, xn, t * nEmbd, nEmbd);
             attention(L, l, n, pos0);
             backend.matmul(L.wo, att, 0, nHead * dv, n, tmp, 0, nEmbd);
             for (int i = 0; i < n * nEmbd; i++) x[i] += tmp[i];
-            for (int t = 0; t < n; t++) Ops.rmsNorm(x, t * nEmbd, L.ffnNorm, eps, xn, t * nEmbd, nEmbd);
+            for (int t = 0; t < n; t++) rmsNorm(x, t * nEmbd, L.ffnNorm, eps, xn, t * nEmbd, nEmbd);
             if (L.moe) moe(L, n);
             else ffn(L.gate, L.up, L.down, xn, n, tmp);
             for (int i = 0; i < n * nEmbd; i++) x[i] += tmp[i];
@@ -289,7 +307,7 @@ final class DeepseekModel extends Model {
         int qw = nHead * dk;
         if (qLora) {
             backend.matmul(L.wqA, xn, 0, nEmbd, n, qa, 0, qlr);
-            for (int t = 0; t < n; t++) Ops.rmsNorm(qa, t * qlr, L.qaNorm, eps, qa, t * qlr, qlr);
+            for (int t = 0; t < n; t++) rmsNorm(qa, t * qlr, L.qaNorm, eps, qa, t * qlr, qlr);
             backend.matmul(L.wqB, qa, 0, qlr, n, q, 0, qw);
         } else {
             backend.matmul(L.wq, xn, 0, nEmbd, n, q, 0, qw);
@@ -298,20 +316,18 @@ final class DeepseekModel extends Model {
         backend.matmul(L.wkvA, xn, 0, nEmbd, n, kva, 0, lw);
         for (int t = 0; t < n; t++) {
             int p = pos0 + t;
-            Ops.rmsNorm(kva, t * lw, L.kvaNorm, eps, lat, t * lw, kvl);
+            rmsNorm(kva, t * lw, L.kvaNorm, eps, lat, t * lw, kvl);
             System.arraycopy(kva, t * lw + kvl, lat, t * lw + kvl, rope);
             ropeTable.apply(lat, t * lw + kvl, p);
             for (int h = 0; h < nHead; h++) ropeTable.apply(q, t * qw + h * dk + nope, p);
         }
-        if (mla > 0) {
+        if (mla > 0 && ikPromptPath(L, n)) {
             for (int t = 0; t < n; t++) kCache.put(l, pos0 + t, lat, t * lw);
-            for (int h = 0; h < nHead; h++) {
-                backend.matmul(L.kBh[h], q, h * dk, qw, n, qAbs, h * kvl, nHead * kvl);
-            }
-            attention.latent(kCache, l, pos0, n, qAbs, nHead, kvl, rope, q, qw, dk, nope, kqScale, ctx);
-            for (int h = 0; h < nHead; h++) {
-                backend.matmul(L.vBh[h], ctx, h * kvl, nHead * kvl, n, att, h * dv, nHead * dv);
-            }
+            decompressedAttention(L, l, n, pos0);
+            if (backend.observed()) absorbedAttention(L, l, n, pos0, scratchAtt); // attn_k_b / attn_v_b statistics only
+        } else if (mla > 0) {
+            for (int t = 0; t < n; t++) kCache.put(l, pos0 + t, lat, t * lw);
+            absorbedAttention(L, l, n, pos0, att);
         } else {
             int kw = nHead * (nope + dv);
             backend.matmul(L.kvB, lat, 0, lw, n, kvOut, 0, kw);
@@ -328,12 +344,67 @@ final class DeepseekModel extends Model {
         }
     }
 
+    /** -mla 1..3: q_nope absorbed by attn_k_b, attention over the latent cache, the latent expanded by attn_v_b. */
+    private void absorbedAttention(Layer L, int l, int n, int pos0, float[] dst) {
+        int qw = nHead * dk;
+        for (int h = 0; h < nHead; h++) {
+            backend.matmul(L.kBh[h], q, h * dk, qw, n, qAbs, h * kvl, nHead * kvl);
+        }
+        attention.latent(kCache, l, pos0, n, qAbs, nHead, kvl, rope, q, qw, dk, nope, kqScale, ctx);
+        for (int h = 0; h < nHead; h++) {
+            backend.matmul(L.vBh[h], ctx, h * kvl, nHead * kvl, n, dst, h * dv, nHead * dv);
+        }
+    }
+
+    /**
+     * ik's prompt path: every cached latent (f16) multiplied by attn_kv_b into per-head K_nope and V (cast to f16),
+     * K = [rope | nope] and Q = [q_rope | q_nope] per head, then flash attention over the decompressed heads.
+     */
+    private void decompressedAttention(Layer L, int l, int n, int pos0) {
+        int cells = pos0 + n, kw = nHead * (nope + dv), qw = nHead * dk;
+        if (kFull == null) {
+            kFull = new KvStore(KvStore.Type.F16, 1, nCtx, qw);
+            vFull = new KvStore(KvStore.Type.F16, 1, nCtx, nHead * dv);
+            cellLat = new float[ubatch * kvl];
+            cellKv = new float[ubatch * kw];
+            qPerm = new float[ubatch * qw];
+            scratchAtt = new float[ubatch * nHead * dv];
+            kRowBuf = new float[Math.max(qw, kvl + rope)];
+            oneK = new float[qw];
+            oneV = new float[nHead * dv];
+        }
+        for (int c0 = 0; c0 < cells; c0 += ubatch) {
+            int m = Math.min(ubatch, cells - c0);
+            for (int c = 0; c < m; c++) kCache.get(l, c0 + c, 0, kvl, cellLat, c * kvl);
+            backend.matmulUnobserved(L.kvB, cellLat, 0, kvl, m, cellKv, 0, kw);
+            for (int c = 0; c < m; c++) {
+                kCache.get(l, c0 + c, kvl, rope, kRowBuf, 0);
+                for (int h = 0; h < nHead; h++) {
+                    System.arraycopy(kRowBuf, 0, oneK, h * dk, rope);
+                    System.arraycopy(cellKv, c * kw + h * (nope + dv), oneK, h * dk + rope, nope);
+                    System.arraycopy(cellKv, c * kw + h * (nope + dv) + nope, oneV, h * dv, dv);
+                }
+                kFull.put(0, c0 + c, oneK, 0);
+                vFull.put(0, c0 + c, oneV, 0);
+            }
+        }
+        for (int t = 0; t < n; t++) {
+            for (int h = 0; h < nHead; h++) {
+                System.arraycopy(q, t * qw + h * dk + nope, qPerm, t * qw + h * dk, rope);
+                System.arraycopy(q, t * qw + h * dk, qPerm, t * qw + h * dk + rope, nope);
+            }
+        }
+        attention.standard(kFull, vFull, 0, pos0, n, qPerm, qw, nHead, nHead, dk, dv, kqScale, att, nHead * dv);
+    }
+
+    private float[] kRowBuf, oneK, oneV;
+
     /** SwiGLU FFN of n tokens: out = down(silu(gate·in) ⊙ up·in). */
     private void ffn(Weight g, Weight u, Weight d, float[] in, int n, float[] out) {
         int f = (int) g.rows();
         backend.matmul(g, in, 0, nEmbd, n, gate, 0, f);
         backend.matmul(u, in, 0, nEmbd, n, up, 0, f);
-        for (int i = 0; i < n * f; i++) gate[i] = Ops.silu(gate[i]) * up[i];
+        swiglu(gate, up, n, f);
         backend.matmul(d, gate, 0, f, n, out, 0, nEmbd);
     }
 
@@ -349,19 +420,27 @@ final class DeepseekModel extends Model {
                 expertSlot[e * ubatch + c] = t * nUsed + k;
             }
         }
-        java.util.Arrays.fill(moeOut, 0, n * nEmbd, 0f);
         for (int e = 0; e < nExpert; e++) {
             int m = expertCount[e];
             if (m == 0) continue;
             for (int c = 0; c < m; c++) System.arraycopy(xn, expertTokens[e * ubatch + c] * nEmbd, xe, c * nEmbd, nEmbd);
-            backend.matmul(L.gateE[e], xe, 0, nEmbd, m, ge, 0, ffExp);
-            backend.matmul(L.upE[e], xe, 0, nEmbd, m, ue, 0, ffExp);
-            for (int i = 0; i < m * ffExp; i++) ge[i] = Ops.silu(ge[i]) * ue[i];
-            backend.matmul(L.downE[e], ge, 0, ffExp, m, de, 0, nEmbd);
-            for (int c = 0; c < m; c++) {
-                int t = expertTokens[e * ubatch + c];
-                float w = selW[expertSlot[e * ubatch + c]];
-                backend.kernels().axpy(w, de, c * nEmbd, moeOut, t * nEmbd, nEmbd);
+            backend.matmulExpert(L.gateE[e], xe, 0, nEmbd, m, ge, 0, ffExp);
+            backend.matmulExpert(L.upE[e], xe, 0, nEmbd, m, ue, 0, ffExp);
+            swiglu(ge, ue, m, ffExp);
+            backend.matmulExpert(L.downE[e], ge, 0, ffExp, m, de, 0, nEmbd);
+            for (int c = 0; c < m; c++) System.arraycopy(de, c * nEmbd, slotOut, expertSlot[e * ubatch + c] * nEmbd, nEmbd);
+        }
+        // weighted sum in slot order: mainline rounds each product then adds (ggml_mul, ggml_add of views);
+        // ik (and Kiln's own) fuse each later slot into an FMA (iqk_mul_multi_add)
+        boolean fused = !numerics().equals("mainline");
+        for (int t = 0; t < n; t++) {
+            int o = t * nEmbd;
+            for (int k = 0; k < nUsed; k++) {
+                int so = (t * nUsed + k) * nEmbd;
+                float w = selW[t * nUsed + k];
+                if (k == 0) for (int i = 0; i < nEmbd; i++) moeOut[o + i] = slotOut[so + i] * w;
+                else if (fused) for (int i = 0; i < nEmbd; i++) moeOut[o + i] = Math.fma(slotOut[so + i], w, moeOut[o + i]);
+                else for (int i = 0; i < nEmbd; i++) moeOut[o + i] = moeOut[o + i] + slotOut[so + i] * w;
             }
         }
         if (L.shGate != null) {

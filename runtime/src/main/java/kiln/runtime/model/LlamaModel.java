@@ -83,6 +83,11 @@ final class LlamaModel extends Model {
     }
 
     @Override
+    void numericsChanged() {
+        rope.fusedRotation(numerics().equals("mainline"));
+    }
+
+    @Override
     public String describe() {
         return "llama: " + nLayer + " layers, " + nHead + " heads (" + nKv + " KV), embd " + nEmbd + ", ff " + ff
                 + (tied ? ", tied output" : "") + ", cache " + kCache.type + "/" + vCache.type + ", numerics " + numerics();
@@ -114,7 +119,7 @@ final class LlamaModel extends Model {
             for (int t = 0; t < n; t++) Ops.rmsNorm(x, t * nEmbd, ffnNorm[l], eps, xn, t * nEmbd, nEmbd);
             backend.matmul(wGate[l], xn, 0, nEmbd, n, gate, 0, ff);
             backend.matmul(wUp[l], xn, 0, nEmbd, n, up, 0, ff);
-            for (int i = 0; i < n * ff; i++) gate[i] = Ops.silu(gate[i]) * up[i];
+            swiglu(gate, up, n, ff);
             backend.matmul(wDown[l], gate, 0, ff, n, tmp, 0, nEmbd);
             for (int i = 0; i < n * nEmbd; i++) x[i] += tmp[i];
         }

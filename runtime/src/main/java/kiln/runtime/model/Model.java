@@ -51,22 +51,51 @@ public abstract class Model implements AutoCloseable {
     private String numerics = "f32";
 
     /**
-     * Applies the numerics to reproduce: "mainline" (ggml's activation rounding and f16 flash attention), "ik"
+     * Applies the numerics to reproduce: "mainline" (ggml's activation rounding, its AVX-512 summation orders,
+     * vectorised exp and f16 flash attention: bit-exact on the fixtures), "ik"
      * (activations rounded to bf16/f16 for 16-bit weights, as ik's kernels do; f32 otherwise) or plain f32.
      */
     void useNumerics(String n) {
         boolean ggml = n.equals("mainline");
         backend.emulateActivationQuantization(ggml ? Backend.ActivationRounding.GGML
                 : n.equals("ik") ? Backend.ActivationRounding.FLOAT16_ONLY : Backend.ActivationRounding.NONE);
-        attention().emulateGgmlFlashAttention(ggml);
+        backend.emulateSumOrder(ggml ? Backend.SumOrder.MAINLINE : n.equals("ik") ? Backend.SumOrder.IK : Backend.SumOrder.FAST);
+        attention().emulateGgmlFlashAttention(ggml || n.equals("ik"), ggml, n.equals("ik"));
+        ggmlElementwise = ggml || n.equals("ik");
+        ikElementwise = n.equals("ik");
         numerics = n;
+        numericsChanged();
     }
 
     public String numerics() {
         return numerics;
     }
 
+    /** Element functions as the reproduced tool computes them (mainline and ik: ggml's vectorised exp). */
+    protected boolean ggmlElementwise;
+    /** ik_llama.cpp's own forms where they differ from mainline's (norm product order, routing, expert sums). */
+    protected boolean ikElementwise;
+
+    /** RMS norm of one row: mainline x·scale·w, ik (scale·w)·x (ggml_fused_rms_norm). */
+    protected void rmsNorm(float[] x, int xo, float[] w, float eps, float[] out, int oo, int n) {
+        if (ikElementwise) Ops.rmsNormIk(x, xo, w, eps, out, oo, n);
+        else Ops.rmsNorm(x, xo, w, eps, out, oo, n);
+    }
+
+    /** SwiGLU of rows×width values, in place in g: g = silu(g)·u, row by row as ggml_vec_swiglu_f32. */
+    protected void swiglu(float[] g, float[] u, int rows, int width) {
+        if (ggmlElementwise) {
+            for (int r = 0; r < rows; r++) kiln.runtime.kernel.GgmlMath.swiglu(g, r * width, u, r * width, width);
+        } else {
+            for (int i = 0; i < rows * width; i++) g[i] = Ops.silu(g[i]) * u[i];
+        }
+    }
+
     abstract Attention attention();
+
+    /** Lets a graph adapt to {@link #useNumerics} (routing rules, flash-attention form). */
+    void numericsChanged() {
+    }
 
     /** One line describing the architecture and the choices made at load (MLA mode, layout, routing). */
     public abstract String describe();

@@ -4,21 +4,31 @@ package kiln.runtime.model;
 final class Ops {
     private Ops() {}
 
-    /** out = x / sqrt(mean(x²) + eps) · w (ggml_rms_norm then ggml_mul). */
+    /** out = x / sqrt(mean(x²) + eps) · w (ggml_rms_norm then ggml_mul: float squares summed in double). */
     static void rmsNorm(float[] x, int xo, float[] w, float eps, float[] out, int oo, int n) {
         double sum = 0;
-        for (int i = 0; i < n; i++) sum += (double) x[xo + i] * x[xo + i];
+        for (int i = 0; i < n; i++) sum += x[xo + i] * x[xo + i];
         float mean = (float) (sum / n);
-        float scale = (float) (1.0 / Math.sqrt(mean + eps));
+        float scale = 1.0f / (float) Math.sqrt(mean + eps);
         for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] * scale * w[i];
+    }
+
+    /** ik's ggml_fused_rms_norm: the same scale, applied as (scale·w)·x. */
+    static void rmsNormIk(float[] x, int xo, float[] w, float eps, float[] out, int oo, int n) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += x[xo + i] * x[xo + i];
+        float mean = (float) (sum / n);
+        float scale = 1.0f / (float) Math.sqrt(mean + eps);
+        for (int i = 0; i < n; i++) out[oo + i] = scale * w[i] * x[xo + i];
     }
 
     static float silu(float x) {
         return (float) (x / (1.0 + Math.exp(-x)));
     }
 
+    /** ggml_vec_sigmoid_f32: 1 / (1 + expf(−x)) in float. */
     static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
+        return kiln.runtime.kernel.GgmlMath.sigmoid(x);
     }
 
     /** In-place softmax of v[o..o+n) (max-subtracted, sum in double). */

@@ -24,6 +24,7 @@ final class Rope {
         sin = new float[nCtx * half];
         float thetaScale = (float) Math.pow(freqBase, -2.0f / nRot);
         float[] corr = corrDims(nRot, nCtxOrig, freqBase, betaFast, betaSlow);
+        float[] sc = new float[2];
         for (int p = 0; p < nCtx; p++) {
             float theta = p;
             for (int i0 = 0; i0 < nRot; i0 += 2) {
@@ -37,8 +38,9 @@ final class Rope {
                     th = thetaInterp * (1 - rampMix) + thetaExtrap * rampMix;
                     mscale *= 1.0f + 0.1f * (float) Math.log(1.0f / freqScale);
                 }
-                cos[p * half + i0 / 2] = (float) Math.cos(th) * mscale;
-                sin[p * half + i0 / 2] = (float) Math.sin(th) * mscale;
+                kiln.runtime.kernel.GgmlMath.sincosf(th, sc, 0); // glibc's values, as ggml's rope cache
+                cos[p * half + i0 / 2] = sc[1] * mscale;
+                sin[p * half + i0 / 2] = sc[0] * mscale;
                 theta *= thetaScale;
             }
         }
@@ -59,6 +61,13 @@ final class Rope {
         return nDims * (float) Math.log(nCtxOrig / (nRot * 2 * Math.PI)) / (2 * (float) Math.log(base));
     }
 
+    private boolean fused;
+
+    /** mainline's build contracts the rotation into FMAs (c·x0 − s·x1 with one rounding of the c·x0 term); ik's does not. */
+    void fusedRotation(boolean on) {
+        this.fused = on;
+    }
+
     /** Rotates x[o..o+nRot) for position pos in place. */
     void apply(float[] x, int o, int pos) {
         int half = nRot / 2;
@@ -66,8 +75,13 @@ final class Rope {
         for (int i = 0; i < half; i++) {
             float c = cos[base + i], s = sin[base + i];
             float x0 = x[o + 2 * i], x1 = x[o + 2 * i + 1];
-            x[o + 2 * i] = x0 * c - x1 * s;
-            x[o + 2 * i + 1] = x0 * s + x1 * c;
+            if (fused) {
+                x[o + 2 * i] = Math.fma(c, x0, -(s * x1));
+                x[o + 2 * i + 1] = Math.fma(c, x1, s * x0);
+            } else {
+                x[o + 2 * i] = x0 * c - x1 * s;
+                x[o + 2 * i + 1] = x0 * s + x1 * c;
+            }
         }
     }
 }

@@ -13,6 +13,15 @@ final class Router {
     private final float scale;
     private final float[] probs, select, groupScore;
     private final boolean[] groupKept;
+    private boolean ik;
+
+    /**
+     * ik_llama.cpp's routing arithmetic: selection by its AVX2 sigmoid (+ bias), ties to the higher expert index;
+     * weights by glibc's expf sigmoid, normalized by multiplying with the reciprocal of their float sum.
+     */
+    void ikNumerics(boolean on) {
+        this.ik = on;
+    }
 
     Router(int nExpert, int used, int nGroup, int groupUsed, int gating, boolean normalize, float scale) {
         this.nExpert = nExpert;
@@ -31,12 +40,20 @@ final class Router {
     /** Chooses experts for router logits[lo..lo+nExpert): ids into ids[io..io+used), weights into w[io..]. */
     void route(float[] logits, int lo, float[] bias, int[] ids, float[] w, int io) {
         System.arraycopy(logits, lo, probs, 0, nExpert);
-        if (gating == GATING_SIGMOID) {
-            for (int e = 0; e < nExpert; e++) probs[e] = Ops.sigmoid(probs[e]);
+        if (gating == GATING_SIGMOID && ik) {
+            for (int e = 0; e < nExpert; e++) {
+                float s = kiln.runtime.kernel.GgmlMath.sigmoid256(probs[e]);
+                select[e] = bias != null ? s + bias[e] : s;
+                probs[e] = Ops.sigmoid(probs[e]);
+            }
         } else {
-            Ops.softmax(probs, 0, nExpert);
+            if (gating == GATING_SIGMOID) {
+                for (int e = 0; e < nExpert; e++) probs[e] = Ops.sigmoid(probs[e]);
+            } else {
+                Ops.softmax(probs, 0, nExpert);
+            }
+            for (int e = 0; e < nExpert; e++) select[e] = bias != null ? probs[e] + bias[e] : probs[e];
         }
-        for (int e = 0; e < nExpert; e++) select[e] = bias != null ? probs[e] + bias[e] : probs[e];
         if (nGroup > 1) {
             int per = nExpert / nGroup;
             for (int g = 0; g < nGroup; g++) {
@@ -60,11 +77,11 @@ final class Router {
             }
             for (int e = 0; e < nExpert; e++) if (!groupKept[e / per]) select[e] = Float.NEGATIVE_INFINITY;
         }
-        float sum = 0;
+        double sum = 0;
         for (int k = 0; k < used; k++) {
             int arg = -1;
             for (int e = 0; e < nExpert; e++) {
-                if ((arg < 0 || select[e] > select[arg])) {
+                if (arg < 0 || select[e] > select[arg] || (ik && select[e] == select[arg])) {
                     boolean taken = false;
                     for (int j = 0; j < k; j++) taken |= ids[io + j] == e;
                     if (!taken) arg = e;
@@ -74,8 +91,13 @@ final class Router {
             w[io + k] = probs[arg];
             sum += probs[arg];
         }
-        if (normalize) {
-            float d = Math.max(sum, 6.103515625e-5f);
+        if (normalize && ik) {
+            float fs = 0f;
+            for (int k = 0; k < used; k++) fs += w[io + k];
+            float inv = fs > 0 ? 1.0f / fs : 0f;
+            for (int k = 0; k < used; k++) w[io + k] *= inv;
+        } else if (normalize) {
+            float d = Math.max((float) sum, 6.103515625e-5f);
             for (int k = 0; k < used; k++) w[io + k] /= d;
         }
         for (int k = 0; k < used; k++) w[io + k] *= scale;

@@ -1,0 +1,102 @@
+package kiln.runtime.kernel;
+
+/**
+ * Dot products summed in the order ggml's x86 AVX-512 kernels sum them, so that the float result is the
+ * reference tool's bit for bit (given bit-identical inputs). Plain scalar Java: each SIMD lane is an array slot,
+ * and every step rounds exactly where the instruction rounds.
+ *
+ * <ul>
+ *   <li>{@link #bf16Gemm}: llamafile's tinyBLAS for BF16 × BF16 with AVX512-BF16 (what mainline's mul_mat uses
+ *       for bf16 weights): one 16-lane accumulator, 32 values per step through {@code vdpbf16ps} (per lane: the
+ *       odd product added, then the even one; bf16 products are exact in f32, so each add rounds once), then
+ *       {@code _mm512_reduce_add_ps}.</li>
+ *   <li>{@link #bf16Vec}: ggml_vec_dot_bf16 (mul_mat_id, i.e. the MoE experts): two such accumulators over 64
+ *       values per step, each reduced and added in double, leftovers in double.</li>
+ *   <li>{@link #f16Vec}: ggml_vec_dot_f16 (flash attention's K·Q): four 16-lane FMA accumulators over 64 values per
+ *       step, folded pairwise, reduced, leftovers in double.</li>
+ * </ul>
+ * The inputs are floats that already hold bf16 / f16 values (ggml rounds activations before these kernels).
+ */
+public final class GgmlDots {
+    private GgmlDots() {}
+
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[64]);
+
+    /** tinyBLAS BF16 gemm dot of n values (n a multiple of 32). */
+    public static float bf16Gemm(float[] a, int ao, float[] b, int bo, int n) {
+        float[] acc = LANES.get();
+        java.util.Arrays.fill(acc, 0, 16, 0f);
+        dpbf16(acc, 0, a, ao, b, bo, n, 32);
+        return reduce16(acc, 0);
+    }
+
+    /**
+     * F32 × F32 as tinyBLAS (mainline) and ik's float GEMM compute it on AVX-512: 16 lanes, 16 values per step
+     * through FMAs, then {@code _mm512_reduce_add_ps} (n a multiple of 16).
+     */
+    public static float f32Gemm(float[] a, int ao, float[] b, int bo, int n) {
+        float[] acc = LANES.get();
+        java.util.Arrays.fill(acc, 0, 16, 0f);
+        for (int i = 0; i < n; i += 16) {
+            for (int l = 0; l < 16; l++) acc[l] = Math.fma(a[ao + i + l], b[bo + i + l], acc[l]);
+        }
+        return reduce16(acc, 0);
+    }
+
+    /** ggml_vec_dot_bf16 of n values. */
+    public static float bf16Vec(float[] a, int ao, float[] b, int bo, int n) {
+        float[] acc = LANES.get();
+        java.util.Arrays.fill(acc, 0, 32, 0f);
+        int full = n / 64 * 64;
+        dpbf16(acc, 0, a, ao, b, bo, full, 64);
+        dpbf16(acc, 16, a, ao + 32, b, bo + 32, full, 64);
+        double sum = 0;
+        sum += reduce16(acc, 0);
+        sum += reduce16(acc, 16);
+        for (int i = full; i < n; i++) sum += a[ao + i] * b[bo + i];
+        return (float) sum;
+    }
+
+    /** ggml_vec_dot_f16 of n values (AVX-512: GGML_F16_STEP 64, 16 lanes, 4 accumulators). */
+    public static float f16Vec(float[] a, int ao, float[] b, int bo, int n) {
+        float[] acc = LANES.get();
+        java.util.Arrays.fill(acc, 0, 64, 0f);
+        int full = n / 64 * 64;
+        for (int i = 0; i < full; i += 64) {
+            for (int j = 0; j < 64; j++) acc[j] = Math.fma(a[ao + i + j], b[bo + i + j], acc[j]);
+        }
+        for (int l = 0; l < 16; l++) {
+            acc[l] += acc[32 + l];
+            acc[16 + l] += acc[48 + l];
+        }
+        for (int l = 0; l < 16; l++) acc[l] += acc[16 + l];
+        double sum = reduce16(acc, 0);
+        for (int i = full; i < n; i++) sum += a[ao + i] * b[bo + i];
+        return (float) sum;
+    }
+
+    /**
+     * vdpbf16ps over [0, n) in steps of {@code step}: lane l of the 16 at acc[accOff..] takes values 2l and 2l+1 of
+     * each 32-value block starting at every multiple of {@code step}.
+     */
+    private static void dpbf16(float[] acc, int accOff, float[] a, int ao, float[] b, int bo, int n, int step) {
+        for (int i = 0; i < n; i += step) {
+            for (int l = 0; l < 16; l++) {
+                int k = i + 2 * l;
+                float s = acc[accOff + l];
+                s += a[ao + k + 1] * b[bo + k + 1];
+                s += a[ao + k] * b[bo + k];
+                acc[accOff + l] = s;
+            }
+        }
+    }
+
+    /** _mm512_reduce_add_ps as GCC defines it: halves of 256, then 128 bits, then lanes (0+2, 1+3), then the two. */
+    static float reduce16(float[] v, int o) {
+        float t0 = v[o] + v[o + 8], t1 = v[o + 1] + v[o + 9], t2 = v[o + 2] + v[o + 10], t3 = v[o + 3] + v[o + 11];
+        float t4 = v[o + 4] + v[o + 12], t5 = v[o + 5] + v[o + 13], t6 = v[o + 6] + v[o + 14], t7 = v[o + 7] + v[o + 15];
+        float u0 = t0 + t4, u1 = t1 + t5, u2 = t2 + t6, u3 = t3 + t7;
+        float w0 = u0 + u2, w1 = u1 + u3;
+        return w0 + w1;
+    }
+}
