@@ -61,7 +61,8 @@ public final class ImatrixTool {
         if (text != null) {
             datasets.add(o.text().toString());
             ModelOptions mo = ModelOptions.defaults().withCtx(chunk).withUbatch(Math.min(o.ubatch(), batch)).withThreads(o.threads())
-                    .withMla(o.mla()).withCache("f16", "f16").withNumerics(o.numerics());
+                    .withMla(o.mla()).withCache("f16", "f16")
+                    .withNumerics(o.numerics().equals("auto") ? (ref == Reference.IK ? "ik" : "mainline") : o.numerics());
             try (Model m = ModelLoader.load(o.model(), mo)) {
                 log.println("kiln imatrix: " + m.describe());
                 log.println("kiln imatrix: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads; reproducing "

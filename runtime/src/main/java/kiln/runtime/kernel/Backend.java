@@ -26,6 +26,10 @@ public final class Backend implements AutoCloseable {
     private final WorkerPool.Body matmulBody = this::matmulTask;
 
     private final float[] act;
+    /** Rows in {@link GgmlDots#splitPairs} layout for the vectorised reference orders. */
+    private final float[][] splitBuf;
+    private final float[] actSplit;
+    private boolean split;
     private final MemorySegment actScratch;
     private final int maxTokens, maxCols;
     /** Which activation rounding before matrix products to reproduce. */
@@ -42,6 +46,8 @@ public final class Backend implements AutoCloseable {
         this.pool = new WorkerPool(threads);
         this.rowBuf = new float[pool.threads()][maxCols];
         this.groupBuf = new float[pool.threads()][maxCols * Math.max(1, maxInterleave)];
+        this.splitBuf = new float[pool.threads()][maxCols];
+        this.actSplit = new float[maxTokens * maxCols];
     }
 
     /**
@@ -80,18 +86,23 @@ public final class Backend implements AutoCloseable {
         }
     }
 
-    private void rows(long r0, long r1, float[] rowBuf, float[] group) {
+    private void rows(long r0, long r1, int worker) {
+        float[] rowBuf = this.rowBuf[worker], group = groupBuf[worker];
         int cols = w.cols();
         boolean bf16 = w.type() == kiln.tensor.GgmlType.BF16 && cols % 32 == 0;
         boolean f32 = w.type() == kiln.tensor.GgmlType.F32 && cols % 16 == 0;
         if (sumOrder != SumOrder.FAST && (bf16 || f32)) {
             boolean vec = bf16 && expertCall && sumOrder == SumOrder.MAINLINE;
+            float[] rowSplit = splitBuf[worker];
             for (long r = r0; r < r1; r++) {
                 w.dequantizeRow(r, rowBuf, 0, group);
+                if (bf16 && split) GgmlDots.splitPairs(rowBuf, 0, rowSplit, 0, cols);
                 for (int t = 0; t < nTok; t++) {
-                    int xo = xOff + t * xStride;
-                    out[outOff + t * outStride + (int) r] = f32 ? GgmlDots.f32Gemm(rowBuf, 0, x, xo, cols)
-                            : vec ? GgmlDots.bf16Vec(rowBuf, 0, x, xo, cols) : GgmlDots.bf16Gemm(rowBuf, 0, x, xo, cols);
+                    int xo = xOff + t * xStride, o = outOff + t * outStride + (int) r;
+                    if (f32) out[o] = GgmlDots.f32Gemm(rowBuf, 0, x, xo, cols);
+                    else if (!split) out[o] = vec ? GgmlDots.bf16Vec(rowBuf, 0, x, xo, cols) : GgmlDots.bf16Gemm(rowBuf, 0, x, xo, cols);
+                    else if (vec) out[o] = GgmlDots.bf16VecSplit(rowSplit, 0, rowBuf, 0, actSplit, t * cols, x, xo, cols);
+                    else out[o] = GgmlDots.bf16GemmSplit(rowSplit, 0, actSplit, t * cols, cols);
                 }
             }
             return;
@@ -154,6 +165,9 @@ public final class Backend implements AutoCloseable {
                 xStride = w.cols();
             }
         }
+        split = sumOrder != SumOrder.FAST && w.type() == kiln.tensor.GgmlType.BF16 && w.cols() % 32 == 0
+                && nTok <= maxTokens && w.cols() <= maxCols;
+        if (split) for (int t = 0; t < nTok; t++) GgmlDots.splitPairs(x, xOff + t * xStride, actSplit, t * w.cols(), w.cols());
         this.w = w;
         this.x = x;
         this.xOff = xOff;
@@ -164,7 +178,7 @@ public final class Backend implements AutoCloseable {
         this.outStride = outStride;
         if (w.rows() * (long) w.cols() * nTok < SERIAL_WORK) {
             // waking the pool costs more than the product itself
-            rows(0, w.rows(), rowBuf[0], groupBuf[0]);
+            rows(0, w.rows(), 0);
             this.w = null;
             this.x = null;
             this.out = null;
@@ -184,7 +198,7 @@ public final class Backend implements AutoCloseable {
     private void matmulTask(int task, int worker) {
         long r0 = task * chunk;
         long r1 = Math.min(w.rows(), r0 + chunk);
-        rows(r0, r1, rowBuf[worker], groupBuf[worker]);
+        rows(r0, r1, worker);
     }
 
     @Override

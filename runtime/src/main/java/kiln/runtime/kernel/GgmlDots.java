@@ -20,6 +20,77 @@ package kiln.runtime.kernel;
 public final class GgmlDots {
     private GgmlDots() {}
 
+    private static final jdk.incubator.vector.VectorSpecies<Float> S16 = jdk.incubator.vector.FloatVector.SPECIES_512;
+    /** The vector forms run where 16 float lanes are native (AVX-512); elsewhere the scalar forms do the same sums. */
+    static final boolean VECTOR = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 16;
+
+    /**
+     * The "split" layout of the vector forms: each 32-value block as its 16 odd values then its 16 even values, so
+     * that one 16-lane load is one operand of {@code vdpbf16ps}'s first (odd) or second (even) step.
+     */
+    public static void splitPairs(float[] src, int so, float[] dst, int dOff, int n) {
+        for (int b = 0; b + 32 <= n; b += 32) {
+            for (int l = 0; l < 16; l++) {
+                dst[dOff + b + l] = src[so + b + 2 * l + 1];
+                dst[dOff + b + 16 + l] = src[so + b + 2 * l];
+            }
+        }
+    }
+
+    /** {@link #bf16Gemm} on split rows (bit-identical; vectorised). */
+    public static float bf16GemmSplit(float[] a, int ao, float[] b, int bo, int n) {
+        float[] lanes = LANES.get();
+        if (!VECTOR) {
+            java.util.Arrays.fill(lanes, 0, 16, 0f);
+            splitSteps(lanes, 0, a, ao, b, bo, n, 32);
+            return reduce16(lanes, 0);
+        }
+        jdk.incubator.vector.FloatVector acc = jdk.incubator.vector.FloatVector.zero(S16);
+        for (int i = 0; i < n; i += 32) {
+            acc = jdk.incubator.vector.FloatVector.fromArray(S16, a, ao + i).fma(jdk.incubator.vector.FloatVector.fromArray(S16, b, bo + i), acc);
+            acc = jdk.incubator.vector.FloatVector.fromArray(S16, a, ao + i + 16).fma(jdk.incubator.vector.FloatVector.fromArray(S16, b, bo + i + 16), acc);
+        }
+        acc.intoArray(lanes, 0);
+        return reduce16(lanes, 0);
+    }
+
+    /** {@link #bf16Vec} with the 64-value steps on split rows and the tail on the plain rows (bit-identical). */
+    public static float bf16VecSplit(float[] as, int aso, float[] a, int ao, float[] bs, int bso, float[] b, int bo, int n) {
+        float[] lanes = LANES.get();
+        int full = n / 64 * 64;
+        java.util.Arrays.fill(lanes, 0, 32, 0f);
+        if (VECTOR) {
+            jdk.incubator.vector.FloatVector c1 = jdk.incubator.vector.FloatVector.zero(S16), c2 = c1;
+            for (int i = 0; i < full; i += 64) {
+                c1 = jdk.incubator.vector.FloatVector.fromArray(S16, as, aso + i).fma(jdk.incubator.vector.FloatVector.fromArray(S16, bs, bso + i), c1);
+                c1 = jdk.incubator.vector.FloatVector.fromArray(S16, as, aso + i + 16).fma(jdk.incubator.vector.FloatVector.fromArray(S16, bs, bso + i + 16), c1);
+                c2 = jdk.incubator.vector.FloatVector.fromArray(S16, as, aso + i + 32).fma(jdk.incubator.vector.FloatVector.fromArray(S16, bs, bso + i + 32), c2);
+                c2 = jdk.incubator.vector.FloatVector.fromArray(S16, as, aso + i + 48).fma(jdk.incubator.vector.FloatVector.fromArray(S16, bs, bso + i + 48), c2);
+            }
+            c1.intoArray(lanes, 0);
+            c2.intoArray(lanes, 16);
+        } else {
+            splitSteps(lanes, 0, as, aso, bs, bso, full, 64);
+            splitSteps(lanes, 16, as, aso + 32, bs, bso + 32, full, 64);
+        }
+        double sum = 0;
+        sum += reduce16(lanes, 0);
+        sum += reduce16(lanes, 16);
+        for (int i = full; i < n; i++) sum += a[ao + i] * b[bo + i];
+        return (float) sum;
+    }
+
+    private static void splitSteps(float[] acc, int accOff, float[] a, int ao, float[] b, int bo, int n, int step) {
+        for (int i = 0; i < n; i += step) {
+            for (int l = 0; l < 16; l++) {
+                float s = acc[accOff + l];
+                s += a[ao + i + l] * b[bo + i + l];
+                s += a[ao + i + 16 + l] * b[bo + i + 16 + l];
+                acc[accOff + l] = s;
+            }
+        }
+    }
+
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[64]);
 
     /** tinyBLAS BF16 gemm dot of n values (n a multiple of 32). */
@@ -36,6 +107,14 @@ public final class GgmlDots {
      */
     public static float f32Gemm(float[] a, int ao, float[] b, int bo, int n) {
         float[] acc = LANES.get();
+        if (VECTOR) {
+            jdk.incubator.vector.FloatVector v = jdk.incubator.vector.FloatVector.zero(S16);
+            for (int i = 0; i < n; i += 16) {
+                v = jdk.incubator.vector.FloatVector.fromArray(S16, a, ao + i).fma(jdk.incubator.vector.FloatVector.fromArray(S16, b, bo + i), v);
+            }
+            v.intoArray(acc, 0);
+            return reduce16(acc, 0);
+        }
         java.util.Arrays.fill(acc, 0, 16, 0f);
         for (int i = 0; i < n; i += 16) {
             for (int l = 0; l < 16; l++) acc[l] = Math.fma(a[ao + i + l], b[bo + i + l], acc[l]);

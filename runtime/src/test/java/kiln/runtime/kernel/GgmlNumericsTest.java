@@ -85,6 +85,25 @@ class GgmlNumericsTest {
         assertTrue(differsVec > 10, "ggml_vec_dot_bf16 (two accumulators over 64) is another order: " + differsVec);
     }
 
+    /** The vectorised forms on split rows are the scalar reference forms, bit for bit. */
+    @Test
+    void splitFormsAreTheReferenceForms() {
+        SplittableRandom r = new SplittableRandom(11);
+        for (int n : new int[] {32, 64, 96, 256, 288, 512}) {
+            for (int trial = 0; trial < 40; trial++) {
+                float[] a = new float[n], b = new float[n], as = new float[n], bs = new float[n];
+                for (int i = 0; i < n; i++) {
+                    a[i] = bf16((float) (r.nextGaussian() * Math.pow(2, r.nextInt(10))));
+                    b[i] = bf16((float) r.nextGaussian());
+                }
+                GgmlDots.splitPairs(a, 0, as, 0, n);
+                GgmlDots.splitPairs(b, 0, bs, 0, n);
+                assertEquals(GgmlDots.bf16Gemm(a, 0, b, 0, n), GgmlDots.bf16GemmSplit(as, 0, bs, 0, n), 0f, "gemm n=" + n);
+                assertEquals(GgmlDots.bf16Vec(a, 0, b, 0, n), GgmlDots.bf16VecSplit(as, 0, a, 0, bs, 0, b, 0, n), 0f, "vec n=" + n);
+            }
+        }
+    }
+
     private static float bf16(float f) {
         int b = Float.floatToRawIntBits(f);
         b += 0x7FFF + ((b >>> 16) & 1);
