@@ -36,9 +36,9 @@ class IkAgreementTest {
         assertEquals(64, k.get("blk.0.attn_k_b.weight").size());
         assertEquals(256, k.get("blk.0.attn_v_b.weight").size());
         Collected.Errors all = Collected.compare(ref, k, ref.entries().keySet());
-        assertTrue(all.maxElement() < 1e-3, all.toString());
+        assertTrue(all.maxElement() < 1e-5, "ik's numerics reproduced (measured 2.2e-6): " + all);
         Collected.Errors experts = Collected.compare(ref, k, List.of("blk.1.ffn_down_exps.weight", "blk.2.ffn_down_exps.weight", "blk.2.ffn_up_exps.weight"));
-        assertTrue(experts.maxElement() < 1e-4, "routing as ik's: " + experts);
+        assertTrue(experts.maxElement() < 1e-5, "routing as ik's: " + experts);
     }
 
     @Test
@@ -49,6 +49,6 @@ class IkAgreementTest {
         assertEquals(ref.entries().keySet(), k.entries().keySet());
         assertEquals(ref.chunkCount(), k.chunkCount());
         Collected.Errors e = Collected.compare(ref, k, ref.entries().keySet());
-        assertTrue(e.maxElement() < 1e-3, e.toString());
+        assertTrue(e.maxElement() < 1e-5, "ik's numerics reproduced (measured 6.2e-7): " + e);
     }
 }

@@ -300,7 +300,7 @@ final class DeepseekModel extends Model {
             else ffn(L.gate, L.up, L.down, xn, n, tmp);
             for (int i = 0; i < n * nEmbd; i++) x[i] += tmp[i];
         }
-        OutputHead.logits(backend, x, xn, n, nEmbd, outputNorm, eps, output, logits, allLogits);
+        outputLogits(x, xn, n, outputNorm, eps, output, logits, allLogits);
     }
 
     private void attention(Layer L, int l, int n, int pos0) {

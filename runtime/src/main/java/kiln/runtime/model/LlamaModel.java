@@ -102,7 +102,7 @@ final class LlamaModel extends Model {
         }
         float scale = (float) (1.0 / Math.sqrt(headK));
         for (int l = 0; l < nLayer; l++) {
-            for (int t = 0; t < n; t++) Ops.rmsNorm(x, t * nEmbd, attnNorm[l], eps, xn, t * nEmbd, nEmbd);
+            for (int t = 0; t < n; t++) rmsNorm(x, t * nEmbd, attnNorm[l], eps, xn, t * nEmbd, nEmbd);
             backend.matmul(wq[l], xn, 0, nEmbd, n, q, 0, nHead * headK);
             backend.matmul(wk[l], xn, 0, nEmbd, n, kv, 0, nKv * headK);
             backend.matmul(wv[l], xn, 0, nEmbd, n, vv, 0, nKv * headV);
@@ -116,13 +116,13 @@ final class LlamaModel extends Model {
             attention.standard(kCache, vCache, l, pos0, n, q, nHead * headK, nHead, nKv, headK, headV, scale, att, nHead * headV);
             backend.matmul(wo[l], att, 0, nHead * headV, n, tmp, 0, nEmbd);
             for (int i = 0; i < n * nEmbd; i++) x[i] += tmp[i];
-            for (int t = 0; t < n; t++) Ops.rmsNorm(x, t * nEmbd, ffnNorm[l], eps, xn, t * nEmbd, nEmbd);
+            for (int t = 0; t < n; t++) rmsNorm(x, t * nEmbd, ffnNorm[l], eps, xn, t * nEmbd, nEmbd);
             backend.matmul(wGate[l], xn, 0, nEmbd, n, gate, 0, ff);
             backend.matmul(wUp[l], xn, 0, nEmbd, n, up, 0, ff);
             swiglu(gate, up, n, ff);
             backend.matmul(wDown[l], gate, 0, ff, n, tmp, 0, nEmbd);
             for (int i = 0; i < n * nEmbd; i++) x[i] += tmp[i];
         }
-        OutputHead.logits(backend, x, xn, n, nEmbd, outputNorm, eps, output, logits, allLogits);
+        outputLogits(x, xn, n, outputNorm, eps, output, logits, allLogits);
     }
 }

@@ -76,6 +76,15 @@ public abstract class Model implements AutoCloseable {
     /** ik_llama.cpp's own forms where they differ from mainline's (norm product order, routing, expert sums). */
     protected boolean ikElementwise;
 
+    /** Final RMS norm and the output projection, for all tokens of a batch or only the last. */
+    protected void outputLogits(float[] x, float[] xn, int n, float[] norm, float eps, kiln.runtime.kernel.Weight output,
+                                float[] logits, boolean all) {
+        int first = all ? 0 : n - 1;
+        for (int t = first; t < n; t++) rmsNorm(x, t * nEmbd, norm, eps, xn, t * nEmbd, nEmbd);
+        int vocab = (int) output.rows();
+        backend.matmul(output, xn, first * nEmbd, nEmbd, n - first, logits, 0, vocab);
+    }
+
     /** RMS norm of one row: mainline x·scale·w, ik (scale·w)·x (ggml_fused_rms_norm). */
     protected void rmsNorm(float[] x, int xo, float[] w, float eps, float[] out, int oo, int n) {
         if (ikElementwise) Ops.rmsNormIk(x, xo, w, eps, out, oo, n);
