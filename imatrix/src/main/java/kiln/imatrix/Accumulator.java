@@ -23,15 +23,22 @@ final class Accumulator {
         this.counts = new long[nMat];
     }
 
-    /** Adds nTok rows to matrix {@code mat}; returns false when an activation is not a number. */
-    boolean add(int mat, float[] x, int xOff, int xStride, int nTok) {
+    /**
+     * Adds nTok rows to matrix {@code mat}; returns false when an activation is not a number. {@code fused}: each
+     * square added with one rounding (ik's AVX2 FMA loop); otherwise the square is rounded first (mainline).
+     */
+    boolean add(int mat, float[] x, int xOff, int xStride, int nTok, boolean fused) {
         int base = mat * ne0;
         boolean ok = true;
         for (int t = 0; t < nTok; t++) {
             int o = xOff + t * xStride;
-            for (int j = 0; j < ne0; j++) {
-                float v = x[o + j];
-                sums[base + j] += v * v;
+            if (fused) {
+                for (int j = 0; j < ne0; j++) sums[base + j] = Math.fma(x[o + j], x[o + j], sums[base + j]);
+            } else {
+                for (int j = 0; j < ne0; j++) {
+                    float v = x[o + j];
+                    sums[base + j] += v * v;
+                }
             }
         }
         for (int j = 0; j < ne0; j++) ok &= Float.isFinite(sums[base + j]);

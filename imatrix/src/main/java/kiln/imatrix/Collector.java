@@ -20,9 +20,13 @@ final class Collector implements MatmulObserver {
     final Map<String, Accumulator> stats = new LinkedHashMap<>();
     private long batch;
 
-    Collector(ModelTensors model, boolean processOutput) {
+    private final boolean fusedSquares;
+
+    /** @param fusedSquares accumulate squares with FMAs, as ik's collector does (mainline rounds each square) */
+    Collector(ModelTensors model, boolean processOutput, boolean fusedSquares) {
         this.model = model;
         this.processOutput = processOutput;
+        this.fusedSquares = fusedSquares;
     }
 
     /** Marks the start of a micro-batch (one graph evaluation: ik's ncall counts these). */
@@ -44,7 +48,7 @@ final class Collector implements MatmulObserver {
         if (a.ne0 != w.cols()) throw new KilnException("inconsistent size for " + name + " (" + a.ne0 + " vs " + w.cols() + ")");
         int mat = a.nMat == 1 ? 0 : w.slice();
         if (mat < 0 || mat >= a.nMat) throw new KilnException(name + ": slice " + mat + " outside its " + a.nMat + " matrices");
-        if (!a.add(mat, x, xOff, xStride, nTok)) throw new KilnException("non-finite activations detected in " + name);
+        if (!a.add(mat, x, xOff, xStride, nTok, fusedSquares)) throw new KilnException("non-finite activations detected in " + name);
         if (a.lastBatch != batch) {
             a.ncall++;
             a.lastBatch = batch;

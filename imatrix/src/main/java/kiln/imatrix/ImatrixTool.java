@@ -50,7 +50,7 @@ public final class ImatrixTool {
         int batch = ref.batchSize(o.nCtx(), o.batch());
         String text = o.text() == null ? null : readText(o.text());
 
-        Collector col = new Collector(mt, o.processOutput());
+        Collector col = new Collector(mt, o.processOutput(), ref == Reference.IK);
         List<String> datasets = new ArrayList<>();
         for (Path p : o.inFiles()) {
             log.println("kiln imatrix: loading imatrix from '" + p + "'");

@@ -411,9 +411,10 @@ final class DeepseekModel extends Model {
     private void moe(Layer L, int n) {
         backend.matmul(L.gateInp, xn, 0, nEmbd, n, routerLogits, 0, nExpert);
         java.util.Arrays.fill(expertCount, 0);
-        for (int t = 0; t < n; t++) {
-            router.route(routerLogits, t * nExpert, L.expBias, selIds, selW, t * nUsed);
-            for (int k = 0; k < nUsed; k++) {
+        for (int t = 0; t < n; t++) router.route(routerLogits, t * nExpert, L.expBias, selIds, selW, t * nUsed);
+        // each expert's rows slot by slot, then by token: the order both tools' mul_mat_id (and their imatrix) use
+        for (int k = 0; k < nUsed; k++) {
+            for (int t = 0; t < n; t++) {
                 int e = selIds[t * nUsed + k];
                 int c = expertCount[e]++;
                 expertTokens[e * ubatch + c] = t;
