@@ -7,17 +7,23 @@ import java.io.PrintStream;
 
 /**
  * llama-imatrix's compute_imatrix: the text is tokenized with BOS and cut into chunks of {@code chunk} tokens (at
- * least two chunks are needed); each chunk is evaluated from an empty cache, with its first token replaced by BOS,
- * in batches of {@code batch} tokens (micro-batches of at most the model's ubatch, each one graph evaluation);
- * the second half of each chunk is scored for the running perplexity printed after each chunk.
+ * least two chunks are needed); each chunk is evaluated from an empty cache, with its first token replaced by BOS;
+ * the second half of each chunk is scored for the running perplexity printed after each chunk. ik evaluates one
+ * chunk at a time in batches of {@code batch} tokens; mainline evaluates n_batch / n_ctx chunks together as
+ * parallel sequences of one batch, in micro-batches holding an equal share of every sequence (split_equal), which
+ * fixes the order in which its statistics are summed.
  */
 final class CalibrationRun {
     private CalibrationRun() {}
 
     record Result(int chunks, long tokens, double ppl, double pplErr) {}
 
+    /**
+     * @param parallel sequences per evaluation (mainline: n_batch / n_ctx chunks evaluated as parallel sequences of one
+     *                 batch, micro-batches of n_ubatch / n_seq tokens of each; 1: chunk after chunk, as ik)
+     */
     static Result run(Model m, Collector collector, String text, int chunk, int batch, int chunksWanted, int skip, boolean ppl,
-                      boolean allTokensOut, PrintStream log,
+                      boolean allTokensOut, PrintStream log, int parallel,
                       java.util.function.IntConsumer afterChunk) {
         int[] tokens = m.tokenizer().encode(text, true);
         if (skip > 0) {
@@ -42,9 +48,55 @@ final class CalibrationRun {
         int first = chunk / 2;
         double nll = 0, nll2 = 0;
         long count = 0;
-        log.printf("kiln imatrix: computing over %d chunks, n_ctx=%d, batch_size=%d%n", nChunk, chunk, batch);
+        log.printf("kiln imatrix: computing over %d chunks, n_ctx=%d, batch_size=%d, n_seq=%d%n", nChunk, chunk, batch, parallel);
         long t0 = System.nanoTime();
-        for (int c = 0; c < nChunk; c++) {
+        if (parallel > 1) {
+            double[] sn = new double[parallel], sn2 = new double[parallel];
+            long[] sc = new long[parallel];
+            int[] seqIds = new int[parallel * chunk], ubIds = new int[m.ubatch()];
+            float[] ubLogits = new float[m.ubatch() * nVocab];
+            for (int c0 = 0; c0 < nChunk; c0 += parallel) {
+                int ns = Math.min(parallel, nChunk - c0);
+                java.util.Arrays.fill(sn, 0);
+                java.util.Arrays.fill(sn2, 0);
+                java.util.Arrays.fill(sc, 0);
+                for (int s = 0; s < ns; s++) {
+                    System.arraycopy(tokens, (c0 + s) * chunk, seqIds, s * chunk, chunk);
+                    if (m.tokenizer().addsBos()) seqIds[s * chunk] = m.tokenizer().bos();
+                }
+                int per = Math.max(1, Math.min(chunk, m.ubatch() / ns)); // llama.cpp's split_equal
+                for (int done = 0; done < chunk; ) {
+                    int cur = Math.min(per, chunk - done);
+                    for (int s = 0; s < ns; s++) System.arraycopy(seqIds, s * chunk + done, ubIds, s * cur, cur);
+                    collector.nextBatch();
+                    m.evaluateParallel(ubIds, 0, ns, cur, done, ubLogits);
+                    for (int s = 0; ppl && s < ns; s++) {
+                        for (int i = Math.max(first, done); i < Math.min(chunk - 1, done + cur); i++) {
+                            double v = -logSoftmax(ubLogits, (s * cur + i - done) * nVocab, nVocab, tokens[(c0 + s) * chunk + i + 1]);
+                            sn[s] += v;
+                            sn2[s] += v * v;
+                            sc[s]++;
+                        }
+                    }
+                    done += cur;
+                }
+                for (int s = 0; s < ns; s++) {
+                    int c = c0 + s;
+                    nll += sn[s];
+                    nll2 += sn2[s];
+                    count += sc[s];
+                    if (c == 0) {
+                        double sec = (System.nanoTime() - t0) / 1e9 / ns;
+                        log.printf("kiln imatrix: %.2f seconds per pass - ETA %.2f minutes%n", sec, sec * nChunk / 60.0);
+                    }
+                    if (ppl) log.printf("[%d]%.4f,", c + 1, Math.exp(nll / count));
+                    else log.printf("[%d]", c + 1);
+                    log.flush();
+                }
+                afterChunk.accept(c0 + ns); // the statistics hold whole groups: files are written after a group
+            }
+        }
+        for (int c = 0; parallel <= 1 && c < nChunk; c++) {
             System.arraycopy(tokens, c * chunk, ids, 0, chunk);
             if (m.tokenizer().addsBos()) ids[0] = m.tokenizer().bos();
             for (int done = 0; done < chunk; ) {

@@ -60,7 +60,10 @@ public final class ImatrixTool {
         }
         if (text != null) {
             datasets.add(o.text().toString());
-            ModelOptions mo = ModelOptions.defaults().withCtx(chunk).withUbatch(Math.min(o.ubatch(), batch)).withThreads(o.threads())
+            // mainline evaluates n_batch / n_ctx chunks as parallel sequences of one batch (ik: one chunk at a time)
+            int parallel = ref == Reference.MAINLINE ? Math.max(1, o.batch() / chunk) : 1;
+            ModelOptions mo = ModelOptions.defaults().withCtx(chunk).withSequences(parallel)
+                    .withUbatch(parallel > 1 ? o.ubatch() : Math.min(o.ubatch(), batch)).withThreads(o.threads())
                     .withMla(o.mla()).withCache("f16", "f16")
                     .withNumerics(o.numerics().equals("auto") ? (ref == Reference.IK ? "ik" : "mainline") : o.numerics());
             try (Model m = ModelLoader.load(o.model(), mo)) {
@@ -69,7 +72,7 @@ public final class ImatrixTool {
                         + ref.toolName() + "'s llama-imatrix");
                 m.setMatmulObserver(col);
                 try {
-                    CalibrationRun.run(m, col, text, chunk, batch, o.chunks(), o.skipChunks(), !o.noPpl(), o.processOutput(), log, done -> {
+                    CalibrationRun.run(m, col, text, chunk, batch, o.chunks(), o.skipChunks(), !o.noPpl(), o.processOutput(), log, parallel, done -> {
                         if (done % o.outFreq() == 0) save(col, o, ref, fmt, chunk, datasets, o.out(), null);
                         if (o.saveFreq() > 0 && done % o.saveFreq() == 0) {
                             save(col, o, ref, fmt, chunk, datasets, o.out().resolveSibling(o.out().getFileName() + ".at_" + done), null);

@@ -66,14 +66,17 @@ class MainlineAgreementTest {
         assertTrue(m.get("blk.0.ffn_up.weight").sums()[0] > ref.get("blk.0.ffn_up.weight").sums()[0]);
     }
 
-    /** --save-frequency keeps OUT.at_N copies (with N chunks in them); OUT itself is the final file. */
+    /**
+     * --save-frequency keeps OUT.at_N copies (with N chunks in them); OUT itself is the final file. With -b 256 and
+     * -c 128 mainline evaluates two chunks per batch, so files are written after chunks 2 and 4.
+     */
     @Test
     void saveFrequencyKeepsCopies() throws Exception {
         Path root = Fixtures.require();
         Path out = Collected.dir().resolve("freq.gguf");
         assertEquals(0, kiln.tensor.cli.CliSupport.run(new kiln.imatrix.cli.ImatrixCommand(), "-m",
                 root.resolve("tiny-llama/mainline/tiny-llama-bf16.gguf").toString(), "-f", root.resolve("tiny-llama/text/calib.txt").toString(),
-                "-o", out.toString(), "-c", "128", "--chunks", "4", "--save-frequency", "2", "--output-frequency", "3", "-t", "2"));
+                "-o", out.toString(), "-c", "128", "-b", "256", "--chunks", "4", "--save-frequency", "2", "--output-frequency", "3", "-t", "2"));
         assertEquals(2, ImatrixFiles.read(out.resolveSibling("freq.gguf.at_2")).chunkCount());
         assertEquals(4, ImatrixFiles.read(out.resolveSibling("freq.gguf.at_4")).chunkCount());
         assertEquals(4, ImatrixFiles.read(out).chunkCount());

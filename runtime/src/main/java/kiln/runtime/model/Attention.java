@@ -17,6 +17,8 @@ final class Attention {
 
     private final float[][] qh, acc;
     private boolean ggmlF16;
+    /** Tokens per sequence in the micro-batch in flight (sequence t / seqLen owns cache cells [s·nCtx, (s+1)·nCtx)). */
+    int seqLen = Integer.MAX_VALUE;
 
     Attention(Backend backend, int nCtx, int nHead, int maxRowWidth, int maxOut) {
         this.backend = backend;
@@ -94,11 +96,11 @@ final class Attention {
             standardGgml(t, h0, h1, worker);
             return;
         }
-        int p = pos0 + t;
+        int p = pos0 + t % seqLen, base = (t / seqLen) * nCtx;
         float[] s = scores[worker], buf = row[worker];
         int qo = t * qStride;
         for (int j = 0; j <= p; j++) {
-            kc.get(layer, j, 0, kc.width, buf, 0);
+            kc.get(layer, base + j, 0, kc.width, buf, 0);
             for (int h = h0; h < h1; h++) {
                 s[h * nCtx + j] = k.dot(q, qo + h * dk, buf, (h / group) * dk, dk) * scale;
             }
@@ -107,7 +109,7 @@ final class Attention {
         int oo = t * outStride;
         java.util.Arrays.fill(out, oo + h0 * dv, oo + h1 * dv, 0f);
         for (int j = 0; j <= p; j++) {
-            vc.get(layer, j, 0, vc.width, buf, 0);
+            vc.get(layer, base + j, 0, vc.width, buf, 0);
             for (int h = h0; h < h1; h++) {
                 k.axpy(s[h * nCtx + j], buf, (h / group) * dv, out, oo + h * dv, dv);
             }
@@ -139,7 +141,7 @@ final class Attention {
 
     /** ggml flash attention, one head at a time, as ggml_compute_forward_flash_attn_ext_f16_one_chunk. */
     private void standardGgml(int t, int h0, int h1, int worker) {
-        int p = pos0 + t;
+        int p = pos0 + t % seqLen, base = (t / seqLen) * nCtx;
         float[] buf = row[worker], qr = qh[worker], vkq = acc[worker];
         int qo = t * qStride, oo = t * outStride;
         for (int hh = h0; hh < h1; hh++) {
@@ -148,7 +150,7 @@ final class Attention {
             float m = Float.NEGATIVE_INFINITY, sum = 0;
             java.util.Arrays.fill(vkq, 0, dv, 0f);
             for (int j = 0; j <= p; j++) {
-                kc.get(layer, j, kvh * dk, dk, buf, 0);
+                kc.get(layer, base + j, kvh * dk, dk, buf, 0);
                 float sc = kiln.runtime.kernel.GgmlDots.f16Vec(qr, 0, buf, 0, dk) * scale;
                 float mOld = m, ms = 1.0f, vs;
                 if (sc > m) {
@@ -159,7 +161,7 @@ final class Attention {
                 } else {
                     vs = kiln.runtime.kernel.GgmlMath.expf(sc - m);
                 }
-                vc.get(layer, j, kvh * dv, dv, buf, 0);
+                vc.get(layer, base + j, kvh * dv, dv, buf, 0);
                 for (int i = 0; i < dv; i++) vkq[i] = h(Math.fma(buf[i], vs, vkq[i]));
                 sum = fusedSum ? Math.fma(sum, ms, vs) : sum * ms + vs;
             }
@@ -170,7 +172,7 @@ final class Attention {
 
     /** Latent form of {@link #standardGgml}: K = [latent | rope], V = latent. */
     private void latentGgml(int t, int h0, int h1, int worker) {
-        int p = pos0 + t;
+        int p = pos0 + t % seqLen, base = (t / seqLen) * nCtx;
         float[] buf = row[worker], qr = qh[worker], vkq = acc[worker];
         int qo = t * nHead * kvl, po = t * qpeStride + qpeOff;
         for (int hh = h0; hh < h1; hh++) {
@@ -181,10 +183,10 @@ final class Attention {
             java.util.Arrays.fill(vkq, 0, kvl, 0f);
             for (int j = 0; j <= p; j++) {
                 if (ropeFirst) {
-                    kc.get(layer, j, kvl, rope, buf, 0);
-                    kc.get(layer, j, 0, kvl, buf, rope);
+                    kc.get(layer, base + j, kvl, rope, buf, 0);
+                    kc.get(layer, base + j, 0, kvl, buf, rope);
                 } else {
-                    kc.get(layer, j, 0, kvl + rope, buf, 0);
+                    kc.get(layer, base + j, 0, kvl + rope, buf, 0);
                 }
                 float sc = kiln.runtime.kernel.GgmlDots.f16Vec(qr, 0, buf, 0, kvl + rope) * scale;
                 float mOld = m, ms = 1.0f, vs;
@@ -210,12 +212,12 @@ final class Attention {
             latentGgml(t, h0, h1, worker);
             return;
         }
-        int p = pos0 + t;
+        int p = pos0 + t % seqLen, base = (t / seqLen) * nCtx;
         float[] s = scores[worker], buf = row[worker];
         int qo = t * nHead * kvl;
         int po = t * qpeStride + qpeOff;
         for (int j = 0; j <= p; j++) {
-            kc.get(layer, j, 0, kvl + rope, buf, 0);
+            kc.get(layer, base + j, 0, kvl + rope, buf, 0);
             for (int h = h0; h < h1; h++) {
                 float d = k.dot(q, qo + h * kvl, buf, 0, kvl) + k.dot(qpe, po + h * dk, buf, kvl, rope);
                 s[h * nCtx + j] = d * scale;
@@ -224,7 +226,7 @@ final class Attention {
         for (int h = h0; h < h1; h++) Ops.softmax(s, h * nCtx, p + 1);
         java.util.Arrays.fill(out, qo + h0 * kvl, qo + h1 * kvl, 0f);
         for (int j = 0; j <= p; j++) {
-            kc.get(layer, j, 0, kvl, buf, 0);
+            kc.get(layer, base + j, 0, kvl, buf, 0);
             for (int h = h0; h < h1; h++) k.axpy(s[h * nCtx + j], buf, 0, out, qo + h * kvl, kvl);
         }
     }

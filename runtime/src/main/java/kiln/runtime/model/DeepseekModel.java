@@ -132,10 +132,10 @@ final class DeepseekModel extends Model {
 
         KvStore.Type kt = KvStore.Type.parse(opt.cacheTypeK()), vt = KvStore.Type.parse(opt.cacheTypeV());
         if (mla == 0) {
-            kCache = new KvStore(kt, nLayer, nCtx, nHead * dk);
-            vCache = new KvStore(vt, nLayer, nCtx, nHead * dv);
+            kCache = new KvStore(kt, nLayer, nCtx * nSeq, nHead * dk);
+            vCache = new KvStore(vt, nLayer, nCtx * nSeq, nHead * dv);
         } else {
-            kCache = new KvStore(kt, nLayer, nCtx, kvl + rope);
+            kCache = new KvStore(kt, nLayer, nCtx * nSeq, kvl + rope);
             vCache = null;
         }
         attention = new Attention(backend, nCtx, nHead, Math.max(nHead * Math.max(dk, dv), kvl + rope), Math.max(kvl, dv));
@@ -271,7 +271,7 @@ final class DeepseekModel extends Model {
 
     /** ik with -mla 2/3 evaluates batches of ≥ 128 tokens by decompressing K and V (its "pp_opt" path). */
     private boolean ikPromptPath(Layer L, int n) {
-        return ikElementwise && mla > 1 && n >= IK_PP_MIN_TOKENS && L.kvB != null;
+        return ikElementwise && mla > 1 && n >= IK_PP_MIN_TOKENS && L.kvB != null && seqLen >= n;
     }
 
     @Override
@@ -315,18 +315,18 @@ final class DeepseekModel extends Model {
         int lw = kvl + rope;
         backend.matmul(L.wkvA, xn, 0, nEmbd, n, kva, 0, lw);
         for (int t = 0; t < n; t++) {
-            int p = pos0 + t;
+            int p = posOf(t, pos0);
             rmsNorm(kva, t * lw, L.kvaNorm, eps, lat, t * lw, kvl);
             System.arraycopy(kva, t * lw + kvl, lat, t * lw + kvl, rope);
             ropeTable.apply(lat, t * lw + kvl, p);
             for (int h = 0; h < nHead; h++) ropeTable.apply(q, t * qw + h * dk + nope, p);
         }
         if (mla > 0 && ikPromptPath(L, n)) {
-            for (int t = 0; t < n; t++) kCache.put(l, pos0 + t, lat, t * lw);
+            for (int t = 0; t < n; t++) kCache.put(l, cellOf(t, pos0), lat, t * lw);
             decompressedAttention(L, l, n, pos0);
             if (backend.observed()) absorbedAttention(L, l, n, pos0, scratchAtt); // attn_k_b / attn_v_b statistics only
         } else if (mla > 0) {
-            for (int t = 0; t < n; t++) kCache.put(l, pos0 + t, lat, t * lw);
+            for (int t = 0; t < n; t++) kCache.put(l, cellOf(t, pos0), lat, t * lw);
             absorbedAttention(L, l, n, pos0, att);
         } else {
             int kw = nHead * (nope + dv);
@@ -337,8 +337,8 @@ final class DeepseekModel extends Model {
                     System.arraycopy(lat, t * lw + kvl, kRows, t * qw + h * dk + nope, rope);
                     System.arraycopy(kvOut, t * kw + h * (nope + dv) + nope, vRows, (t * nHead + h) * dv, dv);
                 }
-                kCache.put(l, pos0 + t, kRows, t * qw);
-                vCache.put(l, pos0 + t, vRows, t * nHead * dv);
+                kCache.put(l, cellOf(t, pos0), kRows, t * qw);
+                vCache.put(l, cellOf(t, pos0), vRows, t * nHead * dv);
             }
             attention.standard(kCache, vCache, l, pos0, n, q, qw, nHead, nHead, dk, dv, kqScale, att, nHead * dv);
         }

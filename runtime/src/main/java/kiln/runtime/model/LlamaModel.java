@@ -60,8 +60,8 @@ final class LlamaModel extends Model {
         RopeConfig rc = RopeConfig.read(md, "llama", src.fileName());
         float[] freqFactors = src.optionalVector("rope_freqs.weight", nRot / 2);
         rope = new Rope(nRot, nCtx, rc.freqBase(), rc.freqScale(), rc.extFactor(), 1.0f, rc.nCtxOrig(), 32f, 1f, freqFactors);
-        kCache = new KvStore(KvStore.Type.parse(opt.cacheTypeK()), nLayer, nCtx, nKv * headK);
-        vCache = new KvStore(KvStore.Type.parse(opt.cacheTypeV()), nLayer, nCtx, nKv * headV);
+        kCache = new KvStore(KvStore.Type.parse(opt.cacheTypeK()), nLayer, nCtx * nSeq, nKv * headK);
+        vCache = new KvStore(KvStore.Type.parse(opt.cacheTypeV()), nLayer, nCtx * nSeq, nKv * headV);
         attention = new Attention(backend, nCtx, nHead, Math.max(nKv * headK, nKv * headV), Math.max(headK, headV));
         int ub = ubatch;
         x = new float[ub * nEmbd];
@@ -107,11 +107,11 @@ final class LlamaModel extends Model {
             backend.matmul(wk[l], xn, 0, nEmbd, n, kv, 0, nKv * headK);
             backend.matmul(wv[l], xn, 0, nEmbd, n, vv, 0, nKv * headV);
             for (int t = 0; t < n; t++) {
-                int p = pos0 + t;
+                int p = posOf(t, pos0), cell = cellOf(t, pos0);
                 for (int h = 0; h < nHead; h++) rope.apply(q, (t * nHead + h) * headK, p);
                 for (int h = 0; h < nKv; h++) rope.apply(kv, (t * nKv + h) * headK, p);
-                kCache.put(l, p, kv, t * nKv * headK);
-                vCache.put(l, p, vv, t * nKv * headV);
+                kCache.put(l, cell, kv, t * nKv * headK);
+                vCache.put(l, cell, vv, t * nKv * headV);
             }
             attention.standard(kCache, vCache, l, pos0, n, q, nHead * headK, nHead, nKv, headK, headV, scale, att, nHead * headV);
             backend.matmul(wo[l], att, 0, nHead * headV, n, tmp, 0, nEmbd);

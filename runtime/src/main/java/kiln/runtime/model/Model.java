@@ -20,7 +20,46 @@ public abstract class Model implements AutoCloseable {
         this.nCtx = options.nCtx();
         this.nVocab = nVocab;
         this.nEmbd = nEmbd;
-        this.ubatch = Math.min(options.ubatch(), options.nCtx());
+        this.nSeq = Math.max(1, options.nSeq());
+        this.ubatch = Math.min(options.ubatch(), options.nCtx() * nSeq);
+    }
+
+    /** Parallel sequences the caches hold ({@link ModelOptions#withSequences}). */
+    protected final int nSeq;
+    /** Tokens per sequence in the micro-batch in flight (the whole batch for one sequence). */
+    protected int seqLen = Integer.MAX_VALUE;
+
+    /** Position of token t of the micro-batch in flight. */
+    protected final int posOf(int t, int pos0) {
+        return pos0 + t % seqLen;
+    }
+
+    /** Cache cell of token t of the micro-batch in flight (its sequence's block of nCtx cells). */
+    protected final int cellOf(int t, int pos0) {
+        return (t / seqLen) * nCtx + pos0 + t % seqLen;
+    }
+
+    /**
+     * Evaluates one micro-batch holding {@code perSeq} tokens of each of {@code seqs} sequences, sequence by sequence
+     * (tokens[off + s·perSeq + i] is token i of sequence s), all at positions pos0..pos0+perSeq−1 of their own
+     * cache, as llama.cpp evaluates a batch of several sequences (llama-perplexity's and llama-imatrix's n_seq).
+     * Writes the logits of every token (seqs·perSeq·vocab floats).
+     */
+    public void evaluateParallel(int[] tokens, int off, int seqs, int perSeq, int pos0, float[] logits) {
+        if (seqs < 1 || seqs > nSeq) throw new IllegalArgumentException(seqs + " sequences; the model was loaded for " + nSeq);
+        if (seqs * perSeq > ubatch) throw new IllegalArgumentException(seqs + "×" + perSeq + " tokens exceed the micro-batch of " + ubatch);
+        if (pos0 + perSeq > nCtx) {
+            throw new kiln.tensor.KilnException((pos0 + perSeq) + " tokens do not fit in the context of " + nCtx + " (use a larger -c)");
+        }
+        seqLen = perSeq;
+        attention().seqLen = perSeq;
+        try {
+            forwardBatch(tokens, off, seqs * perSeq, pos0, scratchLogits(seqs * perSeq), true);
+            System.arraycopy(scratchLogits(seqs * perSeq), 0, logits, 0, seqs * perSeq * nVocab);
+        } finally {
+            seqLen = Integer.MAX_VALUE;
+            attention().seqLen = Integer.MAX_VALUE;
+        }
     }
 
     public Tokenizer tokenizer() {

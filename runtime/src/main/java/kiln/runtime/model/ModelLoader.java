@@ -65,7 +65,7 @@ public final class ModelLoader {
                 maxIl = Math.max(maxIl, Math.max(1, t.type().interleave()));
             }
             if (opt.runTimeRepack()) maxIl = Math.max(maxIl, 16);
-            Backend backend = new Backend(kernels, Math.max(1, opt.threads()), Math.max(maxCols, 1024), maxIl, Math.max(1, Math.min(opt.ubatch(), nCtx)));
+            Backend backend = new Backend(kernels, Math.max(1, opt.threads()), Math.max(maxCols, 1024), maxIl, Math.max(1, Math.min(opt.ubatch(), nCtx * Math.max(1, opt.nSeq()))));
             java.lang.foreign.Arena repackArena = opt.runTimeRepack() ? java.lang.foreign.Arena.ofShared() : null;
             try {
                 WeightSource src = new WeightSource(file);

@@ -6,42 +6,56 @@ package kiln.runtime.model;
  * (round activations to ggml's dot-product types and run ggml's f16 flash attention), {@code ik} or
  * {@code f32} (f32 activations and f32 attention).
  */
-public record ModelOptions(int nCtx, int ubatch, int threads, int mla, String cacheTypeK, String cacheTypeV, String numerics, boolean runTimeRepack) {
+public record ModelOptions(int nCtx, int ubatch, int threads, int mla, String cacheTypeK, String cacheTypeV, String numerics, boolean runTimeRepack,
+                           int nSeq) {
 
     public ModelOptions(int nCtx, int ubatch, int threads, int mla, String cacheTypeK, String cacheTypeV) {
-        this(nCtx, ubatch, threads, mla, cacheTypeK, cacheTypeV, "auto", false);
+        this(nCtx, ubatch, threads, mla, cacheTypeK, cacheTypeV, "auto", false, 1);
+    }
+
+    public ModelOptions(int nCtx, int ubatch, int threads, int mla, String cacheTypeK, String cacheTypeV, String numerics, boolean runTimeRepack) {
+        this(nCtx, ubatch, threads, mla, cacheTypeK, cacheTypeV, numerics, runTimeRepack, 1);
+    }
+
+    /**
+     * Parallel sequences (llama.cpp's n_seq / streams): a KV cache of nCtx cells for each, so that one micro-batch
+     * can hold tokens of several sequences ({@link Model#evaluateParallel}); micro-batches may then hold up to
+     * nSeq·nCtx tokens.
+     */
+    public ModelOptions withSequences(int n) {
+        return new ModelOptions(nCtx, ubatch, threads, mla, cacheTypeK, cacheTypeV, numerics, runTimeRepack, n);
     }
 
     public static ModelOptions defaults() {
-        return new ModelOptions(0, 512, Runtime.getRuntime().availableProcessors(), 3, "f16", "f16", "auto", false);
+        return new ModelOptions(0, 512, Runtime.getRuntime().availableProcessors(), 3, "f16", "f16", "auto", false, 1);
     }
 
     /** -rtr: repack tensors to ik's interleaved types at load (through kiln.tensor.repack). */
     public ModelOptions withRunTimeRepack(boolean on) {
-        return new ModelOptions(nCtx, ubatch, threads, mla, cacheTypeK, cacheTypeV, numerics, on);
+        return new ModelOptions(nCtx, ubatch, threads, mla, cacheTypeK, cacheTypeV, numerics, on, nSeq);
     }
 
     public ModelOptions withNumerics(String n) {
-        return new ModelOptions(nCtx, ubatch, threads, mla, cacheTypeK, cacheTypeV, n, runTimeRepack);
+        return new ModelOptions(nCtx, ubatch, threads, mla, cacheTypeK, cacheTypeV, n, runTimeRepack, nSeq);
     }
 
     public ModelOptions withCtx(int c) {
-        return new ModelOptions(c, ubatch, threads, mla, cacheTypeK, cacheTypeV, numerics, runTimeRepack);
+        return new ModelOptions(c, ubatch, threads, mla, cacheTypeK, cacheTypeV, numerics, runTimeRepack, nSeq);
     }
 
     public ModelOptions withThreads(int t) {
-        return new ModelOptions(nCtx, ubatch, t, mla, cacheTypeK, cacheTypeV, numerics, runTimeRepack);
+        return new ModelOptions(nCtx, ubatch, t, mla, cacheTypeK, cacheTypeV, numerics, runTimeRepack, nSeq);
     }
 
     public ModelOptions withMla(int m) {
-        return new ModelOptions(nCtx, ubatch, threads, m, cacheTypeK, cacheTypeV, numerics, runTimeRepack);
+        return new ModelOptions(nCtx, ubatch, threads, m, cacheTypeK, cacheTypeV, numerics, runTimeRepack, nSeq);
     }
 
     public ModelOptions withCache(String k, String v) {
-        return new ModelOptions(nCtx, ubatch, threads, mla, k, v, numerics, runTimeRepack);
+        return new ModelOptions(nCtx, ubatch, threads, mla, k, v, numerics, runTimeRepack, nSeq);
     }
 
     public ModelOptions withUbatch(int ub) {
-        return new ModelOptions(nCtx, ub, threads, mla, cacheTypeK, cacheTypeV, numerics, runTimeRepack);
+        return new ModelOptions(nCtx, ub, threads, mla, cacheTypeK, cacheTypeV, numerics, runTimeRepack, nSeq);
     }
 }
