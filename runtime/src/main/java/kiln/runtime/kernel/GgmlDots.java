@@ -73,6 +73,11 @@ public final class GgmlDots {
             splitSteps(lanes, 0, as, aso, bs, bso, full, 64);
             splitSteps(lanes, 16, as, aso + 32, bs, bso + 32, full, 64);
         }
+        return vecDotEnd(lanes, a, ao, b, bo, full, n);
+    }
+
+    /** ggml_vec_dot_bf16's end: the two accumulators reduced and added in double, then the leftovers in double. */
+    private static float vecDotEnd(float[] lanes, float[] a, int ao, float[] b, int bo, int full, int n) {
         double sum = 0;
         sum += reduce16(lanes, 0);
         sum += reduce16(lanes, 16);
@@ -129,11 +134,7 @@ public final class GgmlDots {
         int full = n / 64 * 64;
         dpbf16(acc, 0, a, ao, b, bo, full, 64);
         dpbf16(acc, 16, a, ao + 32, b, bo + 32, full, 64);
-        double sum = 0;
-        sum += reduce16(acc, 0);
-        sum += reduce16(acc, 16);
-        for (int i = full; i < n; i++) sum += a[ao + i] * b[bo + i];
-        return (float) sum;
+        return vecDotEnd(acc, a, ao, b, bo, full, n);
     }
 
     /** ggml_vec_dot_f16 of n values (AVX-512: GGML_F16_STEP 64, 16 lanes, 4 accumulators). */
