@@ -30,6 +30,8 @@ public final class Backend implements AutoCloseable {
     private final float[][] splitBuf;
     private final float[] actSplit;
     private boolean split;
+    /** The reference orders run vectorised with the Vector API kernels, scalar with the scalar oracle. */
+    private final boolean vectorDots;
     private final MemorySegment actScratch;
     private final int maxTokens, maxCols;
     /** Which activation rounding before matrix products to reproduce. */
@@ -47,6 +49,7 @@ public final class Backend implements AutoCloseable {
         this.rowBuf = new float[pool.threads()][maxCols];
         this.groupBuf = new float[pool.threads()][maxCols * Math.max(1, maxInterleave)];
         this.splitBuf = new float[pool.threads()][maxCols];
+        this.vectorDots = !(kernels instanceof ScalarKernels);
         this.actSplit = new float[maxTokens * maxCols];
     }
 
@@ -94,12 +97,23 @@ public final class Backend implements AutoCloseable {
         if (sumOrder != SumOrder.FAST && (bf16 || f32)) {
             boolean vec = bf16 && expertCall && sumOrder == SumOrder.MAINLINE;
             float[] rowSplit = splitBuf[worker];
+            if (bf16 && split && GgmlDots.VECTOR) { // weights straight from the mapping
+                long rb = w.rowBytes();
+                for (long r = r0; r < r1; r++) {
+                    for (int t = 0; t < nTok; t++) {
+                        int o = outOff + t * outStride + (int) r;
+                        out[o] = vec ? GgmlDots.bf16VecRow(w.data(), r * rb, actSplit, t * cols, x, xOff + t * xStride, cols)
+                                : GgmlDots.bf16GemmRow(w.data(), r * rb, actSplit, t * cols, cols);
+                    }
+                }
+                return;
+            }
             for (long r = r0; r < r1; r++) {
                 w.dequantizeRow(r, rowBuf, 0, group);
                 if (bf16 && split) GgmlDots.splitPairs(rowBuf, 0, rowSplit, 0, cols);
                 for (int t = 0; t < nTok; t++) {
                     int xo = xOff + t * xStride, o = outOff + t * outStride + (int) r;
-                    if (f32) out[o] = GgmlDots.f32Gemm(rowBuf, 0, x, xo, cols);
+                    if (f32) out[o] = GgmlDots.f32Gemm(rowBuf, 0, x, xo, cols, vectorDots);
                     else if (!split) out[o] = vec ? GgmlDots.bf16Vec(rowBuf, 0, x, xo, cols) : GgmlDots.bf16Gemm(rowBuf, 0, x, xo, cols);
                     else if (vec) out[o] = GgmlDots.bf16VecSplit(rowSplit, 0, rowBuf, 0, actSplit, t * cols, x, xo, cols);
                     else out[o] = GgmlDots.bf16GemmSplit(rowSplit, 0, actSplit, t * cols, cols);
@@ -165,7 +179,7 @@ public final class Backend implements AutoCloseable {
                 xStride = w.cols();
             }
         }
-        split = sumOrder != SumOrder.FAST && w.type() == kiln.tensor.GgmlType.BF16 && w.cols() % 32 == 0
+        split = vectorDots && sumOrder != SumOrder.FAST && w.type() == kiln.tensor.GgmlType.BF16 && w.cols() % 32 == 0
                 && nTok <= maxTokens && w.cols() <= maxCols;
         if (split) for (int t = 0; t < nTok; t++) GgmlDots.splitPairs(x, xOff + t * xStride, actSplit, t * w.cols(), w.cols());
         this.w = w;

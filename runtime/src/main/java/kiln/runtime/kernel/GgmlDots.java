@@ -54,6 +54,58 @@ public final class GgmlDots {
         return reduce16(lanes, 0);
     }
 
+    private static final jdk.incubator.vector.VectorSpecies<Integer> I16 = jdk.incubator.vector.IntVector.SPECIES_512;
+
+    /** The odd (high half) and even (low half) bf16 values of 16 little-endian pairs, as floats. */
+    private static jdk.incubator.vector.FloatVector odd(jdk.incubator.vector.IntVector pairs) {
+        return pairs.and(0xFFFF0000).reinterpretAsFloats();
+    }
+
+    private static jdk.incubator.vector.FloatVector even(jdk.incubator.vector.IntVector pairs) {
+        return pairs.lanewise(jdk.incubator.vector.VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /**
+     * {@link #bf16Gemm} of a bf16 weight row read straight from its mapping (each 32-bit load holds an even/odd
+     * pair) with split activations (bit-identical; needs {@link #VECTOR}).
+     */
+    public static float bf16GemmRow(java.lang.foreign.MemorySegment w, long off, float[] bs, int bso, int n) {
+        jdk.incubator.vector.FloatVector acc = jdk.incubator.vector.FloatVector.zero(S16);
+        for (int i = 0; i < n; i += 32) {
+            jdk.incubator.vector.IntVector p = jdk.incubator.vector.IntVector.fromMemorySegment(I16, w, off + 2L * i, java.nio.ByteOrder.LITTLE_ENDIAN);
+            acc = odd(p).fma(jdk.incubator.vector.FloatVector.fromArray(S16, bs, bso + i), acc);
+            acc = even(p).fma(jdk.incubator.vector.FloatVector.fromArray(S16, bs, bso + i + 16), acc);
+        }
+        float[] lanes = LANES.get();
+        acc.intoArray(lanes, 0);
+        return reduce16(lanes, 0);
+    }
+
+    /** {@link #bf16Vec} of a bf16 weight row read straight from its mapping (see {@link #bf16GemmRow}). */
+    public static float bf16VecRow(java.lang.foreign.MemorySegment w, long off, float[] bs, int bso, float[] b, int bo, int n) {
+        float[] lanes = LANES.get();
+        int full = n / 64 * 64;
+        jdk.incubator.vector.FloatVector c1 = jdk.incubator.vector.FloatVector.zero(S16), c2 = c1;
+        for (int i = 0; i < full; i += 64) {
+            jdk.incubator.vector.IntVector p1 = jdk.incubator.vector.IntVector.fromMemorySegment(I16, w, off + 2L * i, java.nio.ByteOrder.LITTLE_ENDIAN);
+            jdk.incubator.vector.IntVector p2 = jdk.incubator.vector.IntVector.fromMemorySegment(I16, w, off + 2L * i + 64, java.nio.ByteOrder.LITTLE_ENDIAN);
+            c1 = odd(p1).fma(jdk.incubator.vector.FloatVector.fromArray(S16, bs, bso + i), c1);
+            c1 = even(p1).fma(jdk.incubator.vector.FloatVector.fromArray(S16, bs, bso + i + 16), c1);
+            c2 = odd(p2).fma(jdk.incubator.vector.FloatVector.fromArray(S16, bs, bso + i + 32), c2);
+            c2 = even(p2).fma(jdk.incubator.vector.FloatVector.fromArray(S16, bs, bso + i + 48), c2);
+        }
+        c1.intoArray(lanes, 0);
+        c2.intoArray(lanes, 16);
+        double sum = 0;
+        sum += reduce16(lanes, 0);
+        sum += reduce16(lanes, 16);
+        for (int i = full; i < n; i++) {
+            float wi = Float.intBitsToFloat((w.get(kiln.tensor.Le.SHORT, off + 2L * i) & 0xFFFF) << 16);
+            sum += wi * b[bo + i];
+        }
+        return (float) sum;
+    }
+
     /** {@link #bf16Vec} with the 64-value steps on split rows and the tail on the plain rows (bit-identical). */
     public static float bf16VecSplit(float[] as, int aso, float[] a, int ao, float[] bs, int bso, float[] b, int bo, int n) {
         float[] lanes = LANES.get();
@@ -110,9 +162,9 @@ public final class GgmlDots {
      * F32 × F32 as tinyBLAS (mainline) and ik's float GEMM compute it on AVX-512: 16 lanes, 16 values per step
      * through FMAs, then {@code _mm512_reduce_add_ps} (n a multiple of 16).
      */
-    public static float f32Gemm(float[] a, int ao, float[] b, int bo, int n) {
+    public static float f32Gemm(float[] a, int ao, float[] b, int bo, int n, boolean vector) {
         float[] acc = LANES.get();
-        if (VECTOR) {
+        if (vector && VECTOR) {
             jdk.incubator.vector.FloatVector v = jdk.incubator.vector.FloatVector.zero(S16);
             for (int i = 0; i < n; i += 16) {
                 v = jdk.incubator.vector.FloatVector.fromArray(S16, a, ao + i).fma(jdk.incubator.vector.FloatVector.fromArray(S16, b, bo + i), v);

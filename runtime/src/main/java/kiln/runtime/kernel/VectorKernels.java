@@ -75,6 +75,10 @@ final class VectorKernels implements Kernels {
                 out[outOff + (int) r] = dotQ4K(data, r * rb, x, xOff, cols);
                 continue;
             }
+            if (nTok == 1 && type == GgmlType.Q6_K && B != null && L <= 16) {
+                out[outOff + (int) r] = dotQ6K(data, r * rb, x, xOff, cols);
+                continue;
+            }
             if (nTok == 1 && type == GgmlType.F32) {
                 out[outOff + (int) r] = dotF32(data, r * rb, x, xOff, cols);
                 continue;
@@ -149,6 +153,42 @@ final class VectorKernels implements Kernels {
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q6_K row · f32 vector: per group of L values the 4 low bits (ql) and 2 high bits (qh) are combined in byte
+     * lanes into q − 32, widened to floats, scaled by d·scale (the dequantized values exactly) and multiplied
+     * with an FMA; nothing is staged in memory.
+     */
+    static float dotQ6K(MemorySegment seg, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F), acc2 = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++) {
+            long o = off + 210L * b;
+            float d = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o + 208));
+            for (int half = 0; half < 2; half++) {
+                long ql = o + 64L * half, qh = o + 128 + 32L * half, sc = o + 192 + 8L * half;
+                int xb = xo + 256 * b + 128 * half;
+                for (int l = 0; l < 32; l += L) {
+                    int is = l / 16;
+                    ByteVector a = ByteVector.fromMemorySegment(B, seg, ql + l, LE);
+                    ByteVector c = ByteVector.fromMemorySegment(B, seg, ql + l + 32, LE);
+                    ByteVector h = ByteVector.fromMemorySegment(B, seg, qh + l, LE);
+                    ByteVector q1 = a.and((byte) 0x0F).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q2 = c.and((byte) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    acc = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(d * seg.get(kiln.tensor.Le.BYTE, sc + is))
+                            .fma(FloatVector.fromArray(F, x, xb + l), acc);
+                    acc2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).mul(d * seg.get(kiln.tensor.Le.BYTE, sc + is + 2))
+                            .fma(FloatVector.fromArray(F, x, xb + l + 32), acc2);
+                    acc = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0)).mul(d * seg.get(kiln.tensor.Le.BYTE, sc + is + 4))
+                            .fma(FloatVector.fromArray(F, x, xb + l + 64), acc);
+                    acc2 = ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 0)).mul(d * seg.get(kiln.tensor.Le.BYTE, sc + is + 6))
+                            .fma(FloatVector.fromArray(F, x, xb + l + 96), acc2);
+                }
+            }
+        }
+        return acc.add(acc2).reduceLanes(VectorOperators.ADD);
     }
 
     /** get_scale_min_k4: scale in the low byte, min in the next. */

@@ -1,0 +1,88 @@
+package kiln.runtime.kernel;
+
+import kiln.tensor.GgmlType;
+import kiln.tensor.codec.Codecs;
+import kiln.tensor.codec.RowCodec;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Single-thread throughput of the matrix-vector kernels (one token, the generation case): a 1024 × 4096 weight
+ * of each type times one activation row, through Kiln's Vector API kernels, the scalar oracle, and — for bf16 —
+ * the reference summation orders (mainline/ik numerics). Run with {@code bench/jmh.sh}; results in the README.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class KernelBenchmarks {
+    static final int ROWS = 1024, COLS = 4096;
+
+    @Param({"Q4_K", "Q6_K", "Q8_0", "BF16", "F16"})
+    public String type;
+
+    private Weight w;
+    private float[] x, out, rowBuf, group;
+    private Kernels vector, scalar;
+    private Backend reference;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        GgmlType t = GgmlType.valueOf(type);
+        RowCodec c = Codecs.find(t);
+        Random r = new Random(1);
+        long rb = t.rowSize(COLS);
+        MemorySegment seg = Arena.ofAuto().allocate(rb * ROWS, 64);
+        float[] row = new float[COLS];
+        for (int i = 0; i < ROWS; i++) {
+            for (int j = 0; j < COLS; j++) row[j] = (float) r.nextGaussian();
+            c.quantize(row, 0, seg, i * rb, COLS, null);
+        }
+        w = new Weight("w", t, c, seg, ROWS, COLS);
+        x = new float[COLS];
+        for (int j = 0; j < COLS; j++) x[j] = (float) r.nextGaussian();
+        out = new float[ROWS];
+        rowBuf = new float[COLS];
+        group = new float[COLS];
+        vector = VectorKernels.create();
+        scalar = new ScalarKernels();
+        reference = new Backend(vector, 1, COLS, 1, 1);
+        reference.emulateSumOrder(Backend.SumOrder.MAINLINE);
+    }
+
+    @Benchmark
+    public float[] vectorKernels() {
+        vector.matmulRows(w, 0, ROWS, x, 0, COLS, 1, out, 0, ROWS, rowBuf, group);
+        return out;
+    }
+
+    @Benchmark
+    public float[] scalarOracle() {
+        scalar.matmulRows(w, 0, ROWS, x, 0, COLS, 1, out, 0, ROWS, rowBuf, group);
+        return out;
+    }
+
+    /** The bit-exact reference order (bf16: tinyBLAS lanes; other types fall back to the vector kernels). */
+    @Benchmark
+    public float[] referenceOrder() {
+        reference.matmul(w, x, 0, COLS, 1, out, 0, ROWS);
+        return out;
+    }
+}
