@@ -12,7 +12,8 @@ public interface Kernels {
     /**
      * For rows [r0, r1) of {@code w} and tokens [0, nTok): {@code out[outOff + t*outStride + r] = dot(row r, x[xOff + t*xStride ..])}.
      *
-     * @param rowBuf scratch of at least {@code w.cols()} floats, {@code group} of interleave·cols floats (this thread's)
+     * @param rowBuf scratch of at least {@code w.cols()} floats (with 4·cols the vector kernels tile prompt batches
+     *               four rows at a time), {@code group} of interleave·cols floats (this thread's)
      */
     void matmulRows(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
                     float[] out, int outOff, int outStride, float[] rowBuf, float[] group);

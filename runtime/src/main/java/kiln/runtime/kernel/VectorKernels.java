@@ -62,6 +62,21 @@ final class VectorKernels implements Kernels {
         GgmlType type = w.type();
         MemorySegment data = w.data();
         long rb = w.rowBytes();
+        if (nTok >= 4 && cols % L == 0 && rowBuf.length >= 4 * cols) {
+            // prompt batches: four rows at a time against four tokens at a time (16 accumulators in registers)
+            for (long r = r0; r < r1; r += 4) {
+                int nr = (int) Math.min(4, r1 - r);
+                for (int k = 0; k < nr; k++) rowTo(w, type, data, r + k, rb, rowBuf, k * cols, group);
+                int t = 0;
+                if (nr == 4) {
+                    for (; t + 4 <= nTok; t += 4) tile4x4(rowBuf, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride + (int) r, outStride);
+                }
+                for (; t < nTok; t++) {
+                    for (int k = 0; k < nr; k++) out[outOff + t * outStride + (int) r + k] = dot(rowBuf, k * cols, x, xOff + t * xStride, cols);
+                }
+            }
+            return;
+        }
         for (long r = r0; r < r1; r++) {
             if (nTok == 1 && type == GgmlType.BF16) {
                 out[outOff + (int) r] = dotBf16(data, r * rb, x, xOff, cols);
@@ -90,6 +105,47 @@ final class VectorKernels implements Kernels {
                 out[outOff + t * outStride + (int) r] = dot(rowBuf, 0, x, xOff + t * xStride, cols);
             }
         }
+    }
+
+    /** Row r of w as floats into dst[off..]. */
+    private static void rowTo(Weight w, GgmlType type, MemorySegment data, long r, long rb, float[] dst, int off, float[] group) {
+        boolean fast = type == GgmlType.BF16 || FastRows.handles(type);
+        if (!fast) {
+            w.dequantizeRow(r, dst, off, group);
+            return;
+        }
+        float[] to = off == 0 ? dst : group;
+        if (type == GgmlType.BF16) bf16ToFloat(data, r * rb, to, w.cols());
+        else FastRows.dequantize(type, data, r * rb, to, w.cols());
+        if (to != dst) System.arraycopy(group, 0, dst, off, w.cols());
+    }
+
+    /**
+     * out[t][r+k] = row k · token t for 4 rows (rows[k·cols..]) and 4 tokens (x + t·xStride): each weight vector
+     * is loaded once for four tokens and each activation vector once for four rows.
+     */
+    private static void tile4x4(float[] rows, int cols, float[] x, int xo, int xStride, float[] out, int oo, int outStride) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int c1 = cols, c2 = 2 * cols, c3 = 3 * cols, x1 = xo + xStride, x2 = xo + 2 * xStride, x3 = xo + 3 * xStride;
+        for (int i = 0; i < cols; i += L) {
+            FloatVector w0 = FloatVector.fromArray(F, rows, i), w1 = FloatVector.fromArray(F, rows, c1 + i);
+            FloatVector w2 = FloatVector.fromArray(F, rows, c2 + i), w3 = FloatVector.fromArray(F, rows, c3 + i);
+            FloatVector v0 = FloatVector.fromArray(F, x, xo + i), v1 = FloatVector.fromArray(F, x, x1 + i);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + i), v3 = FloatVector.fromArray(F, x, x3 + i);
+            a00 = w0.fma(v0, a00); a01 = w0.fma(v1, a01); a02 = w0.fma(v2, a02); a03 = w0.fma(v3, a03);
+            a10 = w1.fma(v0, a10); a11 = w1.fma(v1, a11); a12 = w1.fma(v2, a12); a13 = w1.fma(v3, a13);
+            a20 = w2.fma(v0, a20); a21 = w2.fma(v1, a21); a22 = w2.fma(v2, a22); a23 = w2.fma(v3, a23);
+            a30 = w3.fma(v0, a30); a31 = w3.fma(v1, a31); a32 = w3.fma(v2, a32); a33 = w3.fma(v3, a33);
+        }
+        VectorOperators.Associative add = VectorOperators.ADD;
+        out[oo] = a00.reduceLanes(add); out[oo + 1] = a10.reduceLanes(add); out[oo + 2] = a20.reduceLanes(add); out[oo + 3] = a30.reduceLanes(add);
+        oo += outStride;
+        out[oo] = a01.reduceLanes(add); out[oo + 1] = a11.reduceLanes(add); out[oo + 2] = a21.reduceLanes(add); out[oo + 3] = a31.reduceLanes(add);
+        oo += outStride;
+        out[oo] = a02.reduceLanes(add); out[oo + 1] = a12.reduceLanes(add); out[oo + 2] = a22.reduceLanes(add); out[oo + 3] = a32.reduceLanes(add);
+        oo += outStride;
+        out[oo] = a03.reduceLanes(add); out[oo + 1] = a13.reduceLanes(add); out[oo + 2] = a23.reduceLanes(add); out[oo + 3] = a33.reduceLanes(add);
     }
 
     private static FloatVector bf16At(MemorySegment seg, long off) {

@@ -47,10 +47,10 @@ class KernelsTest {
                 if (cols % type.blockSize() != 0) continue;
                 int rows = 7;
                 Weight w = weight(type, c, rows, cols, r);
-                for (int nTok : new int[] {1, 3}) {
+                for (int nTok : new int[] {1, 3, 9}) { // 9: two 4×4 prompt tiles, a leftover token and 3 leftover rows
                     float[] x = rnd(r, nTok * cols);
                     float[] o1 = new float[nTok * rows], o2 = new float[nTok * rows];
-                    float[] buf = new float[cols], group = new float[cols];
+                    float[] buf = new float[4 * cols], group = new float[cols];
                     s.matmulRows(w, 0, rows, x, 0, cols, nTok, o1, 0, rows, buf, group);
                     v.matmulRows(w, 0, rows, x, 0, cols, nTok, o2, 0, rows, buf, group);
                     for (int i = 0; i < o1.length; i++) {
