@@ -188,27 +188,29 @@ final class VectorKernels implements Kernels {
      * (exactly the dequantized values) and multiplied with an FMA; nothing is staged in memory.
      */
     static float dotQ4K(MemorySegment seg, long off, float[] x, int xo, int n) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F), acc2 = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++) {
             long o = off + 144L * b;
             float d = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o));
             float dmin = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o + 2));
             long sc = o + 4, qs = o + 16;
+            long s03 = seg.get(kiln.tensor.Le.LONG, sc); // the 12 scale bytes read once: bytes 0..7 and 8..11
+            int s811 = seg.get(kiln.tensor.Le.INT, sc + 8);
             int xb = xo + 256 * b;
             for (int j = 0; j < 4; j++) {
-                int s1 = scaleK4(seg, sc, 2 * j), s2 = scaleK4(seg, sc, 2 * j + 1);
-                FloatVector d1 = FloatVector.broadcast(F, d * (s1 & 0xFF)), m1 = FloatVector.broadcast(F, dmin * (s1 >>> 8));
-                FloatVector d2 = FloatVector.broadcast(F, d * (s2 & 0xFF)), m2 = FloatVector.broadcast(F, dmin * (s2 >>> 8));
+                int s1 = scaleK4(s03, s811, 2 * j), s2 = scaleK4(s03, s811, 2 * j + 1);
+                FloatVector d1 = FloatVector.broadcast(F, d * (s1 & 0xFF)), m1 = FloatVector.broadcast(F, -dmin * (s1 >>> 8));
+                FloatVector d2 = FloatVector.broadcast(F, d * (s2 & 0xFF)), m2 = FloatVector.broadcast(F, -dmin * (s2 >>> 8));
                 for (int p = 0; p < 32; p += L) {
                     ByteVector q = ByteVector.fromMemorySegment(B, seg, qs + 32L * j + p, LE);
                     FloatVector lo = (FloatVector) q.and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0);
-                    acc = lo.mul(d1).sub(m1).fma(FloatVector.fromArray(F, x, xb + 64 * j + p), acc);
-                    acc = hi.mul(d2).sub(m2).fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), acc);
+                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0);
+                    acc = lo.fma(d1, m1).fma(FloatVector.fromArray(F, x, xb + 64 * j + p), acc);
+                    acc2 = hi.fma(d2, m2).fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), acc2);
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc.add(acc2).reduceLanes(VectorOperators.ADD);
     }
 
     /**
@@ -222,7 +224,8 @@ final class VectorKernels implements Kernels {
             long o = off + 210L * b;
             float d = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o + 208));
             for (int half = 0; half < 2; half++) {
-                long ql = o + 64L * half, qh = o + 128 + 32L * half, sc = o + 192 + 8L * half;
+                long ql = o + 64L * half, qh = o + 128 + 32L * half;
+                long sc8 = seg.get(kiln.tensor.Le.LONG, o + 192 + 8L * half); // this half's 8 signed scales
                 int xb = xo + 256 * b + 128 * half;
                 for (int l = 0; l < 32; l += L) {
                     int is = l / 16;
@@ -233,18 +236,35 @@ final class VectorKernels implements Kernels {
                     ByteVector q2 = c.and((byte) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
                     ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
                     ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    acc = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(d * seg.get(kiln.tensor.Le.BYTE, sc + is))
+                    acc = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(d * (byte) (sc8 >>> (8 * is)))
                             .fma(FloatVector.fromArray(F, x, xb + l), acc);
-                    acc2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).mul(d * seg.get(kiln.tensor.Le.BYTE, sc + is + 2))
+                    acc2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).mul(d * (byte) (sc8 >>> (8 * (is + 2))))
                             .fma(FloatVector.fromArray(F, x, xb + l + 32), acc2);
-                    acc = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0)).mul(d * seg.get(kiln.tensor.Le.BYTE, sc + is + 4))
+                    acc = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0)).mul(d * (byte) (sc8 >>> (8 * (is + 4))))
                             .fma(FloatVector.fromArray(F, x, xb + l + 64), acc);
-                    acc2 = ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 0)).mul(d * seg.get(kiln.tensor.Le.BYTE, sc + is + 6))
+                    acc2 = ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 0)).mul(d * (byte) (sc8 >>> (8 * (is + 6))))
                             .fma(FloatVector.fromArray(F, x, xb + l + 96), acc2);
                 }
             }
         }
         return acc.add(acc2).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** get_scale_min_k4 from the 12 scale bytes held in registers (bytes 0..7 in lo8, 8..11 in hi4). */
+    private static int scaleK4(long lo8, int hi4, int k) {
+        int a, m;
+        if (k < 4) {
+            a = byteOf(lo8, hi4, k) & 63;
+            m = byteOf(lo8, hi4, k + 4) & 63;
+        } else {
+            a = (byteOf(lo8, hi4, k + 4) & 0xF) | ((byteOf(lo8, hi4, k - 4) >> 6) << 4);
+            m = (byteOf(lo8, hi4, k + 4) >> 4) | ((byteOf(lo8, hi4, k) >> 6) << 4);
+        }
+        return a | (m << 8);
+    }
+
+    private static int byteOf(long lo8, int hi4, int i) {
+        return i < 8 ? (int) (lo8 >>> (8 * i)) & 0xFF : (hi4 >>> (8 * (i - 8))) & 0xFF;
     }
 
     /** get_scale_min_k4: scale in the low byte, min in the next. */
