@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
 public class KernelBenchmarks {
     static final int ROWS = 1024, COLS = 4096;
 
-    @Param({"Q4_K", "Q6_K", "Q8_0", "BF16", "F16"})
+    @Param({"Q4_K", "Q5_K", "Q6_K", "Q5_0", "Q8_0", "BF16", "F16"})
     public String type;
 
     private Weight w;

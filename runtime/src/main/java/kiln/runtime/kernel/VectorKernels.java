@@ -4,6 +4,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -92,6 +93,14 @@ final class VectorKernels implements Kernels {
             }
             if (nTok == 1 && type == GgmlType.Q6_K && B != null && L <= 16) {
                 out[outOff + (int) r] = dotQ6K(data, r * rb, x, xOff, cols);
+                continue;
+            }
+            if (nTok == 1 && type == GgmlType.Q5_K && B != null) {
+                out[outOff + (int) r] = dotQ5K(data, r * rb, x, xOff, cols);
+                continue;
+            }
+            if (nTok == 1 && type == GgmlType.Q5_0 && B != null && L == 16) {
+                out[outOff + (int) r] = dotQ50(data, r * rb, x, xOff, cols);
                 continue;
             }
             if (nTok == 1 && type == GgmlType.F32) {
@@ -188,12 +197,22 @@ final class VectorKernels implements Kernels {
      * (exactly the dequantized values) and multiplied with an FMA; nothing is staged in memory.
      */
     static float dotQ4K(MemorySegment seg, long off, float[] x, int xo, int n) {
+        return dotQ45K(seg, off, x, xo, n, false);
+    }
+
+    /** Q5_K row · f32 vector: {@link #dotQ4K} with each value's fifth bit from qh. */
+    static float dotQ5K(MemorySegment seg, long off, float[] x, int xo, int n) {
+        return dotQ45K(seg, off, x, xo, n, true);
+    }
+
+    private static float dotQ45K(MemorySegment seg, long off, float[] x, int xo, int n, boolean five) {
         FloatVector acc = FloatVector.zero(F), acc2 = FloatVector.zero(F);
+        long blockBytes = five ? 176 : 144;
         for (int b = 0; b < n / 256; b++) {
-            long o = off + 144L * b;
+            long o = off + blockBytes * b;
             float d = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o));
             float dmin = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o + 2));
-            long sc = o + 4, qs = o + 16;
+            long sc = o + 4, qh = o + 16, qs = five ? o + 48 : o + 16;
             long s03 = seg.get(kiln.tensor.Le.LONG, sc); // the 12 scale bytes read once: bytes 0..7 and 8..11
             int s811 = seg.get(kiln.tensor.Le.INT, sc + 8);
             int xb = xo + 256 * b;
@@ -203,8 +222,14 @@ final class VectorKernels implements Kernels {
                 FloatVector d2 = FloatVector.broadcast(F, d * (s2 & 0xFF)), m2 = FloatVector.broadcast(F, -dmin * (s2 >>> 8));
                 for (int p = 0; p < 32; p += L) {
                     ByteVector q = ByteVector.fromMemorySegment(B, seg, qs + 32L * j + p, LE);
-                    FloatVector lo = (FloatVector) q.and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0);
+                    ByteVector ql = q.and((byte) 0x0F), qu = q.lanewise(VectorOperators.LSHR, 4);
+                    if (five) {
+                        ByteVector h = ByteVector.fromMemorySegment(B, seg, qh + p, LE);
+                        ql = ql.or(h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                        qu = qu.or(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    }
+                    FloatVector lo = (FloatVector) ql.convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector hi = (FloatVector) qu.convertShape(VectorOperators.B2F, F, 0);
                     acc = lo.fma(d1, m1).fma(FloatVector.fromArray(F, x, xb + 64 * j + p), acc);
                     acc2 = hi.fma(d2, m2).fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), acc2);
                 }
@@ -246,6 +271,26 @@ final class VectorKernels implements Kernels {
                             .fma(FloatVector.fromArray(F, x, xb + l + 96), acc2);
                 }
             }
+        }
+        return acc.add(acc2).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q5_0 row · f32 vector (16 float lanes): per 32-value block the low nibbles (values 0..15) and high nibbles
+     * (16..31) get their fifth bit from qh through a lane mask, less 16, widened to floats, scaled by d, FMA.
+     */
+    static float dotQ50(MemorySegment seg, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F), acc2 = FloatVector.zero(F);
+        ByteVector zero = ByteVector.zero(B);
+        for (int b = 0; b < n / 32; b++) {
+            long o = off + 22L * b;
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o)));
+            int qh = seg.get(kiln.tensor.Le.INT, o + 2);
+            ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 6, LE);
+            ByteVector lo = q.and((byte) 0x0F).or(zero.blend((byte) 16, VectorMask.fromLong(B, qh & 0xFFFF))).sub((byte) 16);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(zero.blend((byte) 16, VectorMask.fromLong(B, (qh >>> 16) & 0xFFFF))).sub((byte) 16);
+            acc = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d).fma(FloatVector.fromArray(F, x, xo + 32 * b), acc);
+            acc2 = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d).fma(FloatVector.fromArray(F, x, xo + 32 * b + 16), acc2);
         }
         return acc.add(acc2).reduceLanes(VectorOperators.ADD);
     }
