@@ -118,6 +118,14 @@ final class VectorKernels implements Kernels {
 
     /** Row r of w as floats into dst[off..]. */
     private static void rowTo(Weight w, GgmlType type, MemorySegment data, long r, long rb, float[] dst, int off, float[] group) {
+        boolean k45 = (type == GgmlType.Q4_K || type == GgmlType.Q5_K) && B != null, q50 = type == GgmlType.Q5_0 && B != null && L == 16;
+        if (k45 || q50) { // vector decoders straight from the mapping
+            float[] to = off == 0 ? dst : group;
+            if (k45) dotQ45K(data, r * rb, null, 0, w.cols(), type == GgmlType.Q5_K, to);
+            else dotQ50(data, r * rb, null, 0, w.cols(), to);
+            if (to != dst) System.arraycopy(group, 0, dst, off, w.cols());
+            return;
+        }
         boolean fast = type == GgmlType.BF16 || FastRows.handles(type);
         if (!fast) {
             w.dequantizeRow(r, dst, off, group);
@@ -197,15 +205,19 @@ final class VectorKernels implements Kernels {
      * (exactly the dequantized values) and multiplied with an FMA; nothing is staged in memory.
      */
     static float dotQ4K(MemorySegment seg, long off, float[] x, int xo, int n) {
-        return dotQ45K(seg, off, x, xo, n, false);
+        return dotQ45K(seg, off, x, xo, n, false, null);
     }
 
     /** Q5_K row · f32 vector: {@link #dotQ4K} with each value's fifth bit from qh. */
     static float dotQ5K(MemorySegment seg, long off, float[] x, int xo, int n) {
-        return dotQ45K(seg, off, x, xo, n, true);
+        return dotQ45K(seg, off, x, xo, n, true, null);
     }
 
-    private static float dotQ45K(MemorySegment seg, long off, float[] x, int xo, int n, boolean five) {
+    /**
+     * The Q4_K/Q5_K decoder: with {@code dst} null the dot product with x, else the dequantized row into dst
+     * (for prompt batches; the values are the codec's up to the fused d·q − m).
+     */
+    static float dotQ45K(MemorySegment seg, long off, float[] x, int xo, int n, boolean five, float[] dst) {
         FloatVector acc = FloatVector.zero(F), acc2 = FloatVector.zero(F);
         long blockBytes = five ? 176 : 144;
         for (int b = 0; b < n / 256; b++) {
@@ -228,10 +240,15 @@ final class VectorKernels implements Kernels {
                         ql = ql.or(h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
                         qu = qu.or(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
                     }
-                    FloatVector lo = (FloatVector) ql.convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector hi = (FloatVector) qu.convertShape(VectorOperators.B2F, F, 0);
-                    acc = lo.fma(d1, m1).fma(FloatVector.fromArray(F, x, xb + 64 * j + p), acc);
-                    acc2 = hi.fma(d2, m2).fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), acc2);
+                    FloatVector lo = ((FloatVector) ql.convertShape(VectorOperators.B2F, F, 0)).fma(d1, m1);
+                    FloatVector hi = ((FloatVector) qu.convertShape(VectorOperators.B2F, F, 0)).fma(d2, m2);
+                    if (dst != null) {
+                        lo.intoArray(dst, 256 * b + 64 * j + p);
+                        hi.intoArray(dst, 256 * b + 64 * j + 32 + p);
+                        continue;
+                    }
+                    acc = lo.fma(FloatVector.fromArray(F, x, xb + 64 * j + p), acc);
+                    acc2 = hi.fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), acc2);
                 }
             }
         }
@@ -280,6 +297,11 @@ final class VectorKernels implements Kernels {
      * (16..31) get their fifth bit from qh through a lane mask, less 16, widened to floats, scaled by d, FMA.
      */
     static float dotQ50(MemorySegment seg, long off, float[] x, int xo, int n) {
+        return dotQ50(seg, off, x, xo, n, null);
+    }
+
+    /** The Q5_0 decoder: with {@code dst} null the dot product with x, else the dequantized row into dst. */
+    static float dotQ50(MemorySegment seg, long off, float[] x, int xo, int n, float[] dst) {
         FloatVector acc = FloatVector.zero(F), acc2 = FloatVector.zero(F);
         ByteVector zero = ByteVector.zero(B);
         for (int b = 0; b < n / 32; b++) {
@@ -289,8 +311,15 @@ final class VectorKernels implements Kernels {
             ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 6, LE);
             ByteVector lo = q.and((byte) 0x0F).or(zero.blend((byte) 16, VectorMask.fromLong(B, qh & 0xFFFF))).sub((byte) 16);
             ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(zero.blend((byte) 16, VectorMask.fromLong(B, (qh >>> 16) & 0xFFFF))).sub((byte) 16);
-            acc = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d).fma(FloatVector.fromArray(F, x, xo + 32 * b), acc);
-            acc2 = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d).fma(FloatVector.fromArray(F, x, xo + 32 * b + 16), acc2);
+            FloatVector vl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d);
+            FloatVector vh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d);
+            if (dst != null) {
+                vl.intoArray(dst, 32 * b);
+                vh.intoArray(dst, 32 * b + 16);
+                continue;
+            }
+            acc = vl.fma(FloatVector.fromArray(F, x, xo + 32 * b), acc);
+            acc2 = vh.fma(FloatVector.fromArray(F, x, xo + 32 * b + 16), acc2);
         }
         return acc.add(acc2).reduceLanes(VectorOperators.ADD);
     }
