@@ -107,9 +107,7 @@ final class VectorKernels implements Kernels {
                 out[outOff + (int) r] = dotF32(data, r * rb, x, xOff, cols);
                 continue;
             }
-            if (type == GgmlType.BF16) bf16ToFloat(data, r * rb, rowBuf, cols);
-            else if (FastRows.handles(type)) FastRows.dequantize(type, data, r * rb, rowBuf, cols);
-            else w.dequantizeRow(r, rowBuf, 0, group);
+            rowTo(w, type, data, r, rb, rowBuf, 0, group);
             for (int t = 0; t < nTok; t++) {
                 out[outOff + t * outStride + (int) r] = dot(rowBuf, 0, x, xOff + t * xStride, cols);
             }
