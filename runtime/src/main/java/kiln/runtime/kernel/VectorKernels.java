@@ -117,10 +117,12 @@ final class VectorKernels implements Kernels {
     /** Row r of w as floats into dst[off..]. */
     private static void rowTo(Weight w, GgmlType type, MemorySegment data, long r, long rb, float[] dst, int off, float[] group) {
         boolean k45 = (type == GgmlType.Q4_K || type == GgmlType.Q5_K) && B != null, q50 = type == GgmlType.Q5_0 && B != null && L == 16;
-        if (k45 || q50) { // vector decoders straight from the mapping
+        boolean q80 = type == GgmlType.Q8_0 && B != null;
+        if (k45 || q50 || q80) { // vector decoders straight from the mapping
             float[] to = off == 0 ? dst : group;
             if (k45) dotQ45K(data, r * rb, null, 0, w.cols(), type == GgmlType.Q5_K, to);
-            else dotQ50(data, r * rb, null, 0, w.cols(), to);
+            else if (q50) dotQ50(data, r * rb, null, 0, w.cols(), to);
+            else dequantQ80(data, r * rb, to, w.cols());
             if (to != dst) System.arraycopy(group, 0, dst, off, w.cols());
             return;
         }
@@ -180,6 +182,17 @@ final class VectorKernels implements Kernels {
         float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) s += Float.intBitsToFloat((seg.get(kiln.tensor.Le.SHORT, off + 2L * i) & 0xFFFF) << 16) * x[xo + i];
         return s;
+    }
+
+    /** A Q8_0 row as floats (q·d per block). */
+    static void dequantQ80(MemorySegment seg, long off, float[] dst, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            long o = off + 34L * b;
+            float d = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o));
+            for (int p = 0; p < 32; p += L) {
+                ((FloatVector) ByteVector.fromMemorySegment(B, seg, o + 2 + p, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, 32 * b + p);
+            }
+        }
     }
 
     /** Q8_0 row · f32 vector: per block, int8 lanes widened to floats, FMA, then scaled by the block's f16 d. */
