@@ -26,8 +26,7 @@ public final class Backend implements AutoCloseable {
     private final WorkerPool.Body matmulBody = this::matmulTask;
 
     private final float[] act;
-    /** Rows in {@link GgmlDots#splitPairs} layout for the vectorised reference orders. */
-    private final float[][] splitBuf;
+    /** Activation rows in {@link GgmlDots#splitPairs} layout for the vectorised reference orders. */
     private final float[] actSplit;
     private boolean split;
     /** The reference orders run vectorised with the Vector API kernels, scalar with the scalar oracle. */
@@ -48,7 +47,6 @@ public final class Backend implements AutoCloseable {
         this.pool = new WorkerPool(threads);
         this.rowBuf = new float[pool.threads()][4 * maxCols]; // four rows for the prompt tiles
         this.groupBuf = new float[pool.threads()][maxCols * Math.max(1, maxInterleave)];
-        this.splitBuf = new float[pool.threads()][maxCols];
         this.vectorDots = !(kernels instanceof ScalarKernels);
         this.actSplit = new float[maxTokens * maxCols];
     }
@@ -96,8 +94,7 @@ public final class Backend implements AutoCloseable {
         boolean f32 = w.type() == kiln.tensor.GgmlType.F32 && cols % 16 == 0;
         if (sumOrder != SumOrder.FAST && (bf16 || f32)) {
             boolean vec = bf16 && expertCall && sumOrder == SumOrder.MAINLINE;
-            float[] rowSplit = splitBuf[worker];
-            if (bf16 && split && GgmlDots.VECTOR) { // weights straight from the mapping
+            if (bf16 && split) { // vectorised: weights straight from the mapping, activations in split layout
                 long rb = w.rowBytes();
                 for (long r = r0; r < r1; r++) {
                     for (int t = 0; t < nTok; t++) {
@@ -108,15 +105,12 @@ public final class Backend implements AutoCloseable {
                 }
                 return;
             }
-            for (long r = r0; r < r1; r++) {
+            for (long r = r0; r < r1; r++) { // the scalar forms
                 w.dequantizeRow(r, rowBuf, 0, group);
-                if (bf16 && split) GgmlDots.splitPairs(rowBuf, 0, rowSplit, 0, cols);
                 for (int t = 0; t < nTok; t++) {
                     int xo = xOff + t * xStride, o = outOff + t * outStride + (int) r;
                     if (f32) out[o] = GgmlDots.f32Gemm(rowBuf, 0, x, xo, cols, vectorDots);
-                    else if (!split) out[o] = vec ? GgmlDots.bf16Vec(rowBuf, 0, x, xo, cols) : GgmlDots.bf16Gemm(rowBuf, 0, x, xo, cols);
-                    else if (vec) out[o] = GgmlDots.bf16VecSplit(rowSplit, 0, rowBuf, 0, actSplit, t * cols, x, xo, cols);
-                    else out[o] = GgmlDots.bf16GemmSplit(rowSplit, 0, actSplit, t * cols, cols);
+                    else out[o] = vec ? GgmlDots.bf16Vec(rowBuf, 0, x, xo, cols) : GgmlDots.bf16Gemm(rowBuf, 0, x, xo, cols);
                 }
             }
             return;
@@ -179,7 +173,7 @@ public final class Backend implements AutoCloseable {
                 xStride = w.cols();
             }
         }
-        split = vectorDots && sumOrder != SumOrder.FAST && w.type() == kiln.tensor.GgmlType.BF16 && w.cols() % 32 == 0
+        split = vectorDots && GgmlDots.VECTOR && sumOrder != SumOrder.FAST && w.type() == kiln.tensor.GgmlType.BF16 && w.cols() % 32 == 0
                 && nTok <= maxTokens && w.cols() <= maxCols;
         if (split) for (int t = 0; t < nTok; t++) GgmlDots.splitPairs(x, xOff + t * xStride, actSplit, t * w.cols(), w.cols());
         this.w = w;

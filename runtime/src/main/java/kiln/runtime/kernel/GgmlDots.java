@@ -2,8 +2,10 @@ package kiln.runtime.kernel;
 
 /**
  * Dot products summed in the order ggml's x86 AVX-512 kernels sum them, so that the float result is the
- * reference tool's bit for bit (given bit-identical inputs). Plain scalar Java: each SIMD lane is an array slot,
- * and every step rounds exactly where the instruction rounds.
+ * reference tool's bit for bit (given bit-identical inputs). The scalar forms are the reference: each SIMD lane is
+ * an array slot, and every step rounds exactly where the instruction rounds. The vector forms
+ * ({@link #bf16GemmRow}, {@link #bf16VecRow}, {@link #f32Gemm}) do the same sums in 16-lane vectors where those are
+ * native, reading bf16 weights straight from their mapping.
  *
  * <ul>
  *   <li>{@link #bf16Gemm}: llamafile's tinyBLAS for BF16 × BF16 with AVX512-BF16 (what mainline's mul_mat uses
@@ -35,23 +37,6 @@ public final class GgmlDots {
                 dst[dOff + b + 16 + l] = src[so + b + 2 * l];
             }
         }
-    }
-
-    /** {@link #bf16Gemm} on split rows (bit-identical; vectorised). */
-    public static float bf16GemmSplit(float[] a, int ao, float[] b, int bo, int n) {
-        float[] lanes = LANES.get();
-        if (!VECTOR) {
-            java.util.Arrays.fill(lanes, 0, 16, 0f);
-            splitSteps(lanes, 0, a, ao, b, bo, n, 32);
-            return reduce16(lanes, 0);
-        }
-        jdk.incubator.vector.FloatVector acc = jdk.incubator.vector.FloatVector.zero(S16);
-        for (int i = 0; i < n; i += 32) {
-            acc = jdk.incubator.vector.FloatVector.fromArray(S16, a, ao + i).fma(jdk.incubator.vector.FloatVector.fromArray(S16, b, bo + i), acc);
-            acc = jdk.incubator.vector.FloatVector.fromArray(S16, a, ao + i + 16).fma(jdk.incubator.vector.FloatVector.fromArray(S16, b, bo + i + 16), acc);
-        }
-        acc.intoArray(lanes, 0);
-        return reduce16(lanes, 0);
     }
 
     private static final jdk.incubator.vector.VectorSpecies<Integer> I16 = jdk.incubator.vector.IntVector.SPECIES_512;
@@ -106,48 +91,6 @@ public final class GgmlDots {
         return (float) sum;
     }
 
-    /** {@link #bf16Vec} with the 64-value steps on split rows and the tail on the plain rows (bit-identical). */
-    public static float bf16VecSplit(float[] as, int aso, float[] a, int ao, float[] bs, int bso, float[] b, int bo, int n) {
-        float[] lanes = LANES.get();
-        int full = n / 64 * 64;
-        java.util.Arrays.fill(lanes, 0, 32, 0f);
-        if (VECTOR) {
-            jdk.incubator.vector.FloatVector c1 = jdk.incubator.vector.FloatVector.zero(S16), c2 = c1;
-            for (int i = 0; i < full; i += 64) {
-                c1 = jdk.incubator.vector.FloatVector.fromArray(S16, as, aso + i).fma(jdk.incubator.vector.FloatVector.fromArray(S16, bs, bso + i), c1);
-                c1 = jdk.incubator.vector.FloatVector.fromArray(S16, as, aso + i + 16).fma(jdk.incubator.vector.FloatVector.fromArray(S16, bs, bso + i + 16), c1);
-                c2 = jdk.incubator.vector.FloatVector.fromArray(S16, as, aso + i + 32).fma(jdk.incubator.vector.FloatVector.fromArray(S16, bs, bso + i + 32), c2);
-                c2 = jdk.incubator.vector.FloatVector.fromArray(S16, as, aso + i + 48).fma(jdk.incubator.vector.FloatVector.fromArray(S16, bs, bso + i + 48), c2);
-            }
-            c1.intoArray(lanes, 0);
-            c2.intoArray(lanes, 16);
-        } else {
-            splitSteps(lanes, 0, as, aso, bs, bso, full, 64);
-            splitSteps(lanes, 16, as, aso + 32, bs, bso + 32, full, 64);
-        }
-        return vecDotEnd(lanes, a, ao, b, bo, full, n);
-    }
-
-    /** ggml_vec_dot_bf16's end: the two accumulators reduced and added in double, then the leftovers in double. */
-    private static float vecDotEnd(float[] lanes, float[] a, int ao, float[] b, int bo, int full, int n) {
-        double sum = 0;
-        sum += reduce16(lanes, 0);
-        sum += reduce16(lanes, 16);
-        for (int i = full; i < n; i++) sum += a[ao + i] * b[bo + i];
-        return (float) sum;
-    }
-
-    private static void splitSteps(float[] acc, int accOff, float[] a, int ao, float[] b, int bo, int n, int step) {
-        for (int i = 0; i < n; i += step) {
-            for (int l = 0; l < 16; l++) {
-                float s = acc[accOff + l];
-                s += a[ao + i + l] * b[bo + i + l];
-                s += a[ao + i + 16 + l] * b[bo + i + 16 + l];
-                acc[accOff + l] = s;
-            }
-        }
-    }
-
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[64]);
 
     /** tinyBLAS BF16 gemm dot of n values (n a multiple of 32). */
@@ -187,6 +130,15 @@ public final class GgmlDots {
         dpbf16(acc, 0, a, ao, b, bo, full, 64);
         dpbf16(acc, 16, a, ao + 32, b, bo + 32, full, 64);
         return vecDotEnd(acc, a, ao, b, bo, full, n);
+    }
+
+    /** ggml_vec_dot_bf16's end: the two accumulators reduced and added in double, then the leftovers in double. */
+    private static float vecDotEnd(float[] lanes, float[] a, int ao, float[] b, int bo, int full, int n) {
+        double sum = 0;
+        sum += reduce16(lanes, 0);
+        sum += reduce16(lanes, 16);
+        for (int i = full; i < n; i++) sum += a[ao + i] * b[bo + i];
+        return (float) sum;
     }
 
     /** ggml_vec_dot_f16 of n values (AVX-512: GGML_F16_STEP 64, 16 lanes, 4 accumulators). */

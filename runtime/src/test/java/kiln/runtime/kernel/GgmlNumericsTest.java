@@ -85,7 +85,7 @@ class GgmlNumericsTest {
         assertTrue(differsVec > 10, "ggml_vec_dot_bf16 (two accumulators over 64) is another order: " + differsVec);
     }
 
-    /** The vectorised forms on split rows are the scalar reference forms, bit for bit. */
+    /** The vectorised forms (weights from the mapping, split activations) are the scalar reference forms, bit for bit. */
     @Test
     void splitFormsAreTheReferenceForms() {
         SplittableRandom r = new SplittableRandom(11);
@@ -98,8 +98,6 @@ class GgmlNumericsTest {
                 }
                 GgmlDots.splitPairs(a, 0, as, 0, n);
                 GgmlDots.splitPairs(b, 0, bs, 0, n);
-                assertEquals(GgmlDots.bf16Gemm(a, 0, b, 0, n), GgmlDots.bf16GemmSplit(as, 0, bs, 0, n), 0f, "gemm n=" + n);
-                assertEquals(GgmlDots.bf16Vec(a, 0, b, 0, n), GgmlDots.bf16VecSplit(as, 0, a, 0, bs, 0, b, 0, n), 0f, "vec n=" + n);
                 if (GgmlDots.VECTOR) {
                     java.lang.foreign.MemorySegment seg = java.lang.foreign.MemorySegment.ofArray(new short[n]);
                     for (int i = 0; i < n; i++) seg.set(kiln.tensor.Le.SHORT, 2L * i, (short) (Float.floatToRawIntBits(a[i]) >>> 16));
