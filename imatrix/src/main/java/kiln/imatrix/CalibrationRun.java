@@ -41,15 +41,9 @@ final class CalibrationRun {
         int nChunk = chunksWanted < 0 ? nChunkMax : Math.min(chunksWanted, nChunkMax);
         if (nChunk < 1) throw new KilnException("--chunks " + chunksWanted + " leaves nothing to evaluate");
         int nVocab = m.nVocab();
-        int ub = Math.min(m.ubatch(), batch);
-        float[] logits = new float[chunk * nVocab];
-        float[] part = new float[ub * nVocab];
-        int[] ids = new int[chunk];
         int first = chunk / 2;
-        double nll = 0, nll2 = 0;
-        long count = 0;
         log.printf("kiln imatrix: computing over %d chunks, n_ctx=%d, batch_size=%d, n_seq=%d%n", nChunk, chunk, batch, parallel);
-        long t0 = System.nanoTime();
+        Scores scores = new Scores(ppl, log, nChunk);
         if (parallel > 1) {
             double[] sn = new double[parallel], sn2 = new double[parallel];
             long[] sc = new long[parallel];
@@ -80,58 +74,77 @@ final class CalibrationRun {
                     }
                     done += cur;
                 }
-                for (int s = 0; s < ns; s++) {
-                    int c = c0 + s;
-                    nll += sn[s];
-                    nll2 += sn2[s];
-                    count += sc[s];
-                    if (c == 0) {
-                        double sec = (System.nanoTime() - t0) / 1e9 / ns;
-                        log.printf("kiln imatrix: %.2f seconds per pass - ETA %.2f minutes%n", sec, sec * nChunk / 60.0);
-                    }
-                    if (ppl) log.printf("[%d]%.4f,", c + 1, Math.exp(nll / count));
-                    else log.printf("[%d]", c + 1);
-                    log.flush();
+                for (int s = 0; s < ns; s++) { // each sequence's sums joined in chunk order, as if chunk by chunk
+                    scores.nll += sn[s];
+                    scores.nll2 += sn2[s];
+                    scores.count += sc[s];
+                    scores.chunkDone(c0 + s, ns);
                 }
                 afterChunk.accept(c0 + ns); // the statistics hold whole groups: files are written after a group
             }
-        }
-        for (int c = 0; parallel <= 1 && c < nChunk; c++) {
-            System.arraycopy(tokens, c * chunk, ids, 0, chunk);
-            if (m.tokenizer().addsBos()) ids[0] = m.tokenizer().bos();
-            for (int done = 0; done < chunk; ) {
-                int n = Math.min(ub, Math.min(batch - done % batch, chunk - done));
-                collector.nextBatch();
-                if (ppl || allTokensOut) {
-                    m.evaluate(ids, done, n, done, part, true);
-                    System.arraycopy(part, 0, logits, done * nVocab, n * nVocab);
-                } else {
-                    m.evaluate(ids, done, n, done, part, false);
+        } else {
+            int ub = Math.min(m.ubatch(), batch);
+            float[] logits = new float[chunk * nVocab], part = new float[ub * nVocab];
+            int[] ids = new int[chunk];
+            for (int c = 0; c < nChunk; c++) {
+                System.arraycopy(tokens, c * chunk, ids, 0, chunk);
+                if (m.tokenizer().addsBos()) ids[0] = m.tokenizer().bos();
+                for (int done = 0; done < chunk; ) {
+                    int n = Math.min(ub, Math.min(batch - done % batch, chunk - done));
+                    collector.nextBatch();
+                    if (ppl || allTokensOut) {
+                        m.evaluate(ids, done, n, done, part, true);
+                        System.arraycopy(part, 0, logits, done * nVocab, n * nVocab);
+                    } else {
+                        m.evaluate(ids, done, n, done, part, false);
+                    }
+                    done += n;
                 }
-                done += n;
+                for (int i = first; ppl && i < chunk - 1; i++) scores.add(-logSoftmax(logits, i * nVocab, nVocab, tokens[c * chunk + i + 1]));
+                scores.chunkDone(c, 1);
+                afterChunk.accept(c + 1);
             }
-            for (int i = first; ppl && i < chunk - 1; i++) {
-                double v = -logSoftmax(logits, i * nVocab, nVocab, tokens[c * chunk + i + 1]);
-                nll += v;
-                nll2 += v * v;
-                count++;
-            }
+        }
+        log.println();
+        if (!ppl) return new Result(nChunk, (long) nChunk * chunk, Double.NaN, Double.NaN);
+        double mean = scores.nll / scores.count, p = Math.exp(mean);
+        double var = scores.nll2 / scores.count - mean * mean;
+        double err = var > 0 ? Math.sqrt(var / (scores.count - 1)) * p : 0;
+        log.printf("Final estimate: PPL = %.4f +/- %.5f%n", p, err);
+        return new Result(nChunk, (long) nChunk * chunk, p, err);
+    }
+
+    /** The scored tokens' negative log-likelihoods and the progress line llama-imatrix prints after each chunk. */
+    private static final class Scores {
+        double nll, nll2;
+        long count;
+        private final boolean ppl;
+        private final PrintStream log;
+        private final long t0 = System.nanoTime();
+        private final int nChunk;
+
+        Scores(boolean ppl, PrintStream log, int nChunk) {
+            this.ppl = ppl;
+            this.log = log;
+            this.nChunk = nChunk;
+        }
+
+        void add(double v) {
+            nll += v;
+            nll2 += v * v;
+            count++;
+        }
+
+        /** After chunk c (0-based); the first one also reports the time per chunk ({@code chunksDone} evaluated). */
+        void chunkDone(int c, int chunksDone) {
             if (c == 0) {
-                double s = (System.nanoTime() - t0) / 1e9;
+                double s = (System.nanoTime() - t0) / 1e9 / chunksDone;
                 log.printf("kiln imatrix: %.2f seconds per pass - ETA %.2f minutes%n", s, s * nChunk / 60.0);
             }
             if (ppl) log.printf("[%d]%.4f,", c + 1, Math.exp(nll / count));
             else log.printf("[%d]", c + 1);
             log.flush();
-            afterChunk.accept(c + 1);
         }
-        log.println();
-        if (!ppl) return new Result(nChunk, (long) nChunk * chunk, Double.NaN, Double.NaN);
-        double mean = nll / count, p = Math.exp(mean);
-        double var = nll2 / count - mean * mean;
-        double err = var > 0 ? Math.sqrt(var / (count - 1)) * p : 0;
-        log.printf("Final estimate: PPL = %.4f +/- %.5f%n", p, err);
-        return new Result(nChunk, (long) nChunk * chunk, p, err);
     }
 
     /** log p(tok) as llama-imatrix computes it (expf terms summed in double). */

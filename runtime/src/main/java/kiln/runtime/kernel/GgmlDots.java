@@ -81,9 +81,7 @@ public final class GgmlDots {
         }
         c1.intoArray(lanes, 0);
         c2.intoArray(lanes, 16);
-        double sum = 0;
-        sum += reduce16(lanes, 0);
-        sum += reduce16(lanes, 16);
+        double sum = twoAccumulators(lanes);
         for (int i = full; i < n; i++) {
             float wi = Float.intBitsToFloat((w.get(kiln.tensor.Le.SHORT, off + 2L * i) & 0xFFFF) << 16);
             sum += wi * b[bo + i];
@@ -129,16 +127,17 @@ public final class GgmlDots {
         int full = n / 64 * 64;
         dpbf16(acc, 0, a, ao, b, bo, full, 64);
         dpbf16(acc, 16, a, ao + 32, b, bo + 32, full, 64);
-        return vecDotEnd(acc, a, ao, b, bo, full, n);
+        double sum = twoAccumulators(acc);
+        for (int i = full; i < n; i++) sum += a[ao + i] * b[bo + i];
+        return (float) sum;
     }
 
-    /** ggml_vec_dot_bf16's end: the two accumulators reduced and added in double, then the leftovers in double. */
-    private static float vecDotEnd(float[] lanes, float[] a, int ao, float[] b, int bo, int full, int n) {
+    /** ggml_vec_dot_bf16's two 16-lane accumulators (lanes[0..32)), each reduced, added in double. */
+    private static double twoAccumulators(float[] lanes) {
         double sum = 0;
         sum += reduce16(lanes, 0);
         sum += reduce16(lanes, 16);
-        for (int i = full; i < n; i++) sum += a[ao + i] * b[bo + i];
-        return (float) sum;
+        return sum;
     }
 
     /** ggml_vec_dot_f16 of n values (AVX-512: GGML_F16_STEP 64, 16 lanes, 4 accumulators). */

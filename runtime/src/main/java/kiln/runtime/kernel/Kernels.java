@@ -18,6 +18,22 @@ public interface Kernels {
     void matmulRows(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
                     float[] out, int outOff, int outStride, float[] rowBuf, float[] group);
 
+    /**
+     * {@link #matmulRows} for an interleaved type (_R4/_R8…): each group of interleave rows is dequantized once
+     * into {@code group} (r0 is group-aligned: Backend splits on multiples of 16), then each row dotted with this
+     * kernel set's {@link #dot}.
+     */
+    default void matmulInterleaved(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
+                                   float[] out, int outOff, int outStride, float[] group) {
+        int cols = w.cols(), il = w.interleave();
+        for (long g = r0; g < r1; g += il) {
+            w.codec().dequantize(w.data(), g * w.rowBytes(), group, 0, il * cols);
+            for (int k = 0; k < il && g + k < r1; k++) {
+                for (int t = 0; t < nTok; t++) out[outOff + t * outStride + (int) (g + k)] = dot(group, k * cols, x, xOff + t * xStride, cols);
+            }
+        }
+    }
+
     /** Sum of a[ao+i]·b[bo+i] for i in [0, n). */
     float dot(float[] a, int ao, float[] b, int bo, int n);
 

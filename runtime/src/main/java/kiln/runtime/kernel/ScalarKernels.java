@@ -12,15 +12,8 @@ public final class ScalarKernels implements Kernels {
     public void matmulRows(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
                            float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
         int cols = w.cols();
-        int il = w.interleave();
-        if (il > 1) {
-            // interleaved type: dequantize each group of il rows once (r0 is group-aligned: Backend splits on multiples of 16)
-            for (long g = r0; g < r1; g += il) {
-                w.codec().dequantize(w.data(), g * w.rowBytes(), group, 0, il * cols);
-                for (int k = 0; k < il && g + k < r1; k++) {
-                    for (int t = 0; t < nTok; t++) out[outOff + t * outStride + (int) (g + k)] = dot(group, k * cols, x, xOff + t * xStride, cols);
-                }
-            }
+        if (w.interleave() > 1) {
+            matmulInterleaved(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, group);
             return;
         }
         for (long r = r0; r < r1; r++) {

@@ -49,15 +49,8 @@ final class VectorKernels implements Kernels {
     public void matmulRows(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
                            float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
         int cols = w.cols();
-        int il = w.interleave();
-        if (il > 1) {
-            // interleaved type: dequantize each group of il rows once (r0 is group-aligned: Backend splits on multiples of 16)
-            for (long g = r0; g < r1; g += il) {
-                w.codec().dequantize(w.data(), g * w.rowBytes(), group, 0, il * cols);
-                for (int k = 0; k < il && g + k < r1; k++) {
-                    for (int t = 0; t < nTok; t++) out[outOff + t * outStride + (int) (g + k)] = dot(group, k * cols, x, xOff + t * xStride, cols);
-                }
-            }
+        if (w.interleave() > 1) {
+            matmulInterleaved(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, group);
             return;
         }
         GgmlType type = w.type();
@@ -114,27 +107,20 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** Row r of w as floats into dst[off..]. */
+    /** Row r of w as floats into dst[off..] (through group when off > 0: the decoders write from index 0). */
     private static void rowTo(Weight w, GgmlType type, MemorySegment data, long r, long rb, float[] dst, int off, float[] group) {
-        boolean k45 = (type == GgmlType.Q4_K || type == GgmlType.Q5_K) && B != null, q50 = type == GgmlType.Q5_0 && B != null && L == 16;
-        boolean q80 = type == GgmlType.Q8_0 && B != null;
-        if (k45 || q50 || q80) { // vector decoders straight from the mapping
-            float[] to = off == 0 ? dst : group;
-            if (k45) dotQ45K(data, r * rb, null, 0, w.cols(), type == GgmlType.Q5_K, to);
-            else if (q50) dotQ50(data, r * rb, null, 0, w.cols(), to);
-            else dequantQ80(data, r * rb, to, w.cols());
-            if (to != dst) System.arraycopy(group, 0, dst, off, w.cols());
-            return;
-        }
-        boolean fast = type == GgmlType.BF16 || FastRows.handles(type);
-        if (!fast) {
+        float[] to = off == 0 ? dst : group;
+        int cols = w.cols();
+        if ((type == GgmlType.Q4_K || type == GgmlType.Q5_K) && B != null) dotQ45K(data, r * rb, null, 0, cols, type == GgmlType.Q5_K, to);
+        else if (type == GgmlType.Q5_0 && B != null && L == 16) dotQ50(data, r * rb, null, 0, cols, to);
+        else if (type == GgmlType.Q8_0 && B != null) dequantQ80(data, r * rb, to, cols);
+        else if (type == GgmlType.BF16) bf16ToFloat(data, r * rb, to, cols);
+        else if (FastRows.handles(type)) FastRows.dequantize(type, data, r * rb, to, cols);
+        else {
             w.dequantizeRow(r, dst, off, group);
             return;
         }
-        float[] to = off == 0 ? dst : group;
-        if (type == GgmlType.BF16) bf16ToFloat(data, r * rb, to, w.cols());
-        else FastRows.dequantize(type, data, r * rb, to, w.cols());
-        if (to != dst) System.arraycopy(group, 0, dst, off, w.cols());
+        if (to != dst) System.arraycopy(group, 0, dst, off, cols);
     }
 
     /**
@@ -212,8 +198,8 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * Q4_K row · f32 vector: per 32-value group the 4-bit values are widened in registers to d·sc·q − dmin·m
-     * (exactly the dequantized values) and multiplied with an FMA; nothing is staged in memory.
+     * Q4_K row · f32 vector: per 32-value group the 4-bit values are widened in registers to d·sc·q − dmin·m (one
+     * FMA, so within a rounding of the codec's values) and multiplied with an FMA; nothing is staged in memory.
      */
     static float dotQ4K(MemorySegment seg, long off, float[] x, int xo, int n) {
         return dotQ45K(seg, off, x, xo, n, false, null);

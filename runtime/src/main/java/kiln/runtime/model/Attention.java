@@ -28,6 +28,7 @@ final class Attention {
         this.row = new float[backend.threads()][maxRowWidth];
         this.qh = new float[backend.threads()][maxRowWidth];
         this.acc = new float[backend.threads()][maxOut];
+        this.softmaxState = new float[backend.threads()][2];
     }
 
     /**
@@ -142,45 +143,32 @@ final class Attention {
     /** ggml flash attention, one head at a time, as ggml_compute_forward_flash_attn_ext_f16_one_chunk. */
     private void standardGgml(int t, int h0, int h1, int worker) {
         int p = pos0 + t % seqLen, base = (t / seqLen) * nCtx;
-        float[] buf = row[worker], qr = qh[worker], vkq = acc[worker];
+        float[] buf = row[worker], qr = qh[worker], vkq = acc[worker], st = softmaxState[worker];
         int qo = t * qStride, oo = t * outStride;
         for (int hh = h0; hh < h1; hh++) {
             for (int i = 0; i < dk; i++) qr[i] = h(q[qo + hh * dk + i]);
             int kvh = hh / group;
-            float m = Float.NEGATIVE_INFINITY, sum = 0;
-            java.util.Arrays.fill(vkq, 0, dv, 0f);
+            ggmlStart(st, vkq, dv);
             for (int j = 0; j <= p; j++) {
                 kc.get(layer, base + j, kvh * dk, dk, buf, 0);
                 float sc = kiln.runtime.kernel.GgmlDots.f16Vec(qr, 0, buf, 0, dk) * scale;
-                float mOld = m, ms = 1.0f, vs;
-                if (sc > m) {
-                    m = sc;
-                    ms = kiln.runtime.kernel.GgmlMath.expf(mOld - m);
-                    for (int i = 0; i < dv; i++) vkq[i] = h(vkq[i] * ms);
-                    vs = 1.0f;
-                } else {
-                    vs = kiln.runtime.kernel.GgmlMath.expf(sc - m);
-                }
                 vc.get(layer, base + j, kvh * dv, dv, buf, 0);
-                for (int i = 0; i < dv; i++) vkq[i] = h(Math.fma(buf[i], vs, vkq[i]));
-                sum = fusedSum ? Math.fma(sum, ms, vs) : sum * ms + vs;
+                ggmlCell(sc, st, vkq, buf, 0, dv);
             }
-            float inv = 1.0f / sum;
-            for (int i = 0; i < dv; i++) out[oo + hh * dv + i] = vkq[i] * inv;
+            ggmlEnd(st, vkq, out, oo + hh * dv, dv);
         }
     }
 
-    /** Latent form of {@link #standardGgml}: K = [latent | rope], V = latent. */
+    /** Latent form of {@link #standardGgml}: K = [latent | rope] (ik: [rope | latent]), V = latent. */
     private void latentGgml(int t, int h0, int h1, int worker) {
         int p = pos0 + t % seqLen, base = (t / seqLen) * nCtx;
-        float[] buf = row[worker], qr = qh[worker], vkq = acc[worker];
+        float[] buf = row[worker], qr = qh[worker], vkq = acc[worker], st = softmaxState[worker];
         int qo = t * nHead * kvl, po = t * qpeStride + qpeOff;
+        int lo = ropeFirst ? rope : 0, ro = ropeFirst ? 0 : kvl;
         for (int hh = h0; hh < h1; hh++) {
-            int lo = ropeFirst ? rope : 0, ro = ropeFirst ? 0 : kvl;
             for (int i = 0; i < kvl; i++) qr[lo + i] = h(q[qo + hh * kvl + i]);
             for (int i = 0; i < rope; i++) qr[ro + i] = h(qpe[po + hh * dk + i]);
-            float m = Float.NEGATIVE_INFINITY, sum = 0;
-            java.util.Arrays.fill(vkq, 0, kvl, 0f);
+            ggmlStart(st, vkq, kvl);
             for (int j = 0; j <= p; j++) {
                 if (ropeFirst) {
                     kc.get(layer, base + j, kvl, rope, buf, 0);
@@ -189,21 +177,44 @@ final class Attention {
                     kc.get(layer, base + j, 0, kvl + rope, buf, 0);
                 }
                 float sc = kiln.runtime.kernel.GgmlDots.f16Vec(qr, 0, buf, 0, kvl + rope) * scale;
-                float mOld = m, ms = 1.0f, vs;
-                if (sc > m) {
-                    m = sc;
-                    ms = kiln.runtime.kernel.GgmlMath.expf(mOld - m);
-                    for (int i = 0; i < kvl; i++) vkq[i] = h(vkq[i] * ms);
-                    vs = 1.0f;
-                } else {
-                    vs = kiln.runtime.kernel.GgmlMath.expf(sc - m);
-                }
-                for (int i = 0; i < kvl; i++) vkq[i] = h(Math.fma(buf[lo + i], vs, vkq[i]));
-                sum = fusedSum ? Math.fma(sum, ms, vs) : sum * ms + vs;
+                ggmlCell(sc, st, vkq, buf, lo, kvl);
             }
-            float inv = 1.0f / sum;
-            for (int i = 0; i < kvl; i++) out[qo + hh * kvl + i] = vkq[i] * inv;
+            ggmlEnd(st, vkq, out, qo + hh * kvl, kvl);
         }
+    }
+
+    /** The running maximum and sum of one query row of {@link #ggmlCell} (per worker: {m, S}). */
+    private final float[][] softmaxState;
+
+    private static void ggmlStart(float[] st, float[] vkq, int dv) {
+        st[0] = Float.NEGATIVE_INFINITY;
+        st[1] = 0f;
+        java.util.Arrays.fill(vkq, 0, dv, 0f);
+    }
+
+    /**
+     * One visible cache cell of ggml's online softmax with score sc and value row v[vo..vo+dv): a new maximum
+     * rescales the f16 accumulator by expf(m_old − m), otherwise the cell weighs expf(sc − m); the accumulator is
+     * rounded to f16 after every FMA; the running sum is fused into an FMA in mainline's build, not in ik's.
+     */
+    private void ggmlCell(float sc, float[] st, float[] vkq, float[] v, int vo, int dv) {
+        float mOld = st[0], ms = 1.0f, vs;
+        if (sc > mOld) {
+            st[0] = sc;
+            ms = kiln.runtime.kernel.GgmlMath.expf(mOld - sc);
+            for (int i = 0; i < dv; i++) vkq[i] = h(vkq[i] * ms);
+            vs = 1.0f;
+        } else {
+            vs = kiln.runtime.kernel.GgmlMath.expf(sc - mOld);
+        }
+        for (int i = 0; i < dv; i++) vkq[i] = h(Math.fma(v[vo + i], vs, vkq[i]));
+        st[1] = fusedSum ? Math.fma(st[1], ms, vs) : st[1] * ms + vs;
+    }
+
+    /** The row's result: the f16 accumulator times 1/S. */
+    private static void ggmlEnd(float[] st, float[] vkq, float[] dst, int off, int dv) {
+        float inv = 1.0f / st[1];
+        for (int i = 0; i < dv; i++) dst[off + i] = vkq[i] * inv;
     }
 
     private void latentTask(int task, int worker) {

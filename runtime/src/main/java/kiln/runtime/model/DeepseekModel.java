@@ -266,7 +266,7 @@ final class DeepseekModel extends Model {
     @Override
     void numericsChanged() {
         if (router != null) router.ikNumerics(ikElementwise);
-        ropeTable.fusedRotation(numerics().equals("mainline"));
+        ropeTable.fusedRotation(mainlineNumerics);
     }
 
     /** ik with -mla 2/3 evaluates batches of ≥ 128 tokens by decompressing K and V (its "pp_opt" path). */
@@ -433,7 +433,7 @@ final class DeepseekModel extends Model {
         }
         // weighted sum in slot order: mainline rounds each product then adds (ggml_mul, ggml_add of views);
         // ik (and Kiln's own) fuse each later slot into an FMA (iqk_mul_multi_add)
-        boolean fused = !numerics().equals("mainline");
+        boolean fused = !mainlineNumerics;
         for (int t = 0; t < n; t++) {
             int o = t * nEmbd;
             for (int k = 0; k < nUsed; k++) {

@@ -84,7 +84,7 @@ final class LlamaModel extends Model {
 
     @Override
     void numericsChanged() {
-        rope.fusedRotation(numerics().equals("mainline"));
+        rope.fusedRotation(mainlineNumerics);
     }
 
     @Override

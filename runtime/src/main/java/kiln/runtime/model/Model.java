@@ -95,13 +95,14 @@ public abstract class Model implements AutoCloseable {
      * (activations rounded to bf16/f16 for 16-bit weights, as ik's kernels do; f32 otherwise) or plain f32.
      */
     void useNumerics(String n) {
-        boolean ggml = n.equals("mainline");
-        backend.emulateActivationQuantization(ggml ? Backend.ActivationRounding.GGML
-                : n.equals("ik") ? Backend.ActivationRounding.FLOAT16_ONLY : Backend.ActivationRounding.NONE);
-        backend.emulateSumOrder(ggml ? Backend.SumOrder.MAINLINE : n.equals("ik") ? Backend.SumOrder.IK : Backend.SumOrder.FAST);
-        attention().emulateGgmlFlashAttention(ggml || n.equals("ik"), ggml, n.equals("ik"));
-        ggmlElementwise = ggml || n.equals("ik");
-        ikElementwise = n.equals("ik");
+        boolean mainline = n.equals("mainline"), ik = n.equals("ik");
+        backend.emulateActivationQuantization(mainline ? Backend.ActivationRounding.GGML
+                : ik ? Backend.ActivationRounding.FLOAT16_ONLY : Backend.ActivationRounding.NONE);
+        backend.emulateSumOrder(mainline ? Backend.SumOrder.MAINLINE : ik ? Backend.SumOrder.IK : Backend.SumOrder.FAST);
+        attention().emulateGgmlFlashAttention(mainline || ik, mainline, ik);
+        mainlineNumerics = mainline;
+        ggmlElementwise = mainline || ik;
+        ikElementwise = ik;
         numerics = n;
         numericsChanged();
     }
@@ -110,6 +111,8 @@ public abstract class Model implements AutoCloseable {
         return numerics;
     }
 
+    /** Reproducing mainline llama.cpp (its build's FMA contractions, slot sums). */
+    protected boolean mainlineNumerics;
     /** Element functions as the reproduced tool computes them (mainline and ik: ggml's vectorised exp). */
     protected boolean ggmlElementwise;
     /** ik_llama.cpp's own forms where they differ from mainline's (norm product order, routing, expert sums). */
