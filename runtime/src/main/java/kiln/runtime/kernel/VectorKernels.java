@@ -49,6 +49,14 @@ final class VectorKernels implements Kernels {
     public void matmulRows(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
                            float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
         int cols = w.cols();
+        InterleavedKernel ik = InterleavedKernel.forType(w.type());
+        if (ik != null && ik.supports(cols) && group.length >= ik.expandedSize(cols) && rowBuf.length >= InterleavedKernel.SCRATCH) {
+            for (int t = 0; t < nTok; t++) {
+                ik.expand(x, xOff + t * xStride, cols, group);
+                ik.rows(w.data(), w.rowBytes(), r0, r1, cols, group, out, outOff + t * outStride, rowBuf);
+            }
+            return;
+        }
         if (w.interleave() > 1) {
             matmulInterleaved(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, group);
             return;

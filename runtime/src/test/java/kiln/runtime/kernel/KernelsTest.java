@@ -93,6 +93,27 @@ class KernelsTest {
         }
     }
 
+    @Test
+    void workerPoolHandsOffWhetherWorkersSpinOrPark() throws InterruptedException {
+        try (WorkerPool p = new WorkerPool(3)) {
+            long total = 0;
+            for (int round = 0; round < 3000; round++) { // back to back: the workers are still spinning
+                int n = 1 + round % 17;
+                AtomicIntegerArray seen = new AtomicIntegerArray(n);
+                int[] workers = new int[1];
+                p.run(n, (t, w) -> {
+                    seen.incrementAndGet(t);
+                    if (w < 0 || w >= 3) workers[0] = -1;
+                });
+                for (int i = 0; i < n; i++) assertEquals(1, seen.get(i), "round " + round + " task " + i);
+                assertEquals(0, workers[0]);
+                total += n;
+                if (round % 500 == 499) Thread.sleep(WorkerPool.SPIN_NANOS / 1_000_000 * 3); // the workers park
+            }
+            assertTrue(total > 0);
+        }
+    }
+
     static Weight weight(GgmlType type, RowCodec c, int rows, int cols, Random r) {
         long rb = type.rowSize(cols);
         MemorySegment seg = Arena.ofAuto().allocate(rb * rows, 64);

@@ -1,0 +1,119 @@
+package kiln.runtime.kernel;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+import kiln.tensor.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * A kernel that multiplies ik's interleaved rows (_R4/_R8) in place, without unpacking them: 4 or 8 rows of one
+ * group sit side by side in 4-byte chunks, so one vector of quants widened to floats holds four consecutive
+ * columns of each of several rows (row k in lanes 4k..4k+3), and meets the same four activations repeated.
+ * {@link #expand} lays a token's activations out that way once per product and thread (8 lane groups of 16
+ * floats per 32 columns, each group four columns from {@link #offsets()} repeated four times); the kernels then
+ * stream the weights once. The 256-bit (AVX2) and 512-bit (AVX-512) bodies are the two supported widths; the
+ * scalar oracle is each type's repack codec ({@code kiln.tensor.repack}, through {@link ScalarKernels}).
+ */
+abstract class InterleavedKernel {
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Floats of expanded activations per 32 columns (8 lane groups × 16 lanes). */
+    static final int EXPANDED = 128;
+    /** Floats of per-thread scale scratch a kernel may use. */
+    static final int SCRATCH = 128;
+
+    /** Lanes j take lane {@code first + j/4}: a per-row value (in lanes first, first+1, …) spread over each row's four lanes. */
+    static VectorShuffle<Float> spread(int first) {
+        if (L != 8 && L != 16) return null;
+        int[] idx = new int[L];
+        for (int j = 0; j < L; j++) idx[j] = first + j / 4;
+        return VectorShuffle.fromArray(F, idx, 0);
+    }
+
+    /** Unsigned byte shift right without byte-lane shifts (x86 has none): in 16-bit lanes, then masked. */
+    static ByteVector shiftRight(ByteVector v, int n) {
+        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes().and((byte) (0xFF >>> n));
+    }
+
+    /** Bytes widened to float lanes. */
+    static FloatVector floats(ByteVector v) {
+        return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** The kernel for an interleaved type at this machine's width, or null. */
+    static InterleavedKernel forType(GgmlType type) {
+        if (L != 8 && L != 16) return null;
+        return switch (type) {
+            case Q4_K_R4 -> KQuantR4Kernel.Q4_K_R4;
+            case Q5_K_R4 -> KQuantR4Kernel.Q5_K_R4;
+            case Q6_K_R4 -> Q6KR4Kernel.INSTANCE;
+            case Q5_0_R4 -> Q50R4Kernel.INSTANCE;
+            case Q8_0_R8 -> Q80R8Kernel.INSTANCE;
+            default -> null;
+        };
+    }
+
+    /** Column offsets (within 32 columns) of the 8 lane groups, in the order the kernel reads them. */
+    abstract int[] offsets();
+
+    /** Whether the rows need 32-column sums of the activations (types with a per-block minimum). */
+    boolean needsSums() {
+        return false;
+    }
+
+    /** Columns a row must be a multiple of. */
+    abstract int blockColumns();
+
+    boolean supports(int cols) {
+        return cols % blockColumns() == 0;
+    }
+
+    /** Floats of {@link #expand} output for rows of {@code cols}. */
+    int expandedSize(int cols) {
+        return cols / 32 * EXPANDED + (needsSums() ? cols / 8 : 0);
+    }
+
+    /**
+     * One token's activations x[xo..xo+cols) as the kernel reads them: per 32 columns, lane group h holds
+     * x[base + offsets[h] + lane % 4] in 16 lanes; with {@link #needsSums} then, per 256 columns, 32 slots
+     * s = 4ib + k holding the sum of 32-column block ib (for row k's minimum).
+     */
+    final void expand(float[] x, int xo, int cols, float[] ex) {
+        int[] off = offsets();
+        int nb = cols / 32;
+        for (int ib = 0; ib < nb; ib++) {
+            int e = ib * EXPANDED, base = xo + 32 * ib;
+            for (int h = 0; h < 8; h++) {
+                int src = base + off[h];
+                for (int lane = 0; lane < 16; lane++) ex[e + 16 * h + lane] = x[src + (lane & 3)];
+            }
+            if (needsSums()) {
+                float s = 0;
+                for (int j = 0; j < 32; j++) s += x[base + j];
+                int slot = nb * EXPANDED + 32 * (ib / 8) + 4 * (ib % 8);
+                for (int k = 0; k < 4; k++) ex[slot + k] = s;
+            }
+        }
+    }
+
+    /**
+     * out[outOff + r] for every row r in [r0, r1) (r0 a multiple of the interleave, r1 too or the row count)
+     * against one expanded token; {@code scratch} holds {@link #SCRATCH} floats.
+     */
+    abstract void rows(MemorySegment data, long rowBytes, long r0, long r1, int cols, float[] ex, float[] out, int outOff, float[] scratch);
+
+    /** Sums each row's four lanes of acc (row k in lanes 4k..4k+3, rows {@code first…}) into out[o + first + k]. */
+    static void sumRows(FloatVector acc, float[] out, int o, int first, float[] scratch) {
+        acc.intoArray(scratch, 0);
+        for (int k = 0; k < L / 4; k++) out[o + first + k] = scratch[4 * k] + scratch[4 * k + 1] + scratch[4 * k + 2] + scratch[4 * k + 3];
+    }
+}

@@ -1,0 +1,113 @@
+package kiln.runtime.kernel;
+
+import kiln.tensor.GgmlType;
+import kiln.tensor.codec.Codecs;
+import kiln.tensor.codec.RowCodec;
+import kiln.tensor.repack.Interleaver;
+import kiln.tensor.repack.Interleavers;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The kernels that read interleaved rows in place (Q4_K_R4) against the scalar oracle (the repack codec's group
+ * dequantizer and a sequential dot product). Runs at the JVM's preferred width; the build runs the kernel tests a
+ * second time with 256-bit vectors (-XX:MaxVectorSize=32), so both the AVX-512 and the AVX2 bodies are checked.
+ */
+class InterleavedKernelsTest {
+
+    @Test
+    void kernelsRunAtTheWidthTheJvmAllows() {
+        var bean = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+        int maxBytes = Integer.parseInt(bean.getVMOption("MaxVectorSize").getValue());
+        int bits = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        assertTrue(bits <= 8 * maxBytes, bits + "-bit kernels with MaxVectorSize=" + maxBytes);
+        assertTrue(VectorKernels.describe().startsWith(bits + "-bit"), VectorKernels.describe());
+        System.out.println("InterleavedKernelsTest: " + VectorKernels.describe() + " (MaxVectorSize=" + maxBytes + ")");
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"Q4_K_R4", "Q5_K_R4", "Q6_K_R4", "Q5_0_R4", "Q8_0_R8"})
+    void interleavedKernelsMatchTheScalarOracle(String name) {
+        GgmlType type = GgmlType.valueOf(name);
+        Random r = new Random(5);
+        Interleaver il = Interleavers.requirePacked(type);
+        RowCodec base = Codecs.find(il.baseType());
+        InterleavedKernel kernel = InterleavedKernel.forType(type);
+        assertNotNull(kernel, "no " + type + " kernel at " + VectorKernels.describe());
+        int n = il.rows();
+        Kernels v = VectorKernels.create(), s = new ScalarKernels();
+        int[] colSizes = type.blockSize() == 32 ? new int[] {32, 96, 4096} : new int[] {256, 512, 2304};
+        for (int cols : colSizes) {
+            for (int rows : new int[] {n, 3 * n, 9 * n}) {
+                Weight w = interleaved(il, base, rows, cols, r);
+                for (int nTok : new int[] {1, 3, 5}) {
+                    float[] x = KernelsTest.rnd(r, nTok * cols + 7);
+                    float[] o1 = new float[nTok * rows], o2 = new float[nTok * rows];
+                    float[] buf = new float[4 * cols], group = new float[Math.max(n * cols, kernel.expandedSize(cols))];
+                    s.matmulRows(w, 0, rows, x, 7, cols, nTok, o1, 0, rows, buf, group);
+                    v.matmulRows(w, 0, rows, x, 7, cols, nTok, o2, 0, rows, buf, group);
+                    for (int i = 0; i < o1.length; i++) {
+                        assertEquals(o1[i], o2[i], 1e-5 * Math.sqrt(cols) * (1 + Math.abs(o1[i])), type + " cols=" + cols + " rows=" + rows + " nTok=" + nTok + " i=" + i);
+                    }
+                    // a row range that starts inside the tensor (as Backend's tasks do)
+                    float[] o3 = new float[nTok * rows];
+                    v.matmulRows(w, n, rows, x, 7, cols, nTok, o3, 0, rows, buf, group);
+                    for (int t = 0; t < nTok; t++) {
+                        for (int i = 0; i < n; i++) assertEquals(0f, o3[t * rows + i]);
+                        for (int i = n; i < rows; i++) assertEquals(o2[t * rows + i], o3[t * rows + i]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void q4kR4AllZeroAndExtremeBlocks() {
+        Interleaver il = Interleavers.requirePacked(GgmlType.Q4_K_R4);
+        RowCodec base = Codecs.find(GgmlType.Q4_K);
+        int rows = 4, cols = 512;
+        float[][] fills = {new float[rows * cols], new float[rows * cols]};
+        for (int i = 0; i < rows * cols; i++) fills[1][i] = (i % 3 == 0 ? 6e4f : -6e4f) * ((i / cols) + 1) / 4;
+        Kernels v = VectorKernels.create(), s = new ScalarKernels();
+        for (float[] fill : fills) {
+            Weight w = interleaved(il, base, rows, cols, fill);
+            float[] x = KernelsTest.rnd(new Random(6), cols);
+            float[] o1 = new float[rows], o2 = new float[rows];
+            float[] buf = new float[4 * cols], group = new float[KQuantR4Kernel.Q4_K_R4.expandedSize(cols)];
+            s.matmulRows(w, 0, rows, x, 0, cols, 1, o1, 0, rows, buf, group);
+            v.matmulRows(w, 0, rows, x, 0, cols, 1, o2, 0, rows, buf, group);
+            for (int i = 0; i < rows; i++) assertEquals(o1[i], o2[i], 1e-5 * (1 + Math.abs(o1[i])), "row " + i);
+        }
+    }
+
+    static Weight interleaved(Interleaver il, RowCodec base, int rows, int cols, Random r) {
+        return interleaved(il, base, rows, cols, KernelsTest.rnd(r, rows * cols));
+    }
+
+    static Weight interleaved(Interleaver il, RowCodec base, int rows, int cols, float[] values) {
+        GgmlType bt = il.baseType();
+        long rb = bt.rowSize(cols);
+        MemorySegment plain = Arena.ofAuto().allocate(rb * rows, 64);
+        for (int i = 0; i < rows; i++) base.quantize(values, i * cols, plain, i * rb, cols, null);
+        MemorySegment packed = Arena.ofAuto().allocate(il.packedType().rowSize(cols) * rows, 64);
+        long gb = il.groupBytes(cols);
+        for (int g = 0; g < rows / il.rows(); g++) il.repack(plain, g * il.baseGroupBytes(cols), packed, g * gb, cols);
+        RowCodec codec = new RowCodec() {
+            @Override
+            public GgmlType type() {
+                return il.packedType();
+            }
+
+            @Override
+            public void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOff, int n) {
+                il.dequantize(src, srcOffset, n / il.rows(), dst, dstOff);
+            }
+        };
+        return new Weight("w", il.packedType(), codec, packed, rows, cols);
+    }
+}
