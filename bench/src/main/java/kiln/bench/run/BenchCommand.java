@@ -51,6 +51,7 @@ public final class BenchCommand implements Callable<Integer>, KilnSubcommand {
     @Option(names = {"-o", "--output"}, defaultValue = "md", description = "md, csv, json or jsonl.") String output;
     @Option(names = "--bandwidth", description = "Memory bandwidth in GB/s for the roofline (default: measured once with a triad).") Double bandwidth;
     @Option(names = "--no-roofline", description = "Do not measure bandwidth or report the roofline.") boolean noRoofline;
+    @Option(names = "--numerics", defaultValue = "fast", description = "fast (default), or a reference arithmetic: auto, mainline, ik.") String numerics = "fast";
     @Option(names = "--matrix", description = "JSON grid of models × configurations (see README).") Path matrix;
     @Option(names = "--results", description = "With --matrix: JSONL results file (appended; finished entries are skipped on rerun).") Path results;
 
@@ -118,7 +119,7 @@ public final class BenchCommand implements Callable<Integer>, KilnSubcommand {
         int needCtx = 16;
         for (int[] t : tests) needCtx = Math.max(needCtx, t[0] + t[1] + t[2]);
         ModelOptions opt = ModelOptions.defaults().withCtx(needCtx).withThreads(p.threads()).withMla(p.mla())
-                .withCache(p.typeK(), p.typeV()).withUbatch(p.nUbatch());
+                .withCache(p.typeK(), p.typeV()).withUbatch(p.nUbatch()).withNumerics(numerics);
         opt = opt.withRunTimeRepack(p.repack());
         String type;
         long size, params, active;

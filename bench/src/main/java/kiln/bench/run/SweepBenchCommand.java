@@ -37,6 +37,7 @@ public final class SweepBenchCommand implements Callable<Integer>, KilnSubcomman
     @Option(names = {"-nrep", "--n-repetitions"}, defaultValue = "1", description = "Repetitions of the first row.") int nrep;
     @Option(names = "--sweep-stride", defaultValue = "1", description = "Measure every N-th row.") int stride;
     @Option(names = {"-o", "--output-format"}, defaultValue = "md", description = "md or jsonl.") String format;
+    @Option(names = "--numerics", defaultValue = "fast", description = "fast (default), or a reference arithmetic: auto, mainline, ik.") String numerics;
 
     @Override
     public Integer call() {
@@ -46,7 +47,7 @@ public final class SweepBenchCommand implements Callable<Integer>, KilnSubcomman
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         int pp = nUbatch;
         int tg = nPredict > 0 ? nPredict : Math.max(1, nUbatch / 4);
-        ModelOptions opt = ModelOptions.defaults().withCtx(nCtx).withThreads(t).withMla(mla).withCache(ctk, ctv).withUbatch(nUbatch);
+        ModelOptions opt = ModelOptions.defaults().withCtx(nCtx).withThreads(t).withMla(mla).withCache(ctk, ctv).withUbatch(nUbatch).withNumerics(numerics);
         PrintStream out = System.out;
         try (Model m = ModelLoader.load(model, opt)) {
             ModelRunner run = new ModelRunner(m, nBatch, 1);

@@ -59,6 +59,7 @@ public final class PerplexityCommand implements KilnSubcommand, Callable<Integer
         try (Model m = ModelLoader.load(model, rt.toModelOptions(nCtx))) {
             if (!json) {
                 System.err.println("kiln perplexity: " + m.describe());
+                System.err.println("kiln perplexity: " + m.kvCacheSize());
                 System.err.println("kiln perplexity: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads");
                 if (rt.rtr) System.err.println("kiln perplexity: -rtr repacked " + m.repackedTensors() + " tensors to interleaved types");
             }

@@ -87,6 +87,7 @@ public final class RunCommand implements KilnSubcommand, Callable<Integer> {
             }
             if (!json) {
                 err.println("kiln run: " + m.describe());
+                err.println("kiln run: " + m.kvCacheSize());
                 err.println("kiln run: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads, n_ctx " + m.nCtx());
                 if (rt.rtr) err.println("kiln run: -rtr repacked " + m.repackedTensors() + " tensors to interleaved types");
             }

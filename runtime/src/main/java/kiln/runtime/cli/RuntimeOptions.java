@@ -27,8 +27,8 @@ public final class RuntimeOptions {
     @Option(names = {"-rtr", "--run-time-repack"}, description = "repack weights to ik's interleaved types at load (as ik_llama.cpp -rtr)")
     boolean rtr;
 
-    @Option(names = "--numerics", description = "numerics to reproduce: auto (default: by the file's layout), mainline, ik, f32")
-    String numerics = "auto";
+    @Option(names = "--numerics", description = "fast (default: Kiln's own kernels), or the reference arithmetic to reproduce: auto (by the file's layout), mainline, ik; f32 = fast")
+    String numerics = "fast";
 
     ModelOptions toModelOptions(int nCtx) {
         if (threads < 1) throw new KilnException("-t must be at least 1");

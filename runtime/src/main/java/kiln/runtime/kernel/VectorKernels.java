@@ -49,16 +49,19 @@ final class VectorKernels implements Kernels {
     public void matmulRows(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
                            float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
         int cols = w.cols();
-        InterleavedKernel ik = InterleavedKernel.forType(w.type());
-        if (ik != null && ik.supports(cols) && group.length >= ik.expandedSize(cols) && rowBuf.length >= InterleavedKernel.SCRATCH) {
-            for (int t = 0; t < nTok; t++) {
-                ik.expand(x, xOff + t * xStride, cols, group);
-                ik.rows(w.data(), w.rowBytes(), r0, r1, cols, group, out, outOff + t * outStride, rowBuf);
-            }
-            return;
-        }
         if (w.interleave() > 1) {
-            matmulInterleaved(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, group);
+            InterleavedKernel ik = InterleavedKernel.forType(w.type());
+            if (nTok < 4 && ik != null && ik.supports(cols) && group.length >= ik.expandedSize(cols) && rowBuf.length >= InterleavedKernel.SCRATCH) {
+                // generation: the interleaved bytes in place, each weight read once per token
+                for (int t = 0; t < nTok; t++) {
+                    ik.expand(x, xOff + t * xStride, cols, group);
+                    ik.rows(w.data(), w.rowBytes(), r0, r1, cols, group, out, outOff + t * outStride, rowBuf);
+                }
+            } else if (nTok >= 4 && cols % L == 0) {
+                interleavedTiles(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, group);
+            } else {
+                matmulInterleaved(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, group);
+            }
             return;
         }
         GgmlType type = w.type();
@@ -71,11 +74,23 @@ final class VectorKernels implements Kernels {
                 for (int k = 0; k < nr; k++) rowTo(w, type, data, r + k, rb, rowBuf, k * cols, group);
                 int t = 0;
                 if (nr == 4) {
-                    for (; t + 4 <= nTok; t += 4) tile4x4(rowBuf, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride + (int) r, outStride);
+                    for (; t + 4 <= nTok; t += 4) tile4x4(rowBuf, 0, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride + (int) r, outStride);
                 }
                 for (; t < nTok; t++) {
                     for (int k = 0; k < nr; k++) out[outOff + t * outStride + (int) r + k] = dot(rowBuf, k * cols, x, xOff + t * xStride, cols);
                 }
+            }
+            return;
+        }
+        if (nTok == 1 && (type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K) && KQuantDots.supported()
+                && rowBuf.length >= 16 && group.length >= KQuantDots.sumsSize(cols)) {
+            byte[] buf = stage(rb);
+            if (type == GgmlType.Q6_K) {
+                for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.q6k(data, r * rb, x, xOff, cols, buf, rowBuf);
+            } else {
+                boolean five = type == GgmlType.Q5_K;
+                KQuantDots.sums(x, xOff, cols, group);
+                for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.q45k(data, r * rb, x, xOff, group, cols, five, buf, rowBuf);
             }
             return;
         }
@@ -86,18 +101,6 @@ final class VectorKernels implements Kernels {
             }
             if (nTok == 1 && type == GgmlType.Q8_0 && B != null) {
                 out[outOff + (int) r] = dotQ80(data, r * rb, x, xOff, cols);
-                continue;
-            }
-            if (nTok == 1 && type == GgmlType.Q4_K && B != null) {
-                out[outOff + (int) r] = dotQ4K(data, r * rb, x, xOff, cols);
-                continue;
-            }
-            if (nTok == 1 && type == GgmlType.Q6_K && B != null && L <= 16) {
-                out[outOff + (int) r] = dotQ6K(data, r * rb, x, xOff, cols);
-                continue;
-            }
-            if (nTok == 1 && type == GgmlType.Q5_K && B != null) {
-                out[outOff + (int) r] = dotQ5K(data, r * rb, x, xOff, cols);
                 continue;
             }
             if (nTok == 1 && type == GgmlType.Q5_0 && B != null && L == 16) {
@@ -115,11 +118,39 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * Prompt batches on interleaved rows: each group is dequantized once (its rows side by side in {@code group}),
+     * then four rows at a time meet four tokens at a time in registers.
+     */
+    private void interleavedTiles(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
+                                  float[] out, int outOff, int outStride, float[] group) {
+        int cols = w.cols(), il = w.interleave();
+        for (long g = r0; g < r1; g += il) {
+            w.codec().dequantize(w.data(), g * w.rowBytes(), group, 0, il * cols);
+            for (int k = 0; k < il; k += 4) {
+                int rows = k * cols, t = 0;
+                for (; t + 4 <= nTok; t += 4) tile4x4(group, rows, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride + (int) (g + k), outStride);
+                for (; t < nTok; t++) {
+                    for (int j = 0; j < 4; j++) out[outOff + t * outStride + (int) (g + k + j)] = dot(group, rows + j * cols, x, xOff + t * xStride, cols);
+                }
+            }
+        }
+    }
+
+    private static final ThreadLocal<byte[][]> STAGE = ThreadLocal.withInitial(() -> new byte[1][]);
+
+    /** This thread's staging array for one row of {@code rowBytes} (see {@link KQuantDots}); grown once, then reused. */
+    private static byte[] stage(long rowBytes) {
+        byte[][] h = STAGE.get();
+        if (h[0] == null || h[0].length < rowBytes + 80) h[0] = KQuantDots.scratch(rowBytes);
+        return h[0];
+    }
+
     /** Row r of w as floats into dst[off..] (through group when off > 0: the decoders write from index 0). */
     private static void rowTo(Weight w, GgmlType type, MemorySegment data, long r, long rb, float[] dst, int off, float[] group) {
         float[] to = off == 0 ? dst : group;
         int cols = w.cols();
-        if ((type == GgmlType.Q4_K || type == GgmlType.Q5_K) && B != null) dotQ45K(data, r * rb, null, 0, cols, type == GgmlType.Q5_K, to);
+        if ((type == GgmlType.Q4_K || type == GgmlType.Q5_K) && B != null) dequantQ45K(data, r * rb, cols, type == GgmlType.Q5_K, to);
         else if (type == GgmlType.Q5_0 && B != null && L == 16) dotQ50(data, r * rb, null, 0, cols, to);
         else if (type == GgmlType.Q8_0 && B != null) dequantQ80(data, r * rb, to, cols);
         else if (type == GgmlType.BF16) bf16ToFloat(data, r * rb, to, cols);
@@ -135,12 +166,12 @@ final class VectorKernels implements Kernels {
      * out[t][r+k] = row k · token t for 4 rows (rows[k·cols..]) and 4 tokens (x + t·xStride): each weight vector
      * is loaded once for four tokens and each activation vector once for four rows.
      */
-    private static void tile4x4(float[] rows, int cols, float[] x, int xo, int xStride, float[] out, int oo, int outStride) {
+    private static void tile4x4(float[] rows, int r0, int cols, float[] x, int xo, int xStride, float[] out, int oo, int outStride) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-        int c1 = cols, c2 = 2 * cols, c3 = 3 * cols, x1 = xo + xStride, x2 = xo + 2 * xStride, x3 = xo + 3 * xStride;
+        int c0 = r0, c1 = r0 + cols, c2 = r0 + 2 * cols, c3 = r0 + 3 * cols, x1 = xo + xStride, x2 = xo + 2 * xStride, x3 = xo + 3 * xStride;
         for (int i = 0; i < cols; i += L) {
-            FloatVector w0 = FloatVector.fromArray(F, rows, i), w1 = FloatVector.fromArray(F, rows, c1 + i);
+            FloatVector w0 = FloatVector.fromArray(F, rows, c0 + i), w1 = FloatVector.fromArray(F, rows, c1 + i);
             FloatVector w2 = FloatVector.fromArray(F, rows, c2 + i), w3 = FloatVector.fromArray(F, rows, c3 + i);
             FloatVector v0 = FloatVector.fromArray(F, x, xo + i), v1 = FloatVector.fromArray(F, x, x1 + i);
             FloatVector v2 = FloatVector.fromArray(F, x, x2 + i), v3 = FloatVector.fromArray(F, x, x3 + i);
@@ -206,24 +237,10 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * Q4_K row · f32 vector: per 32-value group the 4-bit values are widened in registers to d·sc·q − dmin·m (one
-     * FMA, so within a rounding of the codec's values) and multiplied with an FMA; nothing is staged in memory.
+     * A Q4_K/Q5_K row dequantized into dst (for prompt batches; the values are the codec's up to the fused
+     * d·sc·q − dmin·m). Generation uses {@link KQuantDots}, which never dequantizes.
      */
-    static float dotQ4K(MemorySegment seg, long off, float[] x, int xo, int n) {
-        return dotQ45K(seg, off, x, xo, n, false, null);
-    }
-
-    /** Q5_K row · f32 vector: {@link #dotQ4K} with each value's fifth bit from qh. */
-    static float dotQ5K(MemorySegment seg, long off, float[] x, int xo, int n) {
-        return dotQ45K(seg, off, x, xo, n, true, null);
-    }
-
-    /**
-     * The Q4_K/Q5_K decoder: with {@code dst} null the dot product with x, else the dequantized row into dst
-     * (for prompt batches; the values are the codec's up to the fused d·q − m).
-     */
-    static float dotQ45K(MemorySegment seg, long off, float[] x, int xo, int n, boolean five, float[] dst) {
-        FloatVector acc = FloatVector.zero(F), acc2 = FloatVector.zero(F);
+    static void dequantQ45K(MemorySegment seg, long off, int n, boolean five, float[] dst) {
         long blockBytes = five ? 176 : 144;
         for (int b = 0; b < n / 256; b++) {
             long o = off + blockBytes * b;
@@ -232,7 +249,6 @@ final class VectorKernels implements Kernels {
             long sc = o + 4, qh = o + 16, qs = five ? o + 48 : o + 16;
             long s03 = seg.get(kiln.tensor.Le.LONG, sc); // the 12 scale bytes read once: bytes 0..7 and 8..11
             int s811 = seg.get(kiln.tensor.Le.INT, sc + 8);
-            int xb = xo + 256 * b;
             for (int j = 0; j < 4; j++) {
                 int s1 = scaleK4(s03, s811, 2 * j), s2 = scaleK4(s03, s811, 2 * j + 1);
                 FloatVector d1 = FloatVector.broadcast(F, d * (s1 & 0xFF)), m1 = FloatVector.broadcast(F, -dmin * (s1 >>> 8));
@@ -245,56 +261,11 @@ final class VectorKernels implements Kernels {
                         ql = ql.or(h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
                         qu = qu.or(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
                     }
-                    FloatVector lo = ((FloatVector) ql.convertShape(VectorOperators.B2F, F, 0)).fma(d1, m1);
-                    FloatVector hi = ((FloatVector) qu.convertShape(VectorOperators.B2F, F, 0)).fma(d2, m2);
-                    if (dst != null) {
-                        lo.intoArray(dst, 256 * b + 64 * j + p);
-                        hi.intoArray(dst, 256 * b + 64 * j + 32 + p);
-                        continue;
-                    }
-                    acc = lo.fma(FloatVector.fromArray(F, x, xb + 64 * j + p), acc);
-                    acc2 = hi.fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), acc2);
+                    ((FloatVector) ql.convertShape(VectorOperators.B2F, F, 0)).fma(d1, m1).intoArray(dst, 256 * b + 64 * j + p);
+                    ((FloatVector) qu.convertShape(VectorOperators.B2F, F, 0)).fma(d2, m2).intoArray(dst, 256 * b + 64 * j + 32 + p);
                 }
             }
         }
-        return acc.add(acc2).reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * Q6_K row · f32 vector: per group of L values the 4 low bits (ql) and 2 high bits (qh) are combined in byte
-     * lanes into q − 32, widened to floats, scaled by d·scale (the dequantized values exactly) and multiplied
-     * with an FMA; nothing is staged in memory.
-     */
-    static float dotQ6K(MemorySegment seg, long off, float[] x, int xo, int n) {
-        FloatVector acc = FloatVector.zero(F), acc2 = FloatVector.zero(F);
-        for (int b = 0; b < n / 256; b++) {
-            long o = off + 210L * b;
-            float d = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o + 208));
-            for (int half = 0; half < 2; half++) {
-                long ql = o + 64L * half, qh = o + 128 + 32L * half;
-                long sc8 = seg.get(kiln.tensor.Le.LONG, o + 192 + 8L * half); // this half's 8 signed scales
-                int xb = xo + 256 * b + 128 * half;
-                for (int l = 0; l < 32; l += L) {
-                    int is = l / 16;
-                    ByteVector a = ByteVector.fromMemorySegment(B, seg, ql + l, LE);
-                    ByteVector c = ByteVector.fromMemorySegment(B, seg, ql + l + 32, LE);
-                    ByteVector h = ByteVector.fromMemorySegment(B, seg, qh + l, LE);
-                    ByteVector q1 = a.and((byte) 0x0F).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = c.and((byte) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    acc = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(d * (byte) (sc8 >>> (8 * is)))
-                            .fma(FloatVector.fromArray(F, x, xb + l), acc);
-                    acc2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).mul(d * (byte) (sc8 >>> (8 * (is + 2))))
-                            .fma(FloatVector.fromArray(F, x, xb + l + 32), acc2);
-                    acc = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0)).mul(d * (byte) (sc8 >>> (8 * (is + 4))))
-                            .fma(FloatVector.fromArray(F, x, xb + l + 64), acc);
-                    acc2 = ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 0)).mul(d * (byte) (sc8 >>> (8 * (is + 6))))
-                            .fma(FloatVector.fromArray(F, x, xb + l + 96), acc2);
-                }
-            }
-        }
-        return acc.add(acc2).reduceLanes(VectorOperators.ADD);
     }
 
     /**

@@ -13,7 +13,9 @@ import java.util.concurrent.locks.LockSupport;
  * (step number in the high 32 bits, next task index in the low 32); idle workers spin on it for a while
  * ({@link #SPIN_NANOS}) and only then park, so the steps of one token (one per matrix product, hundreds per
  * token) find the workers awake. Tasks are claimed by compare-and-set on the ticket, which also stops a worker
- * that arrives late from taking a task of a later step. The caller counts finished tasks, spinning then parking.
+ * that arrives late from taking a task of a later step; the step's body is read under a seqlock so that a late
+ * worker never pairs one step's ticket with the next step's body. The caller counts finished tasks, spinning then
+ * parking.
  */
 public final class WorkerPool implements AutoCloseable {
 
@@ -35,6 +37,8 @@ public final class WorkerPool implements AutoCloseable {
     private final AtomicInteger[] sleeping;
     private volatile Body body;
     private volatile int tasks;
+    /** The step that {@link #body} and {@link #tasks} belong to; −1 while they are being replaced (a seqlock). */
+    private volatile int bodyStep = -1;
     private volatile Thread waitingCaller;
     private volatile boolean closed;
     private int step;
@@ -63,12 +67,14 @@ public final class WorkerPool implements AutoCloseable {
             for (int i = 0; i < n; i++) b.run(i, 0);
             return;
         }
+        step++;
+        bodyStep = -1;
         body = b;
         tasks = n;
+        bodyStep = step;
         failure.set(null);
         finished.set(0);
-        step++;
-        ticket.set((long) step << 32); // publishes body and tasks
+        ticket.set((long) step << 32); // publishes the step
         for (int i = 0; i < workers.length; i++) {
             if (sleeping[i].get() != 0) LockSupport.unpark(workers[i]);
         }
@@ -126,10 +132,11 @@ public final class WorkerPool implements AutoCloseable {
             int s = awaitStep(seen, asleep);
             if (s < 0) return;
             seen = s;
-            // the step's body and size were written before its ticket: read after seeing the ticket
+            // body and size as a consistent pair of this step (they may already belong to a later one: then skip)
+            int before = bodyStep;
             Body b = body;
             int n = tasks;
-            if (b != null) work(id, s, b, n);
+            if (before == s && bodyStep == s && b != null) work(id, s, b, n);
         }
     }
 

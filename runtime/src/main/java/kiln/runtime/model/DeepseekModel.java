@@ -275,6 +275,11 @@ final class DeepseekModel extends Model {
     }
 
     @Override
+    public String kvCacheSize() {
+        return KvStore.sizeLine(kCache, vCache);
+    }
+
+    @Override
     public String describe() {
         return "deepseek2: " + nLayer + " layers (" + nDense + " dense), " + nHead + " heads, embd " + nEmbd
                 + ", " + (qLora ? "q_lora " + qlr : "no q_lora") + ", kv_lora " + kvl + ", k " + nope + "+" + rope + ", v " + dv

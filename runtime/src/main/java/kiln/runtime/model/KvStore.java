@@ -46,6 +46,26 @@ final class KvStore {
         qd = type == Type.Q8_0 ? new float[nLayer][nCtx * width / 32] : null;
     }
 
+    /** Bytes this store holds (all layers). */
+    long bytes() {
+        long n = (long) (f32 != null ? f32.length : f16 != null ? f16.length : q.length) * nCtx * width;
+        return switch (type) {
+            case F32 -> 4 * n;
+            case F16 -> 2 * n;
+            case Q8_0 -> n + 4 * (n / 32);
+        };
+    }
+
+    /** llama.cpp's KV-cache line: total, then each side with its type, in MiB. */
+    static String sizeLine(KvStore k, KvStore v) {
+        long total = k.bytes() + (v != null ? v.bytes() : 0);
+        String line = String.format(java.util.Locale.ROOT, "KV self size = %.2f MiB, K (%s): %.2f MiB", total / 1048576.0,
+                k.type.name().toLowerCase(java.util.Locale.ROOT), k.bytes() / 1048576.0);
+        if (v != null) line += String.format(java.util.Locale.ROOT, ", V (%s): %.2f MiB", v.type.name().toLowerCase(java.util.Locale.ROOT), v.bytes() / 1048576.0);
+        else line += " (the latent cache holds K and V)";
+        return line;
+    }
+
     void put(int layer, int pos, float[] src, int off) {
         int base = pos * width;
         switch (type) {

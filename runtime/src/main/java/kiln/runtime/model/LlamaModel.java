@@ -88,6 +88,11 @@ final class LlamaModel extends Model {
     }
 
     @Override
+    public String kvCacheSize() {
+        return KvStore.sizeLine(kCache, vCache);
+    }
+
+    @Override
     public String describe() {
         return "llama: " + nLayer + " layers, " + nHead + " heads (" + nKv + " KV), embd " + nEmbd + ", ff " + ff
                 + (tied ? ", tied output" : "") + ", cache " + kCache.type + "/" + vCache.type + ", numerics " + numerics();

@@ -151,6 +151,9 @@ public abstract class Model implements AutoCloseable {
     /** One line describing the architecture and the choices made at load (MLA mode, layout, routing). */
     public abstract String describe();
 
+    /** The KV cache's size as llama.cpp prints it at load ("KV self size = … MiB, K (f16): … MiB, V (f16): … MiB"). */
+    public abstract String kvCacheSize();
+
     /**
      * Evaluates tokens[off..off+n) at positions pos0.. (n ≤ ubatch), appending them to the KV cache.
      * Writes logits of every token (allLogits, n·vocab floats) or of the last one (vocab floats) into {@code logits}.

@@ -28,9 +28,9 @@ public final class ModelLoader {
     static String resolveNumerics(String wanted, String arch, GgufFile file, String name) {
         String w = wanted == null ? "auto" : wanted.toLowerCase();
         return switch (w) {
-            case "mainline", "ik", "f32" -> w;
+            case "mainline", "ik", "f32", "fast" -> w;
             case "auto" -> arch.equals("deepseek2") && file.hasTensor("blk.0.attn_kv_b.weight") || hasIkOnlyType(file) ? "ik" : "mainline";
-            default -> throw new KilnException("--numerics '" + wanted + "' is not one of auto, mainline, ik, f32");
+            default -> throw new KilnException("--numerics '" + wanted + "' is not one of fast, auto, mainline, ik, f32");
         };
     }
 

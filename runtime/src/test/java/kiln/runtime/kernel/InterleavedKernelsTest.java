@@ -45,7 +45,7 @@ class InterleavedKernelsTest {
         for (int cols : colSizes) {
             for (int rows : new int[] {n, 3 * n, 9 * n}) {
                 Weight w = interleaved(il, base, rows, cols, r);
-                for (int nTok : new int[] {1, 3, 5}) {
+                for (int nTok : new int[] {1, 3, 5, 9}) {
                     float[] x = KernelsTest.rnd(r, nTok * cols + 7);
                     float[] o1 = new float[nTok * rows], o2 = new float[nTok * rows];
                     float[] buf = new float[4 * cols], group = new float[Math.max(n * cols, kernel.expandedSize(cols))];
@@ -59,7 +59,8 @@ class InterleavedKernelsTest {
                     v.matmulRows(w, n, rows, x, 7, cols, nTok, o3, 0, rows, buf, group);
                     for (int t = 0; t < nTok; t++) {
                         for (int i = 0; i < n; i++) assertEquals(0f, o3[t * rows + i]);
-                        for (int i = n; i < rows; i++) assertEquals(o2[t * rows + i], o3[t * rows + i]);
+                        // the same arithmetic; only the JIT's lane-reduction order may differ between the two calls
+                        for (int i = n; i < rows; i++) assertEquals(o2[t * rows + i], o3[t * rows + i], 1e-6 * (1 + Math.abs(o2[t * rows + i])));
                     }
                 }
             }
