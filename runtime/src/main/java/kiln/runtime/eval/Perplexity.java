@@ -2,6 +2,7 @@ package kiln.runtime.eval;
 
 import kiln.runtime.model.Model;
 import kiln.tensor.KilnException;
+import kiln.tensor.io.PendingOutput;
 
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -12,7 +13,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.LinkOption;
+import java.nio.file.StandardOpenOption;
 import java.util.function.IntConsumer;
 
 /**
@@ -47,37 +49,33 @@ public final class Perplexity {
         double nll = 0, nll2 = 0;
         long count = 0;
         long t0 = System.nanoTime();
-        Path tmp = baseOut != null ? baseOut.resolveSibling(baseOut.getFileName() + ".tmp") : null;
-        try (OutputStream out = baseOut != null ? new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20) : OutputStream.nullOutputStream()) {
-            if (baseOut != null) {
-                ByteBuffer h = ByteBuffer.allocate(8 + 12 + 4 * nChunk * nCtx).order(ByteOrder.LITTLE_ENDIAN);
-                h.put("_logits_".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(nCtx).putInt(nVocab).putInt(nChunk);
-                for (int i = 0; i < nChunk * nCtx; i++) h.putInt(tokens[i]);
-                out.write(h.array());
-            }
-            for (int c = 0; c < nChunk; c++) {
-                evalChunk(m, tokens, c, chunk, logits);
-                for (int i = 0; i < scoredPerChunk; i++) {
-                    int pos = first + i;
-                    int next = tokens[c * nCtx + pos + 1];
-                    double v = rec != null ? LogProbs.encode(logits, pos * nVocab, nVocab, next, rec, i * nv)
-                            : LogProbs.nll(logits, pos * nVocab, nVocab, next);
-                    nll += v;
-                    nll2 += v * v;
+        try (PendingOutput tmp = baseOut != null ? PendingOutput.file(baseOut) : null) {
+            try (OutputStream out = tmp != null ? new BufferedOutputStream(Files.newOutputStream(tmp.path(), StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS), 1 << 20) : OutputStream.nullOutputStream()) {
+                if (baseOut != null) {
+                    ByteBuffer h = ByteBuffer.allocate(8 + 12 + 4 * nChunk * nCtx).order(ByteOrder.LITTLE_ENDIAN);
+                    h.put("_logits_".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(nCtx).putInt(nVocab).putInt(nChunk);
+                    for (int i = 0; i < nChunk * nCtx; i++) h.putInt(tokens[i]);
+                    out.write(h.array());
                 }
-                count += scoredPerChunk;
-                if (rec != null) out.write(shortsToBytes(rec));
-                if (progress != null) progress.accept(c + 1);
-            }
-        } catch (IOException e) {
-            throw new KilnException("cannot write " + baseOut + ": " + e.getMessage(), e);
-        }
-        if (baseOut != null) {
-            try {
-                Files.move(tmp, baseOut, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                for (int c = 0; c < nChunk; c++) {
+                    evalChunk(m, tokens, c, chunk, logits);
+                    for (int i = 0; i < scoredPerChunk; i++) {
+                        int pos = first + i;
+                        int next = tokens[c * nCtx + pos + 1];
+                        double v = rec != null ? LogProbs.encode(logits, pos * nVocab, nVocab, next, rec, i * nv)
+                                : LogProbs.nll(logits, pos * nVocab, nVocab, next);
+                        nll += v;
+                        nll2 += v * v;
+                    }
+                    count += scoredPerChunk;
+                    if (rec != null) out.write(shortsToBytes(rec));
+                    if (progress != null) progress.accept(c + 1);
+                }
             } catch (IOException e) {
                 throw new KilnException("cannot write " + baseOut + ": " + e.getMessage(), e);
             }
+            if (tmp != null) tmp.commit();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         return finish(nll, nll2, count, nChunk, nCtx, tokens.length, seconds, null);
