@@ -30,10 +30,31 @@ import java.util.function.IntConsumer;
 public final class Perplexity {
     private Perplexity() {}
 
+    /** The smallest context that scores a token (position n_ctx/2 predicting n_ctx/2 + 1 ≤ n_ctx − 1). */
+    public static final int MIN_CTX = 3;
+
+    /** Refuses a context that scores no token (PPL would be NaN). */
+    public static void checkContext(int nCtx) {
+        if (nCtx < MIN_CTX) {
+            throw new KilnException("-c " + nCtx + " is too small: perplexity scores positions n_ctx/2 … n_ctx−2 of each chunk,"
+                    + " so -c must be at least " + MIN_CTX);
+        }
+    }
+
+    /** Refuses a chunk whose logits (n_ctx × n_vocab floats) do not fit one Java array. */
+    private static void checkLogitsFit(int nCtx, int nVocab) {
+        if ((long) nCtx * nVocab > Integer.MAX_VALUE - 8) {
+            throw new KilnException("-c " + nCtx + " is too large for perplexity: a chunk's logits (" + nCtx + " × " + nVocab
+                    + " values) do not fit one array; use a smaller -c");
+        }
+    }
+
     public static PerplexityResult run(Model m, String text, int chunksWanted, Path baseOut, IntConsumer progress) {
         int[] tokens = m.tokenizer().encode(text, true);
         int nCtx = m.nCtx();
-        if (tokens.length < 2 * nCtx) {
+        checkContext(nCtx);
+        checkLogitsFit(nCtx, m.nVocab());
+        if (tokens.length < 2L * nCtx) {
             throw new KilnException("you need at least " + 2 * nCtx + " tokens to evaluate perplexity with a context of " + nCtx
                     + "; the text tokenizes to only " + tokens.length);
         }
@@ -106,6 +127,11 @@ public final class Perplexity {
             }
             int nCtx = le(in.readInt()), nVocab = le(in.readInt()), nChunkFile = le(in.readInt());
             if (nCtx != m.nCtx()) throw new KilnException(base + ": was made with a context of " + nCtx + " but -c is " + m.nCtx());
+            checkContext(nCtx);
+            checkLogitsFit(nCtx, m.nVocab());
+            if (nChunkFile < 1 || 20 + 4L * nCtx * nChunkFile > Files.size(base)) {
+                throw new KilnException(base + ": says " + nChunkFile + " chunks of " + nCtx + " tokens but is only " + Files.size(base) + " bytes");
+            }
             if (nVocab != m.nVocab()) throw new KilnException(base + ": has a vocabulary of " + nVocab + " but the model has " + m.nVocab());
             int[] tokens = new int[nCtx * nChunkFile];
             ByteBuffer tb = ByteBuffer.wrap(in.readNBytes(4 * tokens.length)).order(ByteOrder.LITTLE_ENDIAN);
