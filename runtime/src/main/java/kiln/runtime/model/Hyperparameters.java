@@ -26,6 +26,7 @@ final class Hyperparameters {
         positive(md, a + "embedding_length", name);
         positive(md, a + "attention.head_count", name);
         positive(md, a + "attention.head_count_kv", name);
+        positive(md, a + "rope.dimension_count", name);
         checkExperts(file, md, a, name);
         number(md, a + "rope.freq_base", name, Sign.POSITIVE);
         number(md, a + "attention.layer_norm_rms_epsilon", name, Sign.NOT_NEGATIVE);

@@ -57,6 +57,9 @@ final class LlamaModel extends Model {
             wUp[i] = src.require(b + "ffn_up.weight", nEmbd, ff);
             wDown[i] = src.require(b + "ffn_down.weight", ff, nEmbd);
         }
+        if (nRot % 2 != 0 || nRot > headK) {
+            throw new KilnException(src.fileName() + ": llama.rope.dimension_count is " + nRot + "; expected an even number ≤ the head size " + headK);
+        }
         RopeConfig rc = RopeConfig.read(md, "llama", src.fileName());
         float[] freqFactors = src.optionalVector("rope_freqs.weight", nRot / 2);
         KvStore.Type kt = KvStore.Type.parse(opt.cacheTypeK()), vt = KvStore.Type.parse(opt.cacheTypeV());

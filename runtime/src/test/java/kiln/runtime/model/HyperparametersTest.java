@@ -58,6 +58,14 @@ class HyperparametersTest {
     }
 
     @Test
+    void ropeDimensionsBeyondTheHeadAreRefused() {
+        String m = refusal(LLAMA, md -> md.put("llama.rope.dimension_count", GgufValue.ofU32(0x7FFFFFFF)));
+        assertTrue(m.startsWith("e.gguf: llama.rope.dimension_count is 2147483647; expected an even number ≤ the head size "), m);
+        m = refusal(LLAMA, md -> md.put("llama.rope.dimension_count", GgufValue.ofU32(0)));
+        assertEquals("e.gguf: llama.rope.dimension_count is 0; expected a positive 32-bit count", m);
+    }
+
+    @Test
     void nonsenseFloatsAreRefusedByKey() {
         for (float v : new float[] {Float.NaN, 0f, -10000f}) {
             String m = refusal(LLAMA, md -> md.put("llama.rope.freq_base", GgufValue.ofF32(v)));
