@@ -60,6 +60,7 @@ public final class BenchCommand implements Callable<Integer>, KilnSubcommand {
     public Integer call() {
         llamaCpp.check();
         if (matrix != null) return runMatrix();
+        llamaCpp.noteIgnored(System.err, "bench");
         if (models.isEmpty()) throw new KilnException("no model given (-m FILE)");
         if (!List.of("md", "csv", "json", "jsonl").contains(output)) throw new KilnException("unknown output format '" + output + "' (md, csv, json, jsonl)");
         for (Path m : models) if (!Files.isRegularFile(m)) throw new KilnException(m + ": no such file");

@@ -47,6 +47,7 @@ public final class SweepBenchCommand implements Callable<Integer>, KilnSubcomman
         List<Boolean> fas = llamaCpp.flashAttention();
         if (fas.size() != 1) throw new KilnException("-fa takes one value in sweep-bench");
         int fa = fas.getFirst() ? 1 : 0;
+        llamaCpp.noteIgnored(System.err, "sweep-bench");
         if (!format.equals("md") && !format.equals("jsonl")) throw new KilnException("unknown output format '" + format + "' (md, jsonl)");
         if (!Files.isRegularFile(model)) throw new KilnException(model + ": no such file");
         if (nUbatch < 1 || nCtx < nUbatch) throw new KilnException("-c (" + nCtx + ") must be at least -ub (" + nUbatch + ")");

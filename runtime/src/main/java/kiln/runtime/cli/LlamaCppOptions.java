@@ -79,6 +79,31 @@ public final class LlamaCppOptions {
         flashAttention();
     }
 
+    /** The flags given that change nothing in Kiln, as typed (for one note on stderr), or an empty list. */
+    public List<String> ignoredGiven() {
+        List<String> out = new ArrayList<>();
+        if (flashAttn != null) out.add("-fa");
+        if (fusedMoe != null) out.add("-fmoe");
+        if (attentionMaxBatch != null) out.add("-amb");
+        if (smartExpertReduction != null) out.add("-ser");
+        if (threadsBatch != null) out.add("-tb");
+        if (noMmap) out.add("--no-mmap");
+        if (mlock) out.add("--mlock");
+        if (gpuLayers != null) out.add("-ngl 0");
+        if (overrideTensor != null) out.add("-ot");
+        if (nCpuMoe != null) out.add("--n-cpu-moe");
+        return out;
+    }
+
+    /** Prints one line naming the llama.cpp flags given that Kiln ignores (nothing when there are none). */
+    public void noteIgnored(java.io.PrintStream err, String command) {
+        List<String> given = ignoredGiven();
+        if (!given.isEmpty()) {
+            err.println("kiln " + command + ": note: " + String.join(", ", given) + " accepted for llama.cpp compatibility and ignored"
+                    + " (Kiln runs one CPU attention path and always maps the weights)");
+        }
+    }
+
     /** The -fa values as booleans (on when absent), for bench's records; refuses values that are not on/off/auto/1/0. */
     public List<Boolean> flashAttention() {
         List<Boolean> out = new ArrayList<>();

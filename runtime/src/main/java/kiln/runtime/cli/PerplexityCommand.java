@@ -61,6 +61,7 @@ public final class PerplexityCommand implements KilnSubcommand, Callable<Integer
         }
         try (Model m = ModelLoader.load(model, options)) {
             if (!json) {
+                rt.llamaCpp.noteIgnored(System.err, "perplexity");
                 System.err.println("kiln perplexity: " + m.describe());
                 System.err.println("kiln perplexity: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads");
                 if (rt.rtr) System.err.println("kiln perplexity: -rtr repacked " + m.repackedTensors() + " tensors to interleaved types");

@@ -89,6 +89,7 @@ public final class RunCommand implements KilnSubcommand, Callable<Integer> {
                 throw new KilnException("the prompt is " + ids.length + " tokens long but the context is " + m.nCtx() + " (use a larger -c)");
             }
             if (!json) {
+                rt.llamaCpp.noteIgnored(err, "run");
                 err.println("kiln run: " + m.describe());
                 err.println("kiln run: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads, n_ctx " + m.nCtx());
                 if (rt.rtr) err.println("kiln run: -rtr repacked " + m.repackedTensors() + " tensors to interleaved types");

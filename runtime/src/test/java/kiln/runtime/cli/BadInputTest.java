@@ -93,6 +93,8 @@ class BadInputTest {
                 "-c", "32", "-fa", "-fmoe", "-amb", "512", "-ser", "7,1", "-tb", "2", "--no-mmap", "--mlock", "-ngl", "0",
                 "-ot", "exps=CPU", "--n-cpu-moe", "3");
         assertEquals(0, o.code(), o.err());
+        assertTrue(o.err().contains("kiln run: note: -fa, -fmoe, -amb, -ser, -tb, --no-mmap, --mlock, -ngl 0, -ot, --n-cpu-moe accepted for"
+                + " llama.cpp compatibility and ignored"), o.err());
         for (String fa : new String[] {"1", "on", "off", "auto"}) {
             o = CommandsTest.call(new RunCommand(), "-m", llama(), "-p", "First Citizen:", "-n", "1", "--temp", "0", "-t", "2", "-c", "32", "-fa", fa);
             assertEquals(0, o.code(), "-fa " + fa + ": " + o.err());
