@@ -8,11 +8,9 @@ import kiln.tensor.KilnException;
 import kiln.tensor.imatrix.Imatrix;
 import kiln.tensor.imatrix.ImatrixFiles;
 import kiln.tensor.imatrix.ImatrixFormat;
+import kiln.tensor.io.TextFile;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,13 +110,7 @@ public final class ImatrixTool {
     }
 
     static String readText(Path p) {
-        try {
-            String s = Files.readString(p);
-            return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
-        } catch (NoSuchFileException e) {
-            throw new KilnException(p + ": no such text file");
-        } catch (IOException e) {
-            throw new KilnException(p + ": cannot read: " + e.getMessage(), e);
-        }
+        String s = TextFile.read(p);
+        return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
     }
 }

@@ -1,6 +1,7 @@
 package kiln.bench.plot;
 
 import kiln.tensor.KilnException;
+import kiln.tensor.io.PendingOutput;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
@@ -14,10 +15,12 @@ import org.jfree.svg.SVGGraphics2D;
 import java.awt.Color;
 import java.awt.Rectangle;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.LinkOption;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -68,25 +71,21 @@ public final class SpeedChart {
     /** Writes the chart atomically; the format follows the extension (.png or .svg). */
     public static void write(JFreeChart chart, Path out, int width, int height) {
         String name = out.getFileName().toString().toLowerCase(Locale.ROOT);
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        try {
-            if (name.endsWith(".png")) {
-                ChartUtils.saveChartAsPNG(tmp.toFile(), chart, width, height);
-            } else if (name.endsWith(".svg")) {
-                SVGGraphics2D g = new SVGGraphics2D(width, height);
-                chart.draw(g, new Rectangle(0, 0, width, height));
-                Files.writeString(tmp, g.getSVGDocument(), StandardCharsets.UTF_8);
-            } else {
-                throw new KilnException(out + ": output must end in .png or .svg");
+        if (!name.endsWith(".png") && !name.endsWith(".svg")) throw new KilnException(out + ": output must end in .png or .svg");
+        try (PendingOutput tmp = PendingOutput.file(out)) {
+            try (OutputStream os = Files.newOutputStream(tmp.path(), StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
+                    LinkOption.NOFOLLOW_LINKS)) {
+                if (name.endsWith(".png")) {
+                    ChartUtils.writeChartAsPNG(os, chart, width, height);
+                } else {
+                    SVGGraphics2D g = new SVGGraphics2D(width, height);
+                    chart.draw(g, new Rectangle(0, 0, width, height));
+                    os.write(g.getSVGDocument().getBytes(StandardCharsets.UTF_8));
+                }
+            } catch (IOException e) {
+                throw new KilnException(out + ": cannot write chart: " + e.getMessage());
             }
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // best effort
-            }
-            throw new KilnException(out + ": cannot write chart: " + e.getMessage());
+            tmp.commit();
         }
     }
 }

@@ -11,7 +11,9 @@ import kiln.tensor.FileType;
 import kiln.tensor.KilnException;
 import kiln.tensor.cli.KilnSubcommand;
 import kiln.tensor.gguf.GgufFile;
+import kiln.runtime.cli.LlamaCppOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -43,11 +45,11 @@ public final class BenchCommand implements Callable<Integer>, KilnSubcommand {
     @Option(names = {"-mla", "--mla-use"}, split = ",", description = "MLA modes for DeepSeek models (default 3).") List<Integer> mlas;
     @Option(names = {"-ctk", "--cache-type-k"}, split = ",", description = "K cache types: f16, q8_0 (default f16).") List<String> ctks;
     @Option(names = {"-ctv", "--cache-type-v"}, split = ",", description = "V cache types (default f16).") List<String> ctvs;
-    @Option(names = {"-fa", "--flash-attn"}, split = ",", description = "Accepted for llama-bench compatibility and recorded; Kiln's attention is always fused.") List<Integer> fas;
     @Option(names = {"-rtr", "--run-time-repack"}, split = ",", description = "Run-time repack (0/1).") List<Integer> rtrs;
-    @Option(names = {"-b", "--batch-size"}, defaultValue = "2048") int nBatch;
-    @Option(names = {"-ub", "--ubatch-size"}, defaultValue = "512") int nUbatch;
-    @Option(names = {"-r", "--repetitions"}, defaultValue = "5") int reps;
+    @Option(names = {"-b", "--batch-size"}, defaultValue = "2048", description = "Logical batch size: prompt tokens handed to the model at once (default ${DEFAULT-VALUE}).") int nBatch;
+    @Option(names = {"-ub", "--ubatch-size"}, defaultValue = "512", description = "Physical (micro-)batch size (default ${DEFAULT-VALUE}).") int nUbatch;
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "5", description = "Timed repetitions of each test (default ${DEFAULT-VALUE}).") int reps;
+    @Mixin LlamaCppOptions llamaCpp = new LlamaCppOptions();
     @Option(names = {"-o", "--output"}, defaultValue = "md", description = "md, csv, json or jsonl.") String output;
     @Option(names = "--bandwidth", description = "Memory bandwidth in GB/s for the roofline (default: measured once with a triad).") Double bandwidth;
     @Option(names = "--no-roofline", description = "Do not measure bandwidth or report the roofline.") boolean noRoofline;
@@ -57,7 +59,9 @@ public final class BenchCommand implements Callable<Integer>, KilnSubcommand {
 
     @Override
     public Integer call() {
+        llamaCpp.check();
         if (matrix != null) return runMatrix();
+        llamaCpp.noteIgnored(System.err, "bench");
         if (models.isEmpty()) throw new KilnException("no model given (-m FILE)");
         if (!List.of("md", "csv", "json", "jsonl").contains(output)) throw new KilnException("unknown output format '" + output + "' (md, csv, json, jsonl)");
         for (Path m : models) if (!Files.isRegularFile(m)) throw new KilnException(m + ": no such file");
@@ -109,9 +113,9 @@ public final class BenchCommand implements Callable<Integer>, KilnSubcommand {
             for (int mla : mlas == null ? List.of(3) : mlas)
                 for (String k : ctks == null ? List.of("f16") : ctks)
                     for (String v : ctvs == null ? List.of("f16") : ctvs)
-                        for (int fa : fas == null ? List.of(1) : fas)
+                        for (boolean fa : llamaCpp.flashAttention())
                             for (int rtr : rtrs == null ? List.of(0) : rtrs)
-                                ps.add(new BenchParams(t, nBatch, nUbatch, mla, k, v, fa != 0, rtr != 0));
+                                ps.add(new BenchParams(t, nBatch, nUbatch, mla, k, v, fa, rtr != 0));
         return ps;
     }
 

@@ -5,12 +5,15 @@ import kiln.runtime.model.ModelLoader;
 import kiln.runtime.model.ModelOptions;
 import kiln.tensor.KilnException;
 import kiln.tensor.cli.KilnSubcommand;
+import kiln.runtime.cli.LlamaCppOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -24,16 +27,16 @@ import java.util.concurrent.Callable;
         description = "Prompt and generation speed as the context fills, like ik_llama.cpp's llama-sweep-bench.")
 public final class SweepBenchCommand implements Callable<Integer>, KilnSubcommand {
 
-    @Option(names = {"-m", "--model"}, required = true) Path model;
-    @Option(names = {"-c", "--ctx-size"}, defaultValue = "2048") int nCtx;
-    @Option(names = {"-b", "--batch-size"}, defaultValue = "2048") int nBatch;
-    @Option(names = {"-ub", "--ubatch-size"}, defaultValue = "512") int nUbatch;
+    @Option(names = {"-m", "--model"}, required = true, description = "GGUF file (first file of a split set).") Path model;
+    @Option(names = {"-c", "--ctx-size"}, defaultValue = "2048", description = "Context to fill: rows at depths 0, ub, 2·ub, … below it (default ${DEFAULT-VALUE}).") int nCtx;
+    @Option(names = {"-b", "--batch-size"}, defaultValue = "2048", description = "Logical batch size (default ${DEFAULT-VALUE}).") int nBatch;
+    @Option(names = {"-ub", "--ubatch-size"}, defaultValue = "512", description = "Micro-batch size: the prompt tokens decoded per row (default ${DEFAULT-VALUE}).") int nUbatch;
     @Option(names = {"-n", "--n-predict"}, defaultValue = "-1", description = "Tokens generated per row (default ub/4).") int nPredict;
-    @Option(names = {"-t", "--threads"}) Integer threads;
-    @Option(names = {"-mla", "--mla-use"}, defaultValue = "3") int mla;
-    @Option(names = {"-ctk", "--cache-type-k"}, defaultValue = "f16") String ctk;
-    @Option(names = {"-ctv", "--cache-type-v"}, defaultValue = "f16") String ctv;
-    @Option(names = {"-fa", "--flash-attn"}, defaultValue = "1", description = "Recorded for compatibility.") int fa;
+    @Option(names = {"-t", "--threads"}, description = "Threads (default: all cores).") Integer threads;
+    @Option(names = {"-mla", "--mla-use"}, defaultValue = "3", description = "MLA mode for DeepSeek models: 0, 1, 2 or 3 (default ${DEFAULT-VALUE}).") int mla;
+    @Option(names = {"-ctk", "--cache-type-k"}, defaultValue = "f16", description = "K cache type: f16, q8_0, f32 (default ${DEFAULT-VALUE}).") String ctk;
+    @Option(names = {"-ctv", "--cache-type-v"}, defaultValue = "f16", description = "V cache type: f16, q8_0, f32 (default ${DEFAULT-VALUE}).") String ctv;
+    @Mixin LlamaCppOptions llamaCpp = new LlamaCppOptions();
     @Option(names = {"-nrep", "--n-repetitions"}, defaultValue = "1", description = "Repetitions of the first row.") int nrep;
     @Option(names = "--sweep-stride", defaultValue = "1", description = "Measure every N-th row.") int stride;
     @Option(names = {"-o", "--output-format"}, defaultValue = "md", description = "md or jsonl.") String format;
@@ -41,6 +44,11 @@ public final class SweepBenchCommand implements Callable<Integer>, KilnSubcomman
 
     @Override
     public Integer call() {
+        llamaCpp.check();
+        List<Boolean> fas = llamaCpp.flashAttention();
+        if (fas.size() != 1) throw new KilnException("-fa takes one value in sweep-bench");
+        int fa = fas.getFirst() ? 1 : 0;
+        llamaCpp.noteIgnored(System.err, "sweep-bench");
         if (!format.equals("md") && !format.equals("jsonl")) throw new KilnException("unknown output format '" + format + "' (md, jsonl)");
         if (!Files.isRegularFile(model)) throw new KilnException(model + ": no such file");
         if (nUbatch < 1 || nCtx < nUbatch) throw new KilnException("-c (" + nCtx + ") must be at least -ub (" + nUbatch + ")");

@@ -3,6 +3,7 @@ package kiln.bench.synth;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import kiln.tensor.KilnException;
+import kiln.tensor.io.PendingOutput;
 import kiln.tensor.Parallel;
 import kiln.tensor.cli.KilnSubcommand;
 import kiln.tensor.cli.Progress;
@@ -53,10 +54,10 @@ public final class SynthCommand implements Callable<Integer>, KilnSubcommand {
         if (Files.exists(out) && (!Files.isDirectory(out) || Files.list(out).findAny().isPresent())) {
             throw new KilnException(out + ": output folder exists and is not empty");
         }
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        deleteTree(tmp);
-        Files.createDirectories(tmp);
-        try {
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        try (PendingOutput pending = PendingOutput.directory(out)) {
+            Path tmp = pending.path();
             List<SynthTensor> tensors = SynthModel.tensors(p);
             long params = tensors.stream().mapToLong(SynthTensor::elements).sum();
             Progress progress = new Progress("synth " + p.name(), tensors.size(), params * 2);
@@ -66,21 +67,10 @@ public final class SynthCommand implements Callable<Integer>, KilnSubcommand {
             om.writeValue(tmp.resolve("generation_config.json").toFile(), Map.of("bos_token_id", 0, "eos_token_id", 1));
             SynthTokenizer.write(tmp, p.vocab(), seed);
             progress.done();
-            if (Files.exists(out)) Files.delete(out);
-            Files.move(tmp, out);
+            pending.commit();
             System.out.printf("synth: %s → %s: %d tensors, %,d parameters, %s of bf16 in %.1f s%n", p.name(), out, tensors.size(),
                     params, Progress.human(bytes), progress.seconds());
             return 0;
-        } catch (RuntimeException | IOException e) {
-            deleteTree(tmp);
-            throw e;
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (var s = Files.walk(p)) {
-            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
         }
     }
 }

@@ -122,6 +122,33 @@ class BenchCommandsTest {
     }
 
     @Test
+    void llamaCppFlagsAreAcceptedAndGpuFlagsRefused() throws IOException {
+        String m = model().toString();
+        Out o = run(new BenchCommand(), "-m", m, "-p", "8", "-n", "2", "-r", "1", "-t", "1", "--no-roofline", "-o", "jsonl",
+                "-fa", "0,1", "-fmoe", "1", "-amb", "512", "-ser", "7,1", "-ngl", "0", "-ot", "exps=CPU", "--no-mmap", "--mlock");
+        assertEquals(0, o.code(), o.text());
+        List<Boolean> fa = new ArrayList<>();
+        for (String l : o.text().strip().split("\n")) fa.add(OM.readTree(l).get("flash_attn").asBoolean());
+        assertEquals(List.of(false, false, true, true), fa, "-fa 0,1 is recorded per configuration");
+        Out s = run(new SweepBenchCommand(), "-m", m, "-c", "32", "-ub", "16", "-t", "1", "-o", "jsonl", "-fa", "-fmoe", "-tb", "1", "-ngl", "0");
+        assertEquals(0, s.code(), s.text());
+        assertEquals(1, OM.readTree(s.text().strip().split("\n")[0]).get("flash_attn").asInt());
+        assertEquals(2, run(new BenchCommand(), "-m", m, "-ngl", "99").code());
+        assertEquals(2, run(new BenchCommand(), "-m", m, "-ngl", "0,99").code());
+        assertEquals(2, run(new SweepBenchCommand(), "-m", m, "-ngl", "99").code());
+        assertEquals(2, run(new SweepBenchCommand(), "-m", m, "-ot", "exps=CUDA0").code());
+    }
+
+    @Test
+    void everyOptionHasHelpText() {
+        for (Object cmd : new Object[] {new BenchCommand(), new SweepBenchCommand()}) {
+            for (var opt : new picocli.CommandLine(cmd).getCommandSpec().options()) {
+                assertTrue(opt.description().length > 0 && !opt.description()[0].isBlank(), opt.longestName() + " of " + cmd.getClass().getSimpleName());
+            }
+        }
+    }
+
+    @Test
     void matrixFailureOfAConfigurationIsARow(@TempDir Path dir) throws IOException {
         // the in-process path of --matrix is covered by MatrixRunnerTest; here only the argument check
         assertEquals(2, run(new BenchCommand(), "--matrix", dir.resolve("m.json").toString()).code());

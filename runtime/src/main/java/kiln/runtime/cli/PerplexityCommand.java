@@ -8,15 +8,16 @@ import kiln.runtime.eval.PerplexityResult;
 import kiln.runtime.kernel.KernelInfo;
 import kiln.runtime.model.Model;
 import kiln.runtime.model.ModelLoader;
+import kiln.runtime.model.ModelOptions;
 import kiln.tensor.KilnException;
 import kiln.tensor.cli.KilnSubcommand;
 import kiln.tensor.cli.Progress;
+import kiln.tensor.io.TextFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -51,13 +52,16 @@ public final class PerplexityCommand implements KilnSubcommand, Callable<Integer
     public Integer call() throws IOException {
         if (kl && klBase == null) throw new KilnException("--kl-divergence needs --kl-divergence-base FILE");
         if (!kl && file == null) throw new KilnException("no text: give -f FILE");
+        Perplexity.checkContext(nCtx);
+        ModelOptions options = rt.toModelOptions(nCtx);
         String text = null;
         if (!kl) {
-            text = Files.readString(file);
+            text = TextFile.read(file);
             if (text.endsWith("\n")) text = text.substring(0, text.length() - 1);
         }
-        try (Model m = ModelLoader.load(model, rt.toModelOptions(nCtx))) {
+        try (Model m = ModelLoader.load(model, options)) {
             if (!json) {
+                rt.llamaCpp.noteIgnored(System.err, "perplexity");
                 System.err.println("kiln perplexity: " + m.describe());
                 System.err.println("kiln perplexity: " + m.kvCacheSize());
                 System.err.println("kiln perplexity: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads");

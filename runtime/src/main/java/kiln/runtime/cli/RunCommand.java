@@ -6,9 +6,11 @@ import kiln.runtime.eval.Generation;
 import kiln.runtime.kernel.KernelInfo;
 import kiln.runtime.model.Model;
 import kiln.runtime.model.ModelLoader;
+import kiln.runtime.model.ModelOptions;
 import kiln.runtime.sample.Sampler;
 import kiln.tensor.KilnException;
 import kiln.tensor.cli.KilnSubcommand;
+import kiln.tensor.io.TextFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,7 +21,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -70,22 +71,25 @@ public final class RunCommand implements KilnSubcommand, Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        checkSamplerOptions();
+        ModelOptions options = rt.toModelOptions(nCtx);
         String text = prompt;
         if (promptFile != null) {
             if (text != null) throw new KilnException("give either -p or -f, not both");
-            text = Files.readString(promptFile);
+            text = TextFile.read(promptFile);
         }
         if (text == null) throw new KilnException("no prompt: give -p TEXT or -f FILE");
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         PrintStream err = System.err;
         long tl0 = System.nanoTime();
-        try (Model m = ModelLoader.load(model, rt.toModelOptions(nCtx))) {
+        try (Model m = ModelLoader.load(model, options)) {
             double loadMs = (System.nanoTime() - tl0) / 1e6;
             int[] ids = m.tokenizer().encode(text, true, true); // llama-cli parses special tokens in prompts
             if (ids.length > m.nCtx()) {
                 throw new KilnException("the prompt is " + ids.length + " tokens long but the context is " + m.nCtx() + " (use a larger -c)");
             }
             if (!json) {
+                rt.llamaCpp.noteIgnored(err, "run");
                 err.println("kiln run: " + m.describe());
                 err.println("kiln run: " + m.kvCacheSize());
                 err.println("kiln run: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads, n_ctx " + m.nCtx());
@@ -129,6 +133,14 @@ public final class RunCommand implements KilnSubcommand, Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Refuses sampler values llama.cpp's sampler has no meaning for (before the model is loaded). */
+    private void checkSamplerOptions() {
+        if (!Float.isFinite(temp) || temp < 0) throw new KilnException("--temp " + temp + " is not a temperature; expected a number ≥ 0 (0 = greedy)");
+        if (topK < 0) throw new KilnException("--top-k " + topK + " is negative; expected 0 (off) or more");
+        if (!(topP >= 0 && topP <= 1)) throw new KilnException("--top-p " + topP + " is outside 0 … 1 (1 = off)");
+        if (!(minP >= 0 && minP <= 1)) throw new KilnException("--min-p " + minP + " is outside 0 … 1 (0 = off)");
     }
 
     /** Writes token bytes to a stream, holding back an incomplete UTF-8 sequence until it is complete. */

@@ -2,6 +2,7 @@ package kiln.runtime.cli;
 
 import kiln.runtime.model.ModelOptions;
 import kiln.tensor.KilnException;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options shared by `kiln run` and `kiln perplexity`, named as in llama.cpp / ik_llama.cpp. */
@@ -30,7 +31,12 @@ public final class RuntimeOptions {
     @Option(names = "--numerics", description = "fast (default: Kiln's own kernels), or the reference arithmetic to reproduce: auto (by the file's layout), mainline, ik; f32 = fast")
     String numerics = "fast";
 
+    @Mixin
+    LlamaCppOptions llamaCpp = new LlamaCppOptions();
+
+    /** Checks every option (before any file is read) and gives the model options. */
     ModelOptions toModelOptions(int nCtx) {
+        llamaCpp.check();
         if (threads < 1) throw new KilnException("-t must be at least 1");
         if (ubatch < 1 || batch < 1) throw new KilnException("-b and -ub must be at least 1");
         if (mla < 0 || mla > 3) throw new KilnException("-mla " + mla + " is not a mode; use 0, 1, 2 or 3");

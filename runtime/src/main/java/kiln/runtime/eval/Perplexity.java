@@ -2,6 +2,7 @@ package kiln.runtime.eval;
 
 import kiln.runtime.model.Model;
 import kiln.tensor.KilnException;
+import kiln.tensor.io.PendingOutput;
 
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -12,7 +13,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.LinkOption;
+import java.nio.file.StandardOpenOption;
 import java.util.function.IntConsumer;
 
 /**
@@ -28,10 +30,31 @@ import java.util.function.IntConsumer;
 public final class Perplexity {
     private Perplexity() {}
 
+    /** The smallest context that scores a token (position n_ctx/2 predicting n_ctx/2 + 1 ≤ n_ctx − 1). */
+    public static final int MIN_CTX = 3;
+
+    /** Refuses a context that scores no token (PPL would be NaN). */
+    public static void checkContext(int nCtx) {
+        if (nCtx < MIN_CTX) {
+            throw new KilnException("-c " + nCtx + " is too small: perplexity scores positions n_ctx/2 … n_ctx−2 of each chunk,"
+                    + " so -c must be at least " + MIN_CTX);
+        }
+    }
+
+    /** Refuses a chunk whose logits (n_ctx × n_vocab floats) do not fit one Java array. */
+    private static void checkLogitsFit(int nCtx, int nVocab) {
+        if ((long) nCtx * nVocab > Integer.MAX_VALUE - 8) {
+            throw new KilnException("-c " + nCtx + " is too large for perplexity: a chunk's logits (" + nCtx + " × " + nVocab
+                    + " values) do not fit one array; use a smaller -c");
+        }
+    }
+
     public static PerplexityResult run(Model m, String text, int chunksWanted, Path baseOut, IntConsumer progress) {
         int[] tokens = m.tokenizer().encode(text, true);
         int nCtx = m.nCtx();
-        if (tokens.length < 2 * nCtx) {
+        checkContext(nCtx);
+        checkLogitsFit(nCtx, m.nVocab());
+        if (tokens.length < 2L * nCtx) {
             throw new KilnException("you need at least " + 2 * nCtx + " tokens to evaluate perplexity with a context of " + nCtx
                     + "; the text tokenizes to only " + tokens.length);
         }
@@ -47,37 +70,33 @@ public final class Perplexity {
         double nll = 0, nll2 = 0;
         long count = 0;
         long t0 = System.nanoTime();
-        Path tmp = baseOut != null ? baseOut.resolveSibling(baseOut.getFileName() + ".tmp") : null;
-        try (OutputStream out = baseOut != null ? new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20) : OutputStream.nullOutputStream()) {
-            if (baseOut != null) {
-                ByteBuffer h = ByteBuffer.allocate(8 + 12 + 4 * nChunk * nCtx).order(ByteOrder.LITTLE_ENDIAN);
-                h.put("_logits_".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(nCtx).putInt(nVocab).putInt(nChunk);
-                for (int i = 0; i < nChunk * nCtx; i++) h.putInt(tokens[i]);
-                out.write(h.array());
-            }
-            for (int c = 0; c < nChunk; c++) {
-                evalChunk(m, tokens, c, chunk, logits);
-                for (int i = 0; i < scoredPerChunk; i++) {
-                    int pos = first + i;
-                    int next = tokens[c * nCtx + pos + 1];
-                    double v = rec != null ? LogProbs.encode(logits, pos * nVocab, nVocab, next, rec, i * nv)
-                            : LogProbs.nll(logits, pos * nVocab, nVocab, next);
-                    nll += v;
-                    nll2 += v * v;
+        try (PendingOutput tmp = baseOut != null ? PendingOutput.file(baseOut) : null) {
+            try (OutputStream out = tmp != null ? new BufferedOutputStream(Files.newOutputStream(tmp.path(), StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS), 1 << 20) : OutputStream.nullOutputStream()) {
+                if (baseOut != null) {
+                    ByteBuffer h = ByteBuffer.allocate(8 + 12 + 4 * nChunk * nCtx).order(ByteOrder.LITTLE_ENDIAN);
+                    h.put("_logits_".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(nCtx).putInt(nVocab).putInt(nChunk);
+                    for (int i = 0; i < nChunk * nCtx; i++) h.putInt(tokens[i]);
+                    out.write(h.array());
                 }
-                count += scoredPerChunk;
-                if (rec != null) out.write(shortsToBytes(rec));
-                if (progress != null) progress.accept(c + 1);
-            }
-        } catch (IOException e) {
-            throw new KilnException("cannot write " + baseOut + ": " + e.getMessage(), e);
-        }
-        if (baseOut != null) {
-            try {
-                Files.move(tmp, baseOut, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                for (int c = 0; c < nChunk; c++) {
+                    evalChunk(m, tokens, c, chunk, logits);
+                    for (int i = 0; i < scoredPerChunk; i++) {
+                        int pos = first + i;
+                        int next = tokens[c * nCtx + pos + 1];
+                        double v = rec != null ? LogProbs.encode(logits, pos * nVocab, nVocab, next, rec, i * nv)
+                                : LogProbs.nll(logits, pos * nVocab, nVocab, next);
+                        nll += v;
+                        nll2 += v * v;
+                    }
+                    count += scoredPerChunk;
+                    if (rec != null) out.write(shortsToBytes(rec));
+                    if (progress != null) progress.accept(c + 1);
+                }
             } catch (IOException e) {
                 throw new KilnException("cannot write " + baseOut + ": " + e.getMessage(), e);
             }
+            if (tmp != null) tmp.commit();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         return finish(nll, nll2, count, nChunk, nCtx, tokens.length, seconds, null);
@@ -108,6 +127,11 @@ public final class Perplexity {
             }
             int nCtx = le(in.readInt()), nVocab = le(in.readInt()), nChunkFile = le(in.readInt());
             if (nCtx != m.nCtx()) throw new KilnException(base + ": was made with a context of " + nCtx + " but -c is " + m.nCtx());
+            checkContext(nCtx);
+            checkLogitsFit(nCtx, m.nVocab());
+            if (nChunkFile < 1 || 20 + 4L * nCtx * nChunkFile > Files.size(base)) {
+                throw new KilnException(base + ": says " + nChunkFile + " chunks of " + nCtx + " tokens but is only " + Files.size(base) + " bytes");
+            }
             if (nVocab != m.nVocab()) throw new KilnException(base + ": has a vocabulary of " + nVocab + " but the model has " + m.nVocab());
             int[] tokens = new int[nCtx * nChunkFile];
             ByteBuffer tb = ByteBuffer.wrap(in.readNBytes(4 * tokens.length)).order(ByteOrder.LITTLE_ENDIAN);

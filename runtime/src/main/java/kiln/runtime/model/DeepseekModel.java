@@ -128,9 +128,13 @@ final class DeepseekModel extends Model {
         float mscale = 1.0f + logMul * (float) Math.log(1.0f / freqScale);
         kqScale = mscale * mscale / (float) Math.sqrt(dk);
         float attnFactor = rc.extFactor() != 0 ? 1.0f / (1.0f + 0.1f * (float) Math.log(1.0f / freqScale)) : 1.0f;
+        KvStore.Type kt = KvStore.Type.parse(opt.cacheTypeK()), vt = KvStore.Type.parse(opt.cacheTypeV());
+        long cells = (long) nCtx * nSeq;
+        long cacheBytes = mla == 0 ? KvStore.heapBytes(kt, nLayer, cells, (long) nHead * dk) + KvStore.heapBytes(vt, nLayer, cells, (long) nHead * dv)
+                : KvStore.heapBytes(kt, nLayer, cells, (long) kvl + rope);
+        requireHeap(fileName, nCtx, cacheBytes + 4L * nCtx * rope + 4L * backend.threads() * nHead * nCtx);
         ropeTable = new Rope(rope, nCtx, rc.freqBase(), freqScale, rc.extFactor(), attnFactor, rc.nCtxOrig(), 32f, 1f, null);
 
-        KvStore.Type kt = KvStore.Type.parse(opt.cacheTypeK()), vt = KvStore.Type.parse(opt.cacheTypeV());
         if (mla == 0) {
             kCache = new KvStore(kt, nLayer, nCtx * nSeq, nHead * dk);
             vCache = new KvStore(vt, nLayer, nCtx * nSeq, nHead * dv);

@@ -28,6 +28,16 @@ final class KvStore {
     private final byte[][] q;
     private final float[][] qd;
 
+    /** The heap a store of these dimensions takes (to check before allocating it). */
+    static long heapBytes(Type type, long nLayer, long nCtx, long width) {
+        long values = nLayer * nCtx * width;
+        return switch (type) {
+            case F32 -> 4 * values;
+            case F16 -> 2 * values;
+            case Q8_0 -> values + values / 32 * 4;
+        };
+    }
+
     KvStore(Type type, int nLayer, int nCtx, int width) {
         this.type = type;
         this.width = width;

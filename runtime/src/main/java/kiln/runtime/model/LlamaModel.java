@@ -57,11 +57,18 @@ final class LlamaModel extends Model {
             wUp[i] = src.require(b + "ffn_up.weight", nEmbd, ff);
             wDown[i] = src.require(b + "ffn_down.weight", ff, nEmbd);
         }
+        if (nRot % 2 != 0 || nRot > headK) {
+            throw new KilnException(src.fileName() + ": llama.rope.dimension_count is " + nRot + "; expected an even number ≤ the head size " + headK);
+        }
         RopeConfig rc = RopeConfig.read(md, "llama", src.fileName());
         float[] freqFactors = src.optionalVector("rope_freqs.weight", nRot / 2);
+        KvStore.Type kt = KvStore.Type.parse(opt.cacheTypeK()), vt = KvStore.Type.parse(opt.cacheTypeV());
+        long cells = (long) nCtx * nSeq;
+        requireHeap(src.fileName(), nCtx, KvStore.heapBytes(kt, nLayer, cells, (long) nKv * headK) + KvStore.heapBytes(vt, nLayer, cells, (long) nKv * headV)
+                + 4L * nCtx * nRot + 4L * backend.threads() * nHead * nCtx);
         rope = new Rope(nRot, nCtx, rc.freqBase(), rc.freqScale(), rc.extFactor(), 1.0f, rc.nCtxOrig(), 32f, 1f, freqFactors);
-        kCache = new KvStore(KvStore.Type.parse(opt.cacheTypeK()), nLayer, nCtx * nSeq, nKv * headK);
-        vCache = new KvStore(KvStore.Type.parse(opt.cacheTypeV()), nLayer, nCtx * nSeq, nKv * headV);
+        kCache = new KvStore(kt, nLayer, nCtx * nSeq, nKv * headK);
+        vCache = new KvStore(vt, nLayer, nCtx * nSeq, nKv * headV);
         attention = new Attention(backend, nCtx, nHead, Math.max(nKv * headK, nKv * headV), Math.max(headK, headV));
         int ub = ubatch;
         x = new float[ub * nEmbd];

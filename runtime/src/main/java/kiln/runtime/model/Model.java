@@ -24,6 +24,20 @@ public abstract class Model implements AutoCloseable {
         this.ubatch = Math.min(options.ubatch(), options.nCtx() * nSeq);
     }
 
+    /**
+     * Refuses a context whose KV cache and attention buffers ({@code bytes}) would not fit in the heap that is left,
+     * before they are allocated: one line instead of an OutOfMemoryError.
+     */
+    protected static void requireHeap(String file, int nCtx, long bytes) {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes < 0 || bytes > free) {
+            throw new kiln.tensor.KilnException(file + ": a context of " + nCtx + " tokens (-c) needs "
+                    + (bytes < 0 ? "more than 8 EiB" : kiln.tensor.cli.Progress.human(bytes)) + " for the KV cache and attention buffers but "
+                    + kiln.tensor.cli.Progress.human(free) + " of heap is free (use a smaller -c, -ctk/-ctv q8_0, or KILN_JAVA_OPTS=-Xmx…)");
+        }
+    }
+
     /** Parallel sequences the caches hold ({@link ModelOptions#withSequences}). */
     protected final int nSeq;
     /** Tokens per sequence in the micro-batch in flight (the whole batch for one sequence). */

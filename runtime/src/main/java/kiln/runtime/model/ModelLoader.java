@@ -52,7 +52,12 @@ public final class ModelLoader {
             // every tensor must have a codec before any work is done
             for (TensorInfo t : file.tensors()) WeightSource.codecFor(t.type(), t.name());
             Tokenizer tok = Tokenizer.fromMetadata(md, name);
+            Hyperparameters.check(file, arch, name);
             long trained = md.getLong(arch + ".context_length", 4096);
+            if (options.nCtx() > trained) {
+                throw new KilnException(name + ": a context of " + options.nCtx() + " tokens (-c) is longer than the model's context of "
+                        + trained + " (" + arch + ".context_length)");
+            }
             int nCtx = options.nCtx() > 0 ? options.nCtx() : (int) Math.min(trained, 4096);
             ModelOptions opt = options.withCtx(nCtx);
             long vocabKey = md.getLong(arch + ".vocab_size", tok.vocabSize());

@@ -1,21 +1,20 @@
 package kiln.tensor.gguf;
 
 import kiln.tensor.KilnException;
+import kiln.tensor.io.PendingOutput;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * Writes one GGUF file from a {@link GgufLayout}, streaming and atomically: data goes to {@code OUT.tmp}
- * with positional writes (thread-safe, so tensors can be produced in parallel and in any order), and only
+ * Writes one GGUF file from a {@link GgufLayout}, streaming and atomically: data goes to a fresh temporary file
+ * beside {@code OUT} ({@link PendingOutput}) with positional writes (thread-safe, so tensors can be produced in parallel and in any order), and only
  * {@link #commit()} — after checking that every tensor got exactly its bytes — fsyncs and renames it to
  * {@code OUT}. Closing without commit deletes the temporary file, so a failed run leaves nothing behind.
  */
@@ -23,7 +22,7 @@ public final class GgufOutput implements AutoCloseable {
     private static final int CHUNK = 1 << 26;
 
     private final Path target;
-    private final Path tmp;
+    private final PendingOutput tmp;
     private final GgufLayout layout;
     private final FileChannel ch;
     private final AtomicLongArray written;
@@ -32,13 +31,20 @@ public final class GgufOutput implements AutoCloseable {
     private GgufOutput(Path target, GgufLayout layout) throws IOException {
         this.target = target;
         this.layout = layout;
-        this.tmp = target.resolveSibling(target.getFileName() + ".tmp");
-        Path dir = target.toAbsolutePath().getParent();
-        if (dir != null && !Files.isDirectory(dir)) throw new KilnException(target + ": output folder " + dir + " does not exist");
-        this.ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE, StandardOpenOption.READ);
+        this.tmp = PendingOutput.file(target);
+        try {
+            this.ch = FileChannel.open(tmp.path(), StandardOpenOption.WRITE, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException | RuntimeException e) {
+            tmp.close();
+            throw e;
+        }
         this.written = new AtomicLongArray(layout.tensors().size());
-        writeFully(ByteBuffer.wrap(layout.headerBytes()), 0);
+        try {
+            writeFully(ByteBuffer.wrap(layout.headerBytes()), 0);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     public static GgufOutput create(Path target, GgufLayout layout) {
@@ -107,11 +113,7 @@ public final class GgufOutput implements AutoCloseable {
             if (ch.size() < layout.fileSize()) writeFully(ByteBuffer.allocate(1), layout.fileSize() - 1);
             ch.force(true);
             ch.close();
-            try {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            tmp.commit();
             committed = true;
         } catch (IOException e) {
             throw new KilnException(target + ": cannot finish writing: " + e.getMessage(), 1, e);
@@ -126,10 +128,6 @@ public final class GgufOutput implements AutoCloseable {
         } catch (IOException ignored) {
             // the temporary file is removed below either way
         }
-        try {
-            Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-            // nothing more can be done
-        }
+        tmp.close();
     }
 }

@@ -1,0 +1,49 @@
+package kiln.cli;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The root command as a user calls it: unknown commands and llama.cpp's multi-letter flags. */
+class KilnTest {
+    record Outcome(int code, String err) {}
+
+    private static Outcome kiln(String... args) {
+        CommandLine cl = Kiln.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
+        cl.setOut(new PrintWriter(new StringWriter(), true));
+        int code = cl.execute(args);
+        return new Outcome(code, err.toString());
+    }
+
+    @Test
+    void unknownCommandIsOneLineListingTheCommands() {
+        Outcome o = kiln("frobnicate");
+        assertEquals(2, o.code());
+        assertEquals(1, o.err().strip().lines().count(), o.err());
+        assertTrue(o.err().startsWith("kiln: 'frobnicate' is not a command; the commands are: "), o.err());
+        for (String c : new String[] {"bench", "convert", "perplexity", "quantize", "repack", "run", "sweep-bench", "validate"}) {
+            assertTrue(o.err().contains(c), c + " is listed: " + o.err());
+        }
+        assertFalse(o.err().contains("kiln kiln"), o.err());
+    }
+
+    @Test
+    void shortOptionsAreNotClustered() {
+        // with clustering, -ngl was read as -n gl and -fmoe as -f moe ("internal error: NoSuchFileException: moe")
+        Outcome o = kiln("run", "-m", "model.gguf", "-p", "hi", "-ngl", "99");
+        assertEquals(2, o.code());
+        assertEquals("kiln run: Kiln has no GPU backend yet; -ngl 99 asks for layers on a GPU (leave -ngl out or use -ngl 0)", o.err().strip());
+        o = kiln("run", "-m", "model.gguf", "-p", "hi", "-cnv");
+        assertEquals(2, o.code());
+        assertTrue(o.err().startsWith("kiln run: Unknown option: '-cnv'"), o.err());
+        o = kiln("perplexity", "-m", "model.gguf", "-f", "text.txt", "-tbx");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("Unknown option: '-tbx'"), o.err());
+    }
+}

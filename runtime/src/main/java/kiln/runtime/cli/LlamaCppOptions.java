@@ -1,0 +1,119 @@
+package kiln.runtime.cli;
+
+import kiln.tensor.KilnException;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The llama.cpp / ik_llama.cpp flags users type out of habit, for {@code run}, {@code perplexity}, {@code bench} and
+ * {@code sweep-bench}: accepted where Kiln's CPU runtime already does what they ask or they do not apply to it
+ * (documented as ignored in the runtime README), refused in one line where they ask for a GPU Kiln does not have.
+ */
+public final class LlamaCppOptions {
+    @Option(names = {"-fa", "--flash-attn"}, arity = "0..1", fallbackValue = "on", split = ",", paramLabel = "on|off|auto",
+            description = "accepted for llama.cpp compatibility (-fa, -fa 1, -fa on; bench: a list): Kiln always runs its own fused"
+                    + " attention, whatever the value; bench and sweep-bench record it")
+    List<String> flashAttn;
+
+    @Option(names = {"-fmoe", "--fused-moe"}, arity = "0..1", fallbackValue = "1", paramLabel = "0|1",
+            description = "accepted and ignored (ik_llama.cpp's fused MoE kernels; Kiln's MoE path is its own)")
+    String fusedMoe;
+
+    @Option(names = {"-amb", "--attention-max-batch"}, paramLabel = "N",
+            description = "accepted and ignored (ik_llama.cpp's attention work-buffer limit in MiB)")
+    Integer attentionMaxBatch;
+
+    @Option(names = {"-ser", "--smart-expert-reduction"}, paramLabel = "N,T",
+            description = "accepted and ignored: Kiln always routes every token to expert_used_count experts")
+    String smartExpertReduction;
+
+    @Option(names = {"-tb", "--threads-batch"}, paramLabel = "N",
+            description = "accepted and ignored: Kiln uses the -t threads for prompts and generation alike")
+    Integer threadsBatch;
+
+    @Option(names = "--no-mmap", description = "accepted and ignored: Kiln always memory-maps the weights")
+    boolean noMmap;
+
+    @Option(names = "--mlock", description = "accepted and ignored: the mapped weights are not locked in memory")
+    boolean mlock;
+
+    @Option(names = {"-ngl", "--n-gpu-layers", "--gpu-layers"}, split = ",", paramLabel = "N",
+            description = "only 0 is accepted: Kiln has no GPU backend yet")
+    List<String> gpuLayers;
+
+    @Option(names = {"-ot", "--override-tensor"}, split = ",", paramLabel = "REGEX=TYPE",
+            description = "only =CPU overrides are accepted (and ignored: every weight is on the CPU); Kiln has no GPU backend yet")
+    List<String> overrideTensor;
+
+    @Option(names = "--n-cpu-moe", paramLabel = "N",
+            description = "accepted and ignored: every weight, experts included, is on the CPU already")
+    Integer nCpuMoe;
+
+    /** Refuses what Kiln cannot do (a GPU) and values that mean nothing; call before any work. */
+    public void check() {
+        if (gpuLayers != null) {
+            for (String v : gpuLayers) {
+                if (!v.strip().equals("0")) {
+                    throw new KilnException("Kiln has no GPU backend yet; -ngl " + v.strip() + " asks for layers on a GPU (leave -ngl out or use -ngl 0)");
+                }
+            }
+        }
+        if (overrideTensor != null) {
+            for (String v : overrideTensor) {
+                int eq = v.lastIndexOf('=');
+                if (eq < 1) throw new KilnException("-ot '" + v + "' is not REGEX=TYPE (e.g. -ot exps=CPU)");
+                if (!v.substring(eq + 1).strip().equalsIgnoreCase("CPU")) {
+                    throw new KilnException("Kiln has no GPU backend yet; -ot " + v + " asks for a buffer type other than CPU");
+                }
+            }
+        }
+        if (nCpuMoe != null && nCpuMoe < 0) throw new KilnException("--n-cpu-moe " + nCpuMoe + " is negative");
+        if (threadsBatch != null && threadsBatch < 1) throw new KilnException("-tb " + threadsBatch + " must be at least 1");
+        if (attentionMaxBatch != null && attentionMaxBatch < 0) throw new KilnException("-amb " + attentionMaxBatch + " is negative");
+        if (fusedMoe != null && !List.of("0", "1", "on", "off").contains(fusedMoe.toLowerCase(Locale.ROOT))) {
+            throw new KilnException("-fmoe '" + fusedMoe + "' is not 0, 1, on or off");
+        }
+        flashAttention();
+    }
+
+    /** The flags given that change nothing in Kiln, as typed (for one note on stderr), or an empty list. */
+    public List<String> ignoredGiven() {
+        List<String> out = new ArrayList<>();
+        if (flashAttn != null) out.add("-fa");
+        if (fusedMoe != null) out.add("-fmoe");
+        if (attentionMaxBatch != null) out.add("-amb");
+        if (smartExpertReduction != null) out.add("-ser");
+        if (threadsBatch != null) out.add("-tb");
+        if (noMmap) out.add("--no-mmap");
+        if (mlock) out.add("--mlock");
+        if (gpuLayers != null) out.add("-ngl 0");
+        if (overrideTensor != null) out.add("-ot");
+        if (nCpuMoe != null) out.add("--n-cpu-moe");
+        return out;
+    }
+
+    /** Prints one line naming the llama.cpp flags given that Kiln ignores (nothing when there are none). */
+    public void noteIgnored(java.io.PrintStream err, String command) {
+        List<String> given = ignoredGiven();
+        if (!given.isEmpty()) {
+            err.println("kiln " + command + ": note: " + String.join(", ", given) + " accepted for llama.cpp compatibility and ignored"
+                    + " (Kiln runs one CPU attention path and always maps the weights)");
+        }
+    }
+
+    /** The -fa values as booleans (on when absent), for bench's records; refuses values that are not on/off/auto/1/0. */
+    public List<Boolean> flashAttention() {
+        List<Boolean> out = new ArrayList<>();
+        for (String v : flashAttn == null ? List.of("on") : flashAttn) {
+            switch (v.strip().toLowerCase(Locale.ROOT)) {
+                case "on", "1", "true", "auto" -> out.add(true);
+                case "off", "0", "false" -> out.add(false);
+                default -> throw new KilnException("-fa '" + v + "' is not on, off, auto, 1 or 0");
+            }
+        }
+        return out;
+    }
+}
