@@ -39,9 +39,9 @@ abstract class InterleavedKernel {
         return VectorShuffle.fromArray(F, idx, 0);
     }
 
-    /** Unsigned byte shift right without byte-lane shifts (x86 has none): in 16-bit lanes, then masked. */
+    /** {@link ByteLanes#shiftRight}. */
     static ByteVector shiftRight(ByteVector v, int n) {
-        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes().and((byte) (0xFF >>> n));
+        return ByteLanes.shiftRight(v, n);
     }
 
     /** Bytes widened to float lanes. */

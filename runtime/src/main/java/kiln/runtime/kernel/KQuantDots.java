@@ -13,17 +13,21 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * Generation dots (one weight row · one f32 activation row) for the k-quants Q4_K, Q5_K and Q6_K, as fast as the
- * Vector API allows. What made the first kernels slow was not the arithmetic but the scalar work around it: the
+ * Generation dots (one weight row · one f32 activation row) for Q4_K and Q6_K, the k-quants of the Q4_K_M mixes. What made the first kernels slow was not the arithmetic but the scalar work around it: the
  * 6-bit scale decoding, and the bounds checks of short vector loads from a mapped segment. So:
  * <ul>
  *   <li>a row's bytes are copied once into a per-thread array (a memcpy, L1-resident), and read with array loads;</li>
- *   <li>Q4_K/Q5_K scales and minimums are unpacked with ggml's four 32-bit mask operations ({@code utmp}), widened
+ *   <li>Q4_K scales and minimums are unpacked with ggml's four 32-bit mask operations ({@code utmp}), widened
  *       as eight byte lanes to floats in one step, and the minimums never touch the quants: the row's minimum term
  *       is Σ dmin·m·(sum of x over the 32 values), with the 32-value sums of x computed once per product
  *       ({@link #sums});</li>
  *   <li>nibbles are split with a 16-bit shift and a mask (x86 has no byte shift).</li>
  * </ul>
+ * And one trap of the Vector API shapes them: C2 stops inlining a method's Vector API calls once it has parsed
+ * about 18,000 nodes (a develop-only limit), and a vector that then crosses a call is boxed and every operation on it
+ * runs the library's Java fallback (10× slower). So the bodies are split into methods whose interfaces hold
+ * arrays and scalars only (Q6_K per quarter block, accumulators in {@code scl}). Q5_K stays with
+ * {@code VectorKernels.dotQ45K}: its fifth bits did not fit the budget at 512 bits in this form.
  * The scalar oracle is each type's codec ({@code kiln.tensor.codec}) through {@link ScalarKernels}.
  */
 final class KQuantDots {
@@ -70,7 +74,7 @@ final class KQuantDots {
 
     /** Unsigned byte shift right by 4, kept to the low nibble: in 16-bit lanes (x86 has no byte shift), then masked. */
     private static ByteVector high(ByteVector v) {
-        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+        return ByteLanes.shiftRight(v, 4);
     }
 
     private static FloatVector floats(ByteVector v) {
@@ -78,88 +82,93 @@ final class KQuantDots {
     }
 
     /**
-     * Q4_K (or Q5_K with {@code five}) row at {@code seg[off]} · x[xo..xo+cols), with xs the 32-value sums of that
-     * x ({@link #sums}); {@code buf} from {@link #scratch}, {@code scl} 8 floats.
+     * Unpacks block {@code o}'s 12 scale bytes with ggml's {@code utmp} masks into buf[sb..sb+16): scales 0..7, then
+     * minimums 0..7, one byte each.
      */
-    static float q45k(MemorySegment seg, long off, float[] x, int xo, float[] xs, int cols, boolean five, byte[] buf, float[] scl) {
-        int nb = cols / 256, bb = five ? 176 : 144, qsAt = five ? 48 : 16;
-        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, bb * nb);
-        int sb = bb * nb;
-        FloatVector acc = FloatVector.zero(F), acc2 = acc, mins = FloatVector.zero(F8);
+    private static void unpackScales(byte[] buf, int o, int sb) {
+        int u0 = (int) INT.get(buf, o + 4), u1 = (int) INT.get(buf, o + 8), u2 = (int) INT.get(buf, o + 12);
+        int sc47 = (u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4);
+        int m47 = ((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4);
+        LONG.set(buf, sb, (u0 & 0x3f3f3f3fL) | ((long) sc47 << 32));
+        LONG.set(buf, sb + 8, (u1 & 0x3f3f3f3fL) | ((long) m47 << 32));
+    }
+
+    /**
+     * Q4_K row at {@code seg[off]} · x[xo..xo+cols), with xs the 32-value sums of that x ({@link #sums}); {@code buf}
+     * from {@link #scratch}, {@code scl} 16 floats (scales, then the minimum terms lane by lane).
+     */
+    static float q4k(MemorySegment seg, long off, float[] x, int xo, float[] xs, int cols, byte[] buf, float[] scl) {
+        int nb = cols / 256;
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, 144 * nb);
+        int sb = 144 * nb;
+        FloatVector acc = FloatVector.zero(F), acc2 = acc;
+        FloatVector.zero(F8).intoArray(scl, 8);
         for (int b = 0; b < nb; b++) {
-            int o = bb * b;
-            float d = f16(buf, o), dmin = f16(buf, o + 2);
-            // ggml's utmp unpacking of the 12 scale bytes: scales 0..7 and minimums 0..7 as bytes
-            int u0 = (int) INT.get(buf, o + 4), u1 = (int) INT.get(buf, o + 8), u2 = (int) INT.get(buf, o + 12);
-            int sc47 = (u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4);
-            int m47 = ((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4);
-            LONG.set(buf, sb, (u0 & 0x3f3f3f3fL) | ((long) sc47 << 32));
-            LONG.set(buf, sb + 8, (u1 & 0x3f3f3f3fL) | ((long) m47 << 32));
-            FloatVector sc = (FloatVector) ByteVector.fromArray(B8, buf, sb).convertShape(VectorOperators.B2F, F8, 0);
-            FloatVector mn = (FloatVector) ByteVector.fromArray(B8, buf, sb + 8).convertShape(VectorOperators.B2F, F8, 0);
-            sc.mul(d).intoArray(scl, 0);
-            mins = mn.mul(dmin).fma(FloatVector.fromArray(F8, xs, 8 * b), mins);
-            int qs = o + qsAt, xb = xo + 256 * b;
+            int o = 144 * b;
+            unpackScales(buf, o, sb);
+            scales(buf, sb, f16(buf, o), f16(buf, o + 2), xs, 8 * b, scl);
+            int xb = xo + 256 * b;
             for (int j = 0; j < 4; j++) {
                 FloatVector lo = FloatVector.zero(F), hi = lo;
                 for (int p = 0; p < 32; p += L) {
-                    ByteVector v = ByteVector.fromArray(B, buf, qs + 32 * j + p);
-                    ByteVector ql = v.and((byte) 0x0F), qu = high(v);
-                    if (five) { // the fifth bit of value p+lane: bit 2j (low nibbles) and 2j+1 (high) of qh[p+lane]
-                        ByteVector h = ByteVector.fromArray(B, buf, o + 16 + p).reinterpretAsShorts()
-                                .lanewise(VectorOperators.LSHR, 2 * j).reinterpretAsBytes();
-                        ql = ql.or(h.and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                        qu = qu.or(h.and((byte) 2).lanewise(VectorOperators.LSHL, 3));
-                    }
-                    lo = floats(ql).fma(FloatVector.fromArray(F, x, xb + 64 * j + p), lo);
-                    hi = floats(qu).fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), hi);
+                    ByteVector v = ByteVector.fromArray(B, buf, o + 16 + 32 * j + p);
+                    lo = floats(v.and((byte) 0x0F)).fma(FloatVector.fromArray(F, x, xb + 64 * j + p), lo);
+                    hi = floats(high(v)).fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), hi);
                 }
                 acc = lo.fma(FloatVector.broadcast(F, scl[2 * j]), acc);
                 acc2 = hi.fma(FloatVector.broadcast(F, scl[2 * j + 1]), acc2);
             }
         }
-        return acc.add(acc2).reduceLanes(VectorOperators.ADD) - mins.reduceLanes(VectorOperators.ADD);
+        return acc.add(acc2).reduceLanes(VectorOperators.ADD) - FloatVector.fromArray(F8, scl, 8).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * The unpacked scale bytes at buf[sb..sb+16) as floats: d·scale into scl[0..8), and dmin·m·xs[xo..xo+8) added to
+     * scl[8..16) (the row's minimum term, lane by lane). No vector crosses the call (see the class comment).
+     */
+    private static void scales(byte[] buf, int sb, float d, float dmin, float[] xs, int xo, float[] scl) {
+        ((FloatVector) ByteVector.fromArray(B8, buf, sb).convertShape(VectorOperators.B2F, F8, 0)).mul(d).intoArray(scl, 0);
+        FloatVector mn = (FloatVector) ByteVector.fromArray(B8, buf, sb + 8).convertShape(VectorOperators.B2F, F8, 0);
+        mn.mul(dmin).fma(FloatVector.fromArray(F8, xs, xo), FloatVector.fromArray(F8, scl, 8)).intoArray(scl, 8);
     }
 
     /**
      * Q6_K row · x: per 128-value half, value l (of 32) gets its low 4 bits from ql and 2 high bits from qh, q − 32
-     * in byte lanes, widened to floats; each 16 values share one signed scale, applied to their partial sum.
+     * in byte lanes, widened to floats; each 16 values share one signed scale. Each quarter of a half is a method
+     * of its own with its accumulator in scl[16..16+L) (see the class comment for why).
      */
     static float q6k(MemorySegment seg, long off, float[] x, int xo, int cols, byte[] buf, float[] scl) {
         int nb = cols / 256;
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, 210 * nb);
-        FloatVector acc = FloatVector.zero(F), acc2 = acc;
+        FloatVector.zero(F).intoArray(scl, 16);
         for (int b = 0; b < nb; b++) {
             int o = 210 * b;
             float d = f16(buf, o + 208);
             // the 16 signed scales times d, as floats
-            for (int h = 0; h < 16; h += 8) {
-                ((FloatVector) ByteVector.fromArray(B8, buf, o + 192 + h).convertShape(VectorOperators.B2F, F8, 0)).mul(d).intoArray(scl, h);
-            }
+            ((FloatVector) ByteVector.fromArray(B8, buf, o + 192).convertShape(VectorOperators.B2F, F8, 0)).mul(d).intoArray(scl, 0);
+            ((FloatVector) ByteVector.fromArray(B8, buf, o + 200).convertShape(VectorOperators.B2F, F8, 0)).mul(d).intoArray(scl, 8);
             for (int half = 0; half < 2; half++) {
-                int ql = o + 64 * half, qh = o + 128 + 32 * half, xb = xo + 256 * b + 128 * half, s = 8 * half;
-                for (int l = 0; l < 32; l += L) {
-                    int is = s + l / 16;
-                    ByteVector a = ByteVector.fromArray(B, buf, ql + l), c = ByteVector.fromArray(B, buf, ql + l + 32);
-                    ByteVector h = ByteVector.fromArray(B, buf, qh + l);
-                    ByteVector h2 = h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes();
-                    ByteVector h4 = h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes();
-                    ByteVector h6 = h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 6).reinterpretAsBytes();
-                    ByteVector q1 = a.and((byte) 0x0F).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = c.and((byte) 0x0F).or(h2.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q3 = high(a).or(h4.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q4 = high(c).or(h6.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    FloatVector p1 = floats(q1).mul(FloatVector.fromArray(F, x, xb + l));
-                    FloatVector p2 = floats(q2).mul(FloatVector.fromArray(F, x, xb + l + 32));
-                    FloatVector p3 = floats(q3).mul(FloatVector.fromArray(F, x, xb + l + 64));
-                    FloatVector p4 = floats(q4).mul(FloatVector.fromArray(F, x, xb + l + 96));
-                    acc = p1.fma(FloatVector.broadcast(F, scl[is]), acc);
-                    acc2 = p2.fma(FloatVector.broadcast(F, scl[is + 2]), acc2);
-                    acc = p3.fma(FloatVector.broadcast(F, scl[is + 4]), acc);
-                    acc2 = p4.fma(FloatVector.broadcast(F, scl[is + 6]), acc2);
-                }
+                for (int k = 0; k < 4; k++) q6kQuarter(buf, o, half, k, x, xo + 256 * b, scl);
             }
         }
-        return acc.add(acc2).reduceLanes(VectorOperators.ADD);
+        return FloatVector.fromArray(F, scl, 16).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Values 32k..32k+31 of a Q6_K half (k = 0..3): the low 4 bits are the low (k = 0, 1) or high (k = 2, 3)
+     * nibbles of ql[32(k%2) + l], the top 2 bits are bits 2k, 2k+1 of qh[l]; their scales are s = 8·half + 2k
+     * (values l < 16) and s + 1. The accumulator is scl[16..16+L).
+     */
+    private static void q6kQuarter(byte[] buf, int o, int half, int k, float[] x, int xo, float[] scl) {
+        int ql = o + 64 * half + 32 * (k & 1), qh = o + 128 + 32 * half, xb = xo + 128 * half + 32 * k, s = 8 * half + 2 * k;
+        FloatVector acc = FloatVector.fromArray(F, scl, 16);
+        for (int l = 0; l < 32; l += L) {
+            ByteVector v = ByteVector.fromArray(B, buf, ql + l);
+            ByteVector low = k < 2 ? v.and((byte) 0x0F) : high(v);
+            ByteVector top = ByteLanes.shiftLeft(ByteLanes.shiftRight(ByteVector.fromArray(B, buf, qh + l), 2 * k).and((byte) 3), 4);
+            FloatVector q = floats(low.or(top).sub((byte) 32));
+            acc = q.mul(FloatVector.fromArray(F, x, xb + l)).fma(FloatVector.broadcast(F, scl[s + l / 16]), acc);
+        }
+        acc.intoArray(scl, 16);
     }
 }

@@ -73,8 +73,8 @@ final class KQuantR4Kernel extends InterleavedKernel {
             ByteVector sl = ByteVector.fromMemorySegment(B, data, o + 32 + p, LE);
             ByteVector sh = ByteVector.fromMemorySegment(B, data, o + 16 + (p & 15), LE);
             if (p >= 16) sh = shiftRight(sh, 4);
-            ByteVector sc = sl.and((byte) 15).or(sh.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-            ByteVector mn = shiftRight(sl, 4).or(shiftRight(sh, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+            ByteVector sc = sl.and((byte) 15).or(ByteLanes.shiftLeft(sh, 4).and((byte) 0x30));
+            ByteVector mn = shiftRight(sl, 4).or(ByteLanes.shiftLeft(sh, 2).and((byte) 0x30));
             floats(sc).mul(d).intoArray(scales, p);
             floats(mn).mul(dmin).intoArray(scales, 48 + p);
         }
@@ -83,7 +83,7 @@ final class KQuantR4Kernel extends InterleavedKernel {
     /** One chunk's low or high nibbles as floats, with Q5_K_R4's fifth bit from qh when {@code five}. */
     private static FloatVector quants(ByteVector v, boolean high, boolean five, ByteVector qh, int bit) {
         ByteVector q = high ? shiftRight(v, 4) : v.and((byte) 15);
-        if (five) q = q.or((bit == 0 ? qh : shiftRight(qh, bit)).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+        if (five) q = q.or(ByteLanes.shiftLeft((bit == 0 ? qh : shiftRight(qh, bit)).and((byte) 1), 4));
         return floats(q);
     }
 

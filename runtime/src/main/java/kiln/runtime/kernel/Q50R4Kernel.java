@@ -43,7 +43,7 @@ final class Q50R4Kernel extends InterleavedKernel {
     /** q − 16 of one chunk's low or high nibbles, the fifth bit from qh bit {@code bit}. */
     private static FloatVector values(ByteVector v, boolean high, ByteVector qh, int bit) {
         ByteVector q = high ? shiftRight(v, 4) : v.and((byte) 15);
-        ByteVector h = (bit == 0 ? qh : shiftRight(qh, bit)).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+        ByteVector h = ByteLanes.shiftLeft((bit == 0 ? qh : shiftRight(qh, bit)).and((byte) 1), 4);
         return floats(q.or(h).sub((byte) 16));
     }
 

@@ -45,7 +45,7 @@ final class Q6KR4Kernel extends InterleavedKernel {
     /** q − 32 of one 16-value chunk (low or high nibble of ql, with its two bits of qh at {@code shift}). */
     private static FloatVector values(ByteVector ql, boolean high, ByteVector qh, int shift) {
         ByteVector low = high ? shiftRight(ql, 4) : ql.and((byte) 15);
-        ByteVector top = (shift == 0 ? qh : shiftRight(qh, shift)).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
+        ByteVector top = ByteLanes.shiftLeft((shift == 0 ? qh : shiftRight(qh, shift)).and((byte) 3), 4);
         return floats(low.or(top).sub((byte) 32));
     }
 

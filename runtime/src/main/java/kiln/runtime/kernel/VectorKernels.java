@@ -82,16 +82,15 @@ final class VectorKernels implements Kernels {
             }
             return;
         }
-        if (nTok == 1 && (type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K) && KQuantDots.supported()
-                && rowBuf.length >= 16 && group.length >= KQuantDots.sumsSize(cols)) {
+        if (nTok == 1 && type == GgmlType.Q4_K && KQuantDots.supported() && rowBuf.length >= 16 && group.length >= KQuantDots.sumsSize(cols)) {
             byte[] buf = stage(rb);
-            if (type == GgmlType.Q6_K) {
-                for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.q6k(data, r * rb, x, xOff, cols, buf, rowBuf);
-            } else {
-                boolean five = type == GgmlType.Q5_K;
-                KQuantDots.sums(x, xOff, cols, group);
-                for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.q45k(data, r * rb, x, xOff, group, cols, five, buf, rowBuf);
-            }
+            KQuantDots.sums(x, xOff, cols, group);
+            for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.q4k(data, r * rb, x, xOff, group, cols, buf, rowBuf);
+            return;
+        }
+        if (nTok == 1 && type == GgmlType.Q6_K && KQuantDots.supported() && rowBuf.length >= 32) {
+            byte[] buf = stage(rb);
+            for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.q6k(data, r * rb, x, xOff, cols, buf, rowBuf);
             return;
         }
         for (long r = r0; r < r1; r++) {
@@ -101,6 +100,10 @@ final class VectorKernels implements Kernels {
             }
             if (nTok == 1 && type == GgmlType.Q8_0 && B != null) {
                 out[outOff + (int) r] = dotQ80(data, r * rb, x, xOff, cols);
+                continue;
+            }
+            if (nTok == 1 && type == GgmlType.Q5_K && B != null) {
+                out[outOff + (int) r] = dotQ45K(data, r * rb, x, xOff, cols, true, null);
                 continue;
             }
             if (nTok == 1 && type == GgmlType.Q5_0 && B != null && L == 16) {
@@ -150,7 +153,7 @@ final class VectorKernels implements Kernels {
     private static void rowTo(Weight w, GgmlType type, MemorySegment data, long r, long rb, float[] dst, int off, float[] group) {
         float[] to = off == 0 ? dst : group;
         int cols = w.cols();
-        if ((type == GgmlType.Q4_K || type == GgmlType.Q5_K) && B != null) dequantQ45K(data, r * rb, cols, type == GgmlType.Q5_K, to);
+        if ((type == GgmlType.Q4_K || type == GgmlType.Q5_K) && B != null) dotQ45K(data, r * rb, null, 0, cols, type == GgmlType.Q5_K, to);
         else if (type == GgmlType.Q5_0 && B != null && L == 16) dotQ50(data, r * rb, null, 0, cols, to);
         else if (type == GgmlType.Q8_0 && B != null) dequantQ80(data, r * rb, to, cols);
         else if (type == GgmlType.BF16) bf16ToFloat(data, r * rb, to, cols);
@@ -237,10 +240,11 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * A Q4_K/Q5_K row dequantized into dst (for prompt batches; the values are the codec's up to the fused
-     * d·sc·q − dmin·m). Generation uses {@link KQuantDots}, which never dequantizes.
+     * The Q4_K/Q5_K decoder: with {@code dst} null the dot product with x, else the dequantized row into dst
+     * (for prompt batches; the values are the codec's up to the fused d·q − m).
      */
-    static void dequantQ45K(MemorySegment seg, long off, int n, boolean five, float[] dst) {
+    static float dotQ45K(MemorySegment seg, long off, float[] x, int xo, int n, boolean five, float[] dst) {
+        FloatVector acc = FloatVector.zero(F), acc2 = FloatVector.zero(F);
         long blockBytes = five ? 176 : 144;
         for (int b = 0; b < n / 256; b++) {
             long o = off + blockBytes * b;
@@ -249,6 +253,7 @@ final class VectorKernels implements Kernels {
             long sc = o + 4, qh = o + 16, qs = five ? o + 48 : o + 16;
             long s03 = seg.get(kiln.tensor.Le.LONG, sc); // the 12 scale bytes read once: bytes 0..7 and 8..11
             int s811 = seg.get(kiln.tensor.Le.INT, sc + 8);
+            int xb = xo + 256 * b;
             for (int j = 0; j < 4; j++) {
                 int s1 = scaleK4(s03, s811, 2 * j), s2 = scaleK4(s03, s811, 2 * j + 1);
                 FloatVector d1 = FloatVector.broadcast(F, d * (s1 & 0xFF)), m1 = FloatVector.broadcast(F, -dmin * (s1 >>> 8));
@@ -261,11 +266,19 @@ final class VectorKernels implements Kernels {
                         ql = ql.or(h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
                         qu = qu.or(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
                     }
-                    ((FloatVector) ql.convertShape(VectorOperators.B2F, F, 0)).fma(d1, m1).intoArray(dst, 256 * b + 64 * j + p);
-                    ((FloatVector) qu.convertShape(VectorOperators.B2F, F, 0)).fma(d2, m2).intoArray(dst, 256 * b + 64 * j + 32 + p);
+                    FloatVector lo = ((FloatVector) ql.convertShape(VectorOperators.B2F, F, 0)).fma(d1, m1);
+                    FloatVector hi = ((FloatVector) qu.convertShape(VectorOperators.B2F, F, 0)).fma(d2, m2);
+                    if (dst != null) {
+                        lo.intoArray(dst, 256 * b + 64 * j + p);
+                        hi.intoArray(dst, 256 * b + 64 * j + 32 + p);
+                        continue;
+                    }
+                    acc = lo.fma(FloatVector.fromArray(F, x, xb + 64 * j + p), acc);
+                    acc2 = hi.fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), acc2);
                 }
             }
         }
+        return acc.add(acc2).reduceLanes(VectorOperators.ADD);
     }
 
     /**
@@ -286,7 +299,7 @@ final class VectorKernels implements Kernels {
             int qh = seg.get(kiln.tensor.Le.INT, o + 2);
             ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 6, LE);
             ByteVector lo = q.and((byte) 0x0F).or(zero.blend((byte) 16, VectorMask.fromLong(B, qh & 0xFFFF))).sub((byte) 16);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(zero.blend((byte) 16, VectorMask.fromLong(B, (qh >>> 16) & 0xFFFF))).sub((byte) 16);
+            ByteVector hi = ByteLanes.shiftRight(q, 4).or(zero.blend((byte) 16, VectorMask.fromLong(B, (qh >>> 16) & 0xFFFF))).sub((byte) 16);
             FloatVector vl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d);
             FloatVector vh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d);
             if (dst != null) {
