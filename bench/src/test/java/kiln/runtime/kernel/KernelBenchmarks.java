@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Single-thread throughput of the matrix-vector kernels (one token, the generation case): a 1024 × 4096 weight
- * of each type times one activation row, through Kiln's Vector API kernels, the scalar oracle, and — for bf16 —
+ * of each type (interleaved _R4/_R8 types too) times one activation row, through Kiln's Vector API kernels, the
+ * scalar oracle, and — for bf16 —
  * the reference summation orders (mainline/ik numerics). Run with {@code bench/jmh.sh}; results in the README.
  */
 @State(Scope.Thread)
@@ -35,7 +36,7 @@ import java.util.concurrent.TimeUnit;
 public class KernelBenchmarks {
     static final int ROWS = 1024, COLS = 4096;
 
-    @Param({"Q4_K", "Q5_K", "Q6_K", "Q5_0", "Q8_0", "BF16", "F16"})
+    @Param({"Q4_K", "Q5_K", "Q6_K", "Q5_0", "Q8_0", "BF16", "F16", "Q4_K_R4", "Q6_K_R4", "Q8_0_R8", "Q5_0_R4"})
     public String type;
 
     private Weight w;
@@ -46,24 +47,29 @@ public class KernelBenchmarks {
     @Setup(Level.Trial)
     public void setup() {
         GgmlType t = GgmlType.valueOf(type);
-        RowCodec c = Codecs.find(t);
         Random r = new Random(1);
-        long rb = t.rowSize(COLS);
-        MemorySegment seg = Arena.ofAuto().allocate(rb * ROWS, 64);
-        float[] row = new float[COLS];
-        for (int i = 0; i < ROWS; i++) {
-            for (int j = 0; j < COLS; j++) row[j] = (float) r.nextGaussian();
-            c.quantize(row, 0, seg, i * rb, COLS, null);
+        if (t.interleave() > 1) {
+            // an interleaved type: base rows quantized, then repacked as `kiln repack` does
+            w = InterleavedKernelsTest.interleaved(kiln.tensor.repack.Interleavers.requirePacked(t), Codecs.find(t.base()), ROWS, COLS, r);
+        } else {
+            RowCodec c = Codecs.find(t);
+            long rb = t.rowSize(COLS);
+            MemorySegment seg = Arena.ofAuto().allocate(rb * ROWS, 64);
+            float[] row = new float[COLS];
+            for (int i = 0; i < ROWS; i++) {
+                for (int j = 0; j < COLS; j++) row[j] = (float) r.nextGaussian();
+                c.quantize(row, 0, seg, i * rb, COLS, null);
+            }
+            w = new Weight("w", t, c, seg, ROWS, COLS);
         }
-        w = new Weight("w", t, c, seg, ROWS, COLS);
         x = new float[COLS];
         for (int j = 0; j < COLS; j++) x[j] = (float) r.nextGaussian();
         out = new float[ROWS];
-        rowBuf = new float[COLS];
-        group = new float[COLS];
+        rowBuf = new float[4 * COLS];
+        group = new float[Math.max(w.interleave(), 5) * COLS];
         vector = VectorKernels.create();
         scalar = new ScalarKernels();
-        reference = new Backend(vector, 1, COLS, 1, 1);
+        reference = new Backend(vector, 1, COLS, w.interleave(), 1);
         reference.emulateSumOrder(Backend.SumOrder.MAINLINE);
     }
 

@@ -29,7 +29,7 @@ abstract class InterleavedKernel {
     /** Floats of expanded activations per 32 columns (8 lane groups × 16 lanes). */
     static final int EXPANDED = 128;
     /** Floats of per-thread scale scratch a kernel may use. */
-    static final int SCRATCH = 128;
+    static final int SCRATCH = 192;
 
     /** Lanes j take lane {@code first + j/4}: a per-row value (in lanes first, first+1, …) spread over each row's four lanes. */
     static VectorShuffle<Float> spread(int first) {
@@ -39,15 +39,15 @@ abstract class InterleavedKernel {
         return VectorShuffle.fromArray(F, idx, 0);
     }
 
-    /** {@link ByteLanes#shiftRight}. */
-    static ByteVector shiftRight(ByteVector v, int n) {
-        return ByteLanes.shiftRight(v, n);
-    }
-
-    /** Bytes widened to float lanes. */
-    static FloatVector floats(ByteVector v) {
-        return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0);
-    }
+    /*
+     * No helper in the kernels takes or returns a vector: C2 stops inlining a method's calls past a node budget
+     * (NodeCountInliningCutoff, 18,000 nodes, not settable in product builds), and a vector that crosses a call it
+     * did not inline is boxed — every operation on it then runs the Vector API's Java fallback, 10x slower. So the
+     * few vector idioms are written out where they are used: bytes to floats,
+     * {@code (FloatVector) v.convertShape(B2F, F, 0)}; a byte shift (x86 has none) as a 16-bit shift and a mask,
+     * {@code v.reinterpretAsShorts().lanewise(LSHR, n).reinterpretAsBytes().and((byte) (0xFF >>> n))}. The kernels'
+     * own block methods pass only arrays and scalars, so they are safe whether C2 inlines them or not.
+     */
 
     /** The kernel for an interleaved type at this machine's width, or null. */
     static InterleavedKernel forType(GgmlType type) {
@@ -111,9 +111,14 @@ abstract class InterleavedKernel {
      */
     abstract void rows(MemorySegment data, long rowBytes, long r0, long r1, int cols, float[] ex, float[] out, int outOff, float[] scratch);
 
-    /** Sums each row's four lanes of acc (row k in lanes 4k..4k+3, rows {@code first…}) into out[o + first + k]. */
-    static void sumRows(FloatVector acc, float[] out, int o, int first, float[] scratch) {
-        acc.intoArray(scratch, 0);
-        for (int k = 0; k < L / 4; k++) out[o + first + k] = scratch[4 * k] + scratch[4 * k + 1] + scratch[4 * k + 2] + scratch[4 * k + 3];
+    /**
+     * Sums each row's four lanes of the accumulator stored at scratch[at..at+L) (row k in lanes 4k..4k+3, rows
+     * {@code first…}) into out[o + first + k]. Arrays only (see the note above).
+     */
+    static void sumRows(float[] scratch, int at, float[] out, int o, int first) {
+        for (int k = 0; k < L / 4; k++) {
+            int i = at + 4 * k;
+            out[o + first + k] = scratch[i] + scratch[i + 1] + scratch[i + 2] + scratch[i + 3];
+        }
     }
 }

@@ -72,15 +72,6 @@ final class KQuantDots {
         return Float.float16ToFloat((short) SHORT.get(b, o));
     }
 
-    /** Unsigned byte shift right by 4, kept to the low nibble: in 16-bit lanes (x86 has no byte shift), then masked. */
-    private static ByteVector high(ByteVector v) {
-        return ByteLanes.shiftRight(v, 4);
-    }
-
-    private static FloatVector floats(ByteVector v) {
-        return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0);
-    }
-
     /**
      * Unpacks block {@code o}'s 12 scale bytes with ggml's {@code utmp} masks into buf[sb..sb+16): scales 0..7, then
      * minimums 0..7, one byte each.
@@ -112,8 +103,8 @@ final class KQuantDots {
                 FloatVector lo = FloatVector.zero(F), hi = lo;
                 for (int p = 0; p < 32; p += L) {
                     ByteVector v = ByteVector.fromArray(B, buf, o + 16 + 32 * j + p);
-                    lo = floats(v.and((byte) 0x0F)).fma(FloatVector.fromArray(F, x, xb + 64 * j + p), lo);
-                    hi = floats(high(v)).fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), hi);
+                    lo = ((FloatVector) (v.and((byte) 0x0F)).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 64 * j + p), lo);
+                    hi = ((FloatVector) (v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4))).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), hi);
                 }
                 acc = lo.fma(FloatVector.broadcast(F, scl[2 * j]), acc);
                 acc2 = hi.fma(FloatVector.broadcast(F, scl[2 * j + 1]), acc2);
@@ -164,9 +155,9 @@ final class KQuantDots {
         FloatVector acc = FloatVector.fromArray(F, scl, 16);
         for (int l = 0; l < 32; l += L) {
             ByteVector v = ByteVector.fromArray(B, buf, ql + l);
-            ByteVector low = k < 2 ? v.and((byte) 0x0F) : high(v);
-            ByteVector top = ByteLanes.shiftLeft(ByteLanes.shiftRight(ByteVector.fromArray(B, buf, qh + l), 2 * k).and((byte) 3), 4);
-            FloatVector q = floats(low.or(top).sub((byte) 32));
+            ByteVector low = k < 2 ? v.and((byte) 0x0F) : v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4));
+            ByteVector top = (ByteVector.fromArray(B, buf, qh + l).reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2 * k).reinterpretAsBytes().and((byte) (0xFF >>> 2 * k)).and((byte) 3)).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) (0xFF << 4));
+            FloatVector q = ((FloatVector) (low.or(top).sub((byte) 32)).convertShape(VectorOperators.B2F, F, 0));
             acc = q.mul(FloatVector.fromArray(F, x, xb + l)).fma(FloatVector.broadcast(F, scl[s + l / 16]), acc);
         }
         acc.intoArray(scl, 16);

@@ -72,90 +72,135 @@ final class KQuantR4Kernel extends InterleavedKernel {
         for (int p = 0; p < 32; p += L) {
             ByteVector sl = ByteVector.fromMemorySegment(B, data, o + 32 + p, LE);
             ByteVector sh = ByteVector.fromMemorySegment(B, data, o + 16 + (p & 15), LE);
-            if (p >= 16) sh = shiftRight(sh, 4);
-            ByteVector sc = sl.and((byte) 15).or(ByteLanes.shiftLeft(sh, 4).and((byte) 0x30));
-            ByteVector mn = shiftRight(sl, 4).or(ByteLanes.shiftLeft(sh, 2).and((byte) 0x30));
-            floats(sc).mul(d).intoArray(scales, p);
-            floats(mn).mul(dmin).intoArray(scales, 48 + p);
+            if (p >= 16) sh = sh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4));
+            ByteVector sc = sl.and((byte) 15).or(sh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) (0xFF << 4)).and((byte) 0x30));
+            ByteVector mn = sl.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4)).or(sh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) (0xFF << 2)).and((byte) 0x30));
+            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scales, p);
+            ((FloatVector) mn.convertShape(VectorOperators.B2F, F, 0)).mul(dmin).intoArray(scales, 48 + p);
         }
     }
 
-    /** One chunk's low or high nibbles as floats, with Q5_K_R4's fifth bit from qh when {@code five}. */
-    private static FloatVector quants(ByteVector v, boolean high, boolean five, ByteVector qh, int bit) {
-        ByteVector q = high ? shiftRight(v, 4) : v.and((byte) 15);
-        if (five) q = q.or(ByteLanes.shiftLeft((bit == 0 ? qh : shiftRight(qh, bit)).and((byte) 1), 4));
-        return floats(q);
-    }
+    /** Scratch slots of the accumulators: dot lanes (two vectors at 8 lanes), then the minimum lanes. */
+    private static final int ACC = 128, MIN = 160;
 
-    private static void group16(MemorySegment data, long off, int cols, boolean five, float[] ex, float[] out, int o, float[] scales) {
-        FloatVector acc = FloatVector.zero(F), minAcc = acc;
+    /*
+     * Each 32-column block is one call with arrays and scalars only, the accumulators living in scratch: C2 stops
+     * inlining the Vector API's calls in a method past its node budget, and a vector that then crosses a call is
+     * boxed (10x slower). Small bodies keep every vector in registers.
+     */
+
+    private static void group16(MemorySegment data, long off, int cols, boolean five, float[] ex, float[] out, int o, float[] s) {
+        java.util.Arrays.fill(s, ACC, MIN + 16, 0f);
         int sums = cols / 32 * EXPANDED;
         for (int b = 0; b < cols / 256; b++) {
             long bo = off + (five ? 704L : 576L) * b;
-            decodeScales(data, bo, scales);
+            decodeScales(data, bo, s);
             for (int ib = 0; ib < 8; ib++) {
-                long q = bo + (five ? 192 : 64) + 64L * ib, qh = bo + 64 + 16L * ib;
+                long q = bo + (five ? 192 : 64) + 64L * ib;
                 int e = (8 * b + ib) * EXPANDED;
-                FloatVector blk = FloatVector.zero(F);
-                ByteVector h = five ? ByteVector.fromMemorySegment(B, data, qh, LE) : null;
-                for (int c = 0; c < 4; c++) {
-                    ByteVector v = ByteVector.fromMemorySegment(B, data, q + 16L * c, LE);
-                    blk = quants(v, false, five, h, FIFTH_BIT[c]).fma(FloatVector.fromArray(F, ex, e + 32 * c), blk);
-                    blk = quants(v, true, five, h, FIFTH_BIT[c] + 1).fma(FloatVector.fromArray(F, ex, e + 32 * c + 16), blk);
-                }
-                acc = blk.fma(FloatVector.fromArray(F, scales, 4 * ib).rearrange(SPREAD), acc);
+                if (five) block16Five(data, q, bo + 64 + 16L * ib, ex, e, s, ib);
+                else block16(data, q, ex, e, s, ib);
             }
-            int s = sums + 32 * b;
-            minAcc = FloatVector.fromArray(F, scales, 48).fma(FloatVector.fromArray(F, ex, s), minAcc);
-            minAcc = FloatVector.fromArray(F, scales, 64).fma(FloatVector.fromArray(F, ex, s + 16), minAcc);
+            minimums(s, ex, sums + 32 * b);
         }
-        finish(acc, null, minAcc, out, o, scales);
+        finish(s, out, o);
     }
 
-    private static void group8(MemorySegment data, long off, int cols, boolean five, float[] ex, float[] out, int o, float[] scales) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, min0 = acc0, min1 = acc0;
+    private static void block16(MemorySegment data, long q, float[] ex, int e, float[] s, int ib) {
+        FloatVector blk = FloatVector.zero(F);
+        for (int c = 0; c < 4; c++) {
+            ByteVector v = ByteVector.fromMemorySegment(B, data, q + 16L * c, LE);
+            blk = ((FloatVector) (v.and((byte) 15)).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c), blk);
+            blk = ((FloatVector) (v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4))).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c + 16), blk);
+        }
+        blk.fma(FloatVector.fromArray(F, s, 4 * ib).rearrange(SPREAD), FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
+    }
+
+    private static void block16Five(MemorySegment data, long q, long qh, float[] ex, int e, float[] s, int ib) {
+        FloatVector blk = FloatVector.zero(F);
+        ByteVector h = ByteVector.fromMemorySegment(B, data, qh, LE);
+        for (int c = 0; c < 4; c++) {
+            ByteVector v = ByteVector.fromMemorySegment(B, data, q + 16L * c, LE);
+            ByteVector hc = h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, FIFTH_BIT[c]).reinterpretAsBytes().and((byte) (0xFF >>> FIFTH_BIT[c])); // this chunk's fifth bits at bits 0 (low nibbles) and 1 (high)
+            ByteVector lo = v.and((byte) 15).or((hc.and((byte) 1)).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) (0xFF << 4)));
+            ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4)).or((hc.and((byte) 2)).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and((byte) (0xFF << 3)));
+            blk = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c), blk);
+            blk = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c + 16), blk);
+        }
+        blk.fma(FloatVector.fromArray(F, s, 4 * ib).rearrange(SPREAD), FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
+    }
+
+    private static void group8(MemorySegment data, long off, int cols, boolean five, float[] ex, float[] out, int o, float[] s) {
+        java.util.Arrays.fill(s, ACC, MIN + 16, 0f);
         int sums = cols / 32 * EXPANDED;
         for (int b = 0; b < cols / 256; b++) {
             long bo = off + (five ? 704L : 576L) * b;
-            decodeScales(data, bo, scales);
+            decodeScales(data, bo, s);
             for (int ib = 0; ib < 8; ib++) {
-                long q = bo + (five ? 192 : 64) + 64L * ib, qh = bo + 64 + 16L * ib;
+                long q = bo + (five ? 192 : 64) + 64L * ib;
                 int e = (8 * b + ib) * EXPANDED;
-                FloatVector blk0 = FloatVector.zero(F), blk1 = blk0;
-                ByteVector h0 = five ? ByteVector.fromMemorySegment(B, data, qh, LE) : null; // rows 0, 1
-                ByteVector h1 = five ? ByteVector.fromMemorySegment(B, data, qh + 8, LE) : null; // rows 2, 3
-                for (int c = 0; c < 4; c++) {
-                    FloatVector xl = FloatVector.fromArray(F, ex, e + 32 * c), xh = FloatVector.fromArray(F, ex, e + 32 * c + 16);
-                    ByteVector v0 = ByteVector.fromMemorySegment(B, data, q + 16L * c, LE);
-                    ByteVector v1 = ByteVector.fromMemorySegment(B, data, q + 16L * c + 8, LE);
-                    int bit = FIFTH_BIT[c];
-                    blk0 = quants(v0, false, five, h0, bit).fma(xl, blk0);
-                    blk0 = quants(v0, true, five, h0, bit + 1).fma(xh, blk0);
-                    blk1 = quants(v1, false, five, h1, bit).fma(xl, blk1);
-                    blk1 = quants(v1, true, five, h1, bit + 1).fma(xh, blk1);
-                }
-                FloatVector sc = FloatVector.fromArray(F, scales, 4 * ib);
-                acc0 = blk0.fma(sc.rearrange(SPREAD), acc0);
-                acc1 = blk1.fma(sc.rearrange(SPREAD_HIGH), acc1);
+                if (five) block8Five(data, q, bo + 64 + 16L * ib, ex, e, s, ib);
+                else block8(data, q, ex, e, s, ib);
             }
-            int s = sums + 32 * b;
-            for (int p = 0; p < 32; p += 16) {
-                min0 = FloatVector.fromArray(F, scales, 48 + p).fma(FloatVector.fromArray(F, ex, s + p), min0);
-                min1 = FloatVector.fromArray(F, scales, 48 + p + 8).fma(FloatVector.fromArray(F, ex, s + p + 8), min1);
-            }
+            minimums(s, ex, sums + 32 * b);
         }
-        finish(acc0, acc1, min0.add(min1), out, o, scales);
+        finish(s, out, o);
     }
 
-    /** Row k = the sum of its four dot lanes less the minimum lanes with lane % 4 == k. */
-    private static void finish(FloatVector acc0, FloatVector acc1, FloatVector min, float[] out, int o, float[] scratch) {
-        sumRows(acc0, out, o, 0, scratch);
-        if (acc1 != null) sumRows(acc1, out, o, 2, scratch);
-        min.intoArray(scratch, 0);
+    /** 8 lanes: rows 0, 1 in the first 8 bytes of a chunk, rows 2, 3 in the next 8. */
+    private static void block8(MemorySegment data, long q, float[] ex, int e, float[] s, int ib) {
+        FloatVector blk0 = FloatVector.zero(F), blk1 = blk0;
+        for (int c = 0; c < 4; c++) {
+            FloatVector xl = FloatVector.fromArray(F, ex, e + 32 * c), xh = FloatVector.fromArray(F, ex, e + 32 * c + 16);
+            ByteVector v0 = ByteVector.fromMemorySegment(B, data, q + 16L * c, LE);
+            ByteVector v1 = ByteVector.fromMemorySegment(B, data, q + 16L * c + 8, LE);
+            blk0 = ((FloatVector) (v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4))).convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) (v0.and((byte) 15)).convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk0));
+            blk1 = ((FloatVector) (v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4))).convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) (v1.and((byte) 15)).convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk1));
+        }
+        accumulate8(blk0, blk1, s, ib);
+    }
+
+    private static void block8Five(MemorySegment data, long q, long qh, float[] ex, int e, float[] s, int ib) {
+        FloatVector blk0 = FloatVector.zero(F), blk1 = blk0;
+        ByteVector h0 = ByteVector.fromMemorySegment(B, data, qh, LE), h1 = ByteVector.fromMemorySegment(B, data, qh + 8, LE);
+        for (int c = 0; c < 4; c++) {
+            FloatVector xl = FloatVector.fromArray(F, ex, e + 32 * c), xh = FloatVector.fromArray(F, ex, e + 32 * c + 16);
+            ByteVector v0 = ByteVector.fromMemorySegment(B, data, q + 16L * c, LE);
+            ByteVector v1 = ByteVector.fromMemorySegment(B, data, q + 16L * c + 8, LE);
+            ByteVector g0 = h0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, FIFTH_BIT[c]).reinterpretAsBytes().and((byte) (0xFF >>> FIFTH_BIT[c])), g1 = h1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, FIFTH_BIT[c]).reinterpretAsBytes().and((byte) (0xFF >>> FIFTH_BIT[c]));
+            ByteVector lo0 = v0.and((byte) 15).or((g0.and((byte) 1)).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) (0xFF << 4)));
+            ByteVector hi0 = v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4)).or((g0.and((byte) 2)).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and((byte) (0xFF << 3)));
+            ByteVector lo1 = v1.and((byte) 15).or((g1.and((byte) 1)).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) (0xFF << 4)));
+            ByteVector hi1 = v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4)).or((g1.and((byte) 2)).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and((byte) (0xFF << 3)));
+            blk0 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk0));
+            blk1 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk1));
+        }
+        accumulate8(blk0, blk1, s, ib);
+    }
+
+    private static void accumulate8(FloatVector blk0, FloatVector blk1, float[] s, int ib) {
+        FloatVector sc = FloatVector.fromArray(F, s, 4 * ib);
+        blk0.fma(sc.rearrange(SPREAD), FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
+        blk1.fma(sc.rearrange(SPREAD_HIGH), FloatVector.fromArray(F, s, ACC + 8)).intoArray(s, ACC + 8);
+    }
+
+    /** The block's minimum terms: dmin_k·m (slots s = 4ib + k, in scratch[48..80)) times the 32-column sums. */
+    private static void minimums(float[] s, float[] ex, int sums) {
+        FloatVector m = FloatVector.fromArray(F, s, MIN);
+        for (int p = 0; p < 32; p += L) m = FloatVector.fromArray(F, s, 48 + p).fma(FloatVector.fromArray(F, ex, sums + p), m);
+        m.intoArray(s, MIN);
+    }
+
+    /**
+     * Row k = the sum of its four dot lanes (row k in lanes 4k..4k+3 of the accumulator; at 8 lanes rows 2, 3 in
+     * the second) less the minimum lanes with lane % 4 == k.
+     */
+    private static void finish(float[] s, float[] out, int o) {
         for (int k = 0; k < 4; k++) {
+            float dot = s[ACC + 4 * k] + s[ACC + 4 * k + 1] + s[ACC + 4 * k + 2] + s[ACC + 4 * k + 3];
             float m = 0;
-            for (int lane = k; lane < L; lane += 4) m += scratch[lane];
-            out[o + k] -= m;
+            for (int lane = k; lane < L; lane += 4) m += s[MIN + lane];
+            out[o + k] = dot - m;
         }
     }
 }

@@ -40,13 +40,6 @@ final class Q50R4Kernel extends InterleavedKernel {
         }
     }
 
-    /** q − 16 of one chunk's low or high nibbles, the fifth bit from qh bit {@code bit}. */
-    private static FloatVector values(ByteVector v, boolean high, ByteVector qh, int bit) {
-        ByteVector q = high ? shiftRight(v, 4) : v.and((byte) 15);
-        ByteVector h = ByteLanes.shiftLeft((bit == 0 ? qh : shiftRight(qh, bit)).and((byte) 1), 4);
-        return floats(q.or(h).sub((byte) 16));
-    }
-
     /** The rows' d in scratch[0..4), as a vector for the spreads. */
     private static FloatVector rowScales(MemorySegment data, long bo, float[] scratch) {
         for (int k = 0; k < 4; k++) scratch[k] = Float.float16ToFloat(data.get(Le.SHORT, bo + 2L * k));
@@ -62,12 +55,19 @@ final class Q50R4Kernel extends InterleavedKernel {
             FloatVector blk = FloatVector.zero(F);
             for (int c = 0; c < 4; c++) {
                 ByteVector v = ByteVector.fromMemorySegment(B, data, bo + 24 + 16L * c, LE);
-                blk = values(v, false, qh, c).fma(FloatVector.fromArray(F, ex, e + 32 * c), blk);
-                blk = values(v, true, qh, c + 4).fma(FloatVector.fromArray(F, ex, e + 32 * c + 16), blk);
+                // q − 16: the nibble, with its fifth bit (qh bit c for low nibbles, c + 4 for high) at bit 4
+                ByteVector hl = qh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, c).reinterpretAsBytes().and((byte) 1);
+                ByteVector hh = qh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, c + 4).reinterpretAsBytes().and((byte) 1);
+                ByteVector lo = v.and((byte) 15).or(hl.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes()).sub((byte) 16);
+                ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                        .or(hh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes()).sub((byte) 16);
+                blk = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c), blk);
+                blk = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c + 16), blk);
             }
             acc = blk.fma(rowScales(data, bo, scratch).rearrange(S0), acc);
         }
-        sumRows(acc, out, o, 0, scratch);
+        acc.intoArray(scratch, 16);
+        sumRows(scratch, 16, out, o, 0);
     }
 
     private static void group8(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch) {
@@ -80,14 +80,26 @@ final class Q50R4Kernel extends InterleavedKernel {
             for (int c = 0; c < 4; c++) {
                 FloatVector xl = FloatVector.fromArray(F, ex, e + 32 * c), xh = FloatVector.fromArray(F, ex, e + 32 * c + 16);
                 ByteVector v0 = ByteVector.fromMemorySegment(B, data, bo + 24 + 16L * c, LE), v1 = ByteVector.fromMemorySegment(B, data, bo + 32 + 16L * c, LE);
-                blk0 = values(v0, true, qh0, c + 4).fma(xh, values(v0, false, qh0, c).fma(xl, blk0));
-                blk1 = values(v1, true, qh1, c + 4).fma(xh, values(v1, false, qh1, c).fma(xl, blk1));
+                for (int half = 0; half < 2; half++) {
+                    ByteVector v = half == 0 ? v0 : v1, qh = half == 0 ? qh0 : qh1;
+                    ByteVector hl = qh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, c).reinterpretAsBytes().and((byte) 1);
+                    ByteVector hh = qh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, c + 4).reinterpretAsBytes().and((byte) 1);
+                    ByteVector lo = v.and((byte) 15).or(hl.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes()).sub((byte) 16);
+                    ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                            .or(hh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes()).sub((byte) 16);
+                    FloatVector p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(xh,
+                            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(xl));
+                    if (half == 0) blk0 = blk0.add(p);
+                    else blk1 = blk1.add(p);
+                }
             }
             FloatVector d = rowScales(data, bo, scratch);
             acc0 = blk0.fma(d.rearrange(S0), acc0);
             acc1 = blk1.fma(d.rearrange(S2), acc1);
         }
-        sumRows(acc0, out, o, 0, scratch);
-        sumRows(acc1, out, o, 2, scratch);
+        acc0.intoArray(scratch, 16);
+        sumRows(scratch, 16, out, o, 0);
+        acc1.intoArray(scratch, 16);
+        sumRows(scratch, 16, out, o, 2);
     }
 }

@@ -42,80 +42,88 @@ final class Q6KR4Kernel extends InterleavedKernel {
         }
     }
 
-    /** q − 32 of one 16-value chunk (low or high nibble of ql, with its two bits of qh at {@code shift}). */
-    private static FloatVector values(ByteVector ql, boolean high, ByteVector qh, int shift) {
-        ByteVector low = high ? shiftRight(ql, 4) : ql.and((byte) 15);
-        ByteVector top = ByteLanes.shiftLeft((shift == 0 ? qh : shiftRight(qh, shift)).and((byte) 3), 4);
-        return floats(low.or(top).sub((byte) 32));
-    }
+    /** Scratch slot of the accumulator (two vectors at 8 lanes); scratch[0..16) holds the rows' d by lane % 4. */
+    private static final int ACC = 128;
 
     /** The rows' d spread to lane % 4, in scratch[0..16). */
-    private static FloatVector rowScales(MemorySegment data, long bo, float[] scratch) {
+    private static void rowScales(MemorySegment data, long bo, float[] scratch) {
         for (int k = 0; k < 4; k++) {
             float d = Float.float16ToFloat(data.get(Le.SHORT, bo + 2L * k));
             for (int lane = k; lane < 16; lane += 4) scratch[lane] = d;
         }
-        return FloatVector.fromArray(F, scratch, 0);
     }
 
-    private static void group16(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch) {
-        FloatVector acc = FloatVector.zero(F);
+    /*
+     * One call per 32-column block with arrays and scalars only, the accumulators in scratch (see KQuantR4Kernel:
+     * a body past C2's node budget boxes its vectors).
+     */
+
+    private static void group16(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s) {
+        java.util.Arrays.fill(s, ACC, ACC + 16, 0f);
         for (int b = 0; b < cols / 256; b++) {
             long bo = off + (long) BLOCK_BYTES * b;
-            FloatVector d = rowScales(data, bo, scratch);
-            for (int ib = 0; ib < 8; ib++) {
-                long ql = bo + QL + 64L * ib, qh = bo + QH + 32L * ib;
-                int e = (8 * b + ib) * EXPANDED;
-                ByteVector h0 = ByteVector.fromMemorySegment(B, data, qh, LE), h1 = ByteVector.fromMemorySegment(B, data, qh + 16, LE);
-                FloatVector blkA = FloatVector.zero(F), blkB = blkA;
-                for (int c = 0; c < 4; c++) {
-                    ByteVector v = ByteVector.fromMemorySegment(B, data, ql + 16L * c, LE);
-                    ByteVector h = (c & 1) == 0 ? h0 : h1;
-                    int shift = c >= 2 ? 4 : 0;
-                    FloatVector lo = values(v, false, h, shift), hi = values(v, true, h, shift + 2);
-                    FloatVector xl = FloatVector.fromArray(F, ex, e + 32 * c), xh = FloatVector.fromArray(F, ex, e + 32 * c + 16);
-                    if ((c & 1) == 0) blkA = hi.fma(xh, lo.fma(xl, blkA));
-                    else blkB = hi.fma(xh, lo.fma(xl, blkB));
-                }
-                FloatVector sc = floats(ByteVector.fromMemorySegment(B, data, bo + 8 + 8L * ib, LE)).mul(d);
-                acc = blkA.fma(sc.rearrange(S0), acc);
-                acc = blkB.fma(sc.rearrange(S4), acc);
-            }
+            rowScales(data, bo, s);
+            for (int ib = 0; ib < 8; ib++) block16(data, bo, ib, ex, (8 * b + ib) * EXPANDED, s);
         }
-        sumRows(acc, out, o, 0, scratch);
+        sumRows(s, ACC, out, o, 0);
     }
 
-    private static void group8(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+    /**
+     * Block ib: chunk c's values are its ql nibbles (low, high) with two bits of qh chunk c % 2 at bit pairs
+     * 4(c/2) and 4(c/2)+2, less 32; chunks 0, 2 take scale 8ib+k, chunks 1, 3 scale 8ib+k+4.
+     */
+    private static void block16(MemorySegment data, long bo, int ib, float[] ex, int e, float[] s) {
+        long ql = bo + QL + 64L * ib, qh = bo + QH + 32L * ib;
+        FloatVector blkA = FloatVector.zero(F), blkB = blkA;
+        for (int c = 0; c < 4; c++) {
+            ByteVector v = ByteVector.fromMemorySegment(B, data, ql + 16L * c, LE);
+            ByteVector h = (ByteVector.fromMemorySegment(B, data, qh + 16L * (c & 1), LE)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes().and((byte) (0xFF >>> ((c & 2) << 1)));
+            ByteVector lo = v.and((byte) 15).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) (0xFF << 4)).and((byte) 0x30)).sub((byte) 32);
+            ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4)).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) (0xFF << 2)).and((byte) 0x30)).sub((byte) 32);
+            FloatVector p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, ex, e + 32 * c + 16));
+            p = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c), p);
+            if ((c & 1) == 0) blkA = blkA.add(p);
+            else blkB = blkB.add(p);
+        }
+        FloatVector sc = ((FloatVector) ByteVector.fromMemorySegment(B, data, bo + 8 + 8L * ib, LE).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, s, 0));
+        FloatVector acc = blkA.fma(sc.rearrange(S0), FloatVector.fromArray(F, s, ACC));
+        blkB.fma(sc.rearrange(S4), acc).intoArray(s, ACC);
+    }
+
+    private static void group8(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s) {
+        java.util.Arrays.fill(s, ACC, ACC + 16, 0f);
         for (int b = 0; b < cols / 256; b++) {
             long bo = off + (long) BLOCK_BYTES * b;
-            FloatVector d = rowScales(data, bo, scratch);
-            for (int ib = 0; ib < 8; ib++) {
-                long ql = bo + QL + 64L * ib, qh = bo + QH + 32L * ib;
-                int e = (8 * b + ib) * EXPANDED;
-                FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0; // [A|B] × rows [0,1 | 2,3]
-                for (int c = 0; c < 4; c++) {
-                    int shift = c >= 2 ? 4 : 0;
-                    long hq = qh + 16L * (c & 1);
-                    FloatVector xl = FloatVector.fromArray(F, ex, e + 32 * c), xh = FloatVector.fromArray(F, ex, e + 32 * c + 16);
-                    ByteVector v0 = ByteVector.fromMemorySegment(B, data, ql + 16L * c, LE), v1 = ByteVector.fromMemorySegment(B, data, ql + 16L * c + 8, LE);
-                    ByteVector h0 = ByteVector.fromMemorySegment(B, data, hq, LE), h1 = ByteVector.fromMemorySegment(B, data, hq + 8, LE);
-                    FloatVector p0 = values(v0, true, h0, shift + 2).fma(xh, values(v0, false, h0, shift).mul(xl));
-                    FloatVector p1 = values(v1, true, h1, shift + 2).fma(xh, values(v1, false, h1, shift).mul(xl));
-                    if ((c & 1) == 0) {
-                        a0 = a0.add(p0);
-                        a1 = a1.add(p1);
-                    } else {
-                        b0 = b0.add(p0);
-                        b1 = b1.add(p1);
-                    }
+            rowScales(data, bo, s);
+            for (int ib = 0; ib < 8; ib++) block8(data, bo, ib, ex, (8 * b + ib) * EXPANDED, s);
+        }
+        sumRows(s, ACC, out, o, 0);
+        sumRows(s, ACC + 8, out, o, 2);
+    }
+
+    /** {@link #block16} at 8 lanes: rows 0, 1 in the first 8 bytes of each chunk, rows 2, 3 in the next 8. */
+    private static void block8(MemorySegment data, long bo, int ib, float[] ex, int e, float[] s) {
+        long ql = bo + QL + 64L * ib, qh = bo + QH + 32L * ib;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0; // [A|B] × rows [0,1 | 2,3]
+        for (int c = 0; c < 4; c++) {
+            FloatVector xl = FloatVector.fromArray(F, ex, e + 32 * c), xh = FloatVector.fromArray(F, ex, e + 32 * c + 16);
+            for (int half = 0; half < 2; half++) {
+                ByteVector v = ByteVector.fromMemorySegment(B, data, ql + 16L * c + 8 * half, LE);
+                ByteVector h = (ByteVector.fromMemorySegment(B, data, qh + 16L * (c & 1) + 8 * half, LE)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes().and((byte) (0xFF >>> ((c & 2) << 1)));
+                ByteVector lo = v.and((byte) 15).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) (0xFF << 4)).and((byte) 0x30)).sub((byte) 32);
+                ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4)).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) (0xFF << 2)).and((byte) 0x30)).sub((byte) 32);
+                FloatVector p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(xl));
+                if ((c & 1) == 0) {
+                    if (half == 0) a0 = a0.add(p);
+                    else a1 = a1.add(p);
+                } else {
+                    if (half == 0) b0 = b0.add(p);
+                    else b1 = b1.add(p);
                 }
-                FloatVector sc = floats(ByteVector.fromMemorySegment(B, data, bo + 8 + 8L * ib, LE)).mul(d);
-                acc0 = b0.fma(sc.rearrange(S4), a0.fma(sc.rearrange(S0), acc0));
-                acc1 = b1.fma(sc.rearrange(S6), a1.fma(sc.rearrange(S2), acc1));
             }
         }
-        sumRows(acc0, out, o, 0, scratch);
-        sumRows(acc1, out, o, 2, scratch);
+        FloatVector sc = ((FloatVector) ByteVector.fromMemorySegment(B, data, bo + 8 + 8L * ib, LE).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, s, 0));
+        b0.fma(sc.rearrange(S4), a0.fma(sc.rearrange(S0), FloatVector.fromArray(F, s, ACC))).intoArray(s, ACC);
+        b1.fma(sc.rearrange(S6), a1.fma(sc.rearrange(S2), FloatVector.fromArray(F, s, ACC + 8))).intoArray(s, ACC + 8);
     }
 }

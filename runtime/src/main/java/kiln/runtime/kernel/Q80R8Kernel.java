@@ -2,6 +2,7 @@ package kiln.runtime.kernel;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import kiln.tensor.Le;
 
@@ -53,15 +54,17 @@ final class Q80R8Kernel extends InterleavedKernel {
             FloatVector blk0 = FloatVector.zero(F), blk1 = blk0;
             for (int l = 0; l < 8; l++) {
                 FloatVector x = FloatVector.fromArray(F, ex, e + 16 * l);
-                blk0 = floats(ByteVector.fromMemorySegment(B, data, bo + 16 + 32L * l, LE)).fma(x, blk0); // rows 0..3
-                blk1 = floats(ByteVector.fromMemorySegment(B, data, bo + 32 + 32L * l, LE)).fma(x, blk1); // rows 4..7
+                blk0 = ((FloatVector) ByteVector.fromMemorySegment(B, data, bo + 16 + 32L * l, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x, blk0); // rows 0..3
+                blk1 = ((FloatVector) ByteVector.fromMemorySegment(B, data, bo + 32 + 32L * l, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x, blk1); // rows 4..7
             }
             FloatVector d = rowScales(data, bo, scratch);
             acc0 = blk0.fma(d.rearrange(S0), acc0);
             acc1 = blk1.fma(d.rearrange(S4), acc1);
         }
-        sumRows(acc0, out, o, 0, scratch);
-        sumRows(acc1, out, o, 4, scratch);
+        acc0.intoArray(scratch, 16);
+        sumRows(scratch, 16, out, o, 0);
+        acc1.intoArray(scratch, 16);
+        sumRows(scratch, 16, out, o, 4);
     }
 
     private static void group8(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch) {
@@ -73,10 +76,10 @@ final class Q80R8Kernel extends InterleavedKernel {
             for (int l = 0; l < 8; l++) {
                 FloatVector x = FloatVector.fromArray(F, ex, e + 16 * l);
                 long q = bo + 16 + 32L * l;
-                blk0 = floats(ByteVector.fromMemorySegment(B, data, q, LE)).fma(x, blk0);
-                blk1 = floats(ByteVector.fromMemorySegment(B, data, q + 8, LE)).fma(x, blk1);
-                blk2 = floats(ByteVector.fromMemorySegment(B, data, q + 16, LE)).fma(x, blk2);
-                blk3 = floats(ByteVector.fromMemorySegment(B, data, q + 24, LE)).fma(x, blk3);
+                blk0 = ((FloatVector) ByteVector.fromMemorySegment(B, data, q, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x, blk0);
+                blk1 = ((FloatVector) ByteVector.fromMemorySegment(B, data, q + 8, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x, blk1);
+                blk2 = ((FloatVector) ByteVector.fromMemorySegment(B, data, q + 16, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x, blk2);
+                blk3 = ((FloatVector) ByteVector.fromMemorySegment(B, data, q + 24, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x, blk3);
             }
             FloatVector d = rowScales(data, bo, scratch);
             acc0 = blk0.fma(d.rearrange(S0), acc0);
@@ -84,9 +87,13 @@ final class Q80R8Kernel extends InterleavedKernel {
             acc2 = blk2.fma(d.rearrange(S4), acc2);
             acc3 = blk3.fma(d.rearrange(S6), acc3);
         }
-        sumRows(acc0, out, o, 0, scratch);
-        sumRows(acc1, out, o, 2, scratch);
-        sumRows(acc2, out, o, 4, scratch);
-        sumRows(acc3, out, o, 6, scratch);
+        acc0.intoArray(scratch, 16);
+        sumRows(scratch, 16, out, o, 0);
+        acc1.intoArray(scratch, 16);
+        sumRows(scratch, 16, out, o, 2);
+        acc2.intoArray(scratch, 16);
+        sumRows(scratch, 16, out, o, 4);
+        acc3.intoArray(scratch, 16);
+        sumRows(scratch, 16, out, o, 6);
     }
 }

@@ -299,7 +299,7 @@ final class VectorKernels implements Kernels {
             int qh = seg.get(kiln.tensor.Le.INT, o + 2);
             ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 6, LE);
             ByteVector lo = q.and((byte) 0x0F).or(zero.blend((byte) 16, VectorMask.fromLong(B, qh & 0xFFFF))).sub((byte) 16);
-            ByteVector hi = ByteLanes.shiftRight(q, 4).or(zero.blend((byte) 16, VectorMask.fromLong(B, (qh >>> 16) & 0xFFFF))).sub((byte) 16);
+            ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4)).or(zero.blend((byte) 16, VectorMask.fromLong(B, (qh >>> 16) & 0xFFFF))).sub((byte) 16);
             FloatVector vl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d);
             FloatVector vh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d);
             if (dst != null) {
