@@ -106,7 +106,7 @@ final class VectorKernels implements Kernels {
                 out[outOff + (int) r] = dotQ45K(data, r * rb, x, xOff, cols, true, null);
                 continue;
             }
-            if (nTok == 1 && type == GgmlType.Q5_0 && B != null && L == 16) {
+            if (nTok == 1 && type == GgmlType.Q5_0 && B != null && L <= 16) {
                 out[outOff + (int) r] = dotQ50(data, r * rb, x, xOff, cols);
                 continue;
             }
@@ -154,7 +154,7 @@ final class VectorKernels implements Kernels {
         float[] to = off == 0 ? dst : group;
         int cols = w.cols();
         if ((type == GgmlType.Q4_K || type == GgmlType.Q5_K) && B != null) dotQ45K(data, r * rb, null, 0, cols, type == GgmlType.Q5_K, to);
-        else if (type == GgmlType.Q5_0 && B != null && L == 16) dotQ50(data, r * rb, null, 0, cols, to);
+        else if (type == GgmlType.Q5_0 && B != null && L <= 16) dotQ50(data, r * rb, null, 0, cols, to);
         else if (type == GgmlType.Q8_0 && B != null) dequantQ80(data, r * rb, to, cols);
         else if (type == GgmlType.BF16) bf16ToFloat(data, r * rb, to, cols);
         else if (FastRows.handles(type)) FastRows.dequantize(type, data, r * rb, to, cols);
@@ -282,7 +282,7 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * Q5_0 row · f32 vector (16 float lanes): per 32-value block the low nibbles (values 0..15) and high nibbles
+     * Q5_0 row · f32 vector (8 or 16 float lanes): per 32-value block the low nibbles (values 0..15) and high nibbles
      * (16..31) get their fifth bit from qh through a lane mask, less 16, widened to floats, scaled by d, FMA.
      */
     static float dotQ50(MemorySegment seg, long off, float[] x, int xo, int n) {
@@ -293,22 +293,26 @@ final class VectorKernels implements Kernels {
     static float dotQ50(MemorySegment seg, long off, float[] x, int xo, int n, float[] dst) {
         FloatVector acc = FloatVector.zero(F), acc2 = FloatVector.zero(F);
         ByteVector zero = ByteVector.zero(B);
+        long laneMask = (1L << L) - 1;
         for (int b = 0; b < n / 32; b++) {
             long o = off + 22L * b;
             FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o)));
             int qh = seg.get(kiln.tensor.Le.INT, o + 2);
-            ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 6, LE);
-            ByteVector lo = q.and((byte) 0x0F).or(zero.blend((byte) 16, VectorMask.fromLong(B, qh & 0xFFFF))).sub((byte) 16);
-            ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4)).or(zero.blend((byte) 16, VectorMask.fromLong(B, (qh >>> 16) & 0xFFFF))).sub((byte) 16);
-            FloatVector vl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d);
-            FloatVector vh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d);
-            if (dst != null) {
-                vl.intoArray(dst, 32 * b);
-                vh.intoArray(dst, 32 * b + 16);
-                continue;
+            for (int p = 0; p < 16; p += L) { // values p.. (low nibbles) and 16+p.. (high nibbles)
+                ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 6 + p, LE);
+                ByteVector lo = q.and((byte) 0x0F).or(zero.blend((byte) 16, VectorMask.fromLong(B, (qh >>> p) & laneMask))).sub((byte) 16);
+                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4))
+                        .or(zero.blend((byte) 16, VectorMask.fromLong(B, (qh >>> (16 + p)) & laneMask))).sub((byte) 16);
+                FloatVector vl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d);
+                FloatVector vh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d);
+                if (dst != null) {
+                    vl.intoArray(dst, 32 * b + p);
+                    vh.intoArray(dst, 32 * b + 16 + p);
+                    continue;
+                }
+                acc = vl.fma(FloatVector.fromArray(F, x, xo + 32 * b + p), acc);
+                acc2 = vh.fma(FloatVector.fromArray(F, x, xo + 32 * b + 16 + p), acc2);
             }
-            acc = vl.fma(FloatVector.fromArray(F, x, xo + 32 * b), acc);
-            acc2 = vh.fma(FloatVector.fromArray(F, x, xo + 32 * b + 16), acc2);
         }
         return acc.add(acc2).reduceLanes(VectorOperators.ADD);
     }

@@ -60,6 +60,18 @@ class CommandsTest {
         assertFalse(o.out().isBlank());
         assertTrue(o.err().contains("prompt eval time"), o.err());
         assertTrue(o.err().contains("tokens per second"), o.err());
+        // fast numerics unless asked, and the KV cache's size at load as llama.cpp prints it (64 cells × 2 sides)
+        assertTrue(o.err().contains("numerics fast"), o.err());
+        assertTrue(o.err().matches("(?s).*KV self size = [0-9.]+ MiB, K \\(q8_0\\): [0-9.]+ MiB, V \\(q8_0\\): [0-9.]+ MiB.*"), o.err());
+    }
+
+    @Test
+    void referenceNumericsOnRequest() throws Exception {
+        Path root = Fixtures.require();
+        Outcome o = call(new RunCommand(), "-m", root.resolve("tiny-llama/mainline/tiny-llama-bf16.gguf").toString(),
+                "-p", "First Citizen:\n", "-n", "4", "--temp", "0", "-t", "2", "-c", "64", "--numerics", "auto");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.err().contains("numerics mainline"), o.err());
     }
 
     @Test
