@@ -58,7 +58,7 @@ final class VectorKernels implements Kernels {
                     ik.rows(w.data(), w.rowBytes(), r0, r1, cols, group, out, outOff + t * outStride, rowBuf);
                 }
             } else if (nTok >= 4 && cols % L == 0) {
-                interleavedTiles(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, group);
+                interleavedTiles(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf, group);
             } else {
                 matmulInterleaved(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, group);
             }
@@ -122,22 +122,55 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * Prompt batches on interleaved rows: each group is dequantized once (its rows side by side in {@code group}),
-     * then four rows at a time meet four tokens at a time in registers.
+     * Prompt batches on interleaved rows: four rows at a time meet four tokens at a time in registers. Each group is
+     * unpacked once to its base rows (the repack codec's byte shuffle, cheaper than its scalar dequantizer) and the
+     * rows decoded with the base type's vector decoder; a base type without one is dequantized by the codec.
      */
     private void interleavedTiles(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
-                                  float[] out, int outOff, int outStride, float[] group) {
+                                  float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
         int cols = w.cols(), il = w.interleave();
+        GgmlType base = w.type().base();
+        kiln.tensor.repack.Interleaver unpacker = base != null && vectorRow(base) && rowBuf.length >= 4 * cols
+                ? kiln.tensor.repack.Interleavers.forPacked(w.type()) : null;
+        long baseRb = base != null ? base.rowSize(cols) : 0;
         for (long g = r0; g < r1; g += il) {
-            w.codec().dequantize(w.data(), g * w.rowBytes(), group, 0, il * cols);
+            MemorySegment rows = null;
+            if (unpacker != null) {
+                rows = unpacked(il * baseRb);
+                unpacker.unpack(w.data(), g * w.rowBytes(), rows, 0, cols);
+            } else {
+                w.codec().dequantize(w.data(), g * w.rowBytes(), group, 0, il * cols);
+            }
             for (int k = 0; k < il; k += 4) {
-                int rows = k * cols, t = 0;
-                for (; t + 4 <= nTok; t += 4) tile4x4(group, rows, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride + (int) (g + k), outStride);
+                float[] tile = group;
+                int at = k * cols;
+                if (rows != null) { // four base rows into rowBuf (rowTo stages through group)
+                    for (int j = 0; j < 4; j++) rowTo(w, base, rows, k + j, baseRb, rowBuf, j * cols, group);
+                    tile = rowBuf;
+                    at = 0;
+                }
+                int t = 0;
+                for (; t + 4 <= nTok; t += 4) tile4x4(tile, at, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride + (int) (g + k), outStride);
                 for (; t < nTok; t++) {
-                    for (int j = 0; j < 4; j++) out[outOff + t * outStride + (int) (g + k + j)] = dot(group, rows + j * cols, x, xOff + t * xStride, cols);
+                    for (int j = 0; j < 4; j++) out[outOff + t * outStride + (int) (g + k + j)] = dot(tile, at + j * cols, x, xOff + t * xStride, cols);
                 }
             }
         }
+    }
+
+    /** Whether {@link #rowTo} decodes this type with vectors (or allocation-free staging), not through its codec. */
+    private static boolean vectorRow(GgmlType t) {
+        return B != null && (t == GgmlType.Q4_K || t == GgmlType.Q5_K || t == GgmlType.Q8_0 || (t == GgmlType.Q5_0 && L <= 16)
+                || t == GgmlType.BF16 || FastRows.handles(t));
+    }
+
+    private static final ThreadLocal<MemorySegment[]> UNPACKED = ThreadLocal.withInitial(() -> new MemorySegment[1]);
+
+    /** This thread's native buffer for one unpacked group (grown once, then reused). */
+    private static MemorySegment unpacked(long bytes) {
+        MemorySegment[] h = UNPACKED.get();
+        if (h[0] == null || h[0].byteSize() < bytes) h[0] = java.lang.foreign.Arena.ofAuto().allocate(bytes, 64);
+        return h[0];
     }
 
     private static final ThreadLocal<byte[][]> STAGE = ThreadLocal.withInitial(() -> new byte[1][]);

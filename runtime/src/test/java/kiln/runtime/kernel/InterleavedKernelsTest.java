@@ -60,7 +60,7 @@ class InterleavedKernelsTest {
                     for (int t = 0; t < nTok; t++) {
                         for (int i = 0; i < n; i++) assertEquals(0f, o3[t * rows + i]);
                         // the same arithmetic; only the JIT's lane-reduction order may differ between the two calls
-                        for (int i = n; i < rows; i++) assertEquals(o2[t * rows + i], o3[t * rows + i], 1e-6 * (1 + Math.abs(o2[t * rows + i])));
+                        for (int i = n; i < rows; i++) assertEquals(o2[t * rows + i], o3[t * rows + i], 1e-5 * (1 + Math.abs(o2[t * rows + i])));
                     }
                 }
             }
