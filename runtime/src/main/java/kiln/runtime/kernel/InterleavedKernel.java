@@ -63,15 +63,32 @@ abstract class InterleavedKernel {
     }
 
     /** Column offsets (within 32 columns) of the 8 lane groups, in the order the kernel reads them. */
-    abstract int[] offsets();
-
+    private final int[] offsets;
+    /** Columns a row must be a multiple of. */
+    private final int blockColumns;
+    /** Rows per interleaved group (4 or 8). */
+    private final int groupRows;
     /** Whether the rows need 32-column sums of the activations (types with a per-block minimum). */
-    boolean needsSums() {
-        return false;
+    private final boolean sums;
+
+    InterleavedKernel(int[] offsets, int blockColumns, int groupRows, boolean sums) {
+        this.offsets = offsets;
+        this.blockColumns = blockColumns;
+        this.groupRows = groupRows;
+        this.sums = sums;
     }
 
-    /** Columns a row must be a multiple of. */
-    abstract int blockColumns();
+    final int[] offsets() {
+        return offsets;
+    }
+
+    final boolean needsSums() {
+        return sums;
+    }
+
+    final int blockColumns() {
+        return blockColumns;
+    }
 
     boolean supports(int cols) {
         return cols % blockColumns() == 0;
@@ -109,7 +126,12 @@ abstract class InterleavedKernel {
      * out[outOff + r] for every row r in [r0, r1) (r0 a multiple of the interleave, r1 too or the row count)
      * against one expanded token; {@code scratch} holds {@link #SCRATCH} floats.
      */
-    abstract void rows(MemorySegment data, long rowBytes, long r0, long r1, int cols, float[] ex, float[] out, int outOff, float[] scratch);
+    final void rows(MemorySegment data, long rowBytes, long r0, long r1, int cols, float[] ex, float[] out, int outOff, float[] scratch) {
+        for (long r = r0; r < r1; r += groupRows) group(data, r * rowBytes, cols, ex, out, outOff + (int) r, scratch);
+    }
+
+    /** out[o..o+groupRows) for the group whose bytes start at data[off]. */
+    abstract void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch);
 
     /**
      * Sums each row's four lanes of the accumulator stored at scratch[at..at+L) (row k in lanes 4k..4k+3, rows

@@ -18,9 +18,9 @@ import java.lang.foreign.MemorySegment;
  * Σ_ib d_k·sc·(q·x) − Σ_ib dmin_k·m·(sum of x over ib): the second term from the activation sums.
  */
 final class KQuantR4Kernel extends InterleavedKernel {
-    static final KQuantR4Kernel Q4_K_R4 = new KQuantR4Kernel(false), Q5_K_R4 = new KQuantR4Kernel(true);
     /** ik's common 4-bit order (spec §2.3, N4): column offsets of each chunk's low and high nibbles. */
     static final int[] N4 = {0, 8, 16, 24, 4, 12, 20, 28};
+    static final KQuantR4Kernel Q4_K_R4 = new KQuantR4Kernel(false), Q5_K_R4 = new KQuantR4Kernel(true);
     /** Q5_K_R4: the qh bit of chunk c's low nibbles (its high nibbles take the next bit). */
     private static final int[] FIFTH_BIT = {0, 4, 2, 6};
     private static final VectorShuffle<Float> SPREAD = spread(0), SPREAD_HIGH = spread(2);
@@ -28,31 +28,13 @@ final class KQuantR4Kernel extends InterleavedKernel {
     private final boolean five;
 
     private KQuantR4Kernel(boolean five) {
+        super(N4, 256, 4, true);
         this.five = five;
     }
 
     @Override
-    int[] offsets() {
-        return N4;
-    }
-
-    @Override
-    boolean needsSums() {
-        return true;
-    }
-
-    @Override
-    int blockColumns() {
-        return 256;
-    }
-
-    @Override
-    void rows(MemorySegment data, long rowBytes, long r0, long r1, int cols, float[] ex, float[] out, int outOff, float[] scratch) {
-        for (long r = r0; r < r1; r += 4) {
-            long off = r * rowBytes;
-            if (L == 16) group16(data, off, cols, five, ex, out, outOff + (int) r, scratch);
-            else group8(data, off, cols, five, ex, out, outOff + (int) r, scratch);
-        }
+    void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch) {
+        walk(data, off, cols, five, ex, out, o, scratch);
     }
 
     /**
@@ -89,17 +71,23 @@ final class KQuantR4Kernel extends InterleavedKernel {
      * boxed (10x slower). Small bodies keep every vector in registers.
      */
 
-    private static void group16(MemorySegment data, long off, int cols, boolean five, float[] ex, float[] out, int o, float[] s) {
+    /** Both widths: the 32-column block methods differ, the walk over the group does not. */
+    private static void walk(MemorySegment data, long off, int cols, boolean five, float[] ex, float[] out, int o, float[] s) {
         java.util.Arrays.fill(s, ACC, MIN + 16, 0f);
         int sums = cols / 32 * EXPANDED;
         for (int b = 0; b < cols / 256; b++) {
             long bo = off + (five ? 704L : 576L) * b;
             decodeScales(data, bo, s);
             for (int ib = 0; ib < 8; ib++) {
-                long q = bo + (five ? 192 : 64) + 64L * ib;
+                long q = bo + (five ? 192 : 64) + 64L * ib, qh = bo + 64 + 16L * ib;
                 int e = (8 * b + ib) * EXPANDED;
-                if (five) block16Five(data, q, bo + 64 + 16L * ib, ex, e, s, ib);
-                else block16(data, q, ex, e, s, ib);
+                if (L == 16) {
+                    if (five) block16Five(data, q, qh, ex, e, s, ib);
+                    else block16(data, q, ex, e, s, ib);
+                } else {
+                    if (five) block8Five(data, q, qh, ex, e, s, ib);
+                    else block8(data, q, ex, e, s, ib);
+                }
             }
             minimums(s, ex, sums + 32 * b);
         }
@@ -128,23 +116,6 @@ final class KQuantR4Kernel extends InterleavedKernel {
             blk = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c + 16), blk);
         }
         blk.fma(FloatVector.fromArray(F, s, 4 * ib).rearrange(SPREAD), FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
-    }
-
-    private static void group8(MemorySegment data, long off, int cols, boolean five, float[] ex, float[] out, int o, float[] s) {
-        java.util.Arrays.fill(s, ACC, MIN + 16, 0f);
-        int sums = cols / 32 * EXPANDED;
-        for (int b = 0; b < cols / 256; b++) {
-            long bo = off + (five ? 704L : 576L) * b;
-            decodeScales(data, bo, s);
-            for (int ib = 0; ib < 8; ib++) {
-                long q = bo + (five ? 192 : 64) + 64L * ib;
-                int e = (8 * b + ib) * EXPANDED;
-                if (five) block8Five(data, q, bo + 64 + 16L * ib, ex, e, s, ib);
-                else block8(data, q, ex, e, s, ib);
-            }
-            minimums(s, ex, sums + 32 * b);
-        }
-        finish(s, out, o);
     }
 
     /** 8 lanes: rows 0, 1 in the first 8 bytes of a chunk, rows 2, 3 in the next 8. */

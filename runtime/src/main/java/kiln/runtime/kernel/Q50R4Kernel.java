@@ -19,25 +19,14 @@ final class Q50R4Kernel extends InterleavedKernel {
     private static final int BLOCK_BYTES = 88;
     private static final VectorShuffle<Float> S0 = spread(0), S2 = spread(2);
 
-    private Q50R4Kernel() {}
-
-    @Override
-    int[] offsets() {
-        return KQuantR4Kernel.N4;
+    private Q50R4Kernel() {
+        super(KQuantR4Kernel.N4, 32, 4, false);
     }
 
     @Override
-    int blockColumns() {
-        return 32;
-    }
-
-    @Override
-    void rows(MemorySegment data, long rowBytes, long r0, long r1, int cols, float[] ex, float[] out, int outOff, float[] scratch) {
-        for (long r = r0; r < r1; r += 4) {
-            long off = r * rowBytes;
-            if (L == 16) group16(data, off, cols, ex, out, outOff + (int) r, scratch);
-            else group8(data, off, cols, ex, out, outOff + (int) r, scratch);
-        }
+    void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch) {
+        if (L == 16) group16(data, off, cols, ex, out, o, scratch);
+        else group8(data, off, cols, ex, out, o, scratch);
     }
 
     /** The rows' d in scratch[0..4), as a vector for the spreads. */

@@ -21,25 +21,13 @@ final class Q6KR4Kernel extends InterleavedKernel {
     private static final int BLOCK_BYTES = 840, QH = 72, QL = 328;
     private static final VectorShuffle<Float> S0 = spread(0), S2 = spread(2), S4 = spread(4), S6 = spread(6);
 
-    private Q6KR4Kernel() {}
-
-    @Override
-    int[] offsets() {
-        return KQuantR4Kernel.N4;
+    private Q6KR4Kernel() {
+        super(KQuantR4Kernel.N4, 256, 4, false);
     }
 
     @Override
-    int blockColumns() {
-        return 256;
-    }
-
-    @Override
-    void rows(MemorySegment data, long rowBytes, long r0, long r1, int cols, float[] ex, float[] out, int outOff, float[] scratch) {
-        for (long r = r0; r < r1; r += 4) {
-            long off = r * rowBytes;
-            if (L == 16) group16(data, off, cols, ex, out, outOff + (int) r, scratch);
-            else group8(data, off, cols, ex, out, outOff + (int) r, scratch);
-        }
+    void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch) {
+        walk(data, off, cols, ex, out, o, scratch);
     }
 
     /** Scratch slot of the accumulator (two vectors at 8 lanes); scratch[0..16) holds the rows' d by lane % 4. */
@@ -58,14 +46,18 @@ final class Q6KR4Kernel extends InterleavedKernel {
      * a body past C2's node budget boxes its vectors).
      */
 
-    private static void group16(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s) {
+    private static void walk(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s) {
         java.util.Arrays.fill(s, ACC, ACC + 16, 0f);
         for (int b = 0; b < cols / 256; b++) {
             long bo = off + (long) BLOCK_BYTES * b;
             rowScales(data, bo, s);
-            for (int ib = 0; ib < 8; ib++) block16(data, bo, ib, ex, (8 * b + ib) * EXPANDED, s);
+            for (int ib = 0; ib < 8; ib++) {
+                if (L == 16) block16(data, bo, ib, ex, (8 * b + ib) * EXPANDED, s);
+                else block8(data, bo, ib, ex, (8 * b + ib) * EXPANDED, s);
+            }
         }
         sumRows(s, ACC, out, o, 0);
+        if (L == 8) sumRows(s, ACC + 8, out, o, 2);
     }
 
     /**
@@ -88,17 +80,6 @@ final class Q6KR4Kernel extends InterleavedKernel {
         FloatVector sc = ((FloatVector) ByteVector.fromMemorySegment(B, data, bo + 8 + 8L * ib, LE).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, s, 0));
         FloatVector acc = blkA.fma(sc.rearrange(S0), FloatVector.fromArray(F, s, ACC));
         blkB.fma(sc.rearrange(S4), acc).intoArray(s, ACC);
-    }
-
-    private static void group8(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s) {
-        java.util.Arrays.fill(s, ACC, ACC + 16, 0f);
-        for (int b = 0; b < cols / 256; b++) {
-            long bo = off + (long) BLOCK_BYTES * b;
-            rowScales(data, bo, s);
-            for (int ib = 0; ib < 8; ib++) block8(data, bo, ib, ex, (8 * b + ib) * EXPANDED, s);
-        }
-        sumRows(s, ACC, out, o, 0);
-        sumRows(s, ACC + 8, out, o, 2);
     }
 
     /** {@link #block16} at 8 lanes: rows 0, 1 in the first 8 bytes of each chunk, rows 2, 3 in the next 8. */

@@ -14,30 +14,19 @@ import java.lang.foreign.MemorySegment;
  * elements 0..15, chunks 4..7: 16..31). Value d·q.
  */
 final class Q80R8Kernel extends InterleavedKernel {
-    static final Q80R8Kernel INSTANCE = new Q80R8Kernel();
     private static final int[] OFFSETS = {0, 4, 8, 12, 16, 20, 24, 28};
+    static final Q80R8Kernel INSTANCE = new Q80R8Kernel();
     private static final int BLOCK_BYTES = 272;
     private static final VectorShuffle<Float> S0 = spread(0), S2 = spread(2), S4 = spread(4), S6 = spread(6);
 
-    private Q80R8Kernel() {}
-
-    @Override
-    int[] offsets() {
-        return OFFSETS;
+    private Q80R8Kernel() {
+        super(OFFSETS, 32, 8, false);
     }
 
     @Override
-    int blockColumns() {
-        return 32;
-    }
-
-    @Override
-    void rows(MemorySegment data, long rowBytes, long r0, long r1, int cols, float[] ex, float[] out, int outOff, float[] scratch) {
-        for (long r = r0; r < r1; r += 8) {
-            long off = r * rowBytes;
-            if (L == 16) group16(data, off, cols, ex, out, outOff + (int) r, scratch);
-            else group8(data, off, cols, ex, out, outOff + (int) r, scratch);
-        }
+    void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch) {
+        if (L == 16) group16(data, off, cols, ex, out, o, scratch);
+        else group8(data, off, cols, ex, out, o, scratch);
     }
 
     /** The eight rows' d of a block in scratch[0..8) (the lanes after them are not read by the spreads). */
