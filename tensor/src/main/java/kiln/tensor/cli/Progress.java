@@ -5,38 +5,60 @@ import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Progress of long work (bytes, items, rate, ETA) on a terminal; silent when stderr is not a terminal
- * (pipes, CI) unless forced. Thread-safe: workers call {@link #advance}.
+ * Progress of long work (bytes, items, rate, ETA). On a terminal one line rewritten in place five times a
+ * second; when stderr is not a terminal (nohup, pipes, CI) a whole line every {@link #LINE_INTERVAL_NANOS}
+ * (llama.cpp style), so a job of a few seconds stays quiet and a long one shows that it is alive.
+ * Thread-safe: workers call {@link #advance}.
  */
 public final class Progress {
+    /** How a progress reports itself. */
+    public enum Mode { OFF, TERMINAL, LINES }
+
+    /** Seconds between lines when stderr is not a terminal. */
+    static final long LINE_INTERVAL_NANOS = 5_000_000_000L;
+
     private final String what;
     private final long totalBytes;
     private final long totalItems;
-    private final boolean enabled;
+    private final Mode mode;
+    private final long interval;
     private final PrintStream out;
     private final long start = System.nanoTime();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong items = new AtomicLong();
-    private volatile long lastPrint;
+    private volatile long lastPrint = start;
+    private volatile boolean printed;
 
+    /** Lines on a terminal, whole lines every few seconds elsewhere. */
     public Progress(String what, long totalItems, long totalBytes) {
-        this(what, totalItems, totalBytes, System.console() != null && System.getenv("CI") == null, System.err);
+        this(what, totalItems, totalBytes, System.console() != null ? Mode.TERMINAL : Mode.LINES,
+                System.console() != null ? 200_000_000L : LINE_INTERVAL_NANOS, System.err);
     }
 
+    /** On a terminal when {@code enabled}, otherwise silent. */
     public Progress(String what, long totalItems, long totalBytes, boolean enabled, PrintStream out) {
+        this(what, totalItems, totalBytes, enabled ? Mode.TERMINAL : Mode.OFF, 200_000_000L, out);
+    }
+
+    public Progress(String what, long totalItems, long totalBytes, Mode mode, long intervalNanos, PrintStream out) {
         this.what = what;
         this.totalItems = totalItems;
         this.totalBytes = totalBytes;
-        this.enabled = enabled;
+        this.mode = mode;
+        this.interval = intervalNanos;
         this.out = out;
+    }
+
+    public Mode mode() {
+        return mode;
     }
 
     public void advance(long items, long bytes) {
         this.items.addAndGet(items);
         this.bytes.addAndGet(bytes);
-        if (!enabled) return;
+        if (mode == Mode.OFF) return;
         long now = System.nanoTime();
-        if (now - lastPrint < 200_000_000L && this.items.get() < totalItems) return;
+        if (now - lastPrint < interval && (mode == Mode.LINES || this.items.get() < totalItems)) return;
         lastPrint = now;
         print(false);
     }
@@ -46,15 +68,17 @@ public final class Progress {
         long b = bytes.get();
         double rate = b / secs;
         double eta = rate > 0 && totalBytes > 0 ? (totalBytes - b) / rate : 0;
-        out.printf(Locale.ROOT, "\r%s: %d/%d tensors, %s/%s, %s/s, ETA %s   %s", what, items.get(), totalItems,
+        boolean lines = mode == Mode.LINES;
+        out.printf(Locale.ROOT, "%s%s: %d/%d tensors, %s/%s, %s/s, ETA %s%s", lines ? "" : "\r", what, items.get(), totalItems,
                 human(b), human(totalBytes), human((long) rate), eta > 0 ? String.format(Locale.ROOT, "%.0fs", eta) : "-",
-                last ? "\n" : "");
+                lines || last ? "\n" : "   ");
         out.flush();
+        printed = true;
     }
 
-    /** Prints the final line (only when enabled). */
+    /** Prints the final line: on a terminal always, as lines only when a line was printed before. */
     public void done() {
-        if (enabled) print(true);
+        if (mode == Mode.TERMINAL || mode == Mode.LINES && printed) print(true);
     }
 
     public double seconds() {
