@@ -40,6 +40,15 @@ public interface Kernels {
     /** y[yo+i] += s·x[xo+i]. */
     void axpy(float s, float[] x, int xo, float[] y, int yo, int n);
 
+    /**
+     * y[yo+i] += Σ_r w[wo+r]·rows[ro + r·stride + i] for r in [0, nRows), i in [0, n): a weighted sum of rows added
+     * to y (attention's value accumulation over a block of cache rows; y is read and written once per block).
+     */
+    void addWeightedRows(float[] w, int wo, float[] rows, int ro, int stride, int nRows, float[] y, int yo, int n);
+
+    /** v[o..o+n) ← softmax(v[o..o+n)). */
+    void softmax(float[] v, int o, int n);
+
     /** The implementation to use: the Vector API one unless it is unavailable or {@code kiln.kernels=scalar}. */
     static Kernels select() {
         return KernelProvider.INSTANCE;

@@ -35,4 +35,23 @@ public final class ScalarKernels implements Kernels {
     public void axpy(float s, float[] x, int xo, float[] y, int yo, int n) {
         for (int i = 0; i < n; i++) y[yo + i] += s * x[xo + i];
     }
+
+    @Override
+    public void addWeightedRows(float[] w, int wo, float[] rows, int ro, int stride, int nRows, float[] y, int yo, int n) {
+        for (int r = 0; r < nRows; r++) axpy(w[wo + r], rows, ro + r * stride, y, yo, n);
+    }
+
+    @Override
+    public void softmax(float[] v, int o, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, v[o + i]);
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(v[o + i] - max);
+            v[o + i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = 0; i < n; i++) v[o + i] *= inv;
+    }
 }

@@ -418,6 +418,46 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void addWeightedRows(float[] w, int wo, float[] rows, int ro, int stride, int nRows, float[] y, int yo, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) { // y's chunk stays in a register for the whole block of rows
+            FloatVector acc = FloatVector.fromArray(F, y, yo + i);
+            for (int r = 0; r < nRows; r++) acc = FloatVector.fromArray(F, rows, ro + r * stride + i).fma(FloatVector.broadcast(F, w[wo + r]), acc);
+            acc.intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            float a = y[yo + i];
+            for (int r = 0; r < nRows; r++) a += w[wo + r] * rows[ro + r * stride + i];
+            y[yo + i] = a;
+        }
+    }
+
+    /** Softmax with the Vector API's exp (the JDK's vector math library): within a few ulp of Math.exp. */
+    @Override
+    public void softmax(float[] v, int o, int n) {
+        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i + L <= n; i += L) m = m.max(FloatVector.fromArray(F, v, o + i));
+        float max = m.reduceLanes(VectorOperators.MAX);
+        for (int j = i; j < n; j++) max = Math.max(max, v[o + j]);
+        FloatVector sum = FloatVector.zero(F);
+        for (i = 0; i + L <= n; i += L) {
+            FloatVector e = FloatVector.fromArray(F, v, o + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(v, o + i);
+            sum = sum.add(e);
+        }
+        double total = sum.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(v[o + i] - max);
+            v[o + i] = e;
+            total += e;
+        }
+        float inv = (float) (1.0 / total);
+        for (i = 0; i + L <= n; i += L) FloatVector.fromArray(F, v, o + i).mul(inv).intoArray(v, o + i);
+        for (; i < n; i++) v[o + i] *= inv;
+    }
+
+    @Override
     public void axpy(float s, float[] x, int xo, float[] y, int yo, int n) {
         FloatVector vs = FloatVector.broadcast(F, s);
         int i = 0;

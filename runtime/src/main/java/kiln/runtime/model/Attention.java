@@ -14,6 +14,10 @@ final class Attention {
     private final int nCtx;
     private final float[][] scores;
     private final float[][] row;
+    /** Cache rows decoded a block at a time for the value sums (per thread). */
+    private final float[][] block;
+    /** Cache rows per block of the value sums: each output chunk is read and written once per block. */
+    private static final int BLOCK = 32;
 
     private final float[][] qh, acc;
     private boolean ggmlF16;
@@ -26,6 +30,7 @@ final class Attention {
         this.nCtx = nCtx;
         this.scores = new float[backend.threads()][nHead * nCtx];
         this.row = new float[backend.threads()][maxRowWidth];
+        this.block = new float[backend.threads()][BLOCK * maxRowWidth];
         this.qh = new float[backend.threads()][maxRowWidth];
         this.acc = new float[backend.threads()][maxOut];
         this.softmaxState = new float[backend.threads()][2];
@@ -106,13 +111,15 @@ final class Attention {
                 s[h * nCtx + j] = k.dot(q, qo + h * dk, buf, (h / group) * dk, dk) * scale;
             }
         }
-        for (int h = h0; h < h1; h++) Ops.softmax(s, h * nCtx, p + 1);
+        for (int h = h0; h < h1; h++) k.softmax(s, h * nCtx, p + 1);
         int oo = t * outStride;
         java.util.Arrays.fill(out, oo + h0 * dv, oo + h1 * dv, 0f);
-        for (int j = 0; j <= p; j++) {
-            vc.get(layer, base + j, 0, vc.width, buf, 0);
+        float[] blk = block[worker];
+        for (int j0 = 0; j0 <= p; j0 += BLOCK) {
+            int nb = Math.min(BLOCK, p + 1 - j0);
+            for (int j = 0; j < nb; j++) vc.get(layer, base + j0 + j, 0, vc.width, blk, j * vc.width);
             for (int h = h0; h < h1; h++) {
-                k.axpy(s[h * nCtx + j], buf, (h / group) * dv, out, oo + h * dv, dv);
+                k.addWeightedRows(s, h * nCtx + j0, blk, (h / group) * dv, vc.width, nb, out, oo + h * dv, dv);
             }
         }
     }
@@ -234,11 +241,13 @@ final class Attention {
                 s[h * nCtx + j] = d * scale;
             }
         }
-        for (int h = h0; h < h1; h++) Ops.softmax(s, h * nCtx, p + 1);
+        for (int h = h0; h < h1; h++) k.softmax(s, h * nCtx, p + 1);
         java.util.Arrays.fill(out, qo + h0 * kvl, qo + h1 * kvl, 0f);
-        for (int j = 0; j <= p; j++) {
-            kc.get(layer, base + j, 0, kvl, buf, 0);
-            for (int h = h0; h < h1; h++) k.axpy(s[h * nCtx + j], buf, 0, out, qo + h * kvl, kvl);
+        float[] blk = block[worker];
+        for (int j0 = 0; j0 <= p; j0 += BLOCK) {
+            int nb = Math.min(BLOCK, p + 1 - j0);
+            for (int j = 0; j < nb; j++) kc.get(layer, base + j0 + j, 0, kvl, blk, j * kvl);
+            for (int h = h0; h < h1; h++) k.addWeightedRows(s, h * nCtx + j0, blk, 0, kvl, nb, out, qo + h * kvl, kvl);
         }
     }
 }

@@ -37,6 +37,34 @@ class KernelsTest {
     }
 
     @Test
+    void weightedRowsAndSoftmaxMatchScalar() {
+        Kernels v = VectorKernels.create(), s = new ScalarKernels();
+        Random r = new Random(4);
+        for (int n : SIZES) {
+            for (int nRows : new int[] {1, 7, 32}) {
+                int stride = n + 5;
+                float[] rows = rnd(r, nRows * stride + 3), w = rnd(r, nRows + 2);
+                float[] y1 = rnd(r, n + 1), y2 = y1.clone();
+                s.addWeightedRows(w, 2, rows, 3, stride, nRows, y1, 1, n);
+                v.addWeightedRows(w, 2, rows, 3, stride, nRows, y2, 1, n);
+                for (int i = 0; i < n + 1; i++) assertEquals(y1[i], y2[i], 1e-5 * (1 + Math.abs(y1[i])) * nRows, "rows n=" + n + " nRows=" + nRows);
+            }
+            float[] a = rnd(r, n + 2);
+            for (int i = 0; i < a.length; i++) a[i] *= 8; // scores of a few units, as after the 1/sqrt(d) scale
+            float[] b = a.clone();
+            s.softmax(a, 1, n);
+            v.softmax(b, 1, n);
+            double sum = 0;
+            for (int i = 1; i <= n; i++) {
+                assertEquals(a[i], b[i], 1e-6 + 1e-5 * a[i], "softmax n=" + n);
+                sum += b[i];
+            }
+            assertEquals(1.0, sum, 1e-5, "softmax sums to one, n=" + n);
+            assertEquals(a[0], b[0]);
+        }
+    }
+
+    @Test
     void matmulMatchesScalarForEveryQuantizableType() {
         Random r = new Random(2);
         Kernels v = VectorKernels.create(), s = new ScalarKernels();
