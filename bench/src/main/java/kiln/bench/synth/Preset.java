@@ -14,6 +14,8 @@ public record Preset(String name, String description, boolean deepseek, int hidd
                      int experts, int expertsUsed, int sharedExperts, int moeFfn, int firstDense) {
 
     public static final List<Preset> ALL = List.of(
+            new Preset("deepseek-v2-lite", "DeepSeek-V2-Lite at full depth: 27 layers (first dense), 64 experts top-6, no q_lora (15.7 B parameters)",
+                    true, 2048, 27, 16, 16, 10944, 102400, 0, 512, 128, 64, 128, 64, 6, 2, 1408, 1),
             new Preset("deepseek-v2-lite-4l", "DeepSeek-V2-Lite dimensions, 4 layers (first dense), no q_lora",
                     true, 2048, 4, 16, 16, 10944, 102400, 0, 512, 128, 64, 128, 64, 6, 2, 1408, 1),
             new Preset("deepseek-v2-lite-qlora-4l", "as deepseek-v2-lite-4l with q_lora_rank 1536 (loads in ik_llama.cpp)",
