@@ -162,4 +162,62 @@ final class KQuantDots {
         }
         acc.intoArray(scl, 16);
     }
+
+    /** The 16 bytes of {@code kvalues_iq4nl}, the IQ4_XS/IQ4_NL value table, as a byte vector (pshufb table). */
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final ByteVector IQ4_VALUES = ByteVector.fromArray(B16, kiln.tensor.codec.QuantMath.KVALUES_IQ4NL, 0);
+
+    /**
+     * IQ4_XS row · x. Block of 136 bytes per 256 values: fp16 d, u16 scales_h, u8 scales_l[4], qs[128]; 32-value
+     * block ib has scale d·(ls − 32), ls = 4 bits of scales_l[ib/2] (nibble ib%2) | 2 bits of scales_h (2ib) << 4,
+     * values kvalues[q & 15] (0..15) and kvalues[q >> 4] (16..31) — the table lookup is one byte shuffle.
+     */
+    /** An IQ4_XS row dequantized into dst[0..cols) (prompt batches): the values of {@link #iq4xs}, scaled. */
+    static void iq4xsRow(MemorySegment seg, long off, int cols, byte[] buf, float[] dst) {
+        int nb = cols / 256;
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, 136 * nb);
+        for (int b = 0; b < nb; b++) {
+            int o = 136 * b;
+            float d = f16(buf, o);
+            int scalesH = (short) SHORT.get(buf, o + 2) & 0xFFFF;
+            for (int ib = 0; ib < 8; ib++) {
+                int ls = ((buf[o + 4 + ib / 2] & 0xFF) >> (4 * (ib % 2)) & 0xF) | ((scalesH >> (2 * ib)) & 3) << 4;
+                FloatVector dl = FloatVector.broadcast(F, d * (ls - 32));
+                ByteVector q = ByteVector.fromArray(B16, buf, o + 8 + 16 * ib);
+                ByteVector lo = IQ4_VALUES.rearrange(q.and((byte) 0x0F).toShuffle());
+                ByteVector hi = IQ4_VALUES.rearrange(q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).toShuffle());
+                int yb = 256 * b + 32 * ib;
+                for (int part = 0; part < 16 / L; part++) {
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, F, part)).mul(dl).intoArray(dst, yb + L * part);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, F, part)).mul(dl).intoArray(dst, yb + 16 + L * part);
+                }
+            }
+        }
+    }
+
+    static float iq4xs(MemorySegment seg, long off, float[] x, int xo, int cols, byte[] buf) {
+        int nb = cols / 256;
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, 136 * nb);
+        FloatVector acc = FloatVector.zero(F), acc2 = acc;
+        for (int b = 0; b < nb; b++) {
+            int o = 136 * b;
+            float d = f16(buf, o);
+            int scalesH = (short) SHORT.get(buf, o + 2) & 0xFFFF;
+            for (int ib = 0; ib < 8; ib++) {
+                int ls = ((buf[o + 4 + ib / 2] & 0xFF) >> (4 * (ib % 2)) & 0xF) | ((scalesH >> (2 * ib)) & 3) << 4;
+                ByteVector q = ByteVector.fromArray(B16, buf, o + 8 + 16 * ib);
+                ByteVector lo = IQ4_VALUES.rearrange(q.and((byte) 0x0F).toShuffle());
+                ByteVector hi = IQ4_VALUES.rearrange(q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).toShuffle());
+                int xb = xo + 256 * b + 32 * ib;
+                FloatVector blk = FloatVector.zero(F);
+                for (int part = 0; part < 16 / L; part++) {
+                    blk = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, part)).fma(FloatVector.fromArray(F, x, xb + L * part), blk);
+                    blk = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, part)).fma(FloatVector.fromArray(F, x, xb + 16 + L * part), blk);
+                }
+                if ((ib & 1) == 0) acc = blk.fma(FloatVector.broadcast(F, d * (ls - 32)), acc);
+                else acc2 = blk.fma(FloatVector.broadcast(F, d * (ls - 32)), acc2);
+            }
+        }
+        return acc.add(acc2).reduceLanes(VectorOperators.ADD);
+    }
 }

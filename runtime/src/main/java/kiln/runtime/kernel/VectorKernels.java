@@ -88,6 +88,11 @@ final class VectorKernels implements Kernels {
             for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.q4k(data, r * rb, x, xOff, group, cols, buf, rowBuf);
             return;
         }
+        if (nTok == 1 && type == GgmlType.IQ4_XS && KQuantDots.supported()) {
+            byte[] buf = stage(rb);
+            for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.iq4xs(data, r * rb, x, xOff, cols, buf);
+            return;
+        }
         if (nTok == 1 && type == GgmlType.Q6_K && KQuantDots.supported() && rowBuf.length >= 32) {
             byte[] buf = stage(rb);
             for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.q6k(data, r * rb, x, xOff, cols, buf, rowBuf);
@@ -161,6 +166,7 @@ final class VectorKernels implements Kernels {
     /** Whether {@link #rowTo} decodes this type with vectors (or allocation-free staging), not through its codec. */
     private static boolean vectorRow(GgmlType t) {
         return B != null && (t == GgmlType.Q4_K || t == GgmlType.Q5_K || t == GgmlType.Q8_0 || (t == GgmlType.Q5_0 && L <= 16)
+                || (t == GgmlType.IQ4_XS && KQuantDots.supported())
                 || t == GgmlType.BF16 || FastRows.handles(t));
     }
 
@@ -189,6 +195,7 @@ final class VectorKernels implements Kernels {
         if ((type == GgmlType.Q4_K || type == GgmlType.Q5_K) && B != null) dotQ45K(data, r * rb, null, 0, cols, type == GgmlType.Q5_K, to);
         else if (type == GgmlType.Q5_0 && B != null && L <= 16) dotQ50(data, r * rb, null, 0, cols, to);
         else if (type == GgmlType.Q8_0 && B != null) dequantQ80(data, r * rb, to, cols);
+        else if (type == GgmlType.IQ4_XS && KQuantDots.supported()) KQuantDots.iq4xsRow(data, r * rb, cols, stage(rb), to);
         else if (type == GgmlType.BF16) bf16ToFloat(data, r * rb, to, cols);
         else if (FastRows.handles(type)) FastRows.dequantize(type, data, r * rb, to, cols);
         else {
