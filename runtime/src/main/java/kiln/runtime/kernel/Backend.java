@@ -46,7 +46,7 @@ public final class Backend implements AutoCloseable {
         this.actScratch = MemorySegment.ofArray(new long[(maxCols * 2 + 1024) / 8]);
         this.pool = new WorkerPool(threads);
         this.rowBuf = new float[pool.threads()][4 * maxCols]; // four rows for the prompt tiles
-        this.groupBuf = new float[pool.threads()][Math.max(maxCols * Math.max(1, maxInterleave), maxCols / 32 * InterleavedKernel.EXPANDED + maxCols / 8)];
+        this.groupBuf = new float[pool.threads()][Math.max(maxCols * Math.max(1, maxInterleave), InterleavedKernel.maxExpandedSize(maxCols))];
         this.vectorDots = !(kernels instanceof ScalarKernels);
         this.actSplit = new float[maxTokens * maxCols];
     }

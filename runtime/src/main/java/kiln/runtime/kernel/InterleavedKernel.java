@@ -99,6 +99,11 @@ abstract class InterleavedKernel {
         return cols / 32 * EXPANDED + (needsSums() ? cols / 8 : 0);
     }
 
+    /** The most any kernel's {@link #expand} writes for rows of {@code cols} (per-thread scratch is sized by it). */
+    static int maxExpandedSize(int cols) {
+        return cols / 32 * EXPANDED + cols / 8;
+    }
+
     /**
      * One token's activations x[xo..xo+cols) as the kernel reads them: per 32 columns, lane group h holds
      * x[base + offsets[h] + lane % 4] in 16 lanes; with {@link #needsSums} then, per 256 columns, 32 slots

@@ -49,9 +49,9 @@ final class KQuantDots {
         return L == 8 || L == 16;
     }
 
-    /** Per-thread scratch: a row's bytes plus the scale bytes. */
-    static byte[] scratch(long rowBytes) {
-        return new byte[(int) rowBytes + SCALE_BYTES + 64];
+    /** Bytes of per-thread scratch for rows of {@code rowBytes}: the row's bytes plus the scale bytes. */
+    static int scratchSize(long rowBytes) {
+        return (int) rowBytes + SCALE_BYTES + 64;
     }
 
     /** Floats of {@link #sums} output for rows of {@code cols}. */
@@ -103,8 +103,8 @@ final class KQuantDots {
                 FloatVector lo = FloatVector.zero(F), hi = lo;
                 for (int p = 0; p < 32; p += L) {
                     ByteVector v = ByteVector.fromArray(B, buf, o + 16 + 32 * j + p);
-                    lo = ((FloatVector) (v.and((byte) 0x0F)).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 64 * j + p), lo);
-                    hi = ((FloatVector) (v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4))).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), hi);
+                    lo = ((FloatVector) v.and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 64 * j + p), lo);
+                    hi = ((FloatVector) (v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), hi);
                 }
                 acc = lo.fma(FloatVector.broadcast(F, scl[2 * j]), acc);
                 acc2 = hi.fma(FloatVector.broadcast(F, scl[2 * j + 1]), acc2);
@@ -155,8 +155,10 @@ final class KQuantDots {
         FloatVector acc = FloatVector.fromArray(F, scl, 16);
         for (int l = 0; l < 32; l += L) {
             ByteVector v = ByteVector.fromArray(B, buf, ql + l);
-            ByteVector low = k < 2 ? v.and((byte) 0x0F) : v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4));
-            ByteVector top = (ByteVector.fromArray(B, buf, qh + l).reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2 * k).reinterpretAsBytes().and((byte) (0xFF >>> 2 * k)).and((byte) 3)).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) (0xFF << 4));
+            ByteVector low = k < 2 ? v.and((byte) 0x0F) : v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+            // bits 2k, 2k+1 of qh[l] to bits 4, 5 (16-bit shifts; the masked field does not cross its byte)
+            ByteVector top = ByteVector.fromArray(B, buf, qh + l).reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2 * k).reinterpretAsBytes()
+                    .and((byte) 3).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes();
             FloatVector q = ((FloatVector) (low.or(top).sub((byte) 32)).convertShape(VectorOperators.B2F, F, 0));
             acc = q.mul(FloatVector.fromArray(F, x, xb + l)).fma(FloatVector.broadcast(F, scl[s + l / 16]), acc);
         }
@@ -167,22 +169,21 @@ final class KQuantDots {
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     private static final ByteVector IQ4_VALUES = ByteVector.fromArray(B16, kiln.tensor.codec.QuantMath.KVALUES_IQ4NL, 0);
 
-    /**
-     * IQ4_XS row · x. Block of 136 bytes per 256 values: fp16 d, u16 scales_h, u8 scales_l[4], qs[128]; 32-value
-     * block ib has scale d·(ls − 32), ls = 4 bits of scales_l[ib/2] (nibble ib%2) | 2 bits of scales_h (2ib) << 4,
-     * values kvalues[q & 15] (0..15) and kvalues[q >> 4] (16..31) — the table lookup is one byte shuffle.
-     */
+    /** IQ4_XS block {@code o}'s scale of 32-value block ib: d·(ls − 32) (see {@link #iq4xs}). */
+    private static float iq4xsScale(byte[] buf, int o, int ib) {
+        int scalesH = (short) SHORT.get(buf, o + 2) & 0xFFFF;
+        int ls = ((buf[o + 4 + ib / 2] & 0xFF) >> (4 * (ib % 2)) & 0xF) | ((scalesH >> (2 * ib)) & 3) << 4;
+        return f16(buf, o) * (ls - 32);
+    }
+
     /** An IQ4_XS row dequantized into dst[0..cols) (prompt batches): the values of {@link #iq4xs}, scaled. */
     static void iq4xsRow(MemorySegment seg, long off, int cols, byte[] buf, float[] dst) {
         int nb = cols / 256;
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, 136 * nb);
         for (int b = 0; b < nb; b++) {
             int o = 136 * b;
-            float d = f16(buf, o);
-            int scalesH = (short) SHORT.get(buf, o + 2) & 0xFFFF;
             for (int ib = 0; ib < 8; ib++) {
-                int ls = ((buf[o + 4 + ib / 2] & 0xFF) >> (4 * (ib % 2)) & 0xF) | ((scalesH >> (2 * ib)) & 3) << 4;
-                FloatVector dl = FloatVector.broadcast(F, d * (ls - 32));
+                FloatVector dl = FloatVector.broadcast(F, iq4xsScale(buf, o, ib));
                 ByteVector q = ByteVector.fromArray(B16, buf, o + 8 + 16 * ib);
                 ByteVector lo = IQ4_VALUES.rearrange(q.and((byte) 0x0F).toShuffle());
                 ByteVector hi = IQ4_VALUES.rearrange(q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).toShuffle());
@@ -195,16 +196,19 @@ final class KQuantDots {
         }
     }
 
+    /**
+     * IQ4_XS row · x. Block of 136 bytes per 256 values: fp16 d, u16 scales_h, u8 scales_l[4], qs[128]; 32-value
+     * block ib has scale d·(ls − 32), ls = 4 bits of scales_l[ib/2] (nibble ib%2) | 2 bits of scales_h (2ib) << 4,
+     * values kvalues[q & 15] (0..15) and kvalues[q >> 4] (16..31) — the table lookup is one byte shuffle.
+     */
     static float iq4xs(MemorySegment seg, long off, float[] x, int xo, int cols, byte[] buf) {
         int nb = cols / 256;
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, 136 * nb);
         FloatVector acc = FloatVector.zero(F), acc2 = acc;
         for (int b = 0; b < nb; b++) {
             int o = 136 * b;
-            float d = f16(buf, o);
-            int scalesH = (short) SHORT.get(buf, o + 2) & 0xFFFF;
             for (int ib = 0; ib < 8; ib++) {
-                int ls = ((buf[o + 4 + ib / 2] & 0xFF) >> (4 * (ib % 2)) & 0xF) | ((scalesH >> (2 * ib)) & 3) << 4;
+                float dl = iq4xsScale(buf, o, ib);
                 ByteVector q = ByteVector.fromArray(B16, buf, o + 8 + 16 * ib);
                 ByteVector lo = IQ4_VALUES.rearrange(q.and((byte) 0x0F).toShuffle());
                 ByteVector hi = IQ4_VALUES.rearrange(q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).toShuffle());
@@ -214,8 +218,8 @@ final class KQuantDots {
                     blk = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, part)).fma(FloatVector.fromArray(F, x, xb + L * part), blk);
                     blk = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, part)).fma(FloatVector.fromArray(F, x, xb + 16 + L * part), blk);
                 }
-                if ((ib & 1) == 0) acc = blk.fma(FloatVector.broadcast(F, d * (ls - 32)), acc);
-                else acc2 = blk.fma(FloatVector.broadcast(F, d * (ls - 32)), acc2);
+                if ((ib & 1) == 0) acc = blk.fma(FloatVector.broadcast(F, dl), acc);
+                else acc2 = blk.fma(FloatVector.broadcast(F, dl), acc2);
             }
         }
         return acc.add(acc2).reduceLanes(VectorOperators.ADD);

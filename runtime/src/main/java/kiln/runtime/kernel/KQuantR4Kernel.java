@@ -54,9 +54,9 @@ final class KQuantR4Kernel extends InterleavedKernel {
         for (int p = 0; p < 32; p += L) {
             ByteVector sl = ByteVector.fromMemorySegment(B, data, o + 32 + p, LE);
             ByteVector sh = ByteVector.fromMemorySegment(B, data, o + 16 + (p & 15), LE);
-            if (p >= 16) sh = sh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4));
-            ByteVector sc = sl.and((byte) 15).or(sh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) (0xFF << 4)).and((byte) 0x30));
-            ByteVector mn = sl.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4)).or(sh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) (0xFF << 2)).and((byte) 0x30));
+            if (p >= 16) sh = sh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+            ByteVector sc = sl.and((byte) 15).or(sh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30));
+            ByteVector mn = sl.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(sh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30));
             ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scales, p);
             ((FloatVector) mn.convertShape(VectorOperators.B2F, F, 0)).mul(dmin).intoArray(scales, 48 + p);
         }
@@ -98,8 +98,8 @@ final class KQuantR4Kernel extends InterleavedKernel {
         FloatVector blk = FloatVector.zero(F);
         for (int c = 0; c < 4; c++) {
             ByteVector v = ByteVector.fromMemorySegment(B, data, q + 16L * c, LE);
-            blk = ((FloatVector) (v.and((byte) 15)).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c), blk);
-            blk = ((FloatVector) (v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4))).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c + 16), blk);
+            blk = ((FloatVector) v.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c), blk);
+            blk = ((FloatVector) (v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c + 16), blk);
         }
         blk.fma(FloatVector.fromArray(F, s, 4 * ib).rearrange(SPREAD), FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
     }
@@ -109,9 +109,9 @@ final class KQuantR4Kernel extends InterleavedKernel {
         ByteVector h = ByteVector.fromMemorySegment(B, data, qh, LE);
         for (int c = 0; c < 4; c++) {
             ByteVector v = ByteVector.fromMemorySegment(B, data, q + 16L * c, LE);
-            ByteVector hc = h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, FIFTH_BIT[c]).reinterpretAsBytes().and((byte) (0xFF >>> FIFTH_BIT[c])); // this chunk's fifth bits at bits 0 (low nibbles) and 1 (high)
-            ByteVector lo = v.and((byte) 15).or((hc.and((byte) 1)).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) (0xFF << 4)));
-            ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4)).or((hc.and((byte) 2)).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and((byte) (0xFF << 3)));
+            ByteVector hc = h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, FIFTH_BIT[c]).reinterpretAsBytes(); // this chunk's fifth bits at bits 0 (low nibbles) and 1 (high); higher bits are masked below
+            ByteVector lo = v.and((byte) 15).or(hc.and((byte) 1).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes());
+            ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hc.and((byte) 2).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes());
             blk = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c), blk);
             blk = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c + 16), blk);
         }
@@ -125,8 +125,8 @@ final class KQuantR4Kernel extends InterleavedKernel {
             FloatVector xl = FloatVector.fromArray(F, ex, e + 32 * c), xh = FloatVector.fromArray(F, ex, e + 32 * c + 16);
             ByteVector v0 = ByteVector.fromMemorySegment(B, data, q + 16L * c, LE);
             ByteVector v1 = ByteVector.fromMemorySegment(B, data, q + 16L * c + 8, LE);
-            blk0 = ((FloatVector) (v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4))).convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) (v0.and((byte) 15)).convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk0));
-            blk1 = ((FloatVector) (v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4))).convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) (v1.and((byte) 15)).convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk1));
+            blk0 = ((FloatVector) (v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)).convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) v0.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk0));
+            blk1 = ((FloatVector) (v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)).convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) v1.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk1));
         }
         accumulate8(blk0, blk1, s, ib);
     }
@@ -138,11 +138,11 @@ final class KQuantR4Kernel extends InterleavedKernel {
             FloatVector xl = FloatVector.fromArray(F, ex, e + 32 * c), xh = FloatVector.fromArray(F, ex, e + 32 * c + 16);
             ByteVector v0 = ByteVector.fromMemorySegment(B, data, q + 16L * c, LE);
             ByteVector v1 = ByteVector.fromMemorySegment(B, data, q + 16L * c + 8, LE);
-            ByteVector g0 = h0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, FIFTH_BIT[c]).reinterpretAsBytes().and((byte) (0xFF >>> FIFTH_BIT[c])), g1 = h1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, FIFTH_BIT[c]).reinterpretAsBytes().and((byte) (0xFF >>> FIFTH_BIT[c]));
-            ByteVector lo0 = v0.and((byte) 15).or((g0.and((byte) 1)).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) (0xFF << 4)));
-            ByteVector hi0 = v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4)).or((g0.and((byte) 2)).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and((byte) (0xFF << 3)));
-            ByteVector lo1 = v1.and((byte) 15).or((g1.and((byte) 1)).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) (0xFF << 4)));
-            ByteVector hi1 = v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4)).or((g1.and((byte) 2)).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes().and((byte) (0xFF << 3)));
+            ByteVector g0 = h0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, FIFTH_BIT[c]).reinterpretAsBytes(), g1 = h1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, FIFTH_BIT[c]).reinterpretAsBytes();
+            ByteVector lo0 = v0.and((byte) 15).or(g0.and((byte) 1).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes());
+            ByteVector hi0 = v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(g0.and((byte) 2).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes());
+            ByteVector lo1 = v1.and((byte) 15).or(g1.and((byte) 1).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes());
+            ByteVector hi1 = v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(g1.and((byte) 2).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes());
             blk0 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk0));
             blk1 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk1));
         }

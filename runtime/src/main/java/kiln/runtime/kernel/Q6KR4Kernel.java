@@ -69,9 +69,9 @@ final class Q6KR4Kernel extends InterleavedKernel {
         FloatVector blkA = FloatVector.zero(F), blkB = blkA;
         for (int c = 0; c < 4; c++) {
             ByteVector v = ByteVector.fromMemorySegment(B, data, ql + 16L * c, LE);
-            ByteVector h = (ByteVector.fromMemorySegment(B, data, qh + 16L * (c & 1), LE)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes().and((byte) (0xFF >>> ((c & 2) << 1)));
-            ByteVector lo = v.and((byte) 15).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) (0xFF << 4)).and((byte) 0x30)).sub((byte) 32);
-            ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4)).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) (0xFF << 2)).and((byte) 0x30)).sub((byte) 32);
+            ByteVector h = (ByteVector.fromMemorySegment(B, data, qh + 16L * (c & 1), LE)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes(); // only bits 0-3 are used, masked below
+            ByteVector lo = v.and((byte) 15).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+            ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
             FloatVector p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, ex, e + 32 * c + 16));
             p = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c), p);
             if ((c & 1) == 0) blkA = blkA.add(p);
@@ -90,9 +90,9 @@ final class Q6KR4Kernel extends InterleavedKernel {
             FloatVector xl = FloatVector.fromArray(F, ex, e + 32 * c), xh = FloatVector.fromArray(F, ex, e + 32 * c + 16);
             for (int half = 0; half < 2; half++) {
                 ByteVector v = ByteVector.fromMemorySegment(B, data, ql + 16L * c + 8 * half, LE);
-                ByteVector h = (ByteVector.fromMemorySegment(B, data, qh + 16L * (c & 1) + 8 * half, LE)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes().and((byte) (0xFF >>> ((c & 2) << 1)));
-                ByteVector lo = v.and((byte) 15).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) (0xFF << 4)).and((byte) 0x30)).sub((byte) 32);
-                ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4)).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) (0xFF << 2)).and((byte) 0x30)).sub((byte) 32);
+                ByteVector h = (ByteVector.fromMemorySegment(B, data, qh + 16L * (c & 1) + 8 * half, LE)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes(); // only bits 0-3 are used, masked below
+                ByteVector lo = v.and((byte) 15).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
                 FloatVector p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(xl));
                 if ((c & 1) == 0) {
                     if (half == 0) a0 = a0.add(p);

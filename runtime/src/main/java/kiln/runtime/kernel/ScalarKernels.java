@@ -43,6 +43,11 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public void softmax(float[] v, int o, int n) {
+        softmaxInPlace(v, o, n);
+    }
+
+    /** The scalar softmax (max-subtracted, Math.exp, sum in double): the oracle, and the router's. */
+    public static void softmaxInPlace(float[] v, int o, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) max = Math.max(max, v[o + i]);
         double sum = 0;

@@ -14,9 +14,10 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * Vector API kernels. F32 and BF16 rows are read straight from the mapping (BF16 widened in registers); F16,
- * Q8_0, Q4_K and Q6_K rows are dequantized without allocation ({@link FastRows}), every other type through its
- * codec, and then multiplied with vector dot products, so each weight row is read once for all tokens of a batch.
+ * Vector API kernels. Generation (one token): F32, BF16, Q8_0, Q5_0 and Q5_K rows dotted straight from the mapping,
+ * Q4_K, Q6_K and IQ4_XS through {@link KQuantDots}, ik's interleaved types in place ({@link InterleavedKernel}).
+ * Prompt batches: each row is dequantized once (vector decoders, {@link FastRows}, else its codec) and multiplied
+ * four rows by four tokens in registers; interleaved groups are unpacked once to base rows for the same tiles.
  */
 final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -163,11 +164,14 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** Whether {@link #rowTo} decodes this type with vectors (or allocation-free staging), not through its codec. */
+    /**
+     * Whether {@link #rowTo} decodes this type with vectors (or allocation-free staging) rather than through its
+     * codec: the one place that decides it, for rows and for interleaved groups unpacked to base rows.
+     */
     private static boolean vectorRow(GgmlType t) {
-        return B != null && (t == GgmlType.Q4_K || t == GgmlType.Q5_K || t == GgmlType.Q8_0 || (t == GgmlType.Q5_0 && L <= 16)
-                || (t == GgmlType.IQ4_XS && KQuantDots.supported())
-                || t == GgmlType.BF16 || FastRows.handles(t));
+        return B != null && (t == GgmlType.Q4_K || t == GgmlType.Q5_K || t == GgmlType.Q8_0 || t == GgmlType.Q5_0 && L <= 16)
+                || t == GgmlType.IQ4_XS && KQuantDots.supported()
+                || t == GgmlType.BF16 || FastRows.handles(t);
     }
 
     private static final ThreadLocal<MemorySegment[]> UNPACKED = ThreadLocal.withInitial(() -> new MemorySegment[1]);
@@ -184,24 +188,24 @@ final class VectorKernels implements Kernels {
     /** This thread's staging array for one row of {@code rowBytes} (see {@link KQuantDots}); grown once, then reused. */
     private static byte[] stage(long rowBytes) {
         byte[][] h = STAGE.get();
-        if (h[0] == null || h[0].length < rowBytes + 80) h[0] = KQuantDots.scratch(rowBytes);
+        if (h[0] == null || h[0].length < KQuantDots.scratchSize(rowBytes)) h[0] = new byte[KQuantDots.scratchSize(rowBytes)];
         return h[0];
     }
 
     /** Row r of w as floats into dst[off..] (through group when off > 0: the decoders write from index 0). */
     private static void rowTo(Weight w, GgmlType type, MemorySegment data, long r, long rb, float[] dst, int off, float[] group) {
+        if (!vectorRow(type)) {
+            w.dequantizeRow(r, dst, off, group);
+            return;
+        }
         float[] to = off == 0 ? dst : group;
         int cols = w.cols();
         if ((type == GgmlType.Q4_K || type == GgmlType.Q5_K) && B != null) dotQ45K(data, r * rb, null, 0, cols, type == GgmlType.Q5_K, to);
         else if (type == GgmlType.Q5_0 && B != null && L <= 16) dotQ50(data, r * rb, null, 0, cols, to);
         else if (type == GgmlType.Q8_0 && B != null) dequantQ80(data, r * rb, to, cols);
-        else if (type == GgmlType.IQ4_XS && KQuantDots.supported()) KQuantDots.iq4xsRow(data, r * rb, cols, stage(rb), to);
+        else if (type == GgmlType.IQ4_XS) KQuantDots.iq4xsRow(data, r * rb, cols, stage(rb), to);
         else if (type == GgmlType.BF16) bf16ToFloat(data, r * rb, to, cols);
-        else if (FastRows.handles(type)) FastRows.dequantize(type, data, r * rb, to, cols);
-        else {
-            w.dequantizeRow(r, dst, off, group);
-            return;
-        }
+        else FastRows.dequantize(type, data, r * rb, to, cols);
         if (to != dst) System.arraycopy(group, 0, dst, off, cols);
     }
 
@@ -341,7 +345,7 @@ final class VectorKernels implements Kernels {
             for (int p = 0; p < 16; p += L) { // values p.. (low nibbles) and 16+p.. (high nibbles)
                 ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 6 + p, LE);
                 ByteVector lo = q.and((byte) 0x0F).or(zero.blend((byte) 16, VectorMask.fromLong(B, (qh >>> p) & laneMask))).sub((byte) 16);
-                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) (0xFF >>> 4))
+                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
                         .or(zero.blend((byte) 16, VectorMask.fromLong(B, (qh >>> (16 + p)) & laneMask))).sub((byte) 16);
                 FloatVector vl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d);
                 FloatVector vh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d);

@@ -35,15 +35,6 @@ final class Ops {
 
     /** In-place softmax of v[o..o+n) (max-subtracted, sum in double). */
     static void softmax(float[] v, int o, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, v[o + i]);
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(v[o + i] - max);
-            v[o + i] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < n; i++) v[o + i] *= inv;
+        kiln.runtime.kernel.ScalarKernels.softmaxInPlace(v, o, n);
     }
 }
