@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 ./mvnw -q -B -pl bench -am test-compile dependency:build-classpath -DskipTests \
   -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/bench/target/jmh.classpath" >/dev/null
 cp="bench/target/test-classes:bench/target/classes:runtime/target/classes:tensor/target/classes:$(cat bench/target/jmh.classpath)"
-exec "${JAVA_HOME:-/usr}/bin/java" --add-modules jdk.incubator.vector -cp "$cp" org.openjdk.jmh.Main KernelBenchmarks "$@"
+exec "${JAVA_HOME:-/usr}/bin/java" --add-modules jdk.incubator.vector -cp "$cp" org.openjdk.jmh.Main "${JMH_BENCHMARKS:-KernelBenchmarks}" "$@"

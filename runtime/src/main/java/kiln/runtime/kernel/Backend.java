@@ -203,6 +203,104 @@ public final class Backend implements AutoCloseable {
         this.out = null;
     }
 
+    /**
+     * One product of {@link #matmulAll}: out[outOff + t·outStride + r] = w[r] · x[xOff + t·xStride ..] for nTok
+     * tokens; {@code expert} marks a routed expert's rows (see {@link #matmulExpert}). Mutable, so a model keeps
+     * its products and evaluating a token allocates nothing.
+     */
+    public static final class Product {
+        Weight w;
+        float[] x, out;
+        int xOff, xStride, nTok, outOff, outStride;
+        boolean expert;
+
+        public Product set(Weight w, float[] x, int xOff, int xStride, int nTok, float[] out, int outOff, int outStride, boolean expert) {
+            this.w = w;
+            this.x = x;
+            this.xOff = xOff;
+            this.xStride = xStride;
+            this.nTok = nTok;
+            this.out = out;
+            this.outOff = outOff;
+            this.outStride = outStride;
+            this.expert = expert;
+            return this;
+        }
+    }
+
+    /**
+     * Whether {@link #matmulAll} runs its products in one dispatch: with Kiln's own numerics and nobody observing.
+     * The reference numerics round activations per product and the observer sees products one at a time, in order.
+     */
+    public boolean fusesProducts() {
+        return sumOrder == SumOrder.FAST && rounding == ActivationRounding.NONE && observer == null;
+    }
+
+    // the products of the matmulAll in flight
+    private Product[] batch;
+    private int batchCount;
+    private long[] batchChunk = new long[0];
+    private int[] batchFirstTask = new int[0];
+    private final WorkerPool.Body batchBody = this::batchTask;
+
+    /**
+     * Products that read none of each other's outputs, as one parallel step (ik's fused MoE: all of a layer's
+     * experts in one hand-off to the pool, tasks drawn across them, no wake-up and no idle tail per expert). Each row
+     * is computed by the same kernel call as {@link #matmul} would make, so results are identical. When
+     * {@link #fusesProducts} is false they run one by one, in order, through {@link #matmul}/{@link #matmulExpert}.
+     */
+    public void matmulAll(Product[] ps, int count) {
+        if (!fusesProducts()) {
+            for (int i = 0; i < count; i++) {
+                Product p = ps[i];
+                if (p.expert) matmulExpert(p.w, p.x, p.xOff, p.xStride, p.nTok, p.out, p.outOff, p.outStride);
+                else matmul(p.w, p.x, p.xOff, p.xStride, p.nTok, p.out, p.outOff, p.outStride);
+            }
+            return;
+        }
+        long work = 0, rows = 0;
+        for (int i = 0; i < count; i++) {
+            work += ps[i].w.rows() * ps[i].w.cols() * (long) ps[i].nTok;
+            rows += ps[i].w.rows();
+        }
+        if (work < SERIAL_WORK) {
+            for (int i = 0; i < count; i++) rowsOf(ps[i], 0, ps[i].w.rows(), 0);
+            return;
+        }
+        if (batchChunk.length < count) {
+            batchChunk = new long[count];
+            batchFirstTask = new int[count + 1];
+        }
+        long target = Math.max(1, rows / (4L * pool.threads()));
+        int tasks = 0;
+        for (int i = 0; i < count; i++) {
+            Weight w = ps[i].w;
+            long unit = Math.max(16, w.interleave());
+            batchChunk[i] = Math.max(1, (target + unit - 1) / unit) * unit;
+            batchFirstTask[i] = tasks;
+            tasks += (int) ((w.rows() + batchChunk[i] - 1) / batchChunk[i]);
+        }
+        batchFirstTask[count] = tasks;
+        batch = ps;
+        batchCount = count;
+        try {
+            pool.run(tasks, batchBody);
+        } finally {
+            batch = null;
+        }
+    }
+
+    private void batchTask(int task, int worker) {
+        int j = 0;
+        while (batchFirstTask[j + 1] <= task) j++;
+        long r0 = (task - batchFirstTask[j]) * batchChunk[j];
+        rowsOf(batch[j], r0, Math.min(batch[j].w.rows(), r0 + batchChunk[j]), worker);
+    }
+
+    private void rowsOf(Product p, long r0, long r1, int worker) {
+        kernels.matmulRows(p.w, r0, r1, p.x, p.xOff, p.xStride, p.nTok, p.out, p.outOff, p.outStride, rowBuf[worker], groupBuf[worker]);
+    }
+
     private void matmulTask(int task, int worker) {
         long r0 = task * chunk;
         long r1 = Math.min(w.rows(), r0 + chunk);

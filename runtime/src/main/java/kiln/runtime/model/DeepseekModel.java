@@ -430,7 +430,9 @@ final class DeepseekModel extends Model {
                 expertSlot[e * ubatch + c] = t * nUsed + k;
             }
         }
-        for (int e = 0; e < nExpert; e++) {
+        boolean together = backend.fusesProducts() && n * nUsed <= ubatch;
+        if (together) expertsTogether(L, n);
+        for (int e = 0; e < nExpert && !together; e++) {
             int m = expertCount[e];
             if (m == 0) continue;
             for (int c = 0; c < m; c++) System.arraycopy(xn, expertTokens[e * ubatch + c] * nEmbd, xe, c * nEmbd, nEmbd);
@@ -454,10 +456,59 @@ final class DeepseekModel extends Model {
             }
         }
         if (L.shGate != null) {
-            ffn(L.shGate, L.shUp, L.shDown, xn, n, tmp);
+            if (!together) ffn(L.shGate, L.shUp, L.shDown, xn, n, tmp); // else expertsTogether left it in tmp
             for (int i = 0; i < n * nEmbd; i++) tmp[i] += moeOut[i];
         } else {
             System.arraycopy(moeOut, 0, tmp, 0, n * nEmbd);
+        }
+    }
+
+    /** Products of one {@link #expertsTogether} step (gate and up of each expert and the shared one: 2·nExpert + 2). */
+    private Backend.Product[] products = new Backend.Product[0];
+
+    /**
+     * The routed experts (and the shared one) of a layer in two parallel steps instead of three per expert: gate
+     * and up of every selected expert, then down of every one — ik's fused MoE ({@code -fmoe}). Each (expert, token)
+     * pair gets a slot in xe/ge/ue/de, expert by expert; the outputs go to slotOut as {@link #moe}'s loop puts
+     * them, and the shared expert's output to tmp, so the sums that follow are the same. Needs n·nUsed ≤ ubatch.
+     */
+    private void expertsTogether(Layer L, int n) {
+        if (products.length < 2 * nExpert + 2) {
+            products = new Backend.Product[2 * nExpert + 2];
+            for (int i = 0; i < products.length; i++) products[i] = new Backend.Product();
+        }
+        int count = 0, slots = 0;
+        for (int e = 0; e < nExpert; e++) {
+            int m = expertCount[e];
+            if (m == 0) continue;
+            for (int c = 0; c < m; c++) System.arraycopy(xn, expertTokens[e * ubatch + c] * nEmbd, xe, (slots + c) * nEmbd, nEmbd);
+            products[count++].set(L.gateE[e], xe, slots * nEmbd, nEmbd, m, ge, slots * ffExp, ffExp, true);
+            products[count++].set(L.upE[e], xe, slots * nEmbd, nEmbd, m, ue, slots * ffExp, ffExp, true);
+            slots += m;
+        }
+        int fs = L.shGate == null ? 0 : (int) L.shGate.rows();
+        if (L.shGate != null) {
+            products[count++].set(L.shGate, xn, 0, nEmbd, n, gate, 0, fs, false);
+            products[count++].set(L.shUp, xn, 0, nEmbd, n, up, 0, fs, false);
+        }
+        backend.matmulAll(products, count);
+        swiglu(ge, ue, slots, ffExp);
+        if (L.shGate != null) swiglu(gate, up, n, fs);
+        count = 0;
+        slots = 0;
+        for (int e = 0; e < nExpert; e++) {
+            int m = expertCount[e];
+            if (m == 0) continue;
+            products[count++].set(L.downE[e], ge, slots * ffExp, ffExp, m, de, slots * nEmbd, nEmbd, true);
+            slots += m;
+        }
+        if (L.shGate != null) products[count++].set(L.shDown, gate, 0, fs, n, tmp, 0, nEmbd, false);
+        backend.matmulAll(products, count);
+        slots = 0;
+        for (int e = 0; e < nExpert; e++) {
+            int m = expertCount[e];
+            for (int c = 0; c < m; c++) System.arraycopy(de, (slots + c) * nEmbd, slotOut, expertSlot[e * ubatch + c] * nEmbd, nEmbd);
+            slots += m;
         }
     }
 
