@@ -27,7 +27,7 @@ import java.nio.ByteOrder;
  * about 18,000 nodes (a develop-only limit), and a vector that then crosses a call is boxed and every operation on it
  * runs the library's Java fallback (10× slower). So the bodies are split into methods whose interfaces hold
  * arrays and scalars only (Q6_K decodes a block into the scratch array, then multiplies it). Q5_K stays with
- * {@code VectorKernels.dotQ45K}: its fifth bits did not fit the budget at 512 bits in this form.
+ * Q5_K and Q6_K decode each block to bytes first (256-bit byte operations, 32 values each), then widen.
  * The scalar oracle is each type's codec ({@code kiln.tensor.codec}) through {@link ScalarKernels}.
  */
 final class KQuantDots {
@@ -38,6 +38,8 @@ final class KQuantDots {
     private static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
     /** Eight scales of a 256-value block as byte lanes, and as floats. */
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    /** 32 byte lanes: the block decoders ({@link #q6kValues}, {@link #q5kValues}) work at 256 bits at either width. */
+    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -126,6 +128,100 @@ final class KQuantDots {
     }
 
     /**
+     * Q5_K row at {@code seg[off]} · x[xo..xo+cols), xs the 32-value sums of x ({@link #sums}): a block's 256 values
+     * (0..31) are decoded into the scratch array in byte lanes ({@link #q5kValues}), then multiplied as Q4_K's are
+     * ({@link #kBlockDot}); the minimums go through the sums as in {@link #q4k}.
+     */
+    static float q5k(MemorySegment seg, long off, float[] x, int xo, float[] xs, int cols, byte[] buf, float[] scl) {
+        int nb = cols / 256;
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, 176 * nb);
+        int sb = 176 * nb, staged = sb + SCALE_BYTES;
+        float sum = 0;
+        FloatVector.zero(F8).intoArray(scl, 8);
+        for (int b = 0; b < nb; b++) {
+            int o = 176 * b;
+            unpackScales(buf, o, sb);
+            scales(buf, sb, f16(buf, o), f16(buf, o + 2), xs, 8 * b, scl);
+            q5kValues(buf, o, staged);
+            sum += kBlockDot(buf, staged, x, xo + 256 * b, scl);
+        }
+        return sum - FloatVector.fromArray(F8, scl, 8).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * A Q4_K ({@code five} false, 144-byte blocks) or Q5_K (176-byte blocks) row dequantized into dst[0..cols)
+     * (prompt batches): values staged as bytes, then d·scale·q − dmin·m per 32-value sub-block.
+     */
+    static void k45Row(MemorySegment seg, long off, int cols, boolean five, byte[] buf, float[] dst) {
+        int nb = cols / 256, bb = five ? 176 : 144;
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, bb * nb);
+        int sb = bb * nb, staged = sb + SCALE_BYTES;
+        for (int b = 0; b < nb; b++) {
+            int o = bb * b;
+            unpackScales(buf, o, sb);
+            if (five) q5kValues(buf, o, staged);
+            else q4kValues(buf, o, staged);
+            kBlockRow(buf, sb, staged, f16(buf, o), f16(buf, o + 2), dst, 256 * b);
+        }
+    }
+
+    /** The 256 values (0..15) of Q4_K block {@code o} into buf[to..to+256): sub-block pair p is qs[32p..32p+32), low nibbles first. */
+    private static void q4kValues(byte[] buf, int o, int to) {
+        for (int p = 0; p < 4; p++) {
+            ByteVector q = ByteVector.fromArray(B32, buf, o + 16 + 32 * p);
+            q.and((byte) 0x0F).intoArray(buf, to + 64 * p);
+            q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).intoArray(buf, to + 64 * p + 32);
+        }
+    }
+
+    /**
+     * The 256 values (0..31) of Q5_K block {@code o} into buf[to..to+256): value 64p + l (l < 32) is the low nibble
+     * of qs[32p + l] plus bit 2p of qh[l] as 16, value 64p + 32 + l the high nibble plus bit 2p + 1. Bit k moves to
+     * bit 4 by a 16-bit shift and the mask 0x10 (the bits that cross from the neighbouring byte land elsewhere).
+     */
+    private static void q5kValues(byte[] buf, int o, int to) {
+        ByteVector h = ByteVector.fromArray(B32, buf, o + 16);
+        for (int p = 0; p < 4; p++) {
+            ByteVector q = ByteVector.fromArray(B32, buf, o + 48 + 32 * p);
+            int lowBit = 2 * p, highBit = 2 * p + 1;
+            ByteVector hl = (lowBit <= 4 ? h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4 - lowBit)
+                    : h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, lowBit - 4)).reinterpretAsBytes().and((byte) 0x10);
+            ByteVector hh = (highBit <= 4 ? h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4 - highBit)
+                    : h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, highBit - 4)).reinterpretAsBytes().and((byte) 0x10);
+            q.and((byte) 0x0F).or(hl).intoArray(buf, to + 64 * p);
+            q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hh).intoArray(buf, to + 64 * p + 32);
+        }
+    }
+
+    /** Σ over 8 sub-blocks of 32 staged values: scl[j] · (values · x); even and odd sub-blocks in separate chains. */
+    private static float kBlockDot(byte[] buf, int from, float[] x, int xb, float[] scl) {
+        FloatVector even = FloatVector.zero(F), odd = even;
+        for (int j = 0; j < 8; j += 2) {
+            FloatVector s0 = FloatVector.zero(F), s1 = s0;
+            for (int p = 0; p < 32; p += L) {
+                s0 = ((FloatVector) ByteVector.fromArray(B, buf, from + 32 * j + p).convertShape(VectorOperators.B2F, F, 0))
+                        .fma(FloatVector.fromArray(F, x, xb + 32 * j + p), s0);
+                s1 = ((FloatVector) ByteVector.fromArray(B, buf, from + 32 * j + 32 + p).convertShape(VectorOperators.B2F, F, 0))
+                        .fma(FloatVector.fromArray(F, x, xb + 32 * j + 32 + p), s1);
+            }
+            even = s0.fma(FloatVector.broadcast(F, scl[j]), even);
+            odd = s1.fma(FloatVector.broadcast(F, scl[j + 1]), odd);
+        }
+        return even.add(odd).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** dst[yo + 32j + i] = d·scale_j·value − dmin·m_j for the 256 staged values, scales and minimums unpacked at buf[sb..sb+16). */
+    private static void kBlockRow(byte[] buf, int sb, int from, float d, float dmin, float[] dst, int yo) {
+        for (int j = 0; j < 8; j++) {
+            FloatVector scale = FloatVector.broadcast(F, d * buf[sb + j]), min = FloatVector.broadcast(F, -dmin * buf[sb + 8 + j]);
+            for (int p = 0; p < 32; p += L) {
+                ((FloatVector) ByteVector.fromArray(B, buf, from + 32 * j + p).convertShape(VectorOperators.B2F, F, 0))
+                        .fma(scale, min).intoArray(dst, yo + 32 * j + p);
+            }
+        }
+    }
+
+    /**
      * Q6_K row · x, a 256-value block at a time, in two passes: {@link #q6kValues} assembles the block's 256 signed
      * values (q − 32) into a byte array with 256-bit byte operations (32 values per operation), then
      * {@link #q6kBlockDot} widens 16 at a time to floats against x, each 16 values under one signed scale d·s.
@@ -148,8 +244,6 @@ final class KQuantDots {
         }
         return sum;
     }
-
-    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
 
     /**
      * Block {@code o}'s 256 values q − 32 into buf[to..to+256), in value order. Per 128-value half, value l (of 32)

@@ -14,8 +14,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * Vector API kernels. Generation (one token): F32, BF16, Q8_0, Q5_0 and Q5_K rows dotted straight from the mapping,
- * Q4_K, Q6_K and IQ4_XS through {@link KQuantDots}, ik's interleaved types in place ({@link InterleavedKernel}).
+ * Vector API kernels. Generation (one token): F32, BF16, Q8_0 and Q5_0 rows dotted straight from the mapping,
+ * Q4_K, Q5_K, Q6_K and IQ4_XS through {@link KQuantDots}, ik's interleaved types in place ({@link InterleavedKernel}).
  * Prompt batches: each row is dequantized once (vector decoders, {@link FastRows}, else its codec) and multiplied
  * four rows by four tokens in registers; interleaved groups are unpacked once to base rows for the same tiles.
  */
@@ -89,6 +89,12 @@ final class VectorKernels implements Kernels {
             for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.q4k(data, r * rb, x, xOff, group, cols, buf, rowBuf);
             return;
         }
+        if (nTok == 1 && type == GgmlType.Q5_K && KQuantDots.supported() && rowBuf.length >= 16 && group.length >= KQuantDots.sumsSize(cols)) {
+            byte[] buf = stage(rb);
+            KQuantDots.sums(x, xOff, cols, group);
+            for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.q5k(data, r * rb, x, xOff, group, cols, buf, rowBuf);
+            return;
+        }
         if (nTok == 1 && type == GgmlType.IQ4_XS && KQuantDots.supported()) {
             byte[] buf = stage(rb);
             for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.iq4xs(data, r * rb, x, xOff, cols, buf);
@@ -106,10 +112,6 @@ final class VectorKernels implements Kernels {
             }
             if (nTok == 1 && type == GgmlType.Q8_0 && B != null) {
                 out[outOff + (int) r] = dotQ80(data, r * rb, x, xOff, cols);
-                continue;
-            }
-            if (nTok == 1 && type == GgmlType.Q5_K && B != null) {
-                out[outOff + (int) r] = dotQ45K(data, r * rb, x, xOff, cols, true, null);
                 continue;
             }
             if (nTok == 1 && type == GgmlType.Q5_0 && B != null && L <= 16) {
@@ -169,8 +171,8 @@ final class VectorKernels implements Kernels {
      * codec: the one place that decides it, for rows and for interleaved groups unpacked to base rows.
      */
     private static boolean vectorRow(GgmlType t) {
-        return B != null && (t == GgmlType.Q4_K || t == GgmlType.Q5_K || t == GgmlType.Q8_0 || t == GgmlType.Q5_0 && L <= 16)
-                || t == GgmlType.IQ4_XS && KQuantDots.supported()
+        return B != null && (t == GgmlType.Q8_0 || t == GgmlType.Q5_0 && L <= 16)
+                || (t == GgmlType.Q4_K || t == GgmlType.Q5_K || t == GgmlType.IQ4_XS) && KQuantDots.supported()
                 || t == GgmlType.BF16 || FastRows.handles(t);
     }
 
@@ -200,7 +202,7 @@ final class VectorKernels implements Kernels {
         }
         float[] to = off == 0 ? dst : group;
         int cols = w.cols();
-        if ((type == GgmlType.Q4_K || type == GgmlType.Q5_K) && B != null) dotQ45K(data, r * rb, null, 0, cols, type == GgmlType.Q5_K, to);
+        if ((type == GgmlType.Q4_K || type == GgmlType.Q5_K) && KQuantDots.supported()) KQuantDots.k45Row(data, r * rb, cols, type == GgmlType.Q5_K, stage(rb), to);
         else if (type == GgmlType.Q5_0 && B != null && L <= 16) dotQ50(data, r * rb, null, 0, cols, to);
         else if (type == GgmlType.Q8_0 && B != null) dequantQ80(data, r * rb, to, cols);
         else if (type == GgmlType.IQ4_XS) KQuantDots.iq4xsRow(data, r * rb, cols, stage(rb), to);
@@ -284,48 +286,6 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * The Q4_K/Q5_K decoder: with {@code dst} null the dot product with x, else the dequantized row into dst
-     * (for prompt batches; the values are the codec's up to the fused d·q − m).
-     */
-    static float dotQ45K(MemorySegment seg, long off, float[] x, int xo, int n, boolean five, float[] dst) {
-        FloatVector acc = FloatVector.zero(F), acc2 = FloatVector.zero(F);
-        long blockBytes = five ? 176 : 144;
-        for (int b = 0; b < n / 256; b++) {
-            long o = off + blockBytes * b;
-            float d = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o));
-            float dmin = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o + 2));
-            long sc = o + 4, qh = o + 16, qs = five ? o + 48 : o + 16;
-            long s03 = seg.get(kiln.tensor.Le.LONG, sc); // the 12 scale bytes read once: bytes 0..7 and 8..11
-            int s811 = seg.get(kiln.tensor.Le.INT, sc + 8);
-            int xb = xo + 256 * b;
-            for (int j = 0; j < 4; j++) {
-                int s1 = scaleK4(s03, s811, 2 * j), s2 = scaleK4(s03, s811, 2 * j + 1);
-                FloatVector d1 = FloatVector.broadcast(F, d * (s1 & 0xFF)), m1 = FloatVector.broadcast(F, -dmin * (s1 >>> 8));
-                FloatVector d2 = FloatVector.broadcast(F, d * (s2 & 0xFF)), m2 = FloatVector.broadcast(F, -dmin * (s2 >>> 8));
-                for (int p = 0; p < 32; p += L) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, seg, qs + 32L * j + p, LE);
-                    ByteVector ql = q.and((byte) 0x0F), qu = q.lanewise(VectorOperators.LSHR, 4);
-                    if (five) {
-                        ByteVector h = ByteVector.fromMemorySegment(B, seg, qh + p, LE);
-                        ql = ql.or(h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                        qu = qu.or(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    }
-                    FloatVector lo = ((FloatVector) ql.convertShape(VectorOperators.B2F, F, 0)).fma(d1, m1);
-                    FloatVector hi = ((FloatVector) qu.convertShape(VectorOperators.B2F, F, 0)).fma(d2, m2);
-                    if (dst != null) {
-                        lo.intoArray(dst, 256 * b + 64 * j + p);
-                        hi.intoArray(dst, 256 * b + 64 * j + 32 + p);
-                        continue;
-                    }
-                    acc = lo.fma(FloatVector.fromArray(F, x, xb + 64 * j + p), acc);
-                    acc2 = hi.fma(FloatVector.fromArray(F, x, xb + 64 * j + 32 + p), acc2);
-                }
-            }
-        }
-        return acc.add(acc2).reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
      * Q5_0 row · f32 vector (8 or 16 float lanes): per 32-value block the low nibbles (values 0..15) and high nibbles
      * (16..31) get their fifth bit from qh through a lane mask, less 16, widened to floats, scaled by d, FMA.
      */
@@ -359,40 +319,6 @@ final class VectorKernels implements Kernels {
             }
         }
         return acc.add(acc2).reduceLanes(VectorOperators.ADD);
-    }
-
-    /** get_scale_min_k4 from the 12 scale bytes held in registers (bytes 0..7 in lo8, 8..11 in hi4). */
-    private static int scaleK4(long lo8, int hi4, int k) {
-        int a, m;
-        if (k < 4) {
-            a = byteOf(lo8, hi4, k) & 63;
-            m = byteOf(lo8, hi4, k + 4) & 63;
-        } else {
-            a = (byteOf(lo8, hi4, k + 4) & 0xF) | ((byteOf(lo8, hi4, k - 4) >> 6) << 4);
-            m = (byteOf(lo8, hi4, k + 4) >> 4) | ((byteOf(lo8, hi4, k) >> 6) << 4);
-        }
-        return a | (m << 8);
-    }
-
-    private static int byteOf(long lo8, int hi4, int i) {
-        return i < 8 ? (int) (lo8 >>> (8 * i)) & 0xFF : (hi4 >>> (8 * (i - 8))) & 0xFF;
-    }
-
-    /** get_scale_min_k4: scale in the low byte, min in the next. */
-    private static int scaleK4(MemorySegment s, long sc, int k) {
-        int a, m;
-        if (k < 4) {
-            a = u8(s, sc + k) & 63;
-            m = u8(s, sc + k + 4) & 63;
-        } else {
-            a = (u8(s, sc + k + 4) & 0xF) | ((u8(s, sc + k - 4) >> 6) << 4);
-            m = (u8(s, sc + k + 4) >> 4) | ((u8(s, sc + k) >> 6) << 4);
-        }
-        return a | (m << 8);
-    }
-
-    private static int u8(MemorySegment s, long o) {
-        return s.get(kiln.tensor.Le.BYTE, o) & 0xFF;
     }
 
     static void bf16ToFloat(MemorySegment seg, long off, float[] dst, int n) {
