@@ -19,11 +19,13 @@ public final class LlamaCppOptions {
     List<String> flashAttn;
 
     @Option(names = {"-fmoe", "--fused-moe"}, arity = "0..1", fallbackValue = "1", paramLabel = "0|1",
-            description = "accepted and ignored (ik_llama.cpp's fused MoE kernels; Kiln's MoE path is its own)")
+            description = "accepted and ignored: with Kiln's numerics a MoE layer's experts always run fused when tokens ×"
+                    + " experts per token fit the micro-batch (gate and up of every selected expert in one step, then every down)")
     String fusedMoe;
 
     @Option(names = {"-amb", "--attention-max-batch"}, paramLabel = "N",
-            description = "accepted and ignored (ik_llama.cpp's attention work-buffer limit in MiB)")
+            description = "accepted and ignored (ik_llama.cpp's attention work-buffer limit in MiB): Kiln's attention buffers"
+                    + " are a few query rows × one block of cache rows per thread, whatever the batch and context")
     Integer attentionMaxBatch;
 
     @Option(names = {"-ser", "--smart-expert-reduction"}, paramLabel = "N,T",

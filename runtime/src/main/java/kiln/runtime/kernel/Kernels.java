@@ -49,6 +49,16 @@ public interface Kernels {
     /** v[o..o+n) ← softmax(v[o..o+n)). */
     void softmax(float[] v, int o, int n);
 
+    /** v[o+i] ← exp(v[o+i] − shift) for i in [0, n); returns their sum (a step of an online softmax). */
+    float expShifted(float[] v, int o, int n, float shift);
+
+    /**
+     * out[oo + i·outStride + j] = dot(a row i, b row j) for i in [0, na), j in [0, nb): row i of a at ao + i·aStride,
+     * row j of b at bo + j·bStride, n values each (attention: a block of query rows against a block of cache rows).
+     */
+    void dotTile(float[] a, int ao, int aStride, int na, float[] b, int bo, int bStride, int nb, int n,
+                 float[] out, int oo, int outStride);
+
     /** The implementation to use: the Vector API one unless it is unavailable or {@code kiln.kernels=scalar}. */
     static Kernels select() {
         return KernelProvider.INSTANCE;

@@ -46,6 +46,25 @@ public final class ScalarKernels implements Kernels {
         softmaxInPlace(v, o, n);
     }
 
+    @Override
+    public float expShifted(float[] v, int o, int n, float shift) {
+        float sum = 0;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(v[o + i] - shift);
+            v[o + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    @Override
+    public void dotTile(float[] a, int ao, int aStride, int na, float[] b, int bo, int bStride, int nb, int n,
+                        float[] out, int oo, int outStride) {
+        for (int i = 0; i < na; i++) {
+            for (int j = 0; j < nb; j++) out[oo + i * outStride + j] = dot(a, ao + i * aStride, b, bo + j * bStride, n);
+        }
+    }
+
     /** The scalar softmax (max-subtracted, Math.exp, sum in double): the oracle, and the router's. */
     public static void softmaxInPlace(float[] v, int o, int n) {
         float max = Float.NEGATIVE_INFINITY;

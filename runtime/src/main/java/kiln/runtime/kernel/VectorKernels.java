@@ -216,9 +216,14 @@ final class VectorKernels implements Kernels {
      * is loaded once for four tokens and each activation vector once for four rows.
      */
     private static void tile4x4(float[] rows, int r0, int cols, float[] x, int xo, int xStride, float[] out, int oo, int outStride) {
+        tile4x4(rows, r0, cols, cols, x, xo, xStride, out, oo, outStride);
+    }
+
+    /** {@link #tile4x4} with rows {@code rowStride} apart and {@code cols} (a multiple of the lane count) values each. */
+    private static void tile4x4(float[] rows, int r0, int rowStride, int cols, float[] x, int xo, int xStride, float[] out, int oo, int outStride) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-        int c0 = r0, c1 = r0 + cols, c2 = r0 + 2 * cols, c3 = r0 + 3 * cols, x1 = xo + xStride, x2 = xo + 2 * xStride, x3 = xo + 3 * xStride;
+        int c0 = r0, c1 = r0 + rowStride, c2 = r0 + 2 * rowStride, c3 = r0 + 3 * rowStride, x1 = xo + xStride, x2 = xo + 2 * xStride, x3 = xo + 3 * xStride;
         for (int i = 0; i < cols; i += L) {
             FloatVector w0 = FloatVector.fromArray(F, rows, c0 + i), w1 = FloatVector.fromArray(F, rows, c1 + i);
             FloatVector w2 = FloatVector.fromArray(F, rows, c2 + i), w3 = FloatVector.fromArray(F, rows, c3 + i);
@@ -377,21 +382,48 @@ final class VectorKernels implements Kernels {
         for (; i + L <= n; i += L) m = m.max(FloatVector.fromArray(F, v, o + i));
         float max = m.reduceLanes(VectorOperators.MAX);
         for (int j = i; j < n; j++) max = Math.max(max, v[o + j]);
+        float inv = 1.0f / expShifted(v, o, n, max);
+        for (i = 0; i + L <= n; i += L) FloatVector.fromArray(F, v, o + i).mul(inv).intoArray(v, o + i);
+        for (; i < n; i++) v[o + i] *= inv;
+    }
+
+    @Override
+    public float expShifted(float[] v, int o, int n, float shift) {
         FloatVector sum = FloatVector.zero(F);
-        for (i = 0; i + L <= n; i += L) {
-            FloatVector e = FloatVector.fromArray(F, v, o + i).sub(max).lanewise(VectorOperators.EXP);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector e = FloatVector.fromArray(F, v, o + i).sub(shift).lanewise(VectorOperators.EXP);
             e.intoArray(v, o + i);
             sum = sum.add(e);
         }
-        double total = sum.reduceLanes(VectorOperators.ADD);
+        float total = sum.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            float e = (float) Math.exp(v[o + i] - max);
+            float e = (float) Math.exp(v[o + i] - shift);
             v[o + i] = e;
             total += e;
         }
-        float inv = (float) (1.0 / total);
-        for (i = 0; i + L <= n; i += L) FloatVector.fromArray(F, v, o + i).mul(inv).intoArray(v, o + i);
-        for (; i < n; i++) v[o + i] *= inv;
+        return total;
+    }
+
+    /** 4×4 register tiles ({@link #tile4x4}) where the rows and length allow, single dots at the edges. */
+    @Override
+    public void dotTile(float[] a, int ao, int aStride, int na, float[] b, int bo, int bStride, int nb, int n,
+                        float[] out, int oo, int outStride) {
+        int i = 0;
+        if (n % L == 0) {
+            for (; i + 4 <= na; i += 4) {
+                int j = 0;
+                for (; j + 4 <= nb; j += 4) {
+                    tile4x4(b, bo + j * bStride, bStride, n, a, ao + i * aStride, aStride, out, oo + i * outStride + j, outStride);
+                }
+                for (; j < nb; j++) {
+                    for (int r = i; r < i + 4; r++) out[oo + r * outStride + j] = dot(a, ao + r * aStride, b, bo + j * bStride, n);
+                }
+            }
+        }
+        for (; i < na; i++) {
+            for (int j = 0; j < nb; j++) out[oo + i * outStride + j] = dot(a, ao + i * aStride, b, bo + j * bStride, n);
+        }
     }
 
     @Override

@@ -1,36 +1,34 @@
 package kiln.runtime.model;
 
 import kiln.runtime.kernel.Backend;
-import kiln.runtime.kernel.Kernels;
 
 /**
- * Causal attention over the KV cache for a micro-batch, one task per token, per-thread scratch allocated once.
- * Two forms: standard multi-head (with grouped KV heads; Llama and DeepSeek -mla 0) and MLA "absorbed"
- * (DeepSeek -mla 1..3: scores against the cached compressed latent plus the shared rope part).
+ * Causal attention over the KV cache for a micro-batch. Two forms: standard multi-head (with grouped KV heads; Llama
+ * and DeepSeek -mla 0) and MLA "absorbed" (DeepSeek -mla 1..3: scores against the cached compressed latent plus the
+ * shared rope part). Kiln's numerics run {@link TiledAttention}; the tools' numerics with an f16 cache reproduce
+ * ggml's f16 flash attention here, one token and head at a time, per-thread scratch allocated once.
  */
 final class Attention {
     private final Backend backend;
-    private final Kernels k;
+    private final TiledAttention tiled;
     private final int nCtx;
-    private final float[][] scores;
     private final float[][] row;
-    /** Cache rows decoded a block at a time for the value sums (per thread). */
-    private final float[][] block;
-    /** Cache rows per block of the value sums: each output chunk is read and written once per block. */
-    private static final int BLOCK = 32;
 
     private final float[][] qh, acc;
     private boolean ggmlF16;
     /** Tokens per sequence in the micro-batch in flight (sequence t / seqLen owns cache cells [s·nCtx, (s+1)·nCtx)). */
     int seqLen = Integer.MAX_VALUE;
 
-    Attention(Backend backend, int nCtx, int nHead, int maxRowWidth, int maxOut) {
+    /**
+     * @param maxRowWidth the widest cache row or head query (scratch of the ggml form)
+     * @param maxOut      the longest value row of one head
+     * @param tiled       the form for Kiln's numerics, sized for this model
+     */
+    Attention(Backend backend, int nCtx, int maxRowWidth, int maxOut, TiledAttention tiled) {
         this.backend = backend;
-        this.k = backend.kernels();
+        this.tiled = tiled;
         this.nCtx = nCtx;
-        this.scores = new float[backend.threads()][nHead * nCtx];
         this.row = new float[backend.threads()][maxRowWidth];
-        this.block = new float[backend.threads()][BLOCK * maxRowWidth];
         this.qh = new float[backend.threads()][maxRowWidth];
         this.acc = new float[backend.threads()][maxOut];
         this.softmaxState = new float[backend.threads()][2];
@@ -68,6 +66,10 @@ final class Attention {
      */
     void standard(KvStore kc, KvStore vc, int layer, int pos0, int n, float[] q, int qStride, int nHead, int nKv,
                   int dk, int dv, float scale, float[] out, int outStride) {
+        if (!(ggmlF16 && kc.type == KvStore.Type.F16 && vc.type == KvStore.Type.F16)) {
+            tiled.standard(kc, vc, layer, pos0, n, seqLen, q, qStride, nHead, nKv, dk, dv, scale, out, outStride);
+            return;
+        }
         this.kc = kc;
         this.vc = vc;
         this.layer = layer;
@@ -98,30 +100,7 @@ final class Attention {
 
     private void standardTask(int task, int worker) {
         int t = task / groupsPerToken, h0 = (task % groupsPerToken) * headsPerTask, h1 = Math.min(nHead, h0 + headsPerTask);
-        if (ggmlF16 && kc.type == KvStore.Type.F16 && vc.type == KvStore.Type.F16) {
-            standardGgml(t, h0, h1, worker);
-            return;
-        }
-        int p = pos0 + t % seqLen, base = (t / seqLen) * nCtx;
-        float[] s = scores[worker], buf = row[worker];
-        int qo = t * qStride;
-        for (int j = 0; j <= p; j++) {
-            kc.get(layer, base + j, 0, kc.width, buf, 0);
-            for (int h = h0; h < h1; h++) {
-                s[h * nCtx + j] = k.dot(q, qo + h * dk, buf, (h / group) * dk, dk) * scale;
-            }
-        }
-        for (int h = h0; h < h1; h++) k.softmax(s, h * nCtx, p + 1);
-        int oo = t * outStride;
-        java.util.Arrays.fill(out, oo + h0 * dv, oo + h1 * dv, 0f);
-        float[] blk = block[worker];
-        for (int j0 = 0; j0 <= p; j0 += BLOCK) {
-            int nb = Math.min(BLOCK, p + 1 - j0);
-            for (int j = 0; j < nb; j++) vc.get(layer, base + j0 + j, 0, vc.width, blk, j * vc.width);
-            for (int h = h0; h < h1; h++) {
-                k.addWeightedRows(s, h * nCtx + j0, blk, (h / group) * dv, vc.width, nb, out, oo + h * dv, dv);
-            }
-        }
+        standardGgml(t, h0, h1, worker);
     }
 
     /**
@@ -130,6 +109,10 @@ final class Attention {
      */
     void latent(KvStore kc, int layer, int pos0, int n, float[] qAbs, int nHead, int kvl, int rope,
                 float[] qpe, int qpeStride, int headStride, int qpeOff, float scale, float[] out) {
+        if (!(ggmlF16 && kc.type == KvStore.Type.F16)) {
+            tiled.latent(kc, layer, pos0, n, seqLen, qAbs, nHead, kvl, rope, qpe, qpeStride, headStride, qpeOff, scale, out);
+            return;
+        }
         this.kc = kc;
         this.layer = layer;
         this.pos0 = pos0;
@@ -226,28 +209,6 @@ final class Attention {
 
     private void latentTask(int task, int worker) {
         int t = task / groupsPerToken, h0 = (task % groupsPerToken) * headsPerTask, h1 = Math.min(nHead, h0 + headsPerTask);
-        if (ggmlF16 && kc.type == KvStore.Type.F16) {
-            latentGgml(t, h0, h1, worker);
-            return;
-        }
-        int p = pos0 + t % seqLen, base = (t / seqLen) * nCtx;
-        float[] s = scores[worker], buf = row[worker];
-        int qo = t * nHead * kvl;
-        int po = t * qpeStride + qpeOff;
-        for (int j = 0; j <= p; j++) {
-            kc.get(layer, base + j, 0, kvl + rope, buf, 0);
-            for (int h = h0; h < h1; h++) {
-                float d = k.dot(q, qo + h * kvl, buf, 0, kvl) + k.dot(qpe, po + h * dk, buf, kvl, rope);
-                s[h * nCtx + j] = d * scale;
-            }
-        }
-        for (int h = h0; h < h1; h++) k.softmax(s, h * nCtx, p + 1);
-        java.util.Arrays.fill(out, qo + h0 * kvl, qo + h1 * kvl, 0f);
-        float[] blk = block[worker];
-        for (int j0 = 0; j0 <= p; j0 += BLOCK) {
-            int nb = Math.min(BLOCK, p + 1 - j0);
-            for (int j = 0; j < nb; j++) kc.get(layer, base + j0 + j, 0, kvl, blk, j * kvl);
-            for (int h = h0; h < h1; h++) k.addWeightedRows(s, h * nCtx + j0, blk, 0, kvl, nb, out, qo + h * kvl, kvl);
-        }
+        latentGgml(t, h0, h1, worker);
     }
 }

@@ -132,7 +132,7 @@ final class DeepseekModel extends Model {
         long cells = (long) nCtx * nSeq;
         long cacheBytes = mla == 0 ? KvStore.heapBytes(kt, nLayer, cells, (long) nHead * dk) + KvStore.heapBytes(vt, nLayer, cells, (long) nHead * dv)
                 : KvStore.heapBytes(kt, nLayer, cells, (long) kvl + rope);
-        requireHeap(fileName, nCtx, cacheBytes + 4L * nCtx * rope + 4L * backend.threads() * nHead * nCtx);
+        requireHeap(fileName, nCtx, cacheBytes + 4L * nCtx * rope);
         ropeTable = new Rope(rope, nCtx, rc.freqBase(), freqScale, rc.extFactor(), attnFactor, rc.nCtxOrig(), 32f, 1f, null);
 
         if (mla == 0) {
@@ -142,7 +142,9 @@ final class DeepseekModel extends Model {
             kCache = new KvStore(kt, nLayer, nCtx * nSeq, kvl + rope);
             vCache = null;
         }
-        attention = new Attention(backend, nCtx, nHead, Math.max(nHead * Math.max(dk, dv), kvl + rope), Math.max(kvl, dv));
+        TiledAttention tiled = mla > 0 ? new TiledAttention(backend, nCtx, nHead, kvl + rope, kvl, kvl + rope, 0)
+                : new TiledAttention(backend, nCtx, 1, dk, dv, nHead * dk, nHead * dv);
+        attention = new Attention(backend, nCtx, Math.max(Math.max(dk, dv), kvl + rope), Math.max(kvl, dv), tiled);
 
         int ub = ubatch;
         x = new float[ub * nEmbd];

@@ -65,11 +65,12 @@ final class LlamaModel extends Model {
         KvStore.Type kt = KvStore.Type.parse(opt.cacheTypeK()), vt = KvStore.Type.parse(opt.cacheTypeV());
         long cells = (long) nCtx * nSeq;
         requireHeap(src.fileName(), nCtx, KvStore.heapBytes(kt, nLayer, cells, (long) nKv * headK) + KvStore.heapBytes(vt, nLayer, cells, (long) nKv * headV)
-                + 4L * nCtx * nRot + 4L * backend.threads() * nHead * nCtx);
+                + 4L * nCtx * nRot);
         rope = new Rope(nRot, nCtx, rc.freqBase(), rc.freqScale(), rc.extFactor(), 1.0f, rc.nCtxOrig(), 32f, 1f, freqFactors);
         kCache = new KvStore(kt, nLayer, nCtx * nSeq, nKv * headK);
         vCache = new KvStore(vt, nLayer, nCtx * nSeq, nKv * headV);
-        attention = new Attention(backend, nCtx, nHead, Math.max(nKv * headK, nKv * headV), Math.max(headK, headV));
+        attention = new Attention(backend, nCtx, Math.max(headK, headV), Math.max(headK, headV),
+                new TiledAttention(backend, nCtx, nHead / nKv, headK, headV, nKv * headK, nKv * headV));
         int ub = ubatch;
         x = new float[ub * nEmbd];
         xn = new float[ub * nEmbd];

@@ -1,0 +1,199 @@
+package kiln.runtime.model;
+
+import kiln.runtime.kernel.Backend;
+import kiln.runtime.kernel.Kernels;
+import kiln.runtime.kernel.WorkerPool;
+
+import java.util.Arrays;
+
+/**
+ * Causal attention with Kiln's own numerics (f32 arithmetic over the decoded cache), flash-attention style. A task
+ * takes a tile of query rows — a few consecutive tokens of one sequence × a range of heads — and walks the cache
+ * {@link #BLOCK} rows at a time with an online softmax: a running maximum and sum per query row, the partial value
+ * sums rescaled when the maximum grows. Each cached row is decoded once per tile (not once per token and head, and
+ * not again for the values), a block's scores are one small matrix product per K/V head ({@link Kernels#dotTile}:
+ * 4×4 register tiles), and the value sums read each decoded block once per query row. Tiles are handed out longest
+ * first (the last tokens of a causal batch see the most cache). A batch with fewer tiles than threads (generation)
+ * splits its heads over the threads instead.
+ *
+ * <p>Two layouts: standard (K rows of nKv·dk, V rows of nKv·dv in their own store; a query head reads K/V head
+ * h / group) and latent (MLA absorbed: every head reads the one cached row [latent kvl | rope], and its values are
+ * the row's first kvl; the query is [absorbed q_nope (kvl) | q_rope (rope)]).
+ */
+final class TiledAttention {
+    /** Cache rows per block. */
+    static final int BLOCK = 32;
+    /** Query rows (tokens × heads) a tile aims for: its scores, values and query stay in the core's L2. */
+    private static final int TILE_ROWS = 64;
+    /** Most tokens per tile. */
+    private static final int MAX_TOKENS = 8;
+
+    private final Backend backend;
+    private final Kernels k;
+    private final int nCtx, maxRows;
+    private final float[][] query, scores, sums, keys, values, runMax, runSum;
+    private final WorkerPool.Body body = this::task;
+
+    /**
+     * @param maxHeads  the most heads one K/V head serves (the group; all heads for the latent layout)
+     * @param maxQuery  the longest query row of one head (dk, or kvl + rope)
+     * @param maxOut    the longest value row of one head (dv, or kvl)
+     * @param maxKRow   the widest cache row (K row, or latent row)
+     * @param maxVRow   the widest V row (0 without a separate V store)
+     */
+    TiledAttention(Backend backend, int nCtx, int maxHeads, int maxQuery, int maxOut, int maxKRow, int maxVRow) {
+        this.backend = backend;
+        this.k = backend.kernels();
+        this.nCtx = nCtx;
+        this.maxRows = Math.max(TILE_ROWS, maxHeads);
+        int threads = backend.threads();
+        query = new float[threads][maxRows * maxQuery];
+        scores = new float[threads][maxRows * BLOCK];
+        sums = new float[threads][maxRows * maxOut];
+        keys = new float[threads][BLOCK * maxKRow];
+        values = new float[threads][BLOCK * maxVRow];
+        runMax = new float[threads][maxRows];
+        runSum = new float[threads][maxRows];
+    }
+
+    // the call in flight
+    private KvStore kc, vc;
+    private int layer, pos0, perSeq, nHead, group, kHead, vHead, dq, dOut, outStride;
+    private float[] q, qpe, out;
+    private int qStride, qHeadStride, qLen, qpeStride, qpeHeadStride, qpeOff;
+    private float scale;
+    private int tokensPerTile, tilesPerSeq, tiles, headsPerTask, headChunks;
+
+    /**
+     * Standard attention: q n rows (stride qStride) of nHead·dk; K rows nKv·dk, V rows nKv·dv; out n rows (stride
+     * outStride) of nHead·dv. Tokens t of the batch: sequence t / seqLen, position pos0 + t % seqLen.
+     */
+    void standard(KvStore kc, KvStore vc, int layer, int pos0, int n, int seqLen, float[] q, int qStride, int nHead,
+                  int nKv, int dk, int dv, float scale, float[] out, int outStride) {
+        this.kc = kc;
+        this.vc = vc;
+        this.q = q;
+        this.qStride = qStride;
+        this.qHeadStride = dk;
+        this.qLen = dk;
+        this.qpe = null;
+        this.group = nHead / nKv;
+        this.kHead = dk;
+        this.vHead = dv;
+        this.dq = dk;
+        this.dOut = dv;
+        run(layer, pos0, n, seqLen, nHead, scale, out, outStride);
+    }
+
+    /**
+     * MLA absorbed: qAbs n rows of nHead·kvl; the rope part of head h of token t at qpe[t·qpeStride + h·headStride +
+     * qpeOff]; cache rows [latent kvl | rope]; out n rows of nHead·kvl.
+     */
+    void latent(KvStore kc, int layer, int pos0, int n, int seqLen, float[] qAbs, int nHead, int kvl, int rope,
+                float[] qpe, int qpeStride, int headStride, int qpeOff, float scale, float[] out) {
+        this.kc = kc;
+        this.vc = null;
+        this.q = qAbs;
+        this.qStride = nHead * kvl;
+        this.qHeadStride = kvl;
+        this.qLen = kvl;
+        this.qpe = qpe;
+        this.qpeStride = qpeStride;
+        this.qpeHeadStride = headStride;
+        this.qpeOff = qpeOff;
+        this.group = nHead;
+        this.kHead = kvl + rope;
+        this.vHead = kvl;
+        this.dq = kvl + rope;
+        this.dOut = kvl;
+        run(layer, pos0, n, seqLen, nHead, scale, out, nHead * kvl);
+    }
+
+    private void run(int layer, int pos0, int n, int seqLen, int nHead, float scale, float[] out, int outStride) {
+        this.layer = layer;
+        this.pos0 = pos0;
+        this.nHead = nHead;
+        this.scale = scale;
+        this.out = out;
+        this.outStride = outStride;
+        perSeq = Math.min(seqLen, n);
+        int threads = backend.threads();
+        // heads per task: whole K/V groups (the latent row serves every head, so any split works), at most a tile's rows
+        int unit = group == nHead ? 1 : group;
+        headsPerTask = Math.min(nHead, Math.max(unit, (maxRows / unit) * unit));
+        tokensPerTile = Math.clamp(maxRows / headsPerTask, 1, Math.min(MAX_TOKENS, perSeq));
+        tilesPerSeq = (perSeq + tokensPerTile - 1) / tokensPerTile;
+        tiles = (n / perSeq) * tilesPerSeq;
+        if (tiles < threads) { // generation: spread the heads over the threads
+            int want = (nHead * tiles + threads - 1) / threads;
+            headsPerTask = Math.min(headsPerTask, Math.max(unit, ((want + unit - 1) / unit) * unit));
+        }
+        headChunks = (nHead + headsPerTask - 1) / headsPerTask;
+        backend.pool().run(tiles * headChunks, body);
+    }
+
+    private void task(int task, int worker) {
+        int tile = tiles - 1 - task / headChunks; // longest first
+        int h0 = (task % headChunks) * headsPerTask, h1 = Math.min(nHead, h0 + headsPerTask);
+        int seq = tile / tilesPerSeq, first = (tile % tilesPerSeq) * tokensPerTile;
+        int t0 = seq * perSeq + first, nt = Math.min(tokensPerTile, perSeq - first), nh = h1 - h0, rows = nt * nh;
+        int p0 = pos0 + first, base = seq * nCtx, last = p0 + nt - 1;
+        float[] qt = query[worker], sc = scores[worker], acc = sums[worker], kb = keys[worker], vb = values[worker];
+        float[] mx = runMax[worker], sm = runSum[worker];
+        // query rows head-major: row (h − h0)·nt + i is token t0 + i, head h
+        for (int h = h0; h < h1; h++) {
+            for (int i = 0; i < nt; i++) {
+                int r = (h - h0) * nt + i, t = t0 + i;
+                System.arraycopy(q, t * qStride + h * qHeadStride, qt, r * dq, qLen);
+                if (qpe != null) System.arraycopy(qpe, t * qpeStride + h * qpeHeadStride + qpeOff, qt, r * dq + qLen, dq - qLen);
+            }
+        }
+        Arrays.fill(mx, 0, rows, Float.NEGATIVE_INFINITY);
+        Arrays.fill(sm, 0, rows, 0f);
+        Arrays.fill(acc, 0, rows * dOut, 0f);
+        int g0 = h0 / group, g1 = (h1 - 1) / group + 1;
+        int kWidth = (g1 - g0) * kHead, vWidth = vc == null ? kWidth : (g1 - g0) * vHead;
+        float[] vSrc = vc == null ? kb : vb;
+        for (int j0 = 0; j0 <= last; j0 += BLOCK) {
+            int nb = Math.min(BLOCK, last + 1 - j0);
+            for (int j = 0; j < nb; j++) {
+                kc.get(layer, base + j0 + j, g0 * kHead, kWidth, kb, j * kWidth);
+                if (vc != null) vc.get(layer, base + j0 + j, g0 * vHead, vWidth, vb, j * vWidth);
+            }
+            for (int g = g0; g < g1; g++) {
+                int ha = Math.max(h0, g * group), hb = Math.min(h1, (g + 1) * group);
+                int ra = (ha - h0) * nt, rb = (hb - h0) * nt;
+                k.dotTile(qt, ra * dq, dq, rb - ra, kb, (g - g0) * kHead, kWidth, nb, dq, sc, ra * BLOCK, BLOCK);
+                int vo = vc == null ? 0 : (g - g0) * vHead;
+                for (int r = ra; r < rb; r++) {
+                    int visible = Math.min(nb, p0 + r % nt - j0 + 1); // causal: cache rows up to the token's position
+                    if (visible <= 0) continue;
+                    int so = r * BLOCK;
+                    float m = mx[r];
+                    for (int j = 0; j < visible; j++) {
+                        float s = sc[so + j] * scale;
+                        sc[so + j] = s;
+                        m = Math.max(m, s);
+                    }
+                    if (m > mx[r]) { // a new maximum: what was summed so far shrinks (nothing was, on the first block)
+                        if (mx[r] != Float.NEGATIVE_INFINITY) {
+                            float shrink = (float) Math.exp(mx[r] - m); // may underflow to 0: then so do the old terms
+                            sm[r] *= shrink;
+                            for (int i = r * dOut, e = i + dOut; i < e; i++) acc[i] *= shrink;
+                        }
+                        mx[r] = m;
+                    }
+                    sm[r] += k.expShifted(sc, so, visible, m);
+                    k.addWeightedRows(sc, so, vSrc, vo, vWidth, visible, acc, r * dOut, dOut);
+                }
+            }
+        }
+        for (int h = h0; h < h1; h++) {
+            for (int i = 0; i < nt; i++) {
+                int r = (h - h0) * nt + i, o = (t0 + i) * outStride + h * dOut;
+                float inv = 1.0f / sm[r];
+                for (int c = 0; c < dOut; c++) out[o + c] = acc[r * dOut + c] * inv;
+            }
+        }
+    }
+}
