@@ -14,7 +14,8 @@ import java.util.Arrays;
  * not again for the values), a block's scores are one small matrix product per K/V head ({@link Kernels#dotTile}:
  * 4×4 register tiles), and the value sums read each decoded block once per query row. Tiles are handed out longest
  * first (the last tokens of a causal batch see the most cache). A batch with fewer tiles than threads (generation)
- * splits its heads over the threads instead.
+ * splits the cache over the threads instead (flash decoding): each task walks its share of the blocks for all
+ * heads, and a second step merges the parts. Every cached row is read once per token, however many threads.
  *
  * <p>Two layouts: standard (K rows of nKv·dk, V rows of nKv·dv in their own store; a query head reads K/V head
  * h / group) and latent (MLA absorbed: every head reads the one cached row [latent kvl | rope], and its values are
@@ -27,12 +28,16 @@ final class TiledAttention {
     private static final int TILE_ROWS = 64;
     /** Most tokens per tile. */
     private static final int MAX_TOKENS = 8;
+    /** Fewest cache rows a split-cache task takes. */
+    private static final int MIN_CHUNK = 4 * BLOCK;
 
     private final Backend backend;
     private final Kernels k;
     private final int nCtx, maxRows;
     private final float[][] query, scores, sums, keys, values, runMax, runSum;
-    private final WorkerPool.Body body = this::task;
+    /** Split-cache partial results, one slot per task: value sums, then each row's running maximum and sum. */
+    private final float[][] partSums, partMax, partSum;
+    private final WorkerPool.Body body = this::task, mergeBody = this::merge;
 
     /**
      * @param maxHeads  the most heads one K/V head serves (the group; all heads for the latent layout)
@@ -54,6 +59,10 @@ final class TiledAttention {
         values = new float[threads][BLOCK * maxVRow];
         runMax = new float[threads][maxRows];
         runSum = new float[threads][maxRows];
+        int slots = threads > 1 ? 2 * threads : 0; // split only when tiles × head chunks < threads: fewer than 2·threads tasks
+        partSums = new float[slots][maxRows * maxOut];
+        partMax = new float[slots][maxRows];
+        partSum = new float[slots][maxRows];
     }
 
     // the call in flight
@@ -62,7 +71,7 @@ final class TiledAttention {
     private float[] q, qpe, out;
     private int qStride, qHeadStride, qLen, qpeStride, qpeHeadStride, qpeOff;
     private float scale;
-    private int tokensPerTile, tilesPerSeq, tiles, headsPerTask, headChunks;
+    private int tokensPerTile, tilesPerSeq, tiles, headsPerTask, headChunks, cacheChunks;
 
     /**
      * Standard attention: q n rows (stride qStride) of nHead·dk; K rows nKv·dk, V rows nKv·dv; out n rows (stride
@@ -124,22 +133,28 @@ final class TiledAttention {
         tokensPerTile = Math.clamp(maxRows / headsPerTask, 1, Math.min(MAX_TOKENS, perSeq));
         tilesPerSeq = (perSeq + tokensPerTile - 1) / tokensPerTile;
         tiles = (n / perSeq) * tilesPerSeq;
-        if (tiles < threads) { // generation: spread the heads over the threads
-            int want = (nHead * tiles + threads - 1) / threads;
-            headsPerTask = Math.min(headsPerTask, Math.max(unit, ((want + unit - 1) / unit) * unit));
-        }
         headChunks = (nHead + headsPerTask - 1) / headsPerTask;
-        backend.pool().run(tiles * headChunks, body);
+        // generation and other small batches: the cache itself is split over the threads (flash decoding), so each
+        // cached row is still read once, and the partial results are merged afterwards
+        int units = tiles * headChunks;
+        cacheChunks = units >= threads ? 1 : Math.min((threads + units - 1) / units, (pos0 + perSeq + MIN_CHUNK - 1) / MIN_CHUNK);
+        backend.pool().run(units * cacheChunks, body);
+        if (cacheChunks > 1) backend.pool().run(units * headsPerTask, mergeBody);
     }
 
     private void task(int task, int worker) {
-        int tile = tiles - 1 - task / headChunks; // longest first
-        int h0 = (task % headChunks) * headsPerTask, h1 = Math.min(nHead, h0 + headsPerTask);
+        int unit = task / cacheChunks, chunk = task % cacheChunks;
+        int tile = tiles - 1 - unit / headChunks; // longest first
+        int h0 = (unit % headChunks) * headsPerTask, h1 = Math.min(nHead, h0 + headsPerTask);
         int seq = tile / tilesPerSeq, first = (tile % tilesPerSeq) * tokensPerTile;
         int t0 = seq * perSeq + first, nt = Math.min(tokensPerTile, perSeq - first), nh = h1 - h0, rows = nt * nh;
         int p0 = pos0 + first, base = seq * nCtx, last = p0 + nt - 1;
-        float[] qt = query[worker], sc = scores[worker], acc = sums[worker], kb = keys[worker], vb = values[worker];
-        float[] mx = runMax[worker], sm = runSum[worker];
+        // this task's cache rows [from, to): a share of whole blocks
+        int perChunk = ((last + 1 + cacheChunks - 1) / cacheChunks + BLOCK - 1) / BLOCK * BLOCK;
+        int from = chunk * perChunk, to = Math.min(last + 1, from + perChunk);
+        boolean split = cacheChunks > 1;
+        float[] qt = query[worker], sc = scores[worker], kb = keys[worker], vb = values[worker];
+        float[] acc = split ? partSums[task] : sums[worker], mx = split ? partMax[task] : runMax[worker], sm = split ? partSum[task] : runSum[worker];
         // query rows head-major: row (h − h0)·nt + i is token t0 + i, head h
         for (int h = h0; h < h1; h++) {
             for (int i = 0; i < nt; i++) {
@@ -154,8 +169,8 @@ final class TiledAttention {
         int g0 = h0 / group, g1 = (h1 - 1) / group + 1;
         int kWidth = (g1 - g0) * kHead, vWidth = vc == null ? kWidth : (g1 - g0) * vHead;
         float[] vSrc = vc == null ? kb : vb;
-        for (int j0 = 0; j0 <= last; j0 += BLOCK) {
-            int nb = Math.min(BLOCK, last + 1 - j0);
+        for (int j0 = from; j0 < to; j0 += BLOCK) {
+            int nb = Math.min(BLOCK, to - j0);
             for (int j = 0; j < nb; j++) {
                 kc.get(layer, base + j0 + j, g0 * kHead, kWidth, kb, j * kWidth);
                 if (vc != null) vc.get(layer, base + j0 + j, g0 * vHead, vWidth, vb, j * vWidth);
@@ -188,12 +203,44 @@ final class TiledAttention {
                 }
             }
         }
+        if (split) return; // merged by merge()
         for (int h = h0; h < h1; h++) {
             for (int i = 0; i < nt; i++) {
                 int r = (h - h0) * nt + i, o = (t0 + i) * outStride + h * dOut;
                 float inv = 1.0f / sm[r];
                 for (int c = 0; c < dOut; c++) out[o + c] = acc[r * dOut + c] * inv;
             }
+        }
+    }
+
+    /**
+     * Merges the split-cache partial results of one head (all tokens of its tile): each part's sums weigh
+     * exp(its maximum − the overall maximum). Task = unit · headsPerTask + head within the unit.
+     */
+    private void merge(int task, int worker) {
+        int unit = task / headsPerTask, hh = task % headsPerTask;
+        int tile = tiles - 1 - unit / headChunks;
+        int h0 = (unit % headChunks) * headsPerTask, h = h0 + hh;
+        if (h >= nHead) return;
+        int seq = tile / tilesPerSeq, first = (tile % tilesPerSeq) * tokensPerTile;
+        int t0 = seq * perSeq + first, nt = Math.min(tokensPerTile, perSeq - first);
+        float[] acc = sums[worker];
+        for (int i = 0; i < nt; i++) {
+            int r = hh * nt + i, slot0 = unit * cacheChunks;
+            float m = Float.NEGATIVE_INFINITY;
+            for (int c = 0; c < cacheChunks; c++) m = Math.max(m, partMax[slot0 + c][r]);
+            float total = 0;
+            java.util.Arrays.fill(acc, 0, dOut, 0f);
+            for (int c = 0; c < cacheChunks; c++) {
+                float[] mx = partMax[slot0 + c];
+                if (mx[r] == Float.NEGATIVE_INFINITY) continue; // an empty part (the tile's cache was shorter)
+                float w = (float) Math.exp(mx[r] - m);
+                total += w * partSum[slot0 + c][r];
+                k.axpy(w, partSums[slot0 + c], r * dOut, acc, 0, dOut);
+            }
+            int o = (t0 + i) * outStride + h * dOut;
+            float inv = 1.0f / total;
+            for (int c = 0; c < dOut; c++) out[o + c] = acc[c] * inv;
         }
     }
 }

@@ -13,8 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@link TiledAttention} against attention written out in doubles (scores, max-subtracted softmax over the token's
  * visible cache rows, weighted value sums), at awkward sizes: head dimensions that are not a multiple of the vector
- * lanes, partial cache blocks, tiles cut short by the batch, several sequences, one-token generation with the heads
- * split over threads, grouped K/V heads and the latent layout; scalar and Vector API kernels, one and three threads.
+ * lanes, partial cache blocks, tiles cut short by the batch, several sequences, one-token generation with the cache
+ * split over threads (flash decoding: the cache in parts merged afterwards), grouped K/V heads and the latent layout;
+ * scalar and Vector API kernels, one and three threads.
  */
 class TiledAttentionTest {
     private static final float TOLERANCE = 2e-5f;
@@ -23,6 +24,7 @@ class TiledAttentionTest {
     void standardAttentionEqualsTheDefinition() {
         // nHead, nKv, dk, dv, pos0, n, seqLen
         int[][] cases = {{8, 2, 40, 24, 37, 13, Integer.MAX_VALUE}, {8, 8, 64, 64, 0, 12, 4}, {32, 8, 64, 64, 70, 1, Integer.MAX_VALUE},
+                {32, 8, 64, 64, 700, 1, Integer.MAX_VALUE}, {8, 2, 40, 24, 300, 4, 2}, {128, 128, 16, 16, 260, 1, Integer.MAX_VALUE},
                 {6, 3, 16, 48, 5, 70, Integer.MAX_VALUE}, {4, 1, 32, 32, 31, 2, 1}};
         for (Kernels k : new Kernels[] {new ScalarKernels(), Kernels.select()}) {
             for (int threads : new int[] {1, 3}) {
@@ -36,6 +38,7 @@ class TiledAttentionTest {
     void latentAttentionEqualsTheDefinition() {
         // nHead, kvl, rope, pos0, n, seqLen
         int[][] cases = {{16, 64, 16, 50, 9, Integer.MAX_VALUE}, {16, 64, 16, 100, 1, Integer.MAX_VALUE}, {128, 32, 16, 3, 5, Integer.MAX_VALUE},
+                {16, 64, 16, 1000, 1, Integer.MAX_VALUE}, {16, 64, 16, 400, 2, Integer.MAX_VALUE}, {128, 32, 16, 300, 1, Integer.MAX_VALUE},
                 {4, 40, 8, 0, 20, 10}, {3, 16, 16, 33, 1, Integer.MAX_VALUE}};
         for (Kernels k : new Kernels[] {new ScalarKernels(), Kernels.select()}) {
             for (int threads : new int[] {1, 3}) {
@@ -45,6 +48,7 @@ class TiledAttentionTest {
                 latent(k, threads, 4, 256, 32, 0, 9, Integer.MAX_VALUE, KvStore.Type.F16);
                 // scores hundreds apart: a later block's maximum makes the earlier terms underflow to zero
                 latent(k, threads, 4, 64, 16, 90, 3, Integer.MAX_VALUE, KvStore.Type.F32, 40f);
+                latent(k, threads, 4, 64, 16, 600, 1, Integer.MAX_VALUE, KvStore.Type.F32, 40f); // and across split parts
             }
         }
     }
