@@ -142,8 +142,10 @@ final class DeepseekModel extends Model {
             kCache = new KvStore(kt, nLayer, nCtx * nSeq, kvl + rope);
             vCache = null;
         }
-        TiledAttention tiled = mla > 0 ? new TiledAttention(backend, nCtx, nHead, kvl + rope, kvl, kvl + rope, 0)
-                : new TiledAttention(backend, nCtx, 1, dk, dv, nHead * dk, nHead * dv);
+        // per-head K/V (-mla 0, and prompts decompressed from the latent cache under -mla 2/3), and the latent form
+        TiledAttention.Shape perHead = new TiledAttention.Shape(nHead, 1, dk, dv, dk, dv);
+        TiledAttention tiled = mla > 0 ? new TiledAttention(backend, nCtx, new TiledAttention.Shape(nHead, nHead, kvl + rope, kvl, kvl + rope, 0), perHead)
+                : new TiledAttention(backend, nCtx, perHead);
         attention = new Attention(backend, nCtx, Math.max(Math.max(dk, dv), kvl + rope), Math.max(kvl, dv), tiled);
 
         int ub = ubatch;
@@ -280,6 +282,28 @@ final class DeepseekModel extends Model {
         return ikElementwise && mla > 1 && n >= IK_PP_MIN_TOKENS && L.kvB != null && seqLen >= n;
     }
 
+    /** The most heap the decompressed K and V of the whole context may take (f16). */
+    private static final long MAX_DECOMPRESSED_BYTES = 2L << 30;
+    /** Tests: decompress every batch that can be (-mla 2/3, Kiln's numerics), whatever it costs. */
+    boolean forceDecompression;
+    /** Batches evaluated by decompressing K and V (tests check the path ran). */
+    int decompressedBatches;
+
+    /**
+     * Kiln's numerics under -mla 2/3 decompress K and V for a batch when that costs fewer multiply-adds than
+     * attending in the latent space: per visible (token, cache row) pair and head the latent form costs 2·kvl + rope,
+     * the decompressed one dk + dv, plus kvl·(nope + dv) per cached row and head for the decompression itself — so
+     * long prompt batches gain (above ≈ 170 tokens for DeepSeek's shapes), generation never — as long as the
+     * decompressed K and V of the whole context fit {@link #MAX_DECOMPRESSED_BYTES} and a quarter of the heap.
+     */
+    private boolean decompressionPays(Layer L, int n, int pos0) {
+        if (ggmlElementwise || mla < 2 || L.kvB == null || seqLen < n) return false;
+        long bytes = 2L * nCtx * nHead * (dk + dv);
+        if (bytes > Math.min(MAX_DECOMPRESSED_BYTES, Runtime.getRuntime().maxMemory() / 4)) return false;
+        double pairs = n * (pos0 + (n + 1) / 2.0), cells = pos0 + n;
+        return forceDecompression || pairs * (dk + dv) + cells * kvl * (double) (nope + dv) < pairs * (2 * kvl + rope);
+    }
+
     @Override
     public String kvCacheSize() {
         return KvStore.sizeLine(kCache, vCache);
@@ -332,9 +356,10 @@ final class DeepseekModel extends Model {
             ropeTable.apply(lat, t * lw + kvl, p);
             for (int h = 0; h < nHead; h++) ropeTable.apply(q, t * qw + h * dk + nope, p);
         }
-        if (mla > 0 && ikPromptPath(L, n)) {
+        if (mla > 0 && (ikPromptPath(L, n) || decompressionPays(L, n, pos0))) {
             for (int t = 0; t < n; t++) kCache.put(l, cellOf(t, pos0), lat, t * lw);
             decompressedAttention(L, l, n, pos0);
+            decompressedBatches++;
             if (backend.observed()) absorbedAttention(L, l, n, pos0, scratchAtt); // attn_k_b / attn_v_b statistics only
         } else if (mla > 0) {
             for (int t = 0; t < n; t++) kCache.put(l, cellOf(t, pos0), lat, t * lw);

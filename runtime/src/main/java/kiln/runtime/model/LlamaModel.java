@@ -70,7 +70,7 @@ final class LlamaModel extends Model {
         kCache = new KvStore(kt, nLayer, nCtx * nSeq, nKv * headK);
         vCache = new KvStore(vt, nLayer, nCtx * nSeq, nKv * headV);
         attention = new Attention(backend, nCtx, Math.max(headK, headV), Math.max(headK, headV),
-                new TiledAttention(backend, nCtx, nHead / nKv, headK, headV, nKv * headK, nKv * headV));
+                new TiledAttention(backend, nCtx, new TiledAttention.Shape(nHead, nHead / nKv, headK, headV, headK, headV)));
         int ub = ubatch;
         x = new float[ub * nEmbd];
         xn = new float[ub * nEmbd];

@@ -40,29 +40,48 @@ final class TiledAttention {
     private final WorkerPool.Body body = this::task, mergeBody = this::merge;
 
     /**
-     * @param maxHeads  the most heads one K/V head serves (the group; all heads for the latent layout)
-     * @param maxQuery  the longest query row of one head (dk, or kvl + rope)
-     * @param maxOut    the longest value row of one head (dv, or kvl)
-     * @param maxKRow   the widest cache row (K row, or latent row)
-     * @param maxVRow   the widest V row (0 without a separate V store)
+     * One form of attention the scratch must serve: nHead query heads, group of them per K/V head (nHead: every head
+     * reads one cached row, as in the latent layout), a head's query and output lengths, and its K and V widths in the
+     * cache rows (vHead 0: the values are the first {@code out} of the K row).
      */
-    TiledAttention(Backend backend, int nCtx, int maxHeads, int maxQuery, int maxOut, int maxKRow, int maxVRow) {
+    record Shape(int nHead, int group, int query, int out, int kHead, int vHead) {}
+
+    /** @param shapes every form this model runs (the scratch is sized for the largest) */
+    TiledAttention(Backend backend, int nCtx, Shape... shapes) {
         this.backend = backend;
         this.k = backend.kernels();
         this.nCtx = nCtx;
-        this.maxRows = Math.max(TILE_ROWS, maxHeads);
+        int rows = TILE_ROWS, query = 0, outs = 0, kRow = 0, vRow = 0;
+        for (Shape s : shapes) rows = Math.max(rows, s.group());
+        this.maxRows = rows;
+        for (Shape s : shapes) {
+            int heads = headsPerTask(s.nHead(), s.group(), maxRows), kvHeads = s.group() == s.nHead() ? 1 : heads / s.group();
+            query = Math.max(query, s.query());
+            outs = Math.max(outs, s.out());
+            kRow = Math.max(kRow, kvHeads * s.kHead());
+            vRow = Math.max(vRow, kvHeads * s.vHead());
+        }
         int threads = backend.threads();
-        query = new float[threads][maxRows * maxQuery];
+        this.query = new float[threads][maxRows * query];
         scores = new float[threads][maxRows * BLOCK];
-        sums = new float[threads][maxRows * maxOut];
-        keys = new float[threads][BLOCK * maxKRow];
-        values = new float[threads][BLOCK * maxVRow];
+        sums = new float[threads][maxRows * outs];
+        keys = new float[threads][BLOCK * kRow];
+        values = new float[threads][BLOCK * vRow];
         runMax = new float[threads][maxRows];
         runSum = new float[threads][maxRows];
         int slots = threads > 1 ? 2 * threads : 0; // split only when tiles × head chunks < threads: fewer than 2·threads tasks
-        partSums = new float[slots][maxRows * maxOut];
+        partSums = new float[slots][maxRows * outs];
         partMax = new float[slots][maxRows];
         partSum = new float[slots][maxRows];
+    }
+
+    /**
+     * Heads a task takes: all (up to a tile's rows) when they read one cached row; otherwise whole K/V groups, as
+     * many as leave room for {@link #MAX_TOKENS} tokens (a K/V head's block is shared by its group × the tokens).
+     */
+    private static int headsPerTask(int nHead, int group, int maxRows) {
+        if (group == nHead) return Math.min(nHead, maxRows);
+        return Math.min(nHead, Math.max(1, maxRows / MAX_TOKENS / group) * group);
     }
 
     // the call in flight
@@ -127,9 +146,7 @@ final class TiledAttention {
         this.outStride = outStride;
         perSeq = Math.min(seqLen, n);
         int threads = backend.threads();
-        // heads per task: whole K/V groups (the latent row serves every head, so any split works), at most a tile's rows
-        int unit = group == nHead ? 1 : group;
-        headsPerTask = Math.min(nHead, Math.max(unit, (maxRows / unit) * unit));
+        headsPerTask = headsPerTask(nHead, group, maxRows);
         tokensPerTile = Math.clamp(maxRows / headsPerTask, 1, Math.min(MAX_TOKENS, perSeq));
         tilesPerSeq = (perSeq + tokensPerTile - 1) / tokensPerTile;
         tiles = (n / perSeq) * tilesPerSeq;

@@ -42,6 +42,22 @@ class MlaModesTest {
     }
 
     @Test
+    void decompressedPromptsAgreeWithTheLatentForm() {
+        Fixtures.require();
+        String f = "tiny-deepseek/ik/tiny-deepseek-bf16.gguf";
+        float[] latent = logits(f, 3, "f16");
+        ModelOptions opt = ModelOptions.defaults().withCtx(64).withThreads(2).withMla(3).withCache("f16", "f16").withNumerics("f32");
+        try (DeepseekModel m = (DeepseekModel) ModelLoader.load(Fixtures.file(f), opt)) {
+            m.forceDecompression = true;
+            int[] ids = m.tokenizer().encode(Reference.text("tiny-deepseek/text/prompt.txt"), true);
+            double d = maxAbs(latent, Greedy.promptLogits(m, ids));
+            System.out.printf("%s: prompt with K/V decompressed vs latent max |dlogit| %.6f%n", f, d);
+            assertTrue(m.decompressedBatches > 0, "the decompressed path ran");
+            assertTrue(d < MODE_TOLERANCE, "decompressed: " + d);
+        }
+    }
+
+    @Test
     void q8CacheAgreesWithF16Cache() {
         for (String f : new String[] {"tiny-deepseek/ik/tiny-deepseek-bf16.gguf", "tiny-llama/mainline/tiny-llama-bf16.gguf"}) {
             for (int mla : new int[] {0, 3}) {

@@ -64,7 +64,7 @@ class TiledAttentionTest {
         float[] q = random(r, n * qStride), out = new float[n * outStride];
         float scale = 1 / (float) Math.sqrt(dk);
         try (Backend b = new Backend(k, threads, 64, 1, 1)) {
-            new TiledAttention(b, nCtx, group, dk, dv, nKv * dk, nKv * dv)
+            new TiledAttention(b, nCtx, new TiledAttention.Shape(nHead, group, dk, dv, dk, dv))
                     .standard(kc, vc, 1, pos0, n, seqLen, q, qStride, nHead, nKv, dk, dv, scale, out, outStride);
         }
         float[] krow = new float[nKv * dk], vrow = new float[nKv * dv];
@@ -99,7 +99,7 @@ class TiledAttentionTest {
         int headStride = rope + 5, qpeStride = nHead * headStride + 1, qpeOff = 5;
         float[] qAbs = random(r, n * nHead * kvl), qpe = random(r, n * qpeStride), out = new float[n * nHead * kvl];
         try (Backend b = new Backend(k, threads, 64, 1, 1)) {
-            new TiledAttention(b, nCtx, nHead, kvl + rope, kvl, kvl + rope, 0)
+            new TiledAttention(b, nCtx, new TiledAttention.Shape(nHead, nHead, kvl + rope, kvl, kvl + rope, 0))
                     .latent(kc, 0, pos0, n, seqLen, qAbs, nHead, kvl, rope, qpe, qpeStride, headStride, qpeOff, scale, out);
         }
         float[] row = new float[kvl + rope];
