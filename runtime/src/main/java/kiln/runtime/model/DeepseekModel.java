@@ -380,16 +380,19 @@ final class DeepseekModel extends Model {
         }
     }
 
-    /** -mla 1..3: q_nope absorbed by attn_k_b, attention over the latent cache, the latent expanded by attn_v_b. */
+    /**
+     * -mla 1..3: q_nope absorbed by attn_k_b, attention over the latent cache, the latent expanded by attn_v_b. The
+     * per-head products of each side run as one parallel step ({@link Backend#matmulAll}: one product at a time
+     * where the numerics or an observer ask for it), not one dispatch per head.
+     */
     private void absorbedAttention(Layer L, int l, int n, int pos0, float[] dst) {
         int qw = nHead * dk;
-        for (int h = 0; h < nHead; h++) {
-            backend.matmul(L.kBh[h], q, h * dk, qw, n, qAbs, h * kvl, nHead * kvl);
-        }
+        Backend.Product[] heads = products(nHead);
+        for (int h = 0; h < nHead; h++) heads[h].set(L.kBh[h], q, h * dk, qw, n, qAbs, h * kvl, nHead * kvl, false);
+        backend.matmulAll(heads, nHead);
         attention.latent(kCache, l, pos0, n, qAbs, nHead, kvl, rope, q, qw, dk, nope, kqScale, ctx);
-        for (int h = 0; h < nHead; h++) {
-            backend.matmul(L.vBh[h], ctx, h * kvl, nHead * kvl, n, dst, h * dv, nHead * dv);
-        }
+        for (int h = 0; h < nHead; h++) heads[h].set(L.vBh[h], ctx, h * kvl, nHead * kvl, n, dst, h * dv, nHead * dv, false);
+        backend.matmulAll(heads, nHead);
     }
 
     /**
@@ -490,8 +493,20 @@ final class DeepseekModel extends Model {
         }
     }
 
-    /** Products of one {@link #expertsTogether} step (gate and up of each expert and the shared one: 2·nExpert + 2). */
+    /**
+     * Products of one {@link Backend#matmulAll} step: gate and up of each expert and the shared one (2·nExpert + 2,
+     * {@link #expertsTogether}), or one per head ({@link #absorbedAttention}).
+     */
     private Backend.Product[] products = new Backend.Product[0];
+
+    /** {@link #products}, at least {@code count} of them (made once, on first use). */
+    private Backend.Product[] products(int count) {
+        if (products.length < count) {
+            products = new Backend.Product[count];
+            for (int i = 0; i < count; i++) products[i] = new Backend.Product();
+        }
+        return products;
+    }
 
     /**
      * The routed experts (and the shared one) of a layer in two parallel steps instead of three per expert: gate
@@ -500,10 +515,7 @@ final class DeepseekModel extends Model {
      * them, and the shared expert's output to tmp, so the sums that follow are the same. Needs n·nUsed ≤ ubatch.
      */
     private void expertsTogether(Layer L, int n) {
-        if (products.length < 2 * nExpert + 2) {
-            products = new Backend.Product[2 * nExpert + 2];
-            for (int i = 0; i < products.length; i++) products[i] = new Backend.Product();
-        }
+        Backend.Product[] products = products(2 * nExpert + 2);
         int count = 0, slots = 0;
         for (int e = 0; e < nExpert; e++) {
             int m = expertCount[e];
