@@ -14,10 +14,11 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * Vector API kernels. Generation (one token): F32, BF16, Q8_0 and Q5_0 rows dotted straight from the mapping,
- * Q4_K, Q5_K, Q6_K and IQ4_XS through {@link KQuantDots}, ik's interleaved types in place ({@link InterleavedKernel}).
- * Prompt batches: each row is dequantized once (vector decoders, {@link FastRows}, else its codec) and multiplied
- * four rows by four tokens in registers; interleaved groups are unpacked once to base rows for the same tiles.
+ * Vector API kernels. Generation (one token): each row dotted straight from the mapping by its type's kernel
+ * ({@link TypeKernels}: the row codecs here, {@link KQuantDots}), ik's interleaved types in place
+ * ({@link InterleavedKernel}). Prompt batches: each row is dequantized once (its type's decoder, else its codec) and
+ * multiplied four rows by four tokens in registers; interleaved groups are unpacked once to base rows for the same
+ * tiles.
  */
 final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -35,6 +36,16 @@ final class VectorKernels implements Kernels {
         // touch the species once so a broken Vector API fails here, not in the forward pass
         FloatVector.zero(F).reduceLanes(VectorOperators.ADD);
         return new VectorKernels();
+    }
+
+    /** Float lanes of this JVM's preferred vector. */
+    static int lanes() {
+        return L;
+    }
+
+    /** Whether byte vectors with one lane per float lane exist at this width (the Q8_0/Q5_0 kernels need them). */
+    static boolean byteLanes() {
+        return B != null;
     }
 
     static String describe() {
@@ -83,45 +94,17 @@ final class VectorKernels implements Kernels {
             }
             return;
         }
-        if (nTok == 1 && type == GgmlType.Q4_K && KQuantDots.supported() && rowBuf.length >= 16 && group.length >= KQuantDots.sumsSize(cols)) {
+        TypeKernels.Entry kernels = TypeKernels.of(type);
+        if (nTok == 1 && kernels != null && kernels.dot() != null && rowBuf.length >= 32
+                && (!kernels.needsSums() || group.length >= KQuantDots.sumsSize(cols))) {
+            // generation: each row dotted straight from the mapping by its type's kernel
             byte[] buf = stage(rb);
-            KQuantDots.sums(x, xOff, cols, group);
-            for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.q4k(data, r * rb, x, xOff, group, cols, buf, rowBuf);
-            return;
-        }
-        if (nTok == 1 && type == GgmlType.Q5_K && KQuantDots.supported() && rowBuf.length >= 16 && group.length >= KQuantDots.sumsSize(cols)) {
-            byte[] buf = stage(rb);
-            KQuantDots.sums(x, xOff, cols, group);
-            for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.q5k(data, r * rb, x, xOff, group, cols, buf, rowBuf);
-            return;
-        }
-        if (nTok == 1 && type == GgmlType.IQ4_XS && KQuantDots.supported()) {
-            byte[] buf = stage(rb);
-            for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.iq4xs(data, r * rb, x, xOff, cols, buf);
-            return;
-        }
-        if (nTok == 1 && type == GgmlType.Q6_K && KQuantDots.supported() && rowBuf.length >= 32) {
-            byte[] buf = stage(rb);
-            for (long r = r0; r < r1; r++) out[outOff + (int) r] = KQuantDots.q6k(data, r * rb, x, xOff, cols, buf, rowBuf);
+            if (kernels.needsSums()) KQuantDots.sums(x, xOff, cols, group);
+            TypeKernels.Dot dot = kernels.dot();
+            for (long r = r0; r < r1; r++) out[outOff + (int) r] = dot.dot(data, r * rb, x, xOff, group, cols, buf, rowBuf);
             return;
         }
         for (long r = r0; r < r1; r++) {
-            if (nTok == 1 && type == GgmlType.BF16) {
-                out[outOff + (int) r] = dotBf16(data, r * rb, x, xOff, cols);
-                continue;
-            }
-            if (nTok == 1 && type == GgmlType.Q8_0 && B != null) {
-                out[outOff + (int) r] = dotQ80(data, r * rb, x, xOff, cols);
-                continue;
-            }
-            if (nTok == 1 && type == GgmlType.Q5_0 && B != null && L <= 16) {
-                out[outOff + (int) r] = dotQ50(data, r * rb, x, xOff, cols);
-                continue;
-            }
-            if (nTok == 1 && type == GgmlType.F32) {
-                out[outOff + (int) r] = dotF32(data, r * rb, x, xOff, cols);
-                continue;
-            }
             rowTo(w, type, data, r, rb, rowBuf, 0, group);
             for (int t = 0; t < nTok; t++) {
                 out[outOff + t * outStride + (int) r] = dot(rowBuf, 0, x, xOff + t * xStride, cols);
@@ -138,7 +121,7 @@ final class VectorKernels implements Kernels {
                                   float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
         int cols = w.cols(), il = w.interleave();
         GgmlType base = w.type().base();
-        kiln.tensor.repack.Interleaver unpacker = base != null && vectorRow(base) && rowBuf.length >= 4 * cols
+        kiln.tensor.repack.Interleaver unpacker = base != null && TypeKernels.decodes(base) && rowBuf.length >= 4 * cols
                 ? kiln.tensor.repack.Interleavers.forPacked(w.type()) : null;
         long baseRb = base != null ? base.rowSize(cols) : 0;
         for (long g = r0; g < r1; g += il) {
@@ -166,16 +149,6 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /**
-     * Whether {@link #rowTo} decodes this type with vectors (or allocation-free staging) rather than through its
-     * codec: the one place that decides it, for rows and for interleaved groups unpacked to base rows.
-     */
-    private static boolean vectorRow(GgmlType t) {
-        return B != null && (t == GgmlType.Q8_0 || t == GgmlType.Q5_0 && L <= 16)
-                || (t == GgmlType.Q4_K || t == GgmlType.Q5_K || t == GgmlType.IQ4_XS) && KQuantDots.supported()
-                || t == GgmlType.BF16 || FastRows.handles(t);
-    }
-
     private static final ThreadLocal<MemorySegment[]> UNPACKED = ThreadLocal.withInitial(() -> new MemorySegment[1]);
 
     /** This thread's native buffer for one unpacked group (grown once, then reused). */
@@ -196,19 +169,14 @@ final class VectorKernels implements Kernels {
 
     /** Row r of w as floats into dst[off..] (through group when off > 0: the decoders write from index 0). */
     private static void rowTo(Weight w, GgmlType type, MemorySegment data, long r, long rb, float[] dst, int off, float[] group) {
-        if (!vectorRow(type)) {
+        TypeKernels.Entry kernels = TypeKernels.of(type);
+        if (kernels == null || kernels.decode() == null) {
             w.dequantizeRow(r, dst, off, group);
             return;
         }
         float[] to = off == 0 ? dst : group;
-        int cols = w.cols();
-        if ((type == GgmlType.Q4_K || type == GgmlType.Q5_K) && KQuantDots.supported()) KQuantDots.k45Row(data, r * rb, cols, type == GgmlType.Q5_K, stage(rb), to);
-        else if (type == GgmlType.Q5_0 && B != null && L <= 16) dotQ50(data, r * rb, null, 0, cols, to);
-        else if (type == GgmlType.Q8_0 && B != null) dequantQ80(data, r * rb, to, cols);
-        else if (type == GgmlType.IQ4_XS) KQuantDots.iq4xsRow(data, r * rb, cols, stage(rb), to);
-        else if (type == GgmlType.BF16) bf16ToFloat(data, r * rb, to, cols);
-        else FastRows.dequantize(type, data, r * rb, to, cols);
-        if (to != dst) System.arraycopy(group, 0, dst, off, cols);
+        kernels.decode().row(data, r * rb, w.cols(), stage(rb), to);
+        if (to != dst) System.arraycopy(group, 0, dst, off, w.cols());
     }
 
     /**
