@@ -126,7 +126,7 @@ class OnePassQuantizeTest {
             QuantizeSpec q = new QuantizeSpec(c.type(), c.flavor(), Fixtures.file(c.model() + "/" + c.imatrix()), c.imatrix(), false, null, null,
                     List.of(), false);
             kiln.convert.Converter.convert(new kiln.convert.Converter.Options(hf, out, OutType.BF16,
-                    c.layout() == null ? MlaLayout.IK : MlaLayout.parse(c.layout()), false, null, 0, 2, false, q));
+                    c.layout() == null ? MlaLayout.IK : MlaLayout.parse(c.layout()), false, null, 0, 2, false, q, false));
         }
         return out;
     }

@@ -76,6 +76,10 @@ public final class ConvertCommand implements Callable<Integer>, KilnSubcommand {
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--allow-nonfinite", description = "write NaN and infinite weights as they are, with a warning per tensor "
+            + "(default: refuse the first one in one line; a quantization --outtype always refuses them)")
+    boolean allowNonFinite;
+
     @Option(names = "--no-progress", description = "no progress line even on a terminal")
     boolean noProgress;
 
@@ -108,7 +112,7 @@ public final class ConvertCommand implements Callable<Integer>, KilnSubcommand {
             return 0;
         }
         List<Path> written = Converter.convert(new Converter.Options(input, output, converterType == null ? OutType.BF16 : converterType,
-                layout == null ? MlaLayout.IK : MlaLayout.parse(layout), expertGroups, vocabPre, split, n, !noProgress, quantize));
+                layout == null ? MlaLayout.IK : MlaLayout.parse(layout), expertGroups, vocabPre, split, n, !noProgress, quantize, allowNonFinite));
         for (Path p : written) System.err.println("wrote " + p);
         return 0;
     }

@@ -47,7 +47,7 @@ public final class Relayout {
             for (PlannedTensor t : tensors) total += t.byteSize();
             Progress pr = progress ? new Progress("re-layout", tensors.size(), total)
                     : new Progress("re-layout", tensors.size(), total, false, System.err);
-            return GgufSink.write(out, meta, tensors, splitMaxSize, threads, pr);
+            return GgufSink.write(out, meta, tensors, splitMaxSize, threads, pr, kiln.convert.write.NonFiniteValues.allowed());
         }
     }
 
