@@ -6,6 +6,7 @@ import kiln.tensor.KilnException;
 import kiln.tensor.gguf.GgufFile;
 import kiln.tensor.gguf.GgufFormatException;
 import kiln.validate.compat.Compatibility;
+import kiln.validate.compat.KilnLoad;
 import kiln.validate.compat.RuntimeVerdict;
 
 import java.nio.file.Files;
@@ -45,7 +46,7 @@ final class FileValidation {
             ModelView m = ModelView.of(f);
             v.architecture = m.architecture();
             if ("deepseek2".equals(v.architecture)) v.layout = layoutOf(m);
-            v.runtimes = Compatibility.judge(m);
+            v.runtimes = withKilnsOwnLoad(Compatibility.judge(m), file);
             for (RuntimeVerdict r : v.runtimes) for (String w : r.warnings()) v.warnings.add(r.runtime() + ": " + w);
             if (deepScan) {
                 v.deep = DeepCheck.run(f);
@@ -64,6 +65,16 @@ final class FileValidation {
         return v;
     }
 
+    /** Kiln's simulated verdict replaced by the runtime's load of the file (architectures the runtime does not run keep theirs). */
+    private static List<RuntimeVerdict> withKilnsOwnLoad(List<RuntimeVerdict> verdicts, Path file) {
+        List<RuntimeVerdict> out = new ArrayList<>();
+        for (RuntimeVerdict r : verdicts) {
+            boolean kiln = r.runtime().equals(Compatibility.KILN) && r.loads() != null;
+            out.add(kiln ? KilnLoad.of(file, r) : r);
+        }
+        return out;
+    }
+
     private static String layoutOf(ModelView m) {
         var t = m.byName();
         var kb = t.get("blk.0.attn_k_b.weight");
@@ -72,6 +83,14 @@ final class FileValidation {
         if (kvb) return "legacy";
         if (kb != null) return "mainline";
         return "unknown";
+    }
+
+    /** {@code --strict}: a readable file that none of the runtimes will load is invalid (exit 1). */
+    FileValidation strict() {
+        if (status == VALID && runtimes.stream().noneMatch(r -> Boolean.TRUE.equals(r.loads()))) {
+            fail(INVALID, "no runtime will load this file (--strict)");
+        }
+        return this;
     }
 
     private FileValidation fail(int status, String error) {

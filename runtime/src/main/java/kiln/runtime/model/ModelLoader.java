@@ -39,6 +39,17 @@ public final class ModelLoader {
         return false;
     }
 
+    /**
+     * Every check {@link #load} makes, for {@code kiln validate}: the model is built as {@code kiln run} builds it (with a
+     * one-token context and one thread, so nothing sized by a context is allocated) and closed again. Returns the model's
+     * one-line description; throws the {@link KilnException} run would throw.
+     */
+    public static String check(Path path) {
+        try (Model m = load(path, ModelOptions.defaults().withCtx(1).withThreads(1))) {
+            return m.describe();
+        }
+    }
+
     public static Model load(Path path, ModelOptions options, Kernels kernels) {
         GgufFile file = GgufFile.open(path);
         try {
