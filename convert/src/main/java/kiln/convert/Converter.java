@@ -6,7 +6,7 @@ import kiln.convert.arch.DeepseekArch;
 import kiln.convert.arch.Input;
 import kiln.convert.arch.LlamaArch;
 import kiln.convert.arch.Mapped;
-import kiln.convert.arch.MlaLayout;
+import kiln.tensor.gguf.MlaLayout;
 import kiln.convert.hf.JsonDoc;
 import kiln.convert.source.HfSource;
 import kiln.convert.source.HfSources;

@@ -2,7 +2,7 @@ package kiln.convert;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import kiln.convert.arch.MlaLayout;
+import kiln.tensor.gguf.MlaLayout;
 import kiln.convert.cli.ConvertCommand;
 import kiln.convert.write.OutType;
 import kiln.convert.write.QuantizeSpec;

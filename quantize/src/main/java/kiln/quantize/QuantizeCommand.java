@@ -173,27 +173,19 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
     }
 
     static Flavor parseFlavor(String s) {
-        return switch (s.toLowerCase(Locale.ROOT)) {
-            case "mainline", "llama.cpp" -> Flavor.MAINLINE;
-            case "ik", "ik_llama", "ik_llama.cpp" -> Flavor.IK;
-            default -> throw new KilnException("unknown flavor '" + s + "' (expected mainline or ik)");
-        };
+        Flavor f = Flavor.parse(s);
+        if (f == null) throw new KilnException("unknown flavor '" + s + "' (expected mainline or ik)");
+        return f;
     }
 
-    /** An ik-layout DeepSeek file (2-D attn_k_b next to attn_kv_b) gets ik's rules and bytes; anything else mainline's. */
+    /** The file's own tool ({@link Flavor#of}): an ik-layout DeepSeek file or one with ik-only types gets ik's rules and bytes. */
     public static Flavor defaultFlavor(GgufFile file) {
         return defaultFlavor(file.metadata(), file.tensors());
     }
 
     /** {@link #defaultFlavor(GgufFile)} from a file's metadata and tensor infos (one-pass conversion has no file yet). */
     public static Flavor defaultFlavor(kiln.tensor.gguf.GgufMetadata metadata, List<TensorInfo> tensors) {
-        if (!"deepseek2".equals(metadata.architecture())) return Flavor.MAINLINE;
-        boolean kvb = false, kb2d = false;
-        for (TensorInfo t : tensors) {
-            if (t.name().endsWith("attn_kv_b.weight")) kvb = true;
-            if (t.name().endsWith("attn_k_b.weight") && t.nDims() == 2) kb2d = true;
-        }
-        return kvb && kb2d ? Flavor.IK : Flavor.MAINLINE;
+        return Flavor.of(metadata, tensors);
     }
 
     private void printPlan(QuantizePlan plan) {

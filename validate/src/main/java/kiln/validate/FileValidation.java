@@ -76,13 +76,8 @@ final class FileValidation {
     }
 
     private static String layoutOf(ModelView m) {
-        var t = m.byName();
-        var kb = t.get("blk.0.attn_k_b.weight");
-        boolean kvb = t.containsKey("blk.0.attn_kv_b.weight");
-        if (kvb && kb != null) return "ik";
-        if (kvb) return "legacy";
-        if (kb != null) return "mainline";
-        return "unknown";
+        kiln.tensor.gguf.MlaLayout l = kiln.tensor.gguf.MlaLayout.of(m.tensors());
+        return l == null ? "unknown" : l.label();
     }
 
     /** {@code --strict}: a readable file that none of the runtimes will load is invalid (exit 1). */

@@ -1,7 +1,7 @@
 package kiln.convert.cli;
 
 import kiln.convert.Converter;
-import kiln.convert.arch.MlaLayout;
+import kiln.tensor.gguf.MlaLayout;
 import kiln.convert.relayout.Relayout;
 import kiln.convert.write.OutType;
 import kiln.convert.write.QuantizeSpec;

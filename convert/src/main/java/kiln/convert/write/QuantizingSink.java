@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
@@ -154,11 +153,9 @@ public final class QuantizingSink {
     }
 
     static Flavor parseFlavor(String s) {
-        return switch (s.toLowerCase(Locale.ROOT)) {
-            case "mainline", "llama.cpp" -> Flavor.MAINLINE;
-            case "ik", "ik_llama", "ik_llama.cpp" -> Flavor.IK;
-            default -> throw new KilnException("--flavor: unknown flavor '" + s + "' (expected mainline or ik)");
-        };
+        Flavor f = Flavor.parse(s);
+        if (f == null) throw new KilnException("--flavor: unknown flavor '" + s + "' (expected mainline or ik)");
+        return f;
     }
 
     /** Whether a name is a type {@code kiln quantize} knows in either flavour. */
