@@ -74,6 +74,9 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
     @Option(names = "--allow-requantize", description = "allow re-quantizing tensors that are already quantized")
     boolean allowRequantize;
 
+    @picocli.CommandLine.Mixin
+    kiln.tensor.cli.ChecksumsOption checksums = new kiln.tensor.cli.ChecksumsOption();
+
     @Option(names = "--dry-run", description = "print the type of every tensor and the sizes, write nothing")
     boolean dryRun;
 
@@ -151,6 +154,7 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
             Quantizer.run(file, plan, output, progress);
             out.printf(Locale.ROOT, "%s: %s -> %s (%s, %s flavour, %d tensors, %s)%n", ftype.name(), in, output,
                     Progress.human(plan.layout().fileSize()), fl.name().toLowerCase(Locale.ROOT), plan.items().size(), counts(plan));
+            checksums.afterWrite(output, nthreads);
             return 0;
         }
     }

@@ -30,6 +30,8 @@ final class FileValidation {
     String layout;
     List<RuntimeVerdict> runtimes = List.of();
     DeepCheck deep;
+    /** {@code --verify}: true when every checksum in OUT.sha256 matched, false when some differ, null when not asked. */
+    Boolean checksumsMatch;
 
     private FileValidation(Path file) {
         this.file = file;
@@ -80,6 +82,20 @@ final class FileValidation {
         return l == null ? "unknown" : l.label();
     }
 
+    /** {@code --verify}: each header or tensor whose sha256 differs from OUT.sha256 is an error (exit 1). */
+    FileValidation verify(int threads) {
+        if (tensorCount == null) return this; // not a readable GGUF: already reported
+        try {
+            List<String> problems = kiln.tensor.io.Checksums.verify(file, threads);
+            checksumsMatch = problems.isEmpty();
+            if (!problems.isEmpty()) status = Math.max(status, INVALID);
+            errors.addAll(problems);
+        } catch (KilnException e) {
+            fail(UNREADABLE, e.getMessage());
+        }
+        return this;
+    }
+
     /** {@code --strict}: a readable file that none of the runtimes will load is invalid (exit 1). */
     FileValidation strict() {
         if (status == VALID && runtimes.stream().noneMatch(r -> Boolean.TRUE.equals(r.loads()))) {
@@ -112,7 +128,8 @@ final class FileValidation {
         }
         out.add(file + ": " + (valid() ? "valid" : "invalid") + " (GGUF v" + version + ", "
                 + (architecture == null ? "no architecture" : architecture) + (layout == null ? "" : " " + layout + " layout")
-                + ", " + tensorCount + " tensors" + (deep != null ? ", deep-checked" : "") + ")");
+                + ", " + tensorCount + " tensors" + (deep != null ? ", deep-checked" : "")
+                + (checksumsMatch == null ? "" : checksumsMatch ? ", checksums match" : ", checksums differ") + ")");
         for (String e : errors) out.add("  error: " + e);
         for (RuntimeVerdict r : runtimes) out.add("  " + r.line());
         for (String w : warnings) out.add("  warning: " + w);
@@ -133,6 +150,7 @@ final class FileValidation {
         if (tensorCount == null) o.putNull("tensor_count");
         else o.put("tensor_count", tensorCount);
         if (layout != null) o.put("layout", layout);
+        if (checksumsMatch != null) o.put("checksums_match", checksumsMatch);
         ObjectNode rt = o.putObject("runtimes");
         for (RuntimeVerdict r : runtimes) {
             ObjectNode j = rt.putObject(r.runtime());

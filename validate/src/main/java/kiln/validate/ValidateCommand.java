@@ -31,6 +31,10 @@ public final class ValidateCommand implements KilnSubcommand, Callable<Integer> 
     @Option(names = "--strict", description = "a file that neither llama.cpp, ik_llama.cpp nor Kiln will load is invalid (exit 1)")
     boolean strict;
 
+    @Option(names = "--verify", description = "compare each tensor's data and each header with FILE.sha256 (written by --checksums): "
+            + "every one that differs is named (exit 1); no FILE.sha256 is exit 2")
+    boolean verify;
+
     @Option(names = "--json", description = "print one JSON object per file (one per line)")
     boolean json;
 
@@ -38,8 +42,10 @@ public final class ValidateCommand implements KilnSubcommand, Callable<Integer> 
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         int exit = 0;
+        if (verify) for (Path f : files) if (java.nio.file.Files.isRegularFile(f)) kiln.tensor.io.Checksums.requireSidecar(f);
         for (Path f : files) {
             FileValidation v = FileValidation.run(f, deep);
+            if (verify) v.verify(kiln.tensor.Parallel.defaultThreads());
             if (strict) v.strict();
             exit = Math.max(exit, v.status);
             if (json) out.println(Json.compact(v.json()));

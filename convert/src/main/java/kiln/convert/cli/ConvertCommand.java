@@ -80,6 +80,9 @@ public final class ConvertCommand implements Callable<Integer>, KilnSubcommand {
             + "(default: refuse the first one in one line; a quantization --outtype always refuses them)")
     boolean allowNonFinite;
 
+    @picocli.CommandLine.Mixin
+    kiln.tensor.cli.ChecksumsOption checksums = new kiln.tensor.cli.ChecksumsOption();
+
     @Option(names = "--no-progress", description = "no progress line even on a terminal")
     boolean noProgress;
 
@@ -108,12 +111,15 @@ public final class ConvertCommand implements Callable<Integer>, KilnSubcommand {
             if (!outType.equalsIgnoreCase("auto") || expertGroups || vocabPre != null) {
                 throw new KilnException(input + ": --outtype, --expert-groups and --vocab-pre apply to HuggingFace input, not to a GGUF re-layout");
             }
-            for (Path p : Relayout.run(input, output, MlaLayout.parse(layout), split, n, !noProgress)) System.err.println("wrote " + p);
+            List<Path> relaid = Relayout.run(input, output, MlaLayout.parse(layout), split, n, !noProgress);
+            for (Path p : relaid) System.err.println("wrote " + p);
+            checksums.afterWrite(relaid.getFirst(), n);
             return 0;
         }
         List<Path> written = Converter.convert(new Converter.Options(input, output, converterType == null ? OutType.BF16 : converterType,
                 layout == null ? MlaLayout.IK : MlaLayout.parse(layout), expertGroups, vocabPre, split, n, !noProgress, quantize, allowNonFinite));
         for (Path p : written) System.err.println("wrote " + p);
+        checksums.afterWrite(written.getFirst(), n);
         return 0;
     }
 }
