@@ -9,16 +9,22 @@ import java.util.List;
  */
 public enum MlaLayout {
     /** ik_llama.cpp's converter: attn_kv_b plus 2-D attn_k_b and attn_v_b, MHA-style keys. */
-    IK("ik"),
+    IK("ik", "attn_kv_b + 2-D attn_k_b/attn_v_b"),
     /** llama.cpp's converter: 3-D attn_k_b/attn_v_b, no attn_kv_b, head_count_kv 1 and the *_mla keys. */
-    MAINLINE("mainline"),
+    MAINLINE("mainline", "3-D attn_k_b/attn_v_b, no attn_kv_b"),
     /** attn_kv_b only (both converters before the split), ik keys. */
-    LEGACY("legacy");
+    LEGACY("legacy", "attn_kv_b only");
 
-    private final String label;
+    private final String label, tensors;
 
-    MlaLayout(String label) {
+    MlaLayout(String label, String tensors) {
         this.label = label;
+        this.tensors = tensors;
+    }
+
+    /** The attention tensors that make the layout, for messages: "attn_kv_b + 2-D attn_k_b/attn_v_b". */
+    public String tensors() {
+        return tensors;
     }
 
     /** "ik", "mainline" or "legacy", as {@code --mla-layout} spells it. */
