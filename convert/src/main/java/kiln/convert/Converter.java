@@ -6,7 +6,7 @@ import kiln.convert.arch.DeepseekArch;
 import kiln.convert.arch.Input;
 import kiln.convert.arch.LlamaArch;
 import kiln.convert.arch.Mapped;
-import kiln.convert.arch.MlaLayout;
+import kiln.tensor.gguf.MlaLayout;
 import kiln.convert.hf.JsonDoc;
 import kiln.convert.source.HfSource;
 import kiln.convert.source.HfSources;
@@ -18,6 +18,7 @@ import kiln.convert.write.ModelNaming;
 import kiln.convert.write.OutType;
 import kiln.convert.write.PlannedTensor;
 import kiln.convert.write.QuantizeSpec;
+import kiln.convert.write.NonFiniteValues;
 import kiln.convert.write.QuantizingSink;
 import kiln.convert.write.TypePolicy;
 import kiln.quantize.QuantizePlan;
@@ -41,10 +42,10 @@ public final class Converter {
      *                 quantized from those values), or null
      */
     public record Options(Path input, Path output, OutType outType, MlaLayout layout, boolean expertGroups, String vocabPre,
-                          long splitMaxSize, int threads, boolean progress, QuantizeSpec quantize) {
+                          long splitMaxSize, int threads, boolean progress, QuantizeSpec quantize, boolean allowNonFinite) {
         public Options(Path input, Path output, OutType outType, MlaLayout layout, boolean expertGroups, String vocabPre,
                        long splitMaxSize, int threads, boolean progress) {
-            this(input, output, outType, layout, expertGroups, vocabPre, splitMaxSize, threads, progress, null);
+            this(input, output, outType, layout, expertGroups, vocabPre, splitMaxSize, threads, progress, null, false);
         }
     }
 
@@ -84,7 +85,10 @@ public final class Converter {
             for (PlannedTensor p : planned) total += p.byteSize();
             Progress progress = o.progress() ? new Progress("convert", planned.size(), total)
                     : new Progress("convert", planned.size(), total, false, System.err);
-            return GgufSink.write(o.output(), meta, planned, o.splitMaxSize(), o.threads(), progress);
+            NonFiniteValues nonFinite = o.allowNonFinite() ? NonFiniteValues.allowed() : NonFiniteValues.refused();
+            List<Path> written = GgufSink.write(o.output(), meta, planned, o.splitMaxSize(), o.threads(), progress, nonFinite);
+            for (String w : nonFinite.warnings()) System.err.println("kiln convert: " + w);
+            return written;
         }
     }
 

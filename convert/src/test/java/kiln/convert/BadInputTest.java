@@ -45,7 +45,10 @@ class BadInputTest {
         CommandLine cl = CliSupport.configure(new CommandLine(new ConvertCommand()));
         cl.setErr(new PrintWriter(err));
         int rc = cl.execute(model.toString(), "-o", out.toString(), "--no-progress");
-        String msg = err.toString().strip();
+        return refusal(rc, err.toString().strip(), expected);
+    }
+
+    private String refusal(int rc, String msg, String... expected) throws IOException {
         assertEquals(2, rc, msg);
         assertEquals(1, msg.lines().count(), "one line: " + msg);
         for (String e : expected) assertTrue(msg.contains(e), "'" + msg + "' should mention '" + e + "'");
@@ -174,6 +177,64 @@ class BadInputTest {
         Files.writeString(model.resolve("model.safetensors.index.json"),
                 idx.replaceAll("\"model.layers.0.mlp.down_proj.weight_scale_inv\": \"[^\"]*\",?", ""));
         fails("model.layers.0.mlp.down_proj.weight", "_scale_inv");
+    }
+
+    /** Element 3·768+5 of the down projection of layer 1 (row 3, column 5 in GGUF order) set to {@code bf16}. */
+    private void withDownProjValue(short bf16) throws IOException {
+        TestModels.damaged(model, (name, bytes) -> {
+            if (!name.equals("model.layers.1.mlp.down_proj.weight")) return;
+            int at = 2 * (3 * 768 + 5);
+            bytes[at] = (byte) bf16;
+            bytes[at + 1] = (byte) (bf16 >> 8);
+        });
+    }
+
+    @Test
+    void nonFiniteWeightsAreRefusedNamingTheTensor() throws IOException {
+        withDownProjValue((short) 0x7FC0);
+        assertEquals("kiln convert: tensor blk.1.ffn_down.weight row 3 column 5 is NaN; expected finite values (--allow-nonfinite writes them anyway)", fails());
+        model = tmp.resolve("model2");
+        withDownProjValue((short) 0xFF80);
+        assertTrue(fails().contains("is -Infinity"));
+    }
+
+    @Test
+    void nonFiniteWeightsAreRefusedByTheQuantizingPathToo() throws IOException {
+        withDownProjValue((short) 0x7F80);
+        Files.createDirectories(out.getParent());
+        StringWriter err = new StringWriter();
+        CommandLine cl = CliSupport.configure(new CommandLine(new ConvertCommand()));
+        cl.setErr(new PrintWriter(err));
+        for (String type : new String[] {"q8_0", "Q4_K_M"}) {
+            int rc = cl.execute(model.toString(), "-o", out.toString(), "--no-progress", "--outtype", type, "--allow-nonfinite");
+            refusal(rc, err.toString().strip(), "blk.1.ffn_down.weight", "row 3 column 5 is Infinity");
+            err.getBuffer().setLength(0);
+        }
+    }
+
+    @Test
+    void allowNonFiniteWritesThemWithAWarning() throws Exception {
+        withDownProjValue((short) 0x7FC0);
+        Files.createDirectories(out.getParent());
+        StringWriter err = new StringWriter();
+        CommandLine cl = CliSupport.configure(new CommandLine(new ConvertCommand()));
+        cl.setErr(new PrintWriter(err));
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        int rc;
+        try {
+            rc = cl.execute(model.toString(), "-o", out.toString(), "--no-progress", "--allow-nonfinite");
+        } finally {
+            System.setErr(stderr);
+        }
+        assertEquals(0, rc, err + captured.toString());
+        assertTrue(captured.toString().contains("kiln convert: warning: tensor blk.1.ffn_down.weight has 1 non-finite values (NaN or infinity), "
+                + "written as they are (--allow-nonfinite)"), captured.toString());
+        try (kiln.tensor.gguf.GgufFile f = kiln.tensor.gguf.GgufFile.open(out)) {
+            var t = f.tensors().stream().filter(x -> x.name().equals("blk.1.ffn_down.weight")).findFirst().orElseThrow();
+            assertEquals((short) 0x7FC0, f.data(t).get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * (3 * 768 + 5)));
+        }
     }
 
     private static byte[] header(String json, int dataBytes) {

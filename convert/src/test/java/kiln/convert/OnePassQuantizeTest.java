@@ -2,7 +2,7 @@ package kiln.convert;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import kiln.convert.arch.MlaLayout;
+import kiln.tensor.gguf.MlaLayout;
 import kiln.convert.cli.ConvertCommand;
 import kiln.convert.write.OutType;
 import kiln.convert.write.QuantizeSpec;
@@ -126,7 +126,7 @@ class OnePassQuantizeTest {
             QuantizeSpec q = new QuantizeSpec(c.type(), c.flavor(), Fixtures.file(c.model() + "/" + c.imatrix()), c.imatrix(), false, null, null,
                     List.of(), false);
             kiln.convert.Converter.convert(new kiln.convert.Converter.Options(hf, out, OutType.BF16,
-                    c.layout() == null ? MlaLayout.IK : MlaLayout.parse(c.layout()), false, null, 0, 2, false, q));
+                    c.layout() == null ? MlaLayout.IK : MlaLayout.parse(c.layout()), false, null, 0, 2, false, q, false));
         }
         return out;
     }

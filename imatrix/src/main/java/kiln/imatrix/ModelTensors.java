@@ -28,6 +28,8 @@ final class ModelTensors {
     /** deepseek2 only: heads, kv_lora, k nope part, v head (0 elsewhere). */
     final int nHead, kvLora, nope, dv;
     final boolean ikLayout;
+    /** The tool the file was made for ({@link kiln.tensor.codec.Flavor#of}). */
+    final kiln.tensor.codec.Flavor madeFor;
 
     private ModelTensors(Path path) {
         fileName = path.getFileName().toString();
@@ -38,7 +40,9 @@ final class ModelTensors {
             for (TensorInfo t : f.tensors()) {
                 shapes.put(t.name(), new Shape(t.dim(0), t.nDims() >= 3 ? t.dim(2) : 1));
             }
-            ikLayout = arch.equals("deepseek2") && f.hasTensor("blk.0.attn_kv_b.weight");
+            kiln.tensor.gguf.MlaLayout layout = arch.equals("deepseek2") ? kiln.tensor.gguf.MlaLayout.of(f.tensors()) : null;
+            ikLayout = layout == kiln.tensor.gguf.MlaLayout.IK || layout == kiln.tensor.gguf.MlaLayout.LEGACY;
+            madeFor = kiln.tensor.codec.Flavor.of(md, f.tensors());
             if (arch.equals("deepseek2")) {
                 String a = "deepseek2.";
                 nHead = (int) md.getLong(a + "attention.head_count", 0);

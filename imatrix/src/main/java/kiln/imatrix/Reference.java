@@ -15,7 +15,7 @@ enum Reference {
 
     static Reference parse(String s, ModelTensors model) {
         return switch (s.toLowerCase(Locale.ROOT)) {
-            case "auto" -> model.ikLayout ? IK : MAINLINE;
+            case "auto" -> model.madeFor == kiln.tensor.codec.Flavor.IK ? IK : MAINLINE;
             case "mainline" -> MAINLINE;
             case "ik" -> IK;
             default -> throw new KilnException("--reference '" + s + "' is not one of auto, mainline, ik");

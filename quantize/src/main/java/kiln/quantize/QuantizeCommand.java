@@ -74,6 +74,9 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
     @Option(names = "--allow-requantize", description = "allow re-quantizing tensors that are already quantized")
     boolean allowRequantize;
 
+    @picocli.CommandLine.Mixin
+    kiln.tensor.cli.ChecksumsOption checksums = new kiln.tensor.cli.ChecksumsOption();
+
     @Option(names = "--dry-run", description = "print the type of every tensor and the sizes, write nothing")
     boolean dryRun;
 
@@ -151,6 +154,7 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
             Quantizer.run(file, plan, output, progress);
             out.printf(Locale.ROOT, "%s: %s -> %s (%s, %s flavour, %d tensors, %s)%n", ftype.name(), in, output,
                     Progress.human(plan.layout().fileSize()), fl.name().toLowerCase(Locale.ROOT), plan.items().size(), counts(plan));
+            checksums.afterWrite(output, nthreads);
             return 0;
         }
     }
@@ -173,27 +177,19 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
     }
 
     static Flavor parseFlavor(String s) {
-        return switch (s.toLowerCase(Locale.ROOT)) {
-            case "mainline", "llama.cpp" -> Flavor.MAINLINE;
-            case "ik", "ik_llama", "ik_llama.cpp" -> Flavor.IK;
-            default -> throw new KilnException("unknown flavor '" + s + "' (expected mainline or ik)");
-        };
+        Flavor f = Flavor.parse(s);
+        if (f == null) throw new KilnException("unknown flavor '" + s + "' (expected mainline or ik)");
+        return f;
     }
 
-    /** An ik-layout DeepSeek file (2-D attn_k_b next to attn_kv_b) gets ik's rules and bytes; anything else mainline's. */
+    /** The file's own tool ({@link Flavor#of}): an ik-layout DeepSeek file or one with ik-only types gets ik's rules and bytes. */
     public static Flavor defaultFlavor(GgufFile file) {
         return defaultFlavor(file.metadata(), file.tensors());
     }
 
     /** {@link #defaultFlavor(GgufFile)} from a file's metadata and tensor infos (one-pass conversion has no file yet). */
     public static Flavor defaultFlavor(kiln.tensor.gguf.GgufMetadata metadata, List<TensorInfo> tensors) {
-        if (!"deepseek2".equals(metadata.architecture())) return Flavor.MAINLINE;
-        boolean kvb = false, kb2d = false;
-        for (TensorInfo t : tensors) {
-            if (t.name().endsWith("attn_kv_b.weight")) kvb = true;
-            if (t.name().endsWith("attn_k_b.weight") && t.nDims() == 2) kb2d = true;
-        }
-        return kvb && kb2d ? Flavor.IK : Flavor.MAINLINE;
+        return Flavor.of(metadata, tensors);
     }
 
     private void printPlan(QuantizePlan plan) {

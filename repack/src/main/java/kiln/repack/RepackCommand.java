@@ -63,6 +63,9 @@ public final class RepackCommand implements KilnSubcommand, Callable<Integer> {
     @Option(names = "--dry-run", description = "print what would be done, write nothing")
     boolean dryRun;
 
+    @picocli.CommandLine.Mixin
+    kiln.tensor.cli.ChecksumsOption checksums = new kiln.tensor.cli.ChecksumsOption();
+
     @Spec
     CommandSpec spec;
 
@@ -97,6 +100,7 @@ public final class RepackCommand implements KilnSubcommand, Callable<Integer> {
             long bytes = RepackWriter.write(in, plan, output, n, progress);
             double secs = (System.nanoTime() - t0) / 1e9;
             out.println(summary(plan) + String.format(Locale.ROOT, "; wrote %s in %.2f s (%.2f GB/s)", output, secs, bytes / secs / 1e9));
+            checksums.afterWrite(output, n);
             return 0;
         }
     }

@@ -6,6 +6,7 @@ import kiln.tensor.KilnException;
 import kiln.tensor.gguf.GgufFile;
 import kiln.tensor.gguf.GgufFormatException;
 import kiln.validate.compat.Compatibility;
+import kiln.validate.compat.KilnLoad;
 import kiln.validate.compat.RuntimeVerdict;
 
 import java.nio.file.Files;
@@ -29,6 +30,8 @@ final class FileValidation {
     String layout;
     List<RuntimeVerdict> runtimes = List.of();
     DeepCheck deep;
+    /** {@code --verify}: true when every checksum in OUT.sha256 matched, false when some differ, null when not asked. */
+    Boolean checksumsMatch;
 
     private FileValidation(Path file) {
         this.file = file;
@@ -45,7 +48,7 @@ final class FileValidation {
             ModelView m = ModelView.of(f);
             v.architecture = m.architecture();
             if ("deepseek2".equals(v.architecture)) v.layout = layoutOf(m);
-            v.runtimes = Compatibility.judge(m);
+            v.runtimes = withKilnsOwnLoad(Compatibility.judge(m), file);
             for (RuntimeVerdict r : v.runtimes) for (String w : r.warnings()) v.warnings.add(r.runtime() + ": " + w);
             if (deepScan) {
                 v.deep = DeepCheck.run(f);
@@ -64,14 +67,41 @@ final class FileValidation {
         return v;
     }
 
+    /** Kiln's simulated verdict replaced by the runtime's load of the file (architectures the runtime does not run keep theirs). */
+    private static List<RuntimeVerdict> withKilnsOwnLoad(List<RuntimeVerdict> verdicts, Path file) {
+        List<RuntimeVerdict> out = new ArrayList<>();
+        for (RuntimeVerdict r : verdicts) {
+            boolean kiln = r.runtime().equals(Compatibility.KILN) && r.loads() != null;
+            out.add(kiln ? KilnLoad.of(file, r) : r);
+        }
+        return out;
+    }
+
     private static String layoutOf(ModelView m) {
-        var t = m.byName();
-        var kb = t.get("blk.0.attn_k_b.weight");
-        boolean kvb = t.containsKey("blk.0.attn_kv_b.weight");
-        if (kvb && kb != null) return "ik";
-        if (kvb) return "legacy";
-        if (kb != null) return "mainline";
-        return "unknown";
+        kiln.tensor.gguf.MlaLayout l = kiln.tensor.gguf.MlaLayout.of(m.tensors());
+        return l == null ? "unknown" : l.label();
+    }
+
+    /** {@code --verify}: each header or tensor whose sha256 differs from OUT.sha256 is an error (exit 1). */
+    FileValidation verify(int threads) {
+        if (tensorCount == null) return this; // not a readable GGUF: already reported
+        try {
+            List<String> problems = kiln.tensor.io.Checksums.verify(file, threads);
+            checksumsMatch = problems.isEmpty();
+            if (!problems.isEmpty()) status = Math.max(status, INVALID);
+            errors.addAll(problems);
+        } catch (KilnException e) {
+            fail(UNREADABLE, e.getMessage());
+        }
+        return this;
+    }
+
+    /** {@code --strict}: a readable file that none of the runtimes will load is invalid (exit 1). */
+    FileValidation strict() {
+        if (status == VALID && runtimes.stream().noneMatch(r -> Boolean.TRUE.equals(r.loads()))) {
+            fail(INVALID, "no runtime will load this file (--strict)");
+        }
+        return this;
     }
 
     private FileValidation fail(int status, String error) {
@@ -98,7 +128,8 @@ final class FileValidation {
         }
         out.add(file + ": " + (valid() ? "valid" : "invalid") + " (GGUF v" + version + ", "
                 + (architecture == null ? "no architecture" : architecture) + (layout == null ? "" : " " + layout + " layout")
-                + ", " + tensorCount + " tensors" + (deep != null ? ", deep-checked" : "") + ")");
+                + ", " + tensorCount + " tensors" + (deep != null ? ", deep-checked" : "")
+                + (checksumsMatch == null ? "" : checksumsMatch ? ", checksums match" : ", checksums differ") + ")");
         for (String e : errors) out.add("  error: " + e);
         for (RuntimeVerdict r : runtimes) out.add("  " + r.line());
         for (String w : warnings) out.add("  warning: " + w);
@@ -119,6 +150,7 @@ final class FileValidation {
         if (tensorCount == null) o.putNull("tensor_count");
         else o.put("tensor_count", tensorCount);
         if (layout != null) o.put("layout", layout);
+        if (checksumsMatch != null) o.put("checksums_match", checksumsMatch);
         ObjectNode rt = o.putObject("runtimes");
         for (RuntimeVerdict r : runtimes) {
             ObjectNode j = rt.putObject(r.runtime());

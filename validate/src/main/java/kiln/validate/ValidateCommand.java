@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = {"Check GGUF files: structure (as strict as the reference reader), optionally every block (--deep),"
                 + " and whether llama.cpp, ik_llama.cpp and Kiln's runtime will load them (deepseek2 and llama), and why not.",
-                "Exit code: 0 all valid, 1 some file invalid, 2 some file unreadable or bad usage."})
+                "Exit code: 0 all valid, 1 some file invalid (with --strict: or loaded by no runtime), 2 some file unreadable or bad usage."})
 public final class ValidateCommand implements KilnSubcommand, Callable<Integer> {
 
     @Spec
@@ -28,6 +28,13 @@ public final class ValidateCommand implements KilnSubcommand, Callable<Integer> 
     @Option(names = "--deep", description = "read every block: NaN/Inf in values or block scales (errors), all-zero tensors (warnings)")
     boolean deep;
 
+    @Option(names = "--strict", description = "a file that neither llama.cpp, ik_llama.cpp nor Kiln will load is invalid (exit 1)")
+    boolean strict;
+
+    @Option(names = "--verify", description = "compare each tensor's data and each header with FILE.sha256 (written by --checksums): "
+            + "every one that differs is named (exit 1); no FILE.sha256 is exit 2")
+    boolean verify;
+
     @Option(names = "--json", description = "print one JSON object per file (one per line)")
     boolean json;
 
@@ -35,8 +42,11 @@ public final class ValidateCommand implements KilnSubcommand, Callable<Integer> 
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         int exit = 0;
+        if (verify) for (Path f : files) if (java.nio.file.Files.isRegularFile(f)) kiln.tensor.io.Checksums.requireSidecar(f);
         for (Path f : files) {
             FileValidation v = FileValidation.run(f, deep);
+            if (verify) v.verify(kiln.tensor.Parallel.defaultThreads());
+            if (strict) v.strict();
             exit = Math.max(exit, v.status);
             if (json) out.println(Json.compact(v.json()));
             else v.lines().forEach(out::println);

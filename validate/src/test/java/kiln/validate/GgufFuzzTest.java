@@ -35,9 +35,9 @@ class GgufFuzzTest {
     @TempDir
     Path dir;
 
-    private record Source(Path path, byte[] bytes, int headerEnd) {}
+    record Source(Path path, byte[] bytes, int headerEnd) {}
 
-    private static List<Source> sources() throws IOException {
+    static List<Source> sources() throws IOException {
         List<Source> out = new ArrayList<>();
         for (Path p : FixtureFiles.allGgufs()) {
             if (Files.size(p) > 4L << 20) continue; // keep iterations fast; the small files cover every header shape
@@ -90,7 +90,7 @@ class GgufFuzzTest {
         for (String e : v.errors) if (e.contains("\n")) throw new AssertionError("multi-line error: " + e);
     }
 
-    private static byte[] mutate(Source s, Random rnd) {
+    static byte[] mutate(Source s, Random rnd) {
         byte[] b = s.bytes().clone();
         int n = 1 + rnd.nextInt(4);
         for (int k = 0; k < n; k++) {
@@ -140,7 +140,7 @@ class GgufFuzzTest {
      * Mutations touch only the header region, so most iterations write just that and extend the file with a hole
      * (zeros) to its length — much faster; every 4th writes the real data too, so --deep sees real blocks.
      */
-    private static void write(Path f, byte[] m, int headerEnd, boolean full) throws IOException {
+    static void write(Path f, byte[] m, int headerEnd, boolean full) throws IOException {
         if (full) {
             Files.write(f, m);
             return;
@@ -160,7 +160,7 @@ class GgufFuzzTest {
         for (int i = 0; i < 4 && at + i < b.length; i++) b[at + i] = (byte) (v >>> (8 * i));
     }
 
-    private static void failWith(Path f, long seed, long it, Source s, String what, Throwable t) throws IOException {
+    static void failWith(Path f, long seed, long it, Source s, String what, Throwable t) throws IOException {
         Path keep = Path.of("target", "fuzz-failure.gguf");
         Files.createDirectories(keep.getParent());
         Files.copy(f, keep, java.nio.file.StandardCopyOption.REPLACE_EXISTING);

@@ -1,5 +1,6 @@
 package kiln.convert.arch;
 
+import kiln.tensor.gguf.MlaLayout;
 import kiln.convert.hf.JsonDoc;
 import kiln.convert.tensors.TensorData;
 import kiln.convert.tensors.Views;

@@ -1,5 +1,6 @@
 package kiln.convert.arch;
 
+import kiln.tensor.gguf.MlaLayout;
 import kiln.tensor.gguf.GgufMetadata;
 import kiln.tensor.gguf.GgufValue;
 

@@ -1,7 +1,7 @@
 package kiln.convert.cli;
 
 import kiln.convert.Converter;
-import kiln.convert.arch.MlaLayout;
+import kiln.tensor.gguf.MlaLayout;
 import kiln.convert.relayout.Relayout;
 import kiln.convert.write.OutType;
 import kiln.convert.write.QuantizeSpec;
@@ -76,6 +76,13 @@ public final class ConvertCommand implements Callable<Integer>, KilnSubcommand {
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--allow-nonfinite", description = "write NaN and infinite weights as they are, with a warning per tensor "
+            + "(default: refuse the first one in one line; a quantization --outtype always refuses them)")
+    boolean allowNonFinite;
+
+    @picocli.CommandLine.Mixin
+    kiln.tensor.cli.ChecksumsOption checksums = new kiln.tensor.cli.ChecksumsOption();
+
     @Option(names = "--no-progress", description = "no progress line even on a terminal")
     boolean noProgress;
 
@@ -104,12 +111,15 @@ public final class ConvertCommand implements Callable<Integer>, KilnSubcommand {
             if (!outType.equalsIgnoreCase("auto") || expertGroups || vocabPre != null) {
                 throw new KilnException(input + ": --outtype, --expert-groups and --vocab-pre apply to HuggingFace input, not to a GGUF re-layout");
             }
-            for (Path p : Relayout.run(input, output, MlaLayout.parse(layout), split, n, !noProgress)) System.err.println("wrote " + p);
+            List<Path> relaid = Relayout.run(input, output, MlaLayout.parse(layout), split, n, !noProgress);
+            for (Path p : relaid) System.err.println("wrote " + p);
+            checksums.afterWrite(relaid.getFirst(), n);
             return 0;
         }
         List<Path> written = Converter.convert(new Converter.Options(input, output, converterType == null ? OutType.BF16 : converterType,
-                layout == null ? MlaLayout.IK : MlaLayout.parse(layout), expertGroups, vocabPre, split, n, !noProgress, quantize));
+                layout == null ? MlaLayout.IK : MlaLayout.parse(layout), expertGroups, vocabPre, split, n, !noProgress, quantize, allowNonFinite));
         for (Path p : written) System.err.println("wrote " + p);
+        checksums.afterWrite(written.getFirst(), n);
         return 0;
     }
 }

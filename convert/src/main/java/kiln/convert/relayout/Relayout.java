@@ -2,7 +2,7 @@ package kiln.convert.relayout;
 
 import kiln.convert.arch.DeepseekKeys;
 import kiln.convert.arch.DeepseekParams;
-import kiln.convert.arch.MlaLayout;
+import kiln.tensor.gguf.MlaLayout;
 import kiln.convert.arch.RopeScaling;
 import kiln.convert.tensors.GgufTensorData;
 import kiln.convert.tensors.TensorData;
@@ -47,18 +47,15 @@ public final class Relayout {
             for (PlannedTensor t : tensors) total += t.byteSize();
             Progress pr = progress ? new Progress("re-layout", tensors.size(), total)
                     : new Progress("re-layout", tensors.size(), total, false, System.err);
-            return GgufSink.write(out, meta, tensors, splitMaxSize, threads, pr);
+            return GgufSink.write(out, meta, tensors, splitMaxSize, threads, pr, kiln.convert.write.NonFiniteValues.allowed());
         }
     }
 
-    /** The layout of a deepseek2 file, from its first layer's attention tensors. */
+    /** The layout of a deepseek2 file ({@link MlaLayout#of}); a file without MLA tensors is refused. */
     public static MlaLayout detect(GgufFile f) {
-        TensorInfo kb = f.tensor("blk.0.attn_k_b.weight");
-        if (kb == null) {
-            if (f.tensor("blk.0.attn_kv_b.weight") == null) throw new KilnException(f.path() + ": no attn_kv_b or attn_k_b tensors in layer 0");
-            return MlaLayout.LEGACY;
-        }
-        return kb.nDims() == 3 ? MlaLayout.MAINLINE : MlaLayout.IK;
+        MlaLayout l = MlaLayout.of(f.tensors());
+        if (l == null) throw new KilnException(f.path() + ": no attn_kv_b or attn_k_b tensors");
+        return l;
     }
 
     static DeepseekParams params(String file, GgufMetadata m, MlaLayout from) {

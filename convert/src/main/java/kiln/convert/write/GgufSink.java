@@ -15,7 +15,9 @@ import java.util.List;
 public final class GgufSink {
     private GgufSink() {}
 
-    public static List<Path> write(Path out, GgufMetadata meta, List<PlannedTensor> tensors, long splitMaxSize, int threads, Progress progress) {
+    /** Values that are not finite are refused or counted as {@code nonFinite} says (re-layouts copy bytes and check nothing). */
+    public static List<Path> write(Path out, GgufMetadata meta, List<PlannedTensor> tensors, long splitMaxSize, int threads, Progress progress,
+                                   NonFiniteValues nonFinite) {
         int[] shard = SplitPlan.assign(tensors, splitMaxSize);
         int count = tensors.isEmpty() ? 1 : shard[shard.length - 1] + 1;
         List<Path> paths = SplitPlan.names(out, count);
@@ -40,7 +42,7 @@ public final class GgufSink {
                 outs.add(GgufOutput.create(paths.get(s), new GgufLayout(m, entries.get(s))));
             }
             for (int i = 0; i < tensors.size(); i++) targets.add(new TensorWriter.Target(outs.get(shard[i]), indexInShard[i]));
-            TensorWriter.write(tensors, targets, threads, progress);
+            TensorWriter.write(tensors, targets, threads, progress, nonFinite);
             for (GgufOutput o : outs) o.commit();
             progress.done();
             return paths;

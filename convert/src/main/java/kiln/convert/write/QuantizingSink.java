@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
@@ -116,13 +115,20 @@ public final class QuantizingSink {
     /** Rows of a planned tensor as the quantizer would read them back from the converter's file. */
     private static Quantizer.RowSource rowsAsWritten(PlannedTensor p, Flavor flavor) {
         final int ne0 = Math.toIntExact(p.ne()[0]);
-        if (p.type() == GgmlType.F32) return (r, dst, off) -> p.data().read(r * ne0, ne0, dst, off);
+        NonFiniteValues refused = NonFiniteValues.refused();
+        if (p.type() == GgmlType.F32) {
+            return (r, dst, off) -> {
+                p.data().read(r * ne0, ne0, dst, off);
+                refused.check(p.name(), dst, off, ne0, r * ne0, ne0);
+            };
+        }
         RowCodec writer = TensorWriter.codecFor(p.type());
         RowCodec reader = Codecs.require(p.type(), flavor);
         final long rowBytes = p.type().rowSize(ne0);
         ThreadLocal<MemorySegment> buf = ThreadLocal.withInitial(() -> MemorySegment.ofArray(new byte[Math.toIntExact(rowBytes)]));
         return (r, dst, off) -> {
             p.data().read(r * ne0, ne0, dst, off);
+            refused.check(p.name(), dst, off, ne0, r * ne0, ne0);
             MemorySegment b = buf.get();
             writer.quantize(dst, off, b, 0, ne0, null);
             reader.dequantize(b, 0, dst, off, ne0);
@@ -135,6 +141,7 @@ public final class QuantizingSink {
         long rowBytes = p.type().rowSize(ne0);
         float[] values = new float[Math.toIntExact(rows * ne0)];
         p.data().read(r0 * ne0, values.length, values, 0);
+        NonFiniteValues.refused().check(p.name(), values, 0, values.length, r0 * ne0, ne0);
         MemorySegment seg = MemorySegment.ofArray(new byte[Math.toIntExact(rows * rowBytes)]);
         RowCodec codec = TensorWriter.codecFor(p.type());
         for (long r = 0; r < rows; r++) codec.quantize(values, Math.toIntExact(r * ne0), seg, r * rowBytes, ne0, null);
@@ -146,11 +153,9 @@ public final class QuantizingSink {
     }
 
     static Flavor parseFlavor(String s) {
-        return switch (s.toLowerCase(Locale.ROOT)) {
-            case "mainline", "llama.cpp" -> Flavor.MAINLINE;
-            case "ik", "ik_llama", "ik_llama.cpp" -> Flavor.IK;
-            default -> throw new KilnException("--flavor: unknown flavor '" + s + "' (expected mainline or ik)");
-        };
+        Flavor f = Flavor.parse(s);
+        if (f == null) throw new KilnException("--flavor: unknown flavor '" + s + "' (expected mainline or ik)");
+        return f;
     }
 
     /** Whether a name is a type {@code kiln quantize} knows in either flavour. */

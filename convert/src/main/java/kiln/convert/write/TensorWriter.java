@@ -28,7 +28,7 @@ public final class TensorWriter {
 
     private TensorWriter() {}
 
-    public static void write(List<PlannedTensor> tensors, List<Target> targets, int threads, Progress progress) {
+    public static void write(List<PlannedTensor> tensors, List<Target> targets, int threads, Progress progress, NonFiniteValues nonFinite) {
         List<Work> work = new ArrayList<>();
         RowCodec[] codecs = new RowCodec[tensors.size()];
         for (int i = 0; i < tensors.size(); i++) {
@@ -56,6 +56,7 @@ public final class TensorWriter {
             int n = (int) (w.rows() * rowLen);
             float[] values = new float[n];
             t.data().read(w.firstRow() * rowLen, n, values, 0);
+            (t.type().isQuantized() ? NonFiniteValues.refused() : nonFinite).check(t.name(), values, 0, n, w.firstRow() * rowLen, rowLen);
             byte[] bytes = new byte[(int) (rowBytes * w.rows())];
             MemorySegment seg = MemorySegment.ofArray(bytes);
             for (long r = 0; r < w.rows(); r++) {

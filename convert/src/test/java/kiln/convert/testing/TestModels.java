@@ -28,13 +28,25 @@ public final class TestModels {
 
     /** tiny-llama with its weights rewritten through {@code edit} (which may add, drop or change tensors). */
     public static Path llama(Path dir, Predicate<String> keep, Consumer<SafetensorsWriter> extra) throws IOException {
+        return llama(dir, keep, extra, (name, bytes) -> {});
+    }
+
+    /** tiny-llama with the bytes of its tensors passed through {@code damage} (name, bytes to change in place). */
+    public static Path damaged(Path dir, java.util.function.BiConsumer<String, byte[]> damage) throws IOException {
+        return llama(dir, n -> true, w -> {}, damage);
+    }
+
+    private static Path llama(Path dir, Predicate<String> keep, Consumer<SafetensorsWriter> extra,
+                              java.util.function.BiConsumer<String, byte[]> damage) throws IOException {
         copySmallFiles(dir);
         SafetensorsWriter w = new SafetensorsWriter();
         try (Arena arena = Arena.ofConfined()) {
             SafetensorsFile f = SafetensorsFile.open(Fixtures.file("tiny-llama/hf/model.safetensors"), arena);
             for (var t : f.tensors().values()) {
                 if (!keep.test(t.name())) continue;
-                w.add(t.name(), t.dtype(), t.shape(), t.data().toArray(ValueLayout.JAVA_BYTE));
+                byte[] bytes = t.data().toArray(ValueLayout.JAVA_BYTE);
+                damage.accept(t.name(), bytes);
+                w.add(t.name(), t.dtype(), t.shape(), bytes);
             }
             extra.accept(w);
             w.write(dir.resolve("model.safetensors"));

@@ -24,7 +24,7 @@ public final class Generation {
         long t0 = System.nanoTime();
         int b = Math.max(1, nBatch);
         for (int done = 0; done < prompt.length; done += b) {
-            m.evaluate(prompt, done, Math.min(b, prompt.length - done), done, logits, false);
+            FiniteLogits.evaluate(m, prompt, done, Math.min(b, prompt.length - done), done, logits, false);
         }
         long t1 = System.nanoTime();
         int limit = nPredict < 0 ? Integer.MAX_VALUE : nPredict;
@@ -45,7 +45,7 @@ public final class Generation {
                 break;
             }
             one[0] = tok;
-            m.evaluate(one, 0, 1, pos++, logits, false);
+            FiniteLogits.evaluate(m, one, 0, 1, pos++, logits, false);
         }
         long t2 = System.nanoTime();
         return new Result(prompt, java.util.Arrays.copyOf(out, n), (t1 - t0) / 1e6, (t2 - t1) / 1e6, ctxFull);

@@ -115,7 +115,7 @@ public final class Perplexity {
         int nCtx = m.nCtx();
         System.arraycopy(tokens, c * nCtx, chunk, 0, nCtx);
         if (m.tokenizer().addsBos()) chunk[0] = m.tokenizer().bos();
-        m.evaluate(chunk, 0, nCtx, 0, logits, true);
+        FiniteLogits.evaluate(m, chunk, 0, nCtx, 0, logits, true);
     }
 
     /** Compares the model with a base logits file made by {@code --kl-divergence-base} (Kiln's or llama-perplexity's). */

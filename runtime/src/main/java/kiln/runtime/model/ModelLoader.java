@@ -20,23 +20,25 @@ public final class ModelLoader {
         return load(path, options, Kernels.select());
     }
 
-    /**
-     * "auto" picks the tool whose numerics to reproduce from the file: a deepseek2 file in ik's MLA layout
-     * (attn_kv_b kept) or a file with a type only ik knows (_R4/_R8…) was made for ik_llama.cpp, anything else
-     * for mainline llama.cpp.
-     */
+    /** "auto" picks the tool whose numerics to reproduce from the file ({@link kiln.tensor.codec.Flavor#of}). */
     static String resolveNumerics(String wanted, String arch, GgufFile file, String name) {
         String w = wanted == null ? "auto" : wanted.toLowerCase();
         return switch (w) {
             case "mainline", "ik", "f32", "fast" -> w;
-            case "auto" -> arch.equals("deepseek2") && file.hasTensor("blk.0.attn_kv_b.weight") || hasIkOnlyType(file) ? "ik" : "mainline";
+            case "auto" -> kiln.tensor.codec.Flavor.of(file.metadata(), file.tensors()) == kiln.tensor.codec.Flavor.IK ? "ik" : "mainline";
             default -> throw new KilnException("--numerics '" + wanted + "' is not one of fast, auto, mainline, ik, f32");
         };
     }
 
-    private static boolean hasIkOnlyType(GgufFile file) {
-        for (TensorInfo t : file.tensors()) if (!t.type().knownToMainline()) return true;
-        return false;
+    /**
+     * Every check {@link #load} makes, for {@code kiln validate}: the model is built as {@code kiln run} builds it (with a
+     * one-token context and one thread, so nothing sized by a context is allocated) and closed again. Returns the model's
+     * one-line description; throws the {@link KilnException} run would throw.
+     */
+    public static String check(Path path) {
+        try (Model m = load(path, ModelOptions.defaults().withCtx(1).withThreads(1))) {
+            return m.describe();
+        }
     }
 
     public static Model load(Path path, ModelOptions options, Kernels kernels) {

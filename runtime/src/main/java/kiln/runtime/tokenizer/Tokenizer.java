@@ -3,6 +3,7 @@ package kiln.runtime.tokenizer;
 import kiln.tensor.KilnException;
 import kiln.tensor.gguf.GgufMetadata;
 import kiln.tensor.gguf.GgufValue;
+import kiln.tensor.gguf.GgufValueType;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +30,17 @@ public final class Tokenizer {
     private final int[] specialsByLength;
     private final int bos, eos;
     private final boolean addBos, addEos;
+
+    /** A key that must be an array of strings (a damaged file may hold anything there). */
+    private static String[] strings(GgufMetadata md, String key, String file) {
+        GgufValue v = md.get(key);
+        if (v == null) throw new KilnException(file + ": missing tokenizer metadata (" + key + ")");
+        if (!v.isArray() || v.elementType() != GgufValueType.STRING) {
+            throw new KilnException(file + ": " + key + " is " + v.type().shortName() + (v.isArray() ? "[" + v.elementType().shortName() + "]" : "")
+                    + "; expected an array of strings");
+        }
+        return v.asStrings();
+    }
 
     private Tokenizer(String[] tokens, int[] types, String[] merges, PreTokenizer pre, int bos, int eos, boolean addBos, boolean addEos) {
         this.tokens = tokens;
@@ -60,13 +72,15 @@ public final class Tokenizer {
         if (!model.equals("gpt2")) {
             throw new KilnException(file + ": tokenizer.ggml.model '" + model + "' is not supported; Kiln runs byte-level BPE ('gpt2') tokenizers");
         }
-        GgufValue tv = md.get("tokenizer.ggml.tokens");
-        if (tv == null || !tv.isArray()) throw new KilnException(file + ": missing tokenizer metadata (tokenizer.ggml.tokens)");
-        GgufValue mv = md.get("tokenizer.ggml.merges");
-        if (mv == null || !mv.isArray()) throw new KilnException(file + ": missing tokenizer metadata (tokenizer.ggml.merges)");
-        String[] tokens = tv.asStrings();
+        String[] tokens = strings(md, "tokenizer.ggml.tokens", file);
+        String[] merges = strings(md, "tokenizer.ggml.merges", file);
         int[] types = new int[tokens.length];
         GgufValue ty = md.get("tokenizer.ggml.token_type");
+        if (ty != null && (!ty.isArray() || ty.elementType() == GgufValueType.STRING || ty.elementType().name().startsWith("FLOAT")
+                || ty.elementType() == GgufValueType.BOOL)) {
+            throw new KilnException(file + ": tokenizer.ggml.token_type is " + ty.type().shortName()
+                    + (ty.isArray() ? "[" + ty.elementType().shortName() + "]" : "") + "; expected an array of integers");
+        }
         for (int i = 0; i < tokens.length; i++) types[i] = ty != null && i < ty.length() ? (int) ty.longAt(i) : TYPE_NORMAL;
         String preName = md.getString("tokenizer.ggml.pre", "default");
         int bos = (int) md.getLong("tokenizer.ggml.bos_token_id", 11);
@@ -75,7 +89,7 @@ public final class Tokenizer {
         boolean addBos = md.getBool("tokenizer.ggml.add_bos_token", true);
         boolean addEos = md.getBool("tokenizer.ggml.add_eos_token", false);
         if (bos < 0 || bos >= tokens.length) throw new KilnException(file + ": tokenizer.ggml.bos_token_id " + bos + " is outside the vocabulary of " + tokens.length);
-        return new Tokenizer(tokens, types, mv.asStrings(), PreTokenizer.forPre(preName, file), bos, eos, addBos, addEos);
+        return new Tokenizer(tokens, types, merges, PreTokenizer.forPre(preName, file), bos, eos, addBos, addEos);
     }
 
     public int vocabSize() {

@@ -29,6 +29,17 @@ public final class GgufEdit {
     /** As above, and {@code retype} gives each tensor's type in the copy (its bytes are truncated to fit). */
     public static Path write(Path in, Path out, Consumer<GgufMetadata> edit, Predicate<TensorInfo> keep,
                              java.util.function.UnaryOperator<String> rename, java.util.function.Function<TensorInfo, kiln.tensor.GgmlType> retype) {
+        return write(in, out, edit, keep, rename, retype, (t, data) -> {});
+    }
+
+    /** A copy whose tensor data {@code damage} may overwrite (it gets each tensor's bytes in a writable copy). */
+    public static Path damage(Path in, Path out, java.util.function.BiConsumer<TensorInfo, java.lang.foreign.MemorySegment> damage) {
+        return write(in, out, md -> {}, t -> true, java.util.function.UnaryOperator.identity(), TensorInfo::type, damage);
+    }
+
+    private static Path write(Path in, Path out, Consumer<GgufMetadata> edit, Predicate<TensorInfo> keep,
+                              java.util.function.UnaryOperator<String> rename, java.util.function.Function<TensorInfo, kiln.tensor.GgmlType> retype,
+                              java.util.function.BiConsumer<TensorInfo, java.lang.foreign.MemorySegment> damage) {
         try (GgufFile f = GgufFile.open(in)) {
             GgufMetadata md = f.metadata().copy();
             edit.accept(md);
@@ -38,7 +49,14 @@ public final class GgufEdit {
             for (TensorInfo t : kept) entries.add(new GgufLayout.Entry(rename.apply(t.name()), retype.apply(t), t.ne()));
             GgufLayout layout = new GgufLayout(md, entries, f.alignment());
             try (GgufOutput o = GgufOutput.create(out, layout)) {
-                for (int i = 0; i < kept.size(); i++) o.write(i, f.data(kept.get(i)).asSlice(0, entries.get(i).byteSize()));
+                for (int i = 0; i < kept.size(); i++) {
+                    java.lang.foreign.MemorySegment bytes = f.data(kept.get(i)).asSlice(0, entries.get(i).byteSize());
+                    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                        java.lang.foreign.MemorySegment copy = arena.allocate(bytes.byteSize(), 64).copyFrom(bytes);
+                        damage.accept(kept.get(i), copy);
+                        o.write(i, copy);
+                    }
+                }
                 o.commit();
             }
         }

@@ -46,14 +46,11 @@ final class Deepseek2Rules {
         return nLayer == 26 || nLayer == 27 || (nLayer == 48 && nVocab == 128256);
     }
 
+    /** The file's layout ({@link kiln.tensor.gguf.MlaLayout#of}) in words, for the verdicts' notes. */
     static String layout(ModelView m) {
-        var t = m.byName();
-        TensorInfo kb = t.get("blk.0.attn_k_b.weight");
-        boolean kvb = t.containsKey("blk.0.attn_kv_b.weight");
-        if (kvb && kb != null) return "ik layout (attn_kv_b + " + kb.nDims() + "-D attn_k_b/attn_v_b)";
-        if (kvb) return "legacy layout (attn_kv_b only)";
-        if (kb != null) return "mainline MLA layout (" + kb.nDims() + "-D attn_k_b/attn_v_b, no attn_kv_b)";
-        return "unknown MLA layout (no attn_kv_b, no attn_k_b)";
+        kiln.tensor.gguf.MlaLayout l = kiln.tensor.gguf.MlaLayout.of(m.tensors());
+        if (l == null) return "unknown MLA layout (no attn_kv_b, no attn_k_b)";
+        return (l == kiln.tensor.gguf.MlaLayout.MAINLINE ? "mainline MLA layout" : l.label() + " layout") + " (" + l.tensors() + ")";
     }
 
     // ---------------------------------------------------------------- mainline llama.cpp
