@@ -63,7 +63,11 @@ final class VectorKernels implements Kernels {
         int cols = w.cols();
         if (w.interleave() > 1) {
             InterleavedKernel ik = InterleavedKernel.forType(w.type());
-            if (nTok < 4 && ik != null && ik.supports(cols) && group.length >= ik.expandedSize(cols) && rowBuf.length >= InterleavedKernel.SCRATCH) {
+            boolean inPlace = ik != null && ik.supports(cols) && group.length >= ik.expandedSize(cols) && rowBuf.length >= InterleavedKernel.SCRATCH;
+            if (nTok == 1 && !inPlace && unpackedRows(w, r0, r1, x, xOff, out, outOff, rowBuf, group)) {
+                return;
+            }
+            if (nTok < 4 && inPlace) {
                 // generation: the interleaved bytes in place, each weight read once per token
                 for (int t = 0; t < nTok; t++) {
                     ik.expand(x, xOff + t * xStride, cols, group);
@@ -110,6 +114,34 @@ final class VectorKernels implements Kernels {
                 out[outOff + t * outStride + (int) r] = dot(rowBuf, 0, x, xOff + t * xStride, cols);
             }
         }
+    }
+
+    /**
+     * Generation on interleaved rows without an in-place kernel (IQ4_XS_R8) through the base type's kernel: each group
+     * unpacked to its base rows (the repack codec's byte shuffle, into this thread's buffer), each row dotted by
+     * {@link TypeKernels}. False (nothing done) when the base type has no vector dot at this width. Where an in-place
+     * kernel exists it is 2–7× faster than this (JMH, bench/README.md).
+     */
+    private static boolean unpackedRows(Weight w, long r0, long r1, float[] x, int xOff, float[] out, int outOff,
+                                        float[] rowBuf, float[] group) {
+        int cols = w.cols(), il = w.interleave();
+        GgmlType base = w.type().base();
+        TypeKernels.Entry kernels = base == null ? null : TypeKernels.of(base);
+        if (kernels == null || kernels.dot() == null || rowBuf.length < 32 || kernels.needsSums() && group.length < KQuantDots.sumsSize(cols)) {
+            return false;
+        }
+        kiln.tensor.repack.Interleaver unpacker = kiln.tensor.repack.Interleavers.forPacked(w.type());
+        if (unpacker == null) return false;
+        long baseRb = base.rowSize(cols);
+        MemorySegment rows = unpacked(il * baseRb);
+        byte[] buf = stage(baseRb);
+        if (kernels.needsSums()) KQuantDots.sums(x, xOff, cols, group);
+        TypeKernels.Dot dot = kernels.dot();
+        for (long g = r0; g < r1; g += il) {
+            unpacker.unpack(w.data(), g * w.rowBytes(), rows, 0, cols);
+            for (int j = 0; j < il && g + j < r1; j++) out[outOff + (int) (g + j)] = dot.dot(rows, j * baseRb, x, xOff, group, cols, buf, rowBuf);
+        }
+        return true;
     }
 
     /**
