@@ -59,7 +59,7 @@ final class CompletionEndpoint {
         if (config.tokenCap() > 0) max = Math.min(max, config.tokenCap());
         long seed = sp.seed() == -1 ? System.nanoTime() : sp.seed();
         Sampler sampler = new Sampler(served.model.nVocab(), sp.temperature(), sp.topK(), sp.topP(), sp.minP(), seed);
-        Job job = new Job(ids, max, sampler);
+        Job job = new Job(ids, max, sampler, sp.ignoreEos());
         scheduler.submit(job);
         Completion c = new Completion(job, new TextOutput(sp.stop()), split);
         Chunks chunks = new Chunks(chat, served.name);

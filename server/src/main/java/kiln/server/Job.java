@@ -23,6 +23,7 @@ final class Job {
     final int[] prompt;
     final int maxTokens;
     final Sampler sampler;
+    final boolean ignoreEos;
     final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private volatile boolean cancelled, clientGone;
 
@@ -31,8 +32,9 @@ final class Job {
     volatile long startNanos, promptDoneNanos, endNanos;
     volatile int cachedTokens, slot = -1;
 
-    Job(int[] prompt, int maxTokens, Sampler sampler) {
+    Job(int[] prompt, int maxTokens, Sampler sampler, boolean ignoreEos) {
         this.prompt = prompt;
+        this.ignoreEos = ignoreEos;
         this.maxTokens = maxTokens;
         this.sampler = sampler;
     }

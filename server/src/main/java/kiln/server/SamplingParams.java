@@ -8,11 +8,11 @@ import java.util.List;
 /**
  * The sampling part of a completion request (OpenAI's names, llama-server's defaults): temperature 0.8, top_p 0.95,
  * top_k 40, min_p 0.05, seed (random when absent or −1), max_tokens (also max_completion_tokens, n_predict), stop
- * (a string or up to 16), n (1 only), stream and stream_options.include_usage. Every field is checked: a wrong
+ * (a string or up to 16), n (1 only), stream, stream_options.include_usage and llama-server's ignore_eos. Every field is checked: a wrong
  * type or range is a 400 naming the field.
  */
 record SamplingParams(float temperature, float topP, int topK, float minP, long seed, int maxTokens, List<String> stop,
-                      boolean stream, boolean includeUsage) {
+                      boolean stream, boolean includeUsage, boolean ignoreEos) {
 
     static final int MAX_STOPS = 16;
 
@@ -35,7 +35,7 @@ record SamplingParams(float temperature, float topP, int topK, float minP, long 
             if (!so.isObject()) throw ApiError.badParam("stream_options", "stream_options must be an object");
             usage = bool(so, "include_usage", false);
         }
-        return new SamplingParams(temp, topP, topK, minP, seed, (int) max, stops(body), stream, usage);
+        return new SamplingParams(temp, topP, topK, minP, seed, (int) max, stops(body), stream, usage, bool(body, "ignore_eos", false));
     }
 
     private static boolean present(JsonNode body, String name) {

@@ -166,7 +166,7 @@ final class Scheduler implements AutoCloseable {
             }
             System.arraycopy(logits, i * vocab, s.logits, 0, vocab);
             int tok = job.sampler.sample(s.logits);
-            if (model.tokenizer().isEog(tok)) {
+            if (!job.ignoreEos && model.tokenizer().isEog(tok)) {
                 finish(s, "stop");
                 continue;
             }
