@@ -71,7 +71,7 @@ public final class ChatCommand implements KilnSubcommand, Callable<Integer> {
             ChatTemplates.Choice t = ChatTemplates.choose(model, chatTemplateFile, m.tokenizer());
             System.err.println("kiln chat: " + m.describe() + "; chat template: " + t.origin());
             Sampler sampler = new Sampler(m.nVocab(), temp, topK, topP, minP, seed == -1 ? System.nanoTime() : seed);
-            ChatSession session = new ChatSession(m, t.template(), sampler, nPredict, system);
+            ChatSession session = new ChatSession(m, t.template(), EndOfGeneration.of(model, m.tokenizer()), sampler, nPredict, system);
             BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             while (true) {
                 if (console) System.err.print("> ");

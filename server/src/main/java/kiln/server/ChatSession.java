@@ -25,9 +25,9 @@ final class ChatSession {
     private int nPast;
     private final float[] logits;
 
-    ChatSession(Model model, ChatTemplate template, Sampler sampler, int maxTokens, String system) {
+    ChatSession(Model model, ChatTemplate template, java.util.function.IntPredicate endOfGeneration, Sampler sampler, int maxTokens, String system) {
         this.model = model;
-        this.served = new ServedModel(model, "chat", template, true);
+        this.served = new ServedModel(model, "chat", template, true, endOfGeneration);
         this.sampler = sampler;
         this.maxTokens = maxTokens < 0 ? Integer.MAX_VALUE : maxTokens;
         this.system = system;
@@ -62,7 +62,7 @@ final class ChatSession {
         int[] one = new int[1];
         for (int n = 0; n < maxTokens; n++) {
             int tok = sampler.sample(logits);
-            if (model.tokenizer().isEog(tok)) break;
+            if (served.endOfGeneration.test(tok)) break;
             String t = text.add(model.tokenizer().piece(tok));
             onText.accept(t);
             answer.append(split.add(t).content());

@@ -35,7 +35,7 @@ public final class KilnServer implements AutoCloseable {
     KilnServer(ServedModel served, ServerConfig config) {
         this.config = config;
         this.apiKey = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
-        this.scheduler = new Scheduler(served.model, config.parallel(), config.queueSize(), metrics);
+        this.scheduler = new Scheduler(served.model, served.endOfGeneration, config.parallel(), config.queueSize(), metrics);
         this.completions = new CompletionEndpoint(served, scheduler, config);
         this.utility = new UtilityEndpoints(served, scheduler, metrics);
         try {

@@ -25,7 +25,10 @@ final class Scheduler implements AutoCloseable {
     private final Slot[] rowSlot;
     private final float[] logits;
 
-    Scheduler(Model model, int parallel, int queueSize, Metrics metrics) {
+    private final java.util.function.IntPredicate endOfGeneration;
+
+    Scheduler(Model model, java.util.function.IntPredicate endOfGeneration, int parallel, int queueSize, Metrics metrics) {
+        this.endOfGeneration = endOfGeneration;
         if (model.ubatch() < parallel) {
             throw new kiln.tensor.KilnException("-ub " + model.ubatch() + " is smaller than --parallel " + parallel + "; every slot needs a place in the batch");
         }
@@ -166,7 +169,7 @@ final class Scheduler implements AutoCloseable {
             }
             System.arraycopy(logits, i * vocab, s.logits, 0, vocab);
             int tok = job.sampler.sample(s.logits);
-            if (!job.ignoreEos && model.tokenizer().isEog(tok)) {
+            if (!job.ignoreEos && endOfGeneration.test(tok)) {
                 finish(s, "stop");
                 continue;
             }

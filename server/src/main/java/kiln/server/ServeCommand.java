@@ -79,7 +79,7 @@ public final class ServeCommand implements KilnSubcommand, Callable<Integer> {
         try {
             ChatTemplates.Choice t = ChatTemplates.choose(model, chatTemplateFile, m.tokenizer());
             String name = alias != null ? alias : model.getFileName().toString();
-            KilnServer server = new KilnServer(new ServedModel(m, name, t.template(), config.reasoning()), config);
+            KilnServer server = new KilnServer(new ServedModel(m, name, t.template(), config.reasoning(), EndOfGeneration.of(model, m.tokenizer())), config);
             rt.llamaCpp.noteIgnored(err, "serve");
             err.println("kiln serve: " + m.describe());
             err.println("kiln serve: " + m.kvCacheSize());

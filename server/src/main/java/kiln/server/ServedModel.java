@@ -12,9 +12,11 @@ final class ServedModel {
     final String name;
     final ChatTemplate template;
     final boolean reasoning;
+    final java.util.function.IntPredicate endOfGeneration;
 
-    ServedModel(Model model, String name, ChatTemplate template, boolean reasoning) {
+    ServedModel(Model model, String name, ChatTemplate template, boolean reasoning, java.util.function.IntPredicate endOfGeneration) {
         this.model = model;
+        this.endOfGeneration = endOfGeneration;
         this.name = name;
         this.template = template;
         this.reasoning = reasoning;

@@ -33,7 +33,7 @@ final class TestServer implements AutoCloseable {
         model = ModelLoader.load(Fixtures.file(gguf), options(CTX).withSequences(config.parallel()));
         ChatTemplate t = template != null ? template
                 : new ChatTemplate(ChatTemplate.CHATML, model.tokenizer().tokenText(model.tokenizer().bos()), "");
-        served = new ServedModel(model, NAME, t, config.reasoning());
+        served = new ServedModel(model, NAME, t, config.reasoning(), new EndOfGeneration(model.tokenizer(), null));
         server = new KilnServer(served, config);
     }
 
