@@ -67,8 +67,9 @@ public final class ChatCommand implements KilnSubcommand, Callable<Integer> {
         if (!(minP >= 0 && minP <= 1)) throw new KilnException("--min-p " + minP + " is outside 0 … 1");
         if (nPredict == 0 || nPredict < -1) throw new KilnException("-n must be -1 or at least 1");
         boolean console = System.console() != null && in == System.in;
+        String templateText = ChatTemplates.readFile(chatTemplateFile);
         try (Model m = ModelLoader.load(model, rt.toModelOptions(nCtx))) {
-            ChatTemplates.Choice t = ChatTemplates.choose(model, chatTemplateFile, m.tokenizer());
+            ChatTemplates.Choice t = ChatTemplates.choose(model, chatTemplateFile, templateText, m.tokenizer());
             System.err.println("kiln chat: " + m.describe() + "; chat template: " + t.origin());
             Sampler sampler = new Sampler(m.nVocab(), temp, topK, topP, minP, seed == -1 ? System.nanoTime() : seed);
             ChatSession session = new ChatSession(m, t.template(), EndOfGeneration.of(model, m.tokenizer()), sampler, nPredict, system);

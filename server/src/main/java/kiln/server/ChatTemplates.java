@@ -16,10 +16,18 @@ final class ChatTemplates {
     /** The template and a note saying which one it is (for the start-up line). */
     record Choice(ChatTemplate template, String origin) {}
 
-    static Choice choose(Path gguf, Path templateFile, Tokenizer tok) {
+    /** The --chat-template-file text, read before the model is loaded so that a bad file fails fast; null: none given. */
+    static String readFile(Path templateFile) {
+        if (templateFile == null) return null;
+        String source = TextFile.read(templateFile);
+        if (source.isBlank()) throw new KilnException(templateFile + ": the chat template is empty");
+        return source;
+    }
+
+    static Choice choose(Path gguf, Path templateFile, String fileSource, Tokenizer tok) {
         String source, origin;
         if (templateFile != null) {
-            source = TextFile.read(templateFile);
+            source = fileSource;
             origin = templateFile.toString();
         } else {
             try (GgufFile f = GgufFile.open(gguf)) {
@@ -28,7 +36,13 @@ final class ChatTemplates {
             origin = source != null ? KEY : "ChatML (the file has no " + KEY + ")";
             if (source == null) source = ChatTemplate.CHATML;
         }
-        if (source.isBlank()) throw new KilnException((templateFile != null ? templateFile : gguf) + ": the chat template is empty");
-        return new Choice(new ChatTemplate(source, tok.tokenText(tok.bos()), tok.tokenText(tok.eos())), origin);
+        if (source.isBlank()) throw new KilnException(gguf + ": " + KEY + " is empty (give --chat-template-file)");
+        ChatTemplate t = new ChatTemplate(source, tok.tokenText(tok.bos()), tok.tokenText(tok.eos()));
+        try {
+            t.render(java.util.List.of(new ChatTemplate.Message("user", "Hi")), true);
+        } catch (KilnException e) {
+            throw new KilnException(origin + ": the chat template cannot render a one-message conversation: " + e.getMessage());
+        }
+        return new Choice(t, origin);
     }
 }

@@ -74,10 +74,11 @@ public final class ServeCommand implements KilnSubcommand, Callable<Integer> {
         boolean loopback = isLoopback(host);
         PrintStream err = System.err;
         var options = rt.toModelOptions(nCtx).withSequences(parallel);
+        String templateText = ChatTemplates.readFile(chatTemplateFile);
         ServerConfig config = new ServerConfig(host, port, parallel, queueSize, maxBody, apiKey, tokenCap, reasoningFormat.equals("deepseek"));
         Model m = ModelLoader.load(model, options);
         try {
-            ChatTemplates.Choice t = ChatTemplates.choose(model, chatTemplateFile, m.tokenizer());
+            ChatTemplates.Choice t = ChatTemplates.choose(model, chatTemplateFile, templateText, m.tokenizer());
             String name = alias != null ? alias : model.getFileName().toString();
             KilnServer server = new KilnServer(new ServedModel(m, name, t.template(), config.reasoning(), EndOfGeneration.of(model, m.tokenizer())), config);
             rt.llamaCpp.noteIgnored(err, "serve");

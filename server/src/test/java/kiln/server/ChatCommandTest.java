@@ -57,4 +57,23 @@ class ChatCommandTest {
         cmd.in = new ByteArrayInputStream(new byte[0]);
         assertEquals(2, CliSupport.run(cmd, "-m", "x.gguf", "--temp", "-1"));
     }
+
+    @Test
+    void brokenTemplateFileIsExitCode2() throws Exception {
+        Fixtures.require();
+        java.nio.file.Path empty = java.nio.file.Files.createTempFile("kiln-template", ".jinja");
+        java.nio.file.Path broken = java.nio.file.Files.createTempFile("kiln-template", ".jinja");
+        try {
+            java.nio.file.Files.writeString(broken, "{% for m in messages %}{{ m.content }");
+            String gguf = Fixtures.file(TestServer.LLAMA).toString();
+            for (java.nio.file.Path p : List.of(empty, broken)) {
+                ChatCommand cmd = new ChatCommand();
+                cmd.in = new ByteArrayInputStream(new byte[0]);
+                assertEquals(2, CliSupport.run(cmd, "-m", gguf, "--chat-template-file", p.toString()), p.toString());
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(empty);
+            java.nio.file.Files.deleteIfExists(broken);
+        }
+    }
 }
