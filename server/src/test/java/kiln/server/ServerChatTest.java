@@ -144,6 +144,7 @@ class ServerChatTest {
                 "What say you?", "NURSE: Madam!", "Come, come with me"};
         Map<String, String> alone = new HashMap<>();
         for (String u : users) alone.put(u, client.chat().completions().create(chat(u, MAX)).choices().getFirst().message().content().orElseThrow());
+        long steps0 = metric("kiln_decode_steps_total"), tokens0 = metric("kiln_generated_tokens_total");
         try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
             List<Future<List<String[]>>> clients = new ArrayList<>();
             for (int c = 0; c < 8; c++) {
@@ -166,6 +167,8 @@ class ServerChatTest {
             }
             assertEquals(32, done);
         }
+        long steps = metric("kiln_decode_steps_total") - steps0, tokens = metric("kiln_generated_tokens_total") - tokens0;
+        assertTrue(steps < tokens * 2 / 3, "slots decoded together: " + steps + " steps for " + tokens + " tokens");
         JsonNode health = server.json(server.call("GET", "/health", null, null));
         assertEquals(0, health.get("slots_processing").asInt());
     }
@@ -187,6 +190,26 @@ class ServerChatTest {
         var br = assertThrows(BadRequestException.class, () -> client.chat().completions().create(chat("x", 2).toBuilder().n(2).build()));
         assertEquals(400, br.statusCode());
         assertEquals(2, client.chat().completions().create(chat("still there?", 2)).usage().orElseThrow().completionTokens());
+    }
+
+    static long metric(String name) throws Exception {
+        for (String l : server.call("GET", "/metrics", null, null).body().split("\n")) {
+            if (l.startsWith(name + " ")) return Long.parseLong(l.substring(name.length() + 1).trim());
+        }
+        throw new AssertionError("no metric " + name);
+    }
+
+    @Test
+    void streamedTextCompletionEqualsWholeOne() {
+        Fixtures.require();
+        CompletionCreateParams p = CompletionCreateParams.builder().model(TestServer.NAME).prompt("JULIET:")
+                .maxTokens(MAX).temperature(0.0).build();
+        String whole = client.completions().create(p).choices().getFirst().text();
+        StringBuilder streamed = new StringBuilder();
+        try (StreamResponse<Completion> s = client.completions().createStreaming(p)) {
+            s.stream().forEach(c -> c.choices().forEach(ch -> streamed.append(ch.text())));
+        }
+        assertEquals(whole, streamed.toString());
     }
 
     static void assertError(JsonNode body, String type) {
