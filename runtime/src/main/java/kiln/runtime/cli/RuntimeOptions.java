@@ -32,10 +32,10 @@ public final class RuntimeOptions {
     String numerics = "fast";
 
     @Mixin
-    LlamaCppOptions llamaCpp = new LlamaCppOptions();
+    public LlamaCppOptions llamaCpp = new LlamaCppOptions();
 
     /** Checks every option (before any file is read) and gives the model options. */
-    ModelOptions toModelOptions(int nCtx) {
+    public ModelOptions toModelOptions(int nCtx) {
         llamaCpp.check();
         if (threads < 1) throw new KilnException("-t must be at least 1");
         if (ubatch < 1 || batch < 1) throw new KilnException("-b and -ub must be at least 1");

@@ -18,6 +18,23 @@ final class Attention {
     private boolean ggmlF16;
     /** Tokens per sequence in the micro-batch in flight (sequence t / seqLen owns cache cells [s·nCtx, (s+1)·nCtx)). */
     int seqLen = Integer.MAX_VALUE;
+    /** Per-token sequence and position of a general batch ({@link Model#evaluateBatch}); null otherwise. */
+    private int[] tokSeq, tokPos;
+
+    void tokenCells(int[] seq, int[] pos) {
+        tokSeq = seq;
+        tokPos = pos;
+        tiled.tokenCells(seq, pos);
+    }
+
+    private int posOf(int t) {
+        return tokPos != null ? tokPos[t] : pos0 + t % seqLen;
+    }
+
+    /** First cache cell of token t's sequence. */
+    private int baseOf(int t) {
+        return tokPos != null ? tokSeq[t] * nCtx : (t / seqLen) * nCtx;
+    }
 
     /**
      * @param maxRowWidth the widest cache row or head query (scratch of the ggml form)
@@ -132,7 +149,7 @@ final class Attention {
 
     /** ggml flash attention, one head at a time, as ggml_compute_forward_flash_attn_ext_f16_one_chunk. */
     private void standardGgml(int t, int h0, int h1, int worker) {
-        int p = pos0 + t % seqLen, base = (t / seqLen) * nCtx;
+        int p = posOf(t), base = baseOf(t);
         float[] buf = row[worker], qr = qh[worker], vkq = acc[worker], st = softmaxState[worker];
         int qo = t * qStride, oo = t * outStride;
         for (int hh = h0; hh < h1; hh++) {
@@ -151,7 +168,7 @@ final class Attention {
 
     /** Latent form of {@link #standardGgml}: K = [latent | rope] (ik: [rope | latent]), V = latent. */
     private void latentGgml(int t, int h0, int h1, int worker) {
-        int p = pos0 + t % seqLen, base = (t / seqLen) * nCtx;
+        int p = posOf(t), base = baseOf(t);
         float[] buf = row[worker], qr = qh[worker], vkq = acc[worker], st = softmaxState[worker];
         int qo = t * nHead * kvl, po = t * qpeStride + qpeOff;
         int lo = ropeFirst ? rope : 0, ro = ropeFirst ? 0 : kvl;

@@ -45,12 +45,52 @@ public abstract class Model implements AutoCloseable {
 
     /** Position of token t of the micro-batch in flight. */
     protected final int posOf(int t, int pos0) {
-        return pos0 + t % seqLen;
+        return batchPos != null ? batchPos[t] : pos0 + t % seqLen;
     }
 
     /** Cache cell of token t of the micro-batch in flight (its sequence's block of nCtx cells). */
     protected final int cellOf(int t, int pos0) {
-        return (t / seqLen) * nCtx + pos0 + t % seqLen;
+        return batchPos != null ? batchSeq[t] * nCtx + batchPos[t] : (t / seqLen) * nCtx + pos0 + t % seqLen;
+    }
+
+    /** Sequence and position of each token of the {@link #evaluateBatch} in flight (null otherwise). */
+    private int[] batchSeq, batchPos;
+    /** Tokens of the {@link #evaluateBatch} in flight whose logits are wanted (null: all or the last). */
+    private int[] logitRows;
+    private int logitRowCount;
+
+    /**
+     * Evaluates a micro-batch of tokens that each name their own sequence and position, as llama.cpp's llama_batch
+     * does (a server's slots, each at its own point of its conversation): token t goes to cache cell
+     * seq[t]·nCtx + pos[t] and attends to its sequence's cells 0..pos[t]. Tokens of one sequence come in position
+     * order and every earlier position of that sequence is already cached or earlier in this batch. Writes the logits
+     * of the tokens listed in {@code rows} (rowCount of them, in that order) into {@code logits}.
+     */
+    public void evaluateBatch(int[] tokens, int[] seq, int[] pos, int n, int[] rows, int rowCount, float[] logits) {
+        if (n < 1 || n > ubatch) throw new IllegalArgumentException(n + " tokens; the micro-batch holds 1 to " + ubatch);
+        for (int t = 0; t < n; t++) {
+            if (seq[t] < 0 || seq[t] >= nSeq) throw new IllegalArgumentException("sequence " + seq[t] + "; the model was loaded for " + nSeq);
+            if (pos[t] < 0 || pos[t] >= nCtx) {
+                throw new kiln.tensor.KilnException("position " + pos[t] + " does not fit in the context of " + nCtx + " (use a larger -c)");
+            }
+        }
+        for (int r = 0; r < rowCount; r++) if (rows[r] < 0 || rows[r] >= n) throw new IllegalArgumentException("logit row " + rows[r] + " of " + n);
+        batchSeq = seq;
+        batchPos = pos;
+        logitRows = rows;
+        logitRowCount = rowCount;
+        seqLen = 1; // no sequence-major layout: every token its own attention tile, whole-batch paths (ik's prompt path) off
+        attention().seqLen = 1;
+        attention().tokenCells(seq, pos);
+        try {
+            forwardBatch(tokens, 0, n, 0, scratchLogits(n), true);
+            System.arraycopy(scratchLogits(n), 0, logits, 0, rowCount * nVocab);
+        } finally {
+            batchSeq = batchPos = logitRows = null;
+            seqLen = Integer.MAX_VALUE;
+            attention().seqLen = Integer.MAX_VALUE;
+            attention().tokenCells(null, null);
+        }
     }
 
     /**
@@ -135,9 +175,15 @@ public abstract class Model implements AutoCloseable {
     /** Final RMS norm and the output projection, for all tokens of a batch or only the last. */
     protected void outputLogits(float[] x, float[] xn, int n, float[] norm, float eps, kiln.runtime.kernel.Weight output,
                                 float[] logits, boolean all) {
+        int vocab = (int) output.rows();
+        if (logitRows != null) { // evaluateBatch: only the listed tokens, normed into rows 0..count-1 of xn
+            if (logitRowCount == 0) return;
+            for (int r = 0; r < logitRowCount; r++) rmsNorm(x, logitRows[r] * nEmbd, norm, eps, xn, r * nEmbd, nEmbd);
+            backend.matmul(output, xn, 0, nEmbd, logitRowCount, logits, 0, vocab);
+            return;
+        }
         int first = all ? 0 : n - 1;
         for (int t = first; t < n; t++) rmsNorm(x, t * nEmbd, norm, eps, xn, t * nEmbd, nEmbd);
-        int vocab = (int) output.rows();
         backend.matmul(output, xn, first * nEmbd, nEmbd, n - first, logits, 0, vocab);
     }
 

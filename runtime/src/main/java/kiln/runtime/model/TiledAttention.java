@@ -137,6 +137,17 @@ final class TiledAttention {
         run(layer, pos0, n, seqLen, nHead, scale, out, nHead * kvl);
     }
 
+    /**
+     * A general batch ({@link Model#evaluateBatch}, called with seqLen 1: every token its own tile): token t at
+     * position pos[t] of sequence seq[t]; null: the layout of seqLen.
+     */
+    private int[] tokSeq, tokPos;
+
+    void tokenCells(int[] seq, int[] pos) {
+        tokSeq = seq;
+        tokPos = pos;
+    }
+
     private void run(int layer, int pos0, int n, int seqLen, int nHead, float scale, float[] out, int outStride) {
         this.layer = layer;
         this.pos0 = pos0;
@@ -154,7 +165,9 @@ final class TiledAttention {
         // generation and other small batches: the cache itself is split over the threads (flash decoding), so each
         // cached row is still read once, and the partial results are merged afterwards
         int units = tiles * headChunks;
-        cacheChunks = units >= threads ? 1 : Math.min((threads + units - 1) / units, (pos0 + perSeq + MIN_CHUNK - 1) / MIN_CHUNK);
+        int span = pos0 + perSeq;
+        if (tokPos != null) for (int t = 0; t < n; t++) span = Math.max(span, tokPos[t] + 1);
+        cacheChunks = units >= threads ? 1 : Math.min((threads + units - 1) / units, (span + MIN_CHUNK - 1) / MIN_CHUNK);
         backend.pool().run(units * cacheChunks, body);
         if (cacheChunks > 1) backend.pool().run(units * headsPerTask, mergeBody);
     }
@@ -165,7 +178,7 @@ final class TiledAttention {
         int h0 = (unit % headChunks) * headsPerTask, h1 = Math.min(nHead, h0 + headsPerTask);
         int seq = tile / tilesPerSeq, first = (tile % tilesPerSeq) * tokensPerTile;
         int t0 = seq * perSeq + first, nt = Math.min(tokensPerTile, perSeq - first), nh = h1 - h0, rows = nt * nh;
-        int p0 = pos0 + first, base = seq * nCtx, last = p0 + nt - 1;
+        int p0 = tokPos != null ? tokPos[t0] : pos0 + first, base = (tokPos != null ? tokSeq[t0] : seq) * nCtx, last = p0 + nt - 1;
         // this task's cache rows [from, to): a share of whole blocks
         int perChunk = ((last + 1 + cacheChunks - 1) / cacheChunks + BLOCK - 1) / BLOCK * BLOCK;
         int from = chunk * perChunk, to = Math.min(last + 1, from + perChunk);
