@@ -246,6 +246,29 @@ final class KQuantDots {
     }
 
     /**
+     * A Q6_K row dequantized into dst[0..cols) (prompt batches): each block's values staged as bytes
+     * ({@link #q6kValues}), then (d·scale)·value per 16 values, ggml's order of the two products.
+     */
+    static void q6kRow(MemorySegment seg, long off, int cols, byte[] buf, float[] dst) {
+        int nb = cols / 256;
+        int rowBytes = 210 * nb;
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, rowBytes);
+        int staged = rowBytes + SCALE_BYTES;
+        for (int b = 0; b < nb; b++) {
+            int o = 210 * b;
+            q6kValues(buf, o, staged);
+            float d = f16(buf, o + 208);
+            for (int g = 0; g < 16; g++) {
+                FloatVector scale = FloatVector.broadcast(F, d * buf[o + 192 + g]);
+                for (int p = 0; p < 16; p += L) {
+                    ((FloatVector) ByteVector.fromArray(B, buf, staged + 16 * g + p).convertShape(VectorOperators.B2F, F, 0))
+                            .mul(scale).intoArray(dst, 256 * b + 16 * g + p);
+                }
+            }
+        }
+    }
+
+    /**
      * Block {@code o}'s 256 values q − 32 into buf[to..to+256), in value order. Per 128-value half, value l (of 32)
      * of quarter k takes its low 4 bits from the low (k = 0, 1) or high (k = 2, 3) nibble of ql[l + 32(k % 2)] and
      * its top 2 bits from bits 2k, 2k+1 of qh[l]. Byte shifts are 16-bit shifts and a mask (the masked field never

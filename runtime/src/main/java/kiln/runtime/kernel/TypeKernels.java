@@ -64,8 +64,7 @@ final class TypeKernels {
         if (kQuants) {
             m.put(GgmlType.Q4_K, new Entry(KQuantDots::q4k, (d, o, n, st, y) -> KQuantDots.k45Row(d, o, n, false, st, y), true));
             m.put(GgmlType.Q5_K, new Entry(KQuantDots::q5k, (d, o, n, st, y) -> KQuantDots.k45Row(d, o, n, true, st, y), true));
-            m.put(GgmlType.Q6_K, new Entry((d, o, x, xo, s, n, st, sc) -> KQuantDots.q6k(d, o, x, xo, n, st, sc),
-                    (d, o, n, st, y) -> FastRows.dequantize(GgmlType.Q6_K, d, o, y, n), false));
+            m.put(GgmlType.Q6_K, new Entry((d, o, x, xo, s, n, st, sc) -> KQuantDots.q6k(d, o, x, xo, n, st, sc), KQuantDots::q6kRow, false));
             m.put(GgmlType.IQ4_XS, new Entry((d, o, x, xo, s, n, st, sc) -> KQuantDots.iq4xs(d, o, x, xo, n, st),
                     KQuantDots::iq4xsRow, false));
         } else {
