@@ -60,7 +60,7 @@ final class InspectReport {
         o.put("architecture", f.metadata().architecture() == null ? null : f.metadata().architecture());
         o.put("metadata_count", f.metadata().size());
         GgufValue ft = f.metadata().get("general.file_type");
-        if (ft != null && !ft.isArray() && ft.type() != kiln.tensor.gguf.GgufValueType.STRING) {
+        if (ft != null && ft.isInteger()) {
             ObjectNode j = o.putObject("file_type");
             j.put("value", ft.asLong());
             j.put("llama.cpp", kiln.tensor.FileType.mainlineName(ft.asLong()));
@@ -144,7 +144,7 @@ final class InspectReport {
 
     /** general.file_type means different things in the two tools above 30 (spec ik-llama-formats.md §2.2). */
     static String fileTypeNote(GgufValue v) {
-        if (v.isArray() || v.type() == kiln.tensor.gguf.GgufValueType.STRING) return "";
+        if (!v.isInteger()) return "  (not an integer: no file type)";
         long ft = v.asLong();
         String ml = kiln.tensor.FileType.mainlineName(ft);
         String ik = kiln.tensor.FileType.ikName(ft);

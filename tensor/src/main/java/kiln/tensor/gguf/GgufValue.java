@@ -34,6 +34,14 @@ public record GgufValue(GgufValueType type, GgufValueType elementType, Object va
 
     public boolean isArray() { return type == GgufValueType.ARRAY; }
 
+    /** Whether {@link #asLong} reads this value: an integer scalar (or a bool). */
+    public boolean isInteger() {
+        return switch (type) {
+            case UINT8, INT8, UINT16, INT16, UINT32, INT32, UINT64, INT64, BOOL -> true;
+            default -> false;
+        };
+    }
+
     /** Number of elements of an array value (1 for a scalar). */
     public int length() {
         if (!isArray()) return 1;
