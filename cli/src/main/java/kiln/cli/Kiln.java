@@ -39,8 +39,24 @@ public final class Kiln implements Runnable {
         return cl;
     }
 
+    /**
+     * llama-cli's conversation mode: {@code kiln run … -cnv} (or {@code --conversation}) is {@code kiln chat …}, with
+     * {@code -p TEXT} as the system message as llama-cli takes it in that mode. Other arguments are unchanged.
+     */
+    static String[] conversation(String[] args) {
+        if (args.length == 0 || !args[0].equals("run")) return args;
+        List<String> rest = List.of(args).subList(1, args.length);
+        if (!rest.contains("-cnv") && !rest.contains("--conversation")) return args;
+        List<String> out = new ArrayList<>(List.of("chat"));
+        for (String a : rest) {
+            if (a.equals("-cnv") || a.equals("--conversation")) continue;
+            out.add(a.equals("-p") || a.equals("--prompt") ? "-sys" : a);
+        }
+        return out.toArray(String[]::new);
+    }
+
     public static void main(String[] args) {
-        int code = commandLine().execute(args);
+        int code = commandLine().execute(conversation(args));
         System.out.flush();
         System.exit(code);
     }

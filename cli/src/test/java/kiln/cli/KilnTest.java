@@ -17,7 +17,7 @@ class KilnTest {
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err, true));
         cl.setOut(new PrintWriter(new StringWriter(), true));
-        int code = cl.execute(args);
+        int code = cl.execute(Kiln.conversation(args));
         return new Outcome(code, err.toString());
     }
 
@@ -34,14 +34,26 @@ class KilnTest {
     }
 
     @Test
+    void runInConversationModeIsChat() {
+        assertArrayEquals(new String[] {"chat", "-m", "m.gguf", "-sys", "be brief", "-t", "2"},
+                Kiln.conversation(new String[] {"run", "-m", "m.gguf", "-cnv", "-p", "be brief", "-t", "2"}));
+        assertArrayEquals(new String[] {"run", "-m", "m.gguf", "-p", "hi"}, Kiln.conversation(new String[] {"run", "-m", "m.gguf", "-p", "hi"}));
+        assertArrayEquals(new String[] {"quantize", "-cnv"}, Kiln.conversation(new String[] {"quantize", "-cnv"}));
+        // routed: the refusal is chat's (a missing model file), not run's unknown option
+        Outcome o = kiln("run", "-m", "no-such-model.gguf", "--conversation");
+        assertEquals(2, o.code());
+        assertTrue(o.err().startsWith("kiln chat: "), o.err());
+    }
+
+    @Test
     void shortOptionsAreNotClustered() {
         // with clustering, -ngl was read as -n gl and -fmoe as -f moe ("internal error: NoSuchFileException: moe")
         Outcome o = kiln("run", "-m", "model.gguf", "-p", "hi", "-ngl", "99");
         assertEquals(2, o.code());
         assertEquals("kiln run: Kiln has no GPU backend yet; -ngl 99 asks for layers on a GPU (leave -ngl out or use -ngl 0)", o.err().strip());
-        o = kiln("run", "-m", "model.gguf", "-p", "hi", "-cnv");
+        o = kiln("run", "-m", "model.gguf", "-p", "hi", "-cnvx");
         assertEquals(2, o.code());
-        assertTrue(o.err().startsWith("kiln run: Unknown option: '-cnv'"), o.err());
+        assertTrue(o.err().startsWith("kiln run: Unknown option: '-cnvx'"), o.err());
         o = kiln("perplexity", "-m", "model.gguf", "-f", "text.txt", "-tbx");
         assertEquals(2, o.code());
         assertTrue(o.err().contains("Unknown option: '-tbx'"), o.err());
