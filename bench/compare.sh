@@ -4,7 +4,8 @@
 #
 #   bench/compare.sh REF_BIN_DIR FILE.gguf…          (REF_BIN_DIR: where build-reference.sh put llama-bench)
 #
-# Settings: BENCH_ARGS (default "-p 128 -n 32 -r 2"), THREADS (default: all cores), ROUNDS (default 2).
+# Settings: BENCH_ARGS (default "-p 128 -n 32 -r 2"), THREADS (default: all cores), ROUNDS (default 2),
+# PIN (CPU list for taskset, e.g. PIN=1 THREADS=1: both tools on one core while the others are busy).
 # Prints the markdown rows of both tools as they come; nothing is written elsewhere.
 set -euo pipefail
 ref=${1:?usage: bench/compare.sh REF_BIN_DIR FILE.gguf...}; shift
@@ -12,13 +13,15 @@ ref=${1:?usage: bench/compare.sh REF_BIN_DIR FILE.gguf...}; shift
 kiln="$(cd "$(dirname "$0")/.." && pwd)/kiln"
 args=${BENCH_ARGS:--p 128 -n 32 -r 2}
 threads=${THREADS:-$(nproc)}
+pin=()
+if [ -n "${PIN:-}" ]; then pin=(taskset -c "$PIN"); fi
 for round in $(seq 1 "${ROUNDS:-2}"); do
   for f in "$@"; do
     echo "== round $round $f reference"
     # shellcheck disable=SC2086
-    "$ref/llama-bench" -m "$f" -t "$threads" $args 2>/dev/null | grep -E '^\| ' | grep -v -- '---' | tail -n +2
+    "${pin[@]}" "$ref/llama-bench" -m "$f" -t "$threads" $args 2>/dev/null | grep -E '^\| ' | grep -v -- '---' | tail -n +2
     echo "== round $round $f kiln"
     # shellcheck disable=SC2086
-    "$kiln" bench -m "$f" -t "$threads" $args 2>/dev/null | grep -E '^\| ' | grep -v -- '---' | tail -n +2
+    "${pin[@]}" "$kiln" bench -m "$f" -t "$threads" $args 2>/dev/null | grep -E '^\| ' | grep -v -- '---' | tail -n +2
   done
 done
