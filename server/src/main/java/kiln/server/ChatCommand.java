@@ -1,6 +1,7 @@
 package kiln.server;
 
 import kiln.runtime.cli.RuntimeOptions;
+import kiln.runtime.cli.SamplingOptions;
 import kiln.runtime.model.Model;
 import kiln.runtime.model.ModelLoader;
 import kiln.runtime.sample.Sampler;
@@ -31,20 +32,8 @@ public final class ChatCommand implements KilnSubcommand, Callable<Integer> {
     @Option(names = {"-n", "--n-predict"}, description = "most tokens per reply (default -1: until end of generation or context)")
     int nPredict = -1;
 
-    @Option(names = "--temp", description = "temperature (default 0.8; 0 = greedy)")
-    float temp = 0.8f;
-
-    @Option(names = "--top-k", description = "top-k (default 40, 0 = off)")
-    int topK = 40;
-
-    @Option(names = "--top-p", description = "top-p (default 0.95, 1 = off)")
-    float topP = 0.95f;
-
-    @Option(names = "--min-p", description = "min-p (default 0.05, 0 = off)")
-    float minP = 0.05f;
-
-    @Option(names = {"-s", "--seed"}, description = "random seed (default: random)")
-    long seed = -1;
+    @Mixin
+    SamplingOptions sampling = new SamplingOptions();
 
     @Option(names = {"-sys", "--system-prompt"}, description = "system message at the start of the conversation")
     String system;
@@ -61,17 +50,14 @@ public final class ChatCommand implements KilnSubcommand, Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Float.isFinite(temp) || temp < 0) throw new KilnException("--temp " + temp + " is not a temperature; expected a number ≥ 0");
-        if (topK < 0) throw new KilnException("--top-k " + topK + " is negative");
-        if (!(topP >= 0 && topP <= 1)) throw new KilnException("--top-p " + topP + " is outside 0 … 1");
-        if (!(minP >= 0 && minP <= 1)) throw new KilnException("--min-p " + minP + " is outside 0 … 1");
+        sampling.check();
         if (nPredict == 0 || nPredict < -1) throw new KilnException("-n must be -1 or at least 1");
         boolean console = System.console() != null && in == System.in;
         String templateText = ChatTemplates.readFile(chatTemplateFile);
         try (Model m = ModelLoader.load(model, rt.toModelOptions(nCtx))) {
             ChatTemplates.Choice t = ChatTemplates.choose(model, chatTemplateFile, templateText, m.tokenizer());
             System.err.println("kiln chat: " + m.describe() + "; chat template: " + t.origin());
-            Sampler sampler = new Sampler(m.nVocab(), temp, topK, topP, minP, seed == -1 ? System.nanoTime() : seed);
+            Sampler sampler = sampling.sampler(m.nVocab());
             ChatSession session = new ChatSession(m, t.template(), EndOfGeneration.of(model, m.tokenizer()), sampler, nPredict, system);
             BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             while (true) {

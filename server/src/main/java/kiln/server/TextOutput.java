@@ -25,7 +25,7 @@ final class TextOutput {
         if (stopped) return "";
         pendingBytes.writeBytes(piece);
         byte[] all = pendingBytes.toByteArray();
-        int complete = completePrefix(all);
+        int complete = kiln.runtime.cli.Utf8.completePrefix(all);
         text.append(new String(all, 0, complete, StandardCharsets.UTF_8));
         pendingBytes.reset();
         pendingBytes.write(all, complete, all.length - complete);
@@ -83,17 +83,5 @@ final class TextOutput {
             }
         }
         return held;
-    }
-
-    /** Bytes of b up to the start of an incomplete trailing UTF-8 sequence. */
-    static int completePrefix(byte[] b) {
-        int n = b.length;
-        for (int back = 1; back <= Math.min(3, n); back++) {
-            int c = b[n - back] & 0xFF;
-            if ((c & 0xC0) == 0x80) continue;
-            int need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-            return need > back ? n - back : n;
-        }
-        return n;
     }
 }

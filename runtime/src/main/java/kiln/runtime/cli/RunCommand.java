@@ -45,20 +45,8 @@ public final class RunCommand implements KilnSubcommand, Callable<Integer> {
     @Option(names = {"-c", "--ctx-size"}, description = "context size (default: the model's, at most 4096)")
     int nCtx = 0;
 
-    @Option(names = "--temp", description = "temperature (default 0.8; 0 = greedy)")
-    float temp = 0.8f;
-
-    @Option(names = "--top-k", description = "top-k (default 40, 0 = off)")
-    int topK = 40;
-
-    @Option(names = "--top-p", description = "top-p (default 0.95, 1 = off)")
-    float topP = 0.95f;
-
-    @Option(names = "--min-p", description = "min-p (default 0.05, 0 = off)")
-    float minP = 0.05f;
-
-    @Option(names = {"-s", "--seed"}, description = "random seed (default: random)")
-    long seed = -1;
+    @Mixin
+    SamplingOptions sampling = new SamplingOptions();
 
     @Option(names = "--ignore-eos", description = "keep generating after the end-of-sequence token")
     boolean ignoreEos;
@@ -71,7 +59,7 @@ public final class RunCommand implements KilnSubcommand, Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        checkSamplerOptions();
+        sampling.check();
         ModelOptions options = rt.toModelOptions(nCtx);
         String text = prompt;
         if (promptFile != null) {
@@ -95,8 +83,7 @@ public final class RunCommand implements KilnSubcommand, Callable<Integer> {
                 err.println("kiln run: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads, n_ctx " + m.nCtx());
                 if (rt.rtr) err.println("kiln run: -rtr repacked " + m.repackedTensors() + " tensors to interleaved types");
             }
-            long s = seed == -1 ? System.nanoTime() : seed;
-            Sampler sampler = new Sampler(m.nVocab(), temp, topK, topP, minP, s);
+            Sampler sampler = sampling.sampler(m.nVocab());
             Utf8Stream stream = new Utf8Stream(out);
             Generation.Result r = Generation.run(m, ids, nPredict, rt.batch, sampler, ignoreEos,
                     json ? null : tok -> stream.write(m.tokenizer().piece(tok)));
@@ -135,14 +122,6 @@ public final class RunCommand implements KilnSubcommand, Callable<Integer> {
         return 0;
     }
 
-    /** Refuses sampler values llama.cpp's sampler has no meaning for (before the model is loaded). */
-    private void checkSamplerOptions() {
-        if (!Float.isFinite(temp) || temp < 0) throw new KilnException("--temp " + temp + " is not a temperature; expected a number ≥ 0 (0 = greedy)");
-        if (topK < 0) throw new KilnException("--top-k " + topK + " is negative; expected 0 (off) or more");
-        if (!(topP >= 0 && topP <= 1)) throw new KilnException("--top-p " + topP + " is outside 0 … 1 (1 = off)");
-        if (!(minP >= 0 && minP <= 1)) throw new KilnException("--min-p " + minP + " is outside 0 … 1 (0 = off)");
-    }
-
     /** Writes token bytes to a stream, holding back an incomplete UTF-8 sequence until it is complete. */
     static final class Utf8Stream {
         private final PrintStream out;
@@ -155,7 +134,7 @@ public final class RunCommand implements KilnSubcommand, Callable<Integer> {
         void write(byte[] b) {
             pending.writeBytes(b);
             byte[] all = pending.toByteArray();
-            int complete = completePrefix(all);
+            int complete = Utf8.completePrefix(all);
             out.write(all, 0, complete);
             out.flush();
             pending.reset();
@@ -166,17 +145,6 @@ public final class RunCommand implements KilnSubcommand, Callable<Integer> {
             out.write(pending.toByteArray(), 0, pending.size());
             pending.reset();
             out.flush();
-        }
-
-        private static int completePrefix(byte[] b) {
-            int n = b.length;
-            for (int back = 1; back <= Math.min(3, n); back++) {
-                int c = b[n - back] & 0xFF;
-                if ((c & 0xC0) == 0x80) continue;
-                int need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-                return need > back ? n - back : n;
-            }
-            return n;
         }
     }
 }
