@@ -46,17 +46,22 @@ final class TypeKernels {
         return k != null && k.decode() != null;
     }
 
+    /** The allocation-free scalar decoder of {@link FastRows} (bit-identical to the codec) for a type without a vector one. */
+    private static Decode fastRows(GgmlType t) {
+        return (d, o, n, st, y) -> FastRows.dequantize(t, d, o, y, n);
+    }
+
     private static Map<GgmlType, Entry> build() {
         Map<GgmlType, Entry> m = new EnumMap<>(GgmlType.class);
         boolean bytes = VectorKernels.byteLanes(), kQuants = KQuantDots.supported();
         m.put(GgmlType.F32, new Entry((d, o, x, xo, s, n, st, sc) -> VectorKernels.dotF32(d, o, x, xo, n),
-                (d, o, n, st, y) -> FastRows.dequantize(GgmlType.F32, d, o, y, n), false));
-        m.put(GgmlType.F16, new Entry(null, (d, o, n, st, y) -> FastRows.dequantize(GgmlType.F16, d, o, y, n), false));
+                fastRows(GgmlType.F32), false));
+        m.put(GgmlType.F16, new Entry(null, fastRows(GgmlType.F16), false));
         m.put(GgmlType.BF16, new Entry((d, o, x, xo, s, n, st, sc) -> VectorKernels.dotBf16(d, o, x, xo, n),
                 (d, o, n, st, y) -> VectorKernels.bf16ToFloat(d, o, y, n), false));
         m.put(GgmlType.Q8_0, bytes ? new Entry((d, o, x, xo, s, n, st, sc) -> VectorKernels.dotQ80(d, o, x, xo, n),
                 (d, o, n, st, y) -> VectorKernels.dequantQ80(d, o, y, n), false)
-                : new Entry(null, (d, o, n, st, y) -> FastRows.dequantize(GgmlType.Q8_0, d, o, y, n), false));
+                : new Entry(null, fastRows(GgmlType.Q8_0), false));
         if (bytes && VectorKernels.lanes() <= 16) {
             m.put(GgmlType.Q5_0, new Entry((d, o, x, xo, s, n, st, sc) -> VectorKernels.dotQ50(d, o, x, xo, n),
                     (d, o, n, st, y) -> VectorKernels.dotQ50(d, o, null, 0, n, y), false));
@@ -68,8 +73,8 @@ final class TypeKernels {
             m.put(GgmlType.IQ4_XS, new Entry((d, o, x, xo, s, n, st, sc) -> KQuantDots.iq4xs(d, o, x, xo, n, st),
                     KQuantDots::iq4xsRow, false));
         } else {
-            m.put(GgmlType.Q4_K, new Entry(null, (d, o, n, st, y) -> FastRows.dequantize(GgmlType.Q4_K, d, o, y, n), false));
-            m.put(GgmlType.Q6_K, new Entry(null, (d, o, n, st, y) -> FastRows.dequantize(GgmlType.Q6_K, d, o, y, n), false));
+            m.put(GgmlType.Q4_K, new Entry(null, fastRows(GgmlType.Q4_K), false));
+            m.put(GgmlType.Q6_K, new Entry(null, fastRows(GgmlType.Q6_K), false));
         }
         return m;
     }
