@@ -7,9 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import static kiln.tensor.codec.QuantMath.QK_K;
-import static kiln.tensor.codec.QuantMath.cTruncToInt;
 import static kiln.tensor.codec.ik.FusedMath.nearestIntFma;
-import static kiln.tensor.codec.ik.FusedMath.sqrtf;
 
 /**
  * IQ5_K, an ik-only type (ik's IQ4_XS mix writes it for attn_v of GQA models): {@code quantize_iq5_k} /
@@ -46,106 +44,24 @@ final class IkIq5K extends IkBlockCodec {
         super(GgmlType.IQ5_K);
     }
 
-    /** {@code best_index_iq5nl(values + base, x)}: base 0 (plain) or 32 (shifted). */
-    static int bestIndex(int base, float x) {
-        int ix = cTruncToInt(x) - VALUES[base];
-        if (ix < 0 || ix >= 247) return ix < 0 ? 0 : 31;
-        ix = INDEX[ix];
-        return ix < 32 ? ix : x - VALUES[base + ix - 32] < VALUES[base + ix - 31] - x ? ix - 32 : ix - 31;
-    }
+    static final IqkLevels LEVELS = IqkLevels.indexed(VALUES, INDEX);
+    private static final IqkSearch SEARCH = new IqkSearch(LEVELS, NTRY, 1, false, true, false, false);
 
     @Override
     void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {
-        float[] w = qw == null ? null : rowWeights(x, xOff, n, qw);
-        float[] scales = new float[16], weight = new float[16];
-        for (int ibl = 0; ibl < n / QK_K; ++ibl) quantizeSuperBlock(x, xOff + ibl * QK_K, w, ibl * QK_K, out, ibl * SIZE, scales, weight);
+        float[] w = qw == null ? null : IqkSearch.rowWeights(x, xOff, n, qw, 16);
+        IqkSearch.Scratch sc = new IqkSearch.Scratch();
+        for (int ibl = 0; ibl < n / QK_K; ++ibl) quantizeSuperBlock(x, xOff + ibl * QK_K, w, ibl * QK_K, out, ibl * SIZE, sc);
     }
 
-    /** ik's {@code QHelper::row_weights}: a block of 16 whose weights or values are ~zero gets weights 1e-9. */
-    private static float[] rowWeights(float[] x, int xOff, int n, float[] qw) {
-        final float eps = 1e-9f, eps2 = eps * eps, limit = 16 * eps2;
-        float[] w = new float[n];
-        for (int ib = 0; ib < n / 16; ++ib) {
-            float sumw2 = 0, sumx2 = 0, sumwx = 0;
-            for (int j = 0; j < 16; ++j) {
-                float wj = qw[16 * ib + j], xj = x[xOff + 16 * ib + j];
-                w[16 * ib + j] = wj;
-                sumw2 += wj * wj;
-                sumx2 += xj * xj;
-                sumwx += wj * Math.abs(xj);
-            }
-            if (sumw2 > limit && sumx2 > limit && sumwx > limit) continue;
-            for (int j = 0; j < 16; ++j) w[16 * ib + j] = eps;
-        }
-        return w;
-    }
-
-    private static void quantizeSuperBlock(float[] x, int xb, float[] qw, int qo, byte[] out, int o, float[] scales,
-                                           float[] weight) {
+    private static void quantizeSuperBlock(float[] x, int xb, float[] qw, int qo, byte[] out, int o, IqkSearch.Scratch sc) {
         for (int k = 0; k < SIZE; k++) out[o + k] = 0;
-        float sumx2 = 0;
-        for (int j = 0; j < QK_K; ++j) sumx2 += x[xb + j] * x[xb + j];     // vectorized: not fused
-        final float sigma2 = (sumx2 * 2.0f) * 0.00390625f;
-        float maxScale = 0, maxAbsScale = 0;
-        int extra = 0;
-        for (int ib = 0; ib < 16; ++ib) {
-            int xo = xb + 16 * ib;
-            if (qw != null) {
-                for (int j = 0; j < 16; ++j) weight[j] = qw[qo + 16 * ib + j] * sqrtf(Math.fma(x[xo + j], x[xo + j], sigma2));
-            } else {
-                float s4 = 0.25f * sigma2;
-                for (int j = 0; j < 16; ++j) weight[j] = s4 + x[xo + j] * x[xo + j]; // vectorized add: not fused
-            }
-            float amax = 0, max = 0;
-            for (int j = 0; j < 16; ++j) {
-                float ax = Math.abs(x[xo + j]);
-                if (ax > amax) { amax = ax; max = x[xo + j]; }
-            }
-            if (amax < 1e-16f) {
-                scales[ib] = 0;
-                continue;
-            }
-            float d = -max / VALUES[0];
-            float id = 1 / d;
-            float[] s = sums(x, xo, weight, 0, id);
-            d = s[0] / s[1];
-            float best = d * s[0];
-            if (s[3] > 0 && s[2] * s[2] > best * s[3]) {
-                d = s[2] / s[3];
-                best = d * s[2];
-            }
-            boolean shifted = false;
-            for (int itry = -NTRY; itry <= NTRY; ++itry) {
-                for (int base = 0; base <= 32; base += 32) {
-                    id = ((float) itry * 1.0f + VALUES[base]) / max;
-                    s = sums(x, xo, weight, base, id);
-                    if (s[1] > 0 && s[0] * s[0] > best * s[1]) {
-                        d = s[0] / s[1]; best = d * s[0]; shifted = base != 0;
-                    }
-                    if (s[3] > 0 && s[2] * s[2] > best * s[3]) {
-                        d = s[2] / s[3]; best = d * s[2]; shifted = base != 0;
-                    }
-                }
-            }
-            if (d != 0) {
-                int base = shifted ? 32 : 0;
-                float sumqx = 0, sumq2 = 0;
-                id = 1 / d;
-                for (int j = 0; j < 16; ++j) {
-                    float q = VALUES[base + bestIndex(base, id * x[xo + j])];
-                    float wq = weight[j] * q;
-                    sumqx = Math.fma(wq, x[xo + j], sumqx);
-                    sumq2 = Math.fma(q, wq, sumq2);
-                }
-                if (sumq2 > 0) d = sumqx / sumq2;
-            }
-            scales[ib] = d;
-            if (shifted) extra |= 1 << ib;
-            float absScale = Math.abs(d);
-            if (absScale > maxAbsScale) { maxAbsScale = absScale; maxScale = d; }
-        }
-        if (maxAbsScale == 0) return;
-        float d = -maxScale * 0.03125f;
+        final float sigma2 = (IqkSearch.sumSquares(x, xb) * 2.0f) * 0.00390625f;
+        SEARCH.searchBlocks(x, xb, qw, qo, sigma2, sc);
+        if (sc.maxScale == 0) return;
+        float[] scales = sc.scales, weight = sc.weight;
+        int extra = sc.extra;
+        float d = -sc.maxScale * 0.03125f;
         putHalf(out, o + D, d);
         put16(out, o + EXTRA, extra);
         float id = 1 / d;
@@ -157,45 +73,23 @@ final class IkIq5K extends IkBlockCodec {
             out[o + SCALES_H + ib / 4] |= (byte) ((uls >> 4) << 2 * (ib % 4));
             float dl = d * ls;
             if (dl == 0) continue;
-            int base = (extra & (1 << ib)) != 0 ? 32 : 0;
+            int table = (extra & (1 << ib)) != 0 ? 1 : 0;
             int xo = xb + 16 * ib;
-            if (qw != null) {
-                for (int j = 0; j < 16; ++j) weight[j] = qw[qo + 16 * ib + j] * sqrtf(Math.fma(x[xo + j], x[xo + j], sigma2));
-            } else {
-                for (int j = 0; j < 16; ++j) weight[j] = Math.fma(sigma2, 0.25f, x[xo + j] * x[xo + j]);
-            }
+            IqkSearch.weights(x, xo, qw, qo + 16 * ib, sigma2, weight);
             float idl = 1 / dl;
             int ib32 = ib / 2, offset = 16 * (ib % 2);
             int qs = o + QS + 32 * (ib32 / 2) + offset, qh = o + QH + 32 * (ib32 / 8) + offset;
             for (int j = 0; j < 16; ++j) {
-                int ibest = bestIndex(base, idl * x[xo + j]);
+                int ibest = LEVELS.bestIndex(table, idl * x[xo + j]);
                 out[qs + j] |= (byte) ((ibest & 0xf) << 4 * (ib32 % 2));
                 out[qh + j] |= (byte) ((ibest >> 4) << (ib32 % 8));
-                float q = VALUES[base + ibest] * ls;
+                float q = LEVELS.value(table, ibest) * ls;
                 float wq = weight[j] * q;
                 sumqx = Math.fma(wq, x[xo + j], sumqx);
                 sumq2 = Math.fma(q, wq, sumq2);
             }
         }
         if (sumq2 > 0) putHalf(out, o + D, sumqx / sumq2);
-    }
-
-    /** Σw·q·x and Σw·q² for the levels nearest to ±id·x: {plus qx, plus q2, minus qx, minus q2}. */
-    private static float[] sums(float[] x, int xo, float[] weight, int base, float id) {
-        float qxP = 0, q2P = 0, qxM = 0, q2M = 0;
-        for (int j = 0; j < 16; ++j) {
-            float w = weight[j], xj = x[xo + j];
-            float al = id * xj;
-            float q = VALUES[base + bestIndex(base, al)];
-            float wq = w * q;
-            qxP = Math.fma(wq, xj, qxP);
-            q2P = Math.fma(wq, q, q2P);
-            q = VALUES[base + bestIndex(base, -al)];
-            wq = w * q;
-            qxM = Math.fma(wq, xj, qxM);
-            q2M = Math.fma(wq, q, q2M);
-        }
-        return new float[] {qxP, q2P, qxM, q2M};
     }
 
     /** {@code dequantize_row_iq5_k}. */

@@ -72,18 +72,22 @@ class IkBuildReferenceTest {
 
     /**
      * Every codec IkCodecs registers is verified, with and without weights: by ik's fixture files
-     * (IkQuantGoldenTest), by rebuilt ik files with recorded hashes (IkQuantFileHashTest) or by these references.
+     * (IkQuantGoldenTest), by rebuilt ik files with recorded hashes (IkQuantFileHashTest), by these references or by
+     * llama-quantize's (IqkReferenceTest).
      */
     @Test
     void everyRegisteredCodecIsVerifiedWithAndWithoutWeights() throws IOException {
         List<Case> cases = cases();
+        List<IqkReferenceTest.Case> iqk = IqkReferenceTest.cases();
         for (RowCodec codec : IkCodecs.all()) {
             GgmlType t = codec.type();
             boolean byFile = IkQuantFileHashTest.VERIFIED_TYPES.contains(t);
             boolean plain = byFile || IkQuantGoldenTest.FIXTURE_TYPES.contains(t)
-                    || cases.stream().anyMatch(c -> c.type() == t && !c.imatrix());
+                    || cases.stream().anyMatch(c -> c.type() == t && !c.imatrix())
+                    || iqk.stream().anyMatch(c -> c.type() == t && !c.imatrix());
             boolean weighted = byFile || IkQuantGoldenTest.FIXTURE_IMATRIX_TYPES.contains(t)
-                    || cases.stream().anyMatch(c -> c.type() == t && c.imatrix());
+                    || cases.stream().anyMatch(c -> c.type() == t && c.imatrix())
+                    || iqk.stream().anyMatch(c -> c.type() == t && c.imatrix());
             assertTrue(plain && weighted, t + ": verified without weights " + plain + ", with weights " + weighted);
         }
     }
@@ -98,7 +102,7 @@ class IkBuildReferenceTest {
     }
 
     /** Per 2-D slice: without weights one call over the whole slice, with weights row by row (the slice's vector). */
-    private static byte[] quantize(GgufFile in, TensorInfo s, GgmlType type, float[] imatrix) {
+    static byte[] quantize(GgufFile in, TensorInfo s, GgmlType type, float[] imatrix) {
         RowCodec codec = Codecs.require(type, Flavor.IK);
         RowCodec reader = Codecs.require(s.type(), Flavor.MAINLINE);
         int ne0 = (int) s.dim(0), ne1 = (int) s.dim(1);
@@ -118,7 +122,7 @@ class IkBuildReferenceTest {
         return out;
     }
 
-    private static String sha256(byte[] b) throws NoSuchAlgorithmException {
+    static String sha256(byte[] b) throws NoSuchAlgorithmException {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
     }
 }

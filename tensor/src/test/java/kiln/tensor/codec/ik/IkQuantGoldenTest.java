@@ -120,10 +120,15 @@ class IkQuantGoldenTest {
                 mainline.dequantize(MemorySegment.ofArray(q), 0, b, 0, 256);
                 assertEquals(java.util.Arrays.toString(b), java.util.Arrays.toString(a), c.type().toString());
             } else {
-                // an ik-only type (IQ5_K): its own dequantization reproduces the row within the quantization error
+                // an ik-only type (IQ2_K … IQ6_K): its own dequantization reproduces the row within the quantization error
                 double err = 0, norm = 0;
                 for (int i = 0; i < 256; i++) { err += (a[i] - x[i]) * (a[i] - x[i]); norm += x[i] * x[i]; }
-                assertTrue(err < 0.01 * norm, c.type() + " round trip error " + err / norm);
+                double bound = switch (c.type()) { // relative squared error: fewer levels, coarser
+                    case IQ2_K -> 0.15;
+                    case IQ3_K -> 0.05;
+                    default -> 0.01;
+                };
+                assertTrue(err < bound * norm, c.type() + " round trip error " + err / norm);
             }
         }
     }

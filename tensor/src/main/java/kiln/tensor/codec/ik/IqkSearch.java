@@ -1,0 +1,193 @@
+package kiln.tensor.codec.ik;
+
+import static kiln.tensor.codec.ik.FusedMath.sqrtf;
+
+/**
+ * The scale search the IQ3_K … IQ6_K quantizers share ({@code quantize_row_iq*_k_impl}, {@code iqk_quantize.cpp}),
+ * with the type's parameters, as ik's type_traits give each type its own numbers over one algorithm. For a block of
+ * 16 it tries the scales {@code (step·itry + values[0]) / max} for {@code itry = -ntry … ntry} on the plain and the
+ * shifted table, each with the levels nearest to {@code +id·x} and to {@code -id·x}, and keeps the scale of largest
+ * {@code (Σw·q·x)² / Σw·q²}; optionally it refits the scale to the levels the winner picks. Roundings as ik's build
+ * computes them (see {@link FusedMath}): the sums are fused {@code (w·q)·x + s}.
+ *
+ * @param guardFirst    whether the first estimate checks {@code Σw·q² > 0} (IQ3_K) or divides regardless
+ * @param refit         whether the chosen scale is refitted to its levels (IQ3_K, IQ5_K, IQ6_K; not IQ4_K)
+ * @param squareWeights whether the weights without an imatrix are {@code x²} (IQ4_K) rather than {@code σ²/4 + x²}
+ * @param zeroUnshifted whether a block whose scale comes out 0 keeps the plain table (IQ3_K)
+ */
+record IqkSearch(IqkLevels levels, int ntry, int step, boolean guardFirst, boolean refit, boolean squareWeights,
+                 boolean zeroUnshifted) {
+
+    /** A row's scratch: block scales and weights, the search's sums and outcome, the super-block's extra bits. */
+    static final class Scratch {
+        final float[] scales = new float[16], weight = new float[16], sums = new float[4];
+        final Fit fit = new Fit();
+        int extra;
+        /** The block scale of largest magnitude (the first such); 0 when every block is ~zero. */
+        float maxScale;
+    }
+
+    /**
+     * The first pass over the super-block {@code x[xb..xb+256)} (weights from {@code qw[qo..]} or null): each block's
+     * scale into {@code sc.scales}, its table into {@code sc.extra}, the largest scale into {@code sc.maxScale}.
+     */
+    void searchBlocks(float[] x, int xb, float[] qw, int qo, float sigma2, Scratch sc) {
+        float maxScale = 0, maxAbsScale = 0;
+        int extra = 0;
+        for (int ib = 0; ib < 16; ++ib) {
+            int xo = xb + 16 * ib;
+            blockWeights(x, xo, qw, qo + 16 * ib, sigma2, sc.weight);
+            float max = signedMax(x, xo);
+            if (Math.abs(max) < 1e-16f) {
+                sc.scales[ib] = 0;
+                continue;
+            }
+            search(x, xo, sc.weight, max, sc.fit, sc.sums);
+            float d = sc.fit.d;
+            sc.scales[ib] = d;
+            if (sc.fit.shifted && !(zeroUnshifted && d == 0)) extra |= 1 << ib;
+            if (Math.abs(d) > maxAbsScale) { maxAbsScale = Math.abs(d); maxScale = d; }
+        }
+        sc.extra = extra;
+        sc.maxScale = maxScale;
+    }
+
+    /** A block's weights for this type (see {@link #weights}; {@code x²} without an imatrix for IQ4_K). */
+    void blockWeights(float[] x, int xo, float[] qw, int qo, float sigma2, float[] w) {
+        if (qw == null && squareWeights) {
+            for (int j = 0; j < 16; ++j) w[j] = x[xo + j] * x[xo + j];
+        } else {
+            weights(x, xo, qw, qo, sigma2, w);
+        }
+    }
+
+    /** A block's outcome: its scale and whether it uses the shifted table. */
+    static final class Fit {
+        float d;
+        boolean shifted;
+    }
+
+    /**
+     * Searches the scale of the 16 values {@code x[xo..xo+16)} with weights {@code w[0..16)}; {@code max} is the
+     * value of largest magnitude (non-zero).
+     */
+    void search(float[] x, int xo, float[] w, float max, Fit fit, float[] s) {
+        float d = -max / levels.value(0, 0);
+        float id = 1 / d;
+        sums(x, xo, w, 0, id, s);
+        float best = 0;
+        if (!guardFirst || s[1] > 0) {
+            d = s[0] / s[1];
+            best = d * s[0];
+        }
+        if (s[3] > 0 && s[2] * s[2] > best * s[3]) {
+            d = s[2] / s[3];
+            best = d * s[2];
+        }
+        boolean shifted = false;
+        for (int itry = -ntry; itry <= ntry; ++itry) {
+            for (int table = 0; table <= 1; ++table) {
+                id = (step * itry + levels.value(table, 0)) / max;
+                sums(x, xo, w, table, id, s);
+                if (s[1] > 0 && s[0] * s[0] > best * s[1]) {
+                    d = s[0] / s[1]; best = d * s[0]; shifted = table == 1;
+                }
+                if (s[3] > 0 && s[2] * s[2] > best * s[3]) {
+                    d = s[2] / s[3]; best = d * s[2]; shifted = table == 1;
+                }
+            }
+        }
+        if (refit && d != 0) {
+            int table = shifted ? 1 : 0;
+            float sumqx = 0, sumq2 = 0;
+            id = 1 / d;
+            for (int j = 0; j < 16; ++j) {
+                float q = levels.value(table, levels.bestIndex(table, id * x[xo + j]));
+                float wq = w[j] * q;
+                sumqx = Math.fma(wq, x[xo + j], sumqx);
+                sumq2 = Math.fma(q, wq, sumq2);
+            }
+            if (sumq2 > 0) d = sumqx / sumq2;
+        }
+        fit.d = d;
+        fit.shifted = shifted;
+    }
+
+    /** Σw·q·x and Σw·q² for the levels nearest to ±id·x: {plus qx, plus q2, minus qx, minus q2} into {@code s}. */
+    void sums(float[] x, int xo, float[] w, int table, float id, float[] s) {
+        float qxP = 0, q2P = 0, qxM = 0, q2M = 0;
+        for (int j = 0; j < 16; ++j) {
+            float wj = w[j], xj = x[xo + j];
+            float al = id * xj;
+            float q = levels.value(table, levels.bestIndex(table, al));
+            float wq = wj * q;
+            qxP = Math.fma(wq, xj, qxP);
+            q2P = Math.fma(wq, q, q2P);
+            q = levels.value(table, levels.bestIndex(table, -al));
+            wq = wj * q;
+            qxM = Math.fma(wq, xj, qxM);
+            q2M = Math.fma(wq, q, q2M);
+        }
+        s[0] = qxP;
+        s[1] = q2P;
+        s[2] = qxM;
+        s[3] = q2M;
+    }
+
+    /**
+     * A block's weights as IQ2_K, IQ3_K, IQ5_K and IQ6_K take them: with an imatrix {@code qw·sqrt(σ² + x²)}, else
+     * {@code σ²/4 + x²} (ik's build fuses this in some loops and not in others; σ²/4 is exact, so both round alike).
+     */
+    static void weights(float[] x, int xo, float[] qw, int qo, float sigma2, float[] w) {
+        if (qw != null) {
+            imatrixWeights(qw, qo, x, xo, sigma2, w);
+        } else {
+            float s4 = 0.25f * sigma2;
+            for (int j = 0; j < 16; ++j) w[j] = s4 + x[xo + j] * x[xo + j];
+        }
+    }
+
+    /** Weights with an imatrix: {@code qw·sqrt(σ² + x²)}, the sum fused. */
+    static void imatrixWeights(float[] qw, int qo, float[] x, int xo, float sigma2, float[] w) {
+        for (int j = 0; j < 16; ++j) w[j] = qw[qo + j] * sqrtf(Math.fma(x[xo + j], x[xo + j], sigma2));
+    }
+
+    /**
+     * ik's {@code QHelper::row_weights}: the row's importance weights, with every block of {@code blockSize} whose
+     * Σw², Σx² or Σw·|x| is not above blockSize·1e-18 set to 1e-9.
+     */
+    static float[] rowWeights(float[] x, int xOff, int n, float[] qw, int blockSize) {
+        final float eps = 1e-9f, limit = blockSize * (eps * eps);
+        float[] w = new float[n];
+        for (int ib = 0; ib < n / blockSize; ++ib) {
+            float sumw2 = 0, sumx2 = 0, sumwx = 0;
+            for (int j = 0; j < blockSize; ++j) {
+                float wj = qw[blockSize * ib + j], xj = x[xOff + blockSize * ib + j];
+                w[blockSize * ib + j] = wj;
+                sumw2 += wj * wj;
+                sumx2 += xj * xj;
+                sumwx += wj * Math.abs(xj);
+            }
+            if (sumw2 > limit && sumx2 > limit && sumwx > limit) continue;
+            for (int j = 0; j < blockSize; ++j) w[blockSize * ib + j] = eps;
+        }
+        return w;
+    }
+
+    /** The first element of largest |x| among 16 (strict &gt;, so the first wins ties), as the signed value. */
+    static float signedMax(float[] x, int xo) {
+        float amax = 0, max = 0;
+        for (int j = 0; j < 16; ++j) {
+            float ax = Math.abs(x[xo + j]);
+            if (ax > amax) { amax = ax; max = x[xo + j]; }
+        }
+        return max;
+    }
+
+    /** Σx² over a super-block of 256, in order and not fused (ik's loop is vectorized). */
+    static float sumSquares(float[] x, int xo) {
+        float s = 0;
+        for (int j = 0; j < 256; ++j) s += x[xo + j] * x[xo + j];
+        return s;
+    }
+}
