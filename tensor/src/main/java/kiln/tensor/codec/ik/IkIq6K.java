@@ -58,7 +58,7 @@ final class IkIq6K extends IkBlockCodec {
             return ix < 64 ? ix : x - value(table, ix - 64) < value(table, ix - 63) - x ? ix - 64 : ix - 63;
         }
     };
-    private static final IqkSearch SEARCH = new IqkSearch(LEVELS, 5, 1, false, true, false, false);
+    private static final IqkSearch SEARCH = new IqkSearch(LEVELS, 16, 5, 1, false, true, false, false);
 
     private IkIq6K() {
         super(GgmlType.IQ6_K);
