@@ -97,7 +97,8 @@ final class IkTypePolicy extends TypePolicy {
             } else {
                 long nx = t.dim(0);
                 if (facts.arch().equals("falcon") || nx % 256 != 0) newType = GgmlType.Q8_0;
-                else if (any(ftype, IQ2_XXS, IQ2_XS, IQ3_XXS, IQ1_S, IQ2_S, IQ2_M, IQ1_M, IQ2_K, IQ3_K, IQ3_K_R4, IQ2_K_R4)) {
+                else if (any(ftype, IQ2_XXS, IQ2_XS, IQ3_XXS, IQ1_S, IQ2_S, IQ2_M, IQ1_M, IQ2_K, IQ3_K, IQ3_K_R4, IQ2_K_R4,
+                        IQ3_KS)) {
                     newType = !hasOutput ? GgmlType.IQ4_K : GgmlType.Q5_K;
                 }
                 else if (any(ftype, IQ3_S, IQ3_M, IQ4_XS, IQ4_KS, IQ4_KS_R4) && !hasOutput) newType = GgmlType.IQ5_K;
@@ -145,6 +146,7 @@ final class IkTypePolicy extends TypePolicy {
             else if (any(ftype, IQ3_XS, IQ3_S) && gqa >= 2) newType = GgmlType.IQ4_K;
             else if (ftype == IQ3_K && gqa >= 2) newType = GgmlType.IQ4_K;
             else if (ftype == IQ3_K_R4 && gqa >= 2) newType = GgmlType.IQ4_K_R4;
+            else if (ftype == IQ3_KS && gqa >= 2) newType = GgmlType.IQ4_KS;
             else if (ftype == IQ3_M) newType = gqa >= 2 ? GgmlType.IQ5_K : GgmlType.IQ4_K;
             else if (ftype == Q3_K_M) newType = iAttentionWv < 2 ? GgmlType.Q5_K : GgmlType.Q4_K;
             else if (ftype == Q3_K_L) newType = GgmlType.Q5_K;
@@ -215,7 +217,7 @@ final class IkTypePolicy extends TypePolicy {
                 if (nExpert >= 4) {
                     if (any(ftype, Q2_K, IQ3_XS, IQ3_XXS, Q3_K_S, Q3_K_M, IQ4_NL, Q4_K_S, Q4_K_M, IQ3_S, IQ3_M, IQ4_XS,
                             Q4_K_R4, IQ4_NL_R4, IQ4_XS_R8, Q3_K_R4, Q2_K_R4, IQ4_K, IQ2_K, IQ3_K, IQ4_K_R4, IQ3_K_R4,
-                            IQ2_K_R4, IQ4_KS, IQ4_KS_R4, IQ5_KS, IQ5_KS_R4)) newType = GgmlType.Q5_K;
+                            IQ2_K_R4, IQ4_KS, IQ4_KS_R4, IQ5_KS, IQ5_KS_R4, IQ3_KS)) newType = GgmlType.Q5_K;
                 } else {
                     if (ftype == Q2_K) newType = GgmlType.Q3_K;
                     else if (ftype == IQ3_XXS) newType = GgmlType.IQ3_S;
