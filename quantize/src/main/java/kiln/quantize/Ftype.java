@@ -63,6 +63,9 @@ public record Ftype(String name, int value, GgmlType defaultType) {
     /** The ftype for a name or number as the given tool's llama-quantize accepts it; a clear error otherwise. */
     public static Ftype parse(String s, Flavor flavor) {
         Ftype f = find(s, flavor);
+        if (f == null && flavor == Flavor.MAINLINE && find(s, Flavor.IK) != null) {
+            throw new KilnException("quantization type '" + s + "' is ik_llama.cpp's, not llama.cpp's: add --flavor ik");
+        }
         if (f == null) {
             throw new KilnException("unknown quantization type '" + s + "' for " + flavor.name().toLowerCase(Locale.ROOT)
                     + "; known: " + String.join(", ", names(flavor)));
