@@ -48,6 +48,11 @@ public record Ftype(String name, int value, GgmlType defaultType) {
             {"Q4_K_R4", 214, GgmlType.Q4_K_R4}, {"Q5_K_R4", 216, GgmlType.Q5_K_R4}, {"Q6_K_R4", 218, GgmlType.Q6_K_R4},
             {"IQ4_NL_R4", 225, GgmlType.IQ4_NL_R4}, {"IQ4_XS_R8", 230, GgmlType.IQ4_XS_R8}, {"BF16_R16", 232, GgmlType.BF16_R16},
             {"Q6_0_R4", 335, GgmlType.Q6_0_R4},
+            {"IQ2_K", 138, GgmlType.IQ2_K}, {"IQ3_K", 139, GgmlType.IQ3_K}, {"IQ4_K", 140, GgmlType.IQ4_K},
+            {"IQ5_K", 141, GgmlType.IQ5_K}, {"IQ6_K", 142, GgmlType.IQ6_K}, {"IQ2_K_R4", 338, GgmlType.IQ2_K_R4},
+            {"IQ3_K_R4", 339, GgmlType.IQ3_K_R4}, {"IQ4_K_R4", 340, GgmlType.IQ4_K_R4}, {"IQ5_K_R4", 341, GgmlType.IQ5_K_R4},
+            {"IQ4_KS", 145, GgmlType.IQ4_KS}, {"IQ5_KS", 150, GgmlType.IQ5_KS}, {"IQ4_KS_R4", 345, GgmlType.IQ4_KS_R4},
+            {"IQ5_KS_R4", 350, GgmlType.IQ5_KS_R4}, {"IQ3_KS", 154, GgmlType.IQ3_KS},
         };
         for (Object[] e : ik) {
             Ftype f = new Ftype((String) e[0], (Integer) e[1], (GgmlType) e[2]);
@@ -58,6 +63,9 @@ public record Ftype(String name, int value, GgmlType defaultType) {
     /** The ftype for a name or number as the given tool's llama-quantize accepts it; a clear error otherwise. */
     public static Ftype parse(String s, Flavor flavor) {
         Ftype f = find(s, flavor);
+        if (f == null && flavor == Flavor.MAINLINE && find(s, Flavor.IK) != null) {
+            throw new KilnException("quantization type '" + s + "' is ik_llama.cpp's, not llama.cpp's: add --flavor ik");
+        }
         if (f == null) {
             throw new KilnException("unknown quantization type '" + s + "' for " + flavor.name().toLowerCase(Locale.ROOT)
                     + "; known: " + String.join(", ", names(flavor)));

@@ -97,8 +97,11 @@ final class IkTypePolicy extends TypePolicy {
             } else {
                 long nx = t.dim(0);
                 if (facts.arch().equals("falcon") || nx % 256 != 0) newType = GgmlType.Q8_0;
-                else if (any(ftype, IQ2_XXS, IQ2_XS, IQ3_XXS, IQ1_S, IQ2_S, IQ2_M, IQ1_M)) newType = !hasOutput ? GgmlType.IQ4_K : GgmlType.Q5_K;
-                else if (any(ftype, IQ3_S, IQ3_M, IQ4_XS) && !hasOutput) newType = GgmlType.IQ5_K;
+                else if (any(ftype, IQ2_XXS, IQ2_XS, IQ3_XXS, IQ1_S, IQ2_S, IQ2_M, IQ1_M, IQ2_K, IQ3_K, IQ3_K_R4, IQ2_K_R4,
+                        IQ3_KS)) {
+                    newType = !hasOutput ? GgmlType.IQ4_K : GgmlType.Q5_K;
+                }
+                else if (any(ftype, IQ3_S, IQ3_M, IQ4_XS, IQ4_KS, IQ4_KS_R4) && !hasOutput) newType = GgmlType.IQ5_K;
                 else if (newType != GgmlType.Q8_0 && newType != GgmlType.Q8_0_R8 && newType != GgmlType.IQ6_K && newType != GgmlType.Q6_K_R4
                         && newType != GgmlType.Q8_K_R8 && newType != GgmlType.Q8_KV && newType != GgmlType.Q8_KV_R8) newType = GgmlType.Q6_K;
             }
@@ -135,19 +138,28 @@ final class IkTypePolicy extends TypePolicy {
                 if (newType == GgmlType.Q3_K || newType == GgmlType.Q4_K) newType = GgmlType.Q5_K;
                 if (newType == GgmlType.IQ3_K) newType = GgmlType.IQ5_K;
             } else if (ftype == Q2_K) newType = gqa >= 4 ? GgmlType.Q4_K : GgmlType.Q3_K;
+            else if (ftype == IQ2_K) newType = gqa >= 2 ? GgmlType.IQ4_K : GgmlType.IQ3_K;
+            else if (ftype == IQ2_K_R4) newType = gqa >= 2 ? GgmlType.IQ4_K_R4 : GgmlType.IQ3_K_R4;
             else if (ftype == Q2_K_S && gqa >= 4) newType = GgmlType.Q4_K;
             else if (ftype == Q2_K_R4 && gqa >= 4) newType = GgmlType.Q4_K_R4;
             else if (ftype == IQ3_XXS) newType = gqa >= 4 ? GgmlType.Q4_K : gqa >= 2 ? GgmlType.IQ3_K : !hasImatrix ? GgmlType.IQ3_S : GgmlType.IQ3_XXS;
             else if (any(ftype, IQ3_XS, IQ3_S) && gqa >= 2) newType = GgmlType.IQ4_K;
+            else if (ftype == IQ3_K && gqa >= 2) newType = GgmlType.IQ4_K;
+            else if (ftype == IQ3_K_R4 && gqa >= 2) newType = GgmlType.IQ4_K_R4;
+            else if (ftype == IQ3_KS && gqa >= 2) newType = GgmlType.IQ4_KS;
             else if (ftype == IQ3_M) newType = gqa >= 2 ? GgmlType.IQ5_K : GgmlType.IQ4_K;
             else if (ftype == Q3_K_M) newType = iAttentionWv < 2 ? GgmlType.Q5_K : GgmlType.Q4_K;
             else if (ftype == Q3_K_L) newType = GgmlType.Q5_K;
-            else if (any(ftype, IQ4_NL, IQ4_XS, IQ4_NL_R4, IQ4_XS_R8) && gqa >= 2) newType = GgmlType.IQ5_K;
+            else if (any(ftype, IQ4_NL, IQ4_XS, IQ4_NL_R4, IQ4_XS_R8, IQ4_KS) && gqa >= 2) newType = GgmlType.IQ5_K;
+            else if (ftype == IQ4_KS_R4 && gqa >= 2) newType = GgmlType.IQ5_K_R4;
+            else if (any(ftype, IQ4_K, IQ4_K_R4) && gqa >= 2) newType = GgmlType.IQ5_K;
             else if (any(ftype, Q4_K_M, Q5_K_M) && useMoreBits(iAttentionWv, nAttentionWv)) newType = GgmlType.Q6_K;
             else if (ftype == Q4_K_S && iAttentionWv < 4) newType = GgmlType.Q5_K;
             else if (ftype == Q4_K_R4 && iAttentionWv < 4) newType = GgmlType.Q5_K;
             else if (ftype == Q5_K_S) {
                 if (facts.nVocab() >= 127999 && (facts.is8B() || facts.is70B())) newType = GgmlType.Q6_K;
+            } else if (any(ftype, IQ5_K, IQ5_KS)) {
+                if (facts.nVocab() >= 127999 && (facts.is8B() || facts.is70B())) newType = GgmlType.IQ6_K;
             } else if (gqa >= 4) {
                 newType = switch (newType) {
                     case Q2_K, IQ3_XXS -> GgmlType.IQ3_S;
@@ -173,6 +185,10 @@ final class IkTypePolicy extends TypePolicy {
             else if (ftype == IQ3_XXS) newType = GgmlType.IQ2_S;
             else if (ftype == Q5_K_S) {
                 if (facts.nVocab() >= 127999 && (facts.is8B() || facts.is70B())) newType = GgmlType.Q4_K;
+            } else if (ftype == IQ5_K) {
+                if (facts.nVocab() >= 127999 && (facts.is8B() || facts.is70B())) newType = GgmlType.IQ4_K;
+            } else if (ftype == IQ5_KS) {
+                if (facts.nVocab() >= 127999 && (facts.is8B() || facts.is70B())) newType = GgmlType.IQ4_KS;
             }
         } else if (name.contains("ffn_down")) {
             int[] li = layerInfo(iFfnDown, nFfn, name);
@@ -188,7 +204,8 @@ final class IkTypePolicy extends TypePolicy {
             else if (ftype == Q4_K_M) {
                 if (falcon) newType = il < nl / 16 ? GgmlType.Q6_K : useMoreBits(il, nl) ? GgmlType.Q5_K : GgmlType.Q4_K;
                 else if (useMoreBits(il, nl)) newType = GgmlType.Q6_K;
-            } else if (il < nl / 8 && !hasImatrix && any(ftype, IQ4_NL, IQ4_XS, IQ4_NL_R4, IQ4_XS_R8)) newType = GgmlType.Q5_K;
+            } else if (il < nl / 8 && !hasImatrix && any(ftype, IQ4_NL, IQ4_XS, IQ4_KS, IQ4_NL_R4, IQ4_XS_R8)) newType = GgmlType.Q5_K;
+            else if (ftype == IQ4_KS_R4 && il < nl / 8 && !hasImatrix) newType = GgmlType.Q5_K_R4;
             else if (ftype == Q5_K_M && useMoreBits(il, nl)) newType = GgmlType.Q6_K;
             else if (ftype == Q4_K_S && !falcon && il < nl / 8) newType = GgmlType.Q5_K;
             else if (ftype == Q4_K_R4 && !falcon && il < nl / 8) newType = GgmlType.Q5_K;
@@ -199,13 +216,16 @@ final class IkTypePolicy extends TypePolicy {
             if (!facts.arch().equals("falcon")) {
                 if (nExpert >= 4) {
                     if (any(ftype, Q2_K, IQ3_XS, IQ3_XXS, Q3_K_S, Q3_K_M, IQ4_NL, Q4_K_S, Q4_K_M, IQ3_S, IQ3_M, IQ4_XS,
-                            Q4_K_R4, IQ4_NL_R4, IQ4_XS_R8, Q3_K_R4, Q2_K_R4)) newType = GgmlType.Q5_K;
+                            Q4_K_R4, IQ4_NL_R4, IQ4_XS_R8, Q3_K_R4, Q2_K_R4, IQ4_K, IQ2_K, IQ3_K, IQ4_K_R4, IQ3_K_R4,
+                            IQ2_K_R4, IQ4_KS, IQ4_KS_R4, IQ5_KS, IQ5_KS_R4, IQ3_KS)) newType = GgmlType.Q5_K;
                 } else {
                     if (ftype == Q2_K) newType = GgmlType.Q3_K;
                     else if (ftype == IQ3_XXS) newType = GgmlType.IQ3_S;
                     else if (ftype == Q3_K_M) newType = GgmlType.Q4_K;
                     else if (ftype == Q3_K_L) newType = GgmlType.Q5_K;
                     else if (ftype == IQ3_M) newType = GgmlType.IQ4_K;
+                    else if (ftype == IQ2_K) newType = GgmlType.IQ3_K;
+                    else if (ftype == IQ2_K_R4) newType = GgmlType.IQ3_K_R4;
                 }
             } else if (ftype == Q3_K_L) {
                 newType = GgmlType.Q4_K;

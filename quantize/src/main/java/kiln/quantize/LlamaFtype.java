@@ -12,6 +12,9 @@ final class LlamaFtype {
     // ik only
     static final int Q6_0 = 135, Q4_0_R8 = 202, Q8_0_R8 = 207, Q5_0_R4 = 208, Q2_K_R4 = 210, Q3_K_R4 = 211,
             Q4_K_R4 = 214, Q5_K_R4 = 216, Q6_K_R4 = 218, IQ4_NL_R4 = 225, IQ4_XS_R8 = 230, BF16_R16 = 232, Q6_0_R4 = 335;
+    static final int IQ2_K = 138, IQ3_K = 139, IQ4_K = 140, IQ5_K = 141, IQ6_K = 142, IQ2_K_R4 = 338, IQ3_K_R4 = 339,
+            IQ4_K_R4 = 340, IQ5_K_R4 = 341, IQ4_KS = 145, IQ5_KS = 150, IQ4_KS_R4 = 345, IQ5_KS_R4 = 350,
+            IQ3_KS = 154;
 
     static boolean in(int v, int... set) {
         for (int s : set) if (s == v) return true;

@@ -42,6 +42,11 @@ class FixtureByteIdentityTest {
     private void check(FixtureCommands c) throws Exception {
         String want = expectedSha(c);
         Assumptions.assumeTrue(want != null, "no reference sha256 for " + c.output());
+        quantizeAndCompare(c, want, tmp);
+    }
+
+    /** Runs {@code kiln quantize} for {@code c} into {@code tmp} and compares the file's sha256 with {@code want}. */
+    static void quantizeAndCompare(FixtureCommands c, String want, Path tmp) throws Exception {
         QuantizePlan plan = c.plan();
         try {
             Quantizer.checkCodecs(plan);

@@ -54,6 +54,10 @@ class QuantizeBadInputTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("unknown quantization type 'Q4_K_X'"), r.err());
         assertNoOutput(out);
+        Result ik = run("--flavor", "mainline", in.toString(), out.toString(), "IQ2_K");
+        assertEquals(2, ik.code());
+        assertTrue(ik.err().contains("'IQ2_K' is ik_llama.cpp's, not llama.cpp's: add --flavor ik"), ik.err());
+        assertNoOutput(out);
         Result r2 = run("--tensor-type", "ffn_down=q9_9", in.toString(), out.toString(), "Q4_K_M");
         assertEquals(2, r2.code());
         assertTrue(r2.err().contains("q9_9"), r2.err());

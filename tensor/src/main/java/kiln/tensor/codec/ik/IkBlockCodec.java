@@ -52,7 +52,7 @@ abstract class IkBlockCodec implements RowCodec {
             }
             checkFinite(weights, 0, n, "importance weights");
         }
-        byte[] out = new byte[n / type.blockSize() * type.typeSize()];
+        byte[] out = new byte[Math.toIntExact(type.rowSize(n))]; // with per-row metadata: n is one row
         quantizeBlocks(src, srcOff, n, weights, out);
         MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, dstOffset, out.length);
     }

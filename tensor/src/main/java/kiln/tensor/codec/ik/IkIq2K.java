@@ -24,20 +24,11 @@ final class IkIq2K extends IkBlockCodec {
     /** {@code iq2nl_values}: 4 levels, then the same shifted by +5 … +6. */
     static final byte[] VALUES = {-31, -13, 1, 17, -26, -8, 6, 22};
 
-    /** {@code best_index_iq2nl}. */
-    static final IqkLevels LEVELS = new IqkLevels(4) {
-        @Override
-        float value(int table, int l) {
-            return VALUES[4 * table + l];
-        }
+    /** The levels of the 4 variants searched, in ik's order: plain, shifted, plain reversed, shifted reversed. */
+    private static final float[] VARIANTS = {-31, -13, 1, 17, -26, -8, 6, 22, 17, 1, -13, -31, 22, 6, -8, -26};
 
-        @Override
-        int bestIndex(int table, float x) {
-            int b = 4 * table;
-            int idx = x < VALUES[b + 1] ? 0 : x > VALUES[b + 2] ? 2 : 1;
-            return x - VALUES[b + idx] < VALUES[b + idx + 1] - x ? idx : idx + 1;
-        }
-    };
+    /** {@code best_index_iq2nl}. */
+    static final IqkLevels LEVELS = IqkLevels.fourLevels(VALUES);
 
     private IkIq2K() {
         super(GgmlType.IQ2_K);
@@ -55,6 +46,7 @@ final class IkIq2K extends IkBlockCodec {
         final float[] sumx = new float[17], sumw = new float[17];
         final long[] pairs = new long[16];
         final byte[] ls = new byte[16];
+        final float[] headX = new float[4], headW = new float[4];
         boolean shifted;
     }
 
@@ -128,21 +120,28 @@ final class IkIq2K extends IkBlockCodec {
         }
         float best = 0, d = 0;
         boolean shifted = false;
+        // the four variants in ik's order: plain, shifted, plain reversed, shifted reversed; the i3-invariant
+        // head of each sum is computed once per (i1, i2) with the same roundings as ik's expression
+        final float[] v = VARIANTS;
+        final float[] hx = s.headX, hw = s.headW;
         for (int i1 = 0; i1 < 16; ++i1) {
             for (int i2 = i1; i2 < 16; ++i2) {
+                float x0 = sumx[i1] - sumx[0], x1 = sumx[i2] - sumx[i1];
+                float w0 = sumw[i1] - sumw[0], w1 = sumw[i2] - sumw[i1];
+                for (int k = 0; k < 4; ++k) {
+                    float v0 = v[4 * k], v1 = v[4 * k + 1];
+                    hx[k] = Math.fma(x0, v0, x1 * v1); // ik's build fuses the first product into the rounded second
+                    hw[k] = Math.fma(w0 * v0, v0, (w1 * v1) * v1);
+                }
                 for (int i3 = i2; i3 < 16; ++i3) {
-                    float x0 = sumx[i1] - sumx[0], x1 = sumx[i2] - sumx[i1], x2 = sumx[i3] - sumx[i2], x3 = sumx[16] - sumx[i3];
-                    float w0 = sumw[i1] - sumw[0], w1 = sumw[i2] - sumw[i1], w2 = sumw[i3] - sumw[i2], w3 = sumw[16] - sumw[i3];
-                    for (int variant = 0; variant < 4; ++variant) {
-                        int b = 4 * (variant & 1);
-                        boolean reversed = variant >= 2;
-                        float v0 = VALUES[b + (reversed ? 3 : 0)], v1 = VALUES[b + (reversed ? 2 : 1)];
-                        float v2 = VALUES[b + (reversed ? 1 : 2)], v3 = VALUES[b + (reversed ? 0 : 3)];
-                        // ik's build fuses the first product of each sum into the rounded second one
-                        float sumqx = Math.fma(x3, v3, Math.fma(x2, v2, Math.fma(x0, v0, x1 * v1)));
-                        float sumq2 = Math.fma(w3 * v3, v3, Math.fma(w2 * v2, v2, Math.fma(w0 * v0, v0, (w1 * v1) * v1)));
+                    float x2 = sumx[i3] - sumx[i2], x3 = sumx[16] - sumx[i3];
+                    float w2 = sumw[i3] - sumw[i2], w3 = sumw[16] - sumw[i3];
+                    for (int k = 0; k < 4; ++k) {
+                        float v2 = v[4 * k + 2], v3 = v[4 * k + 3];
+                        float sumqx = Math.fma(x3, v3, Math.fma(x2, v2, hx[k]));
+                        float sumq2 = Math.fma(w3 * v3, v3, Math.fma(w2 * v2, v2, hw[k]));
                         if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-                            d = sumqx / sumq2; best = d * sumqx; shifted = b != 0;
+                            d = sumqx / sumq2; best = d * sumqx; shifted = (k & 1) != 0;
                         }
                     }
                 }

@@ -35,7 +35,7 @@ final class IkIq3K extends IkBlockCodec {
     };
 
     static final IqkLevels LEVELS = IqkLevels.indexed(VALUES, INDEX);
-    private static final IqkSearch SEARCH = new IqkSearch(LEVELS, 3, 2, true, true, false, true);
+    private static final IqkSearch SEARCH = new IqkSearch(LEVELS, 16, 3, 2, true, true, false, true);
 
     private IkIq3K() {
         super(GgmlType.IQ3_K);

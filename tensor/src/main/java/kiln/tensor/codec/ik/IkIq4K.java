@@ -38,7 +38,7 @@ final class IkIq4K extends IkBlockCodec {
     };
 
     static final IqkLevels LEVELS = IqkLevels.indexed(VALUES, INDEX);
-    private static final IqkSearch SEARCH = new IqkSearch(LEVELS, 7, 1, false, false, true, false);
+    private static final IqkSearch SEARCH = new IqkSearch(LEVELS, 16, 7, 1, false, false, true, false);
 
     private IkIq4K() {
         super(GgmlType.IQ4_K);

@@ -45,7 +45,7 @@ final class IkIq5K extends IkBlockCodec {
     }
 
     static final IqkLevels LEVELS = IqkLevels.indexed(VALUES, INDEX);
-    private static final IqkSearch SEARCH = new IqkSearch(LEVELS, NTRY, 1, false, true, false, false);
+    private static final IqkSearch SEARCH = new IqkSearch(LEVELS, 16, NTRY, 1, false, true, false, false);
 
     @Override
     void quantizeBlocks(float[] x, int xOff, int n, float[] qw, byte[] out) {

@@ -6,7 +6,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import static kiln.tensor.codec.QuantMath.QK_K;
-import static kiln.tensor.codec.QuantMath.cTruncToInt;
 import static kiln.tensor.codec.ik.FusedMath.nearestIntFma;
 
 /**
@@ -42,23 +41,19 @@ final class IkIq6K extends IkBlockCodec {
           59,  59,  59, 123, 123,  60,  60,  60,  60, 124,  61,  61,  61,  61,  61, 125,  62,  62,  62,  62,  62, 126,  63,  63,  63
     };
 
-    /** Float levels with {@code best_index_iq6nl}'s lookup over {@code (int)(x - values[0])}. */
-    static final IqkLevels LEVELS = new IqkLevels(64) {
-        @Override
-        float value(int table, int l) {
-            return VALUES[l] + table * S;
-        }
+    /** Float levels (the shifted table is each + 1) with {@code best_index_iq6nl}'s lookup over {@code (int)(x - values[0])}. */
+    static final IqkLevels LEVELS = IqkLevels.indexedOnDifference(levels(), INDEX);
 
-        @Override
-        int bestIndex(int table, float x) {
-            float v0 = value(table, 0);
-            int ix = cTruncToInt(x - v0);
-            if (ix < 0 || ix >= INDEX.length) return ix < 0 ? 0 : 63;
-            ix = INDEX[ix];
-            return ix < 64 ? ix : x - value(table, ix - 64) < value(table, ix - 63) - x ? ix - 64 : ix - 63;
+    private static float[] levels() {
+        float[] v = new float[128];
+        for (int i = 0; i < 64; ++i) {
+            v[i] = VALUES[i];
+            v[i + 64] = v[i] + S;
         }
-    };
-    private static final IqkSearch SEARCH = new IqkSearch(LEVELS, 5, 1, false, true, false, false);
+        return v;
+    }
+
+    private static final IqkSearch SEARCH = new IqkSearch(LEVELS, 16, 5, 1, false, true, false, false);
 
     private IkIq6K() {
         super(GgmlType.IQ6_K);

@@ -10,17 +10,19 @@ import static kiln.tensor.codec.ik.FusedMath.sqrtf;
  * {@code (Σw·q·x)² / Σw·q²}; optionally it refits the scale to the levels the winner picks. Roundings as ik's build
  * computes them (see {@link FusedMath}): the sums are fused {@code (w·q)·x + s}.
  *
+ * @param blockSize     values per block: 16 (IQ*_K) or 32 (IQ*_KS)
+ *
  * @param guardFirst    whether the first estimate checks {@code Σw·q² > 0} (IQ3_K) or divides regardless
  * @param refit         whether the chosen scale is refitted to its levels (IQ3_K, IQ5_K, IQ6_K; not IQ4_K)
  * @param squareWeights whether the weights without an imatrix are {@code x²} (IQ4_K) rather than {@code σ²/4 + x²}
  * @param zeroUnshifted whether a block whose scale comes out 0 keeps the plain table (IQ3_K)
  */
-record IqkSearch(IqkLevels levels, int ntry, int step, boolean guardFirst, boolean refit, boolean squareWeights,
-                 boolean zeroUnshifted) {
+record IqkSearch(IqkLevels levels, int blockSize, int ntry, int step, boolean guardFirst, boolean refit,
+                 boolean squareWeights, boolean zeroUnshifted) {
 
     /** A row's scratch: block scales and weights, the search's sums and outcome, the super-block's extra bits. */
     static final class Scratch {
-        final float[] scales = new float[16], weight = new float[16], sums = new float[4];
+        final float[] scales = new float[16], weight = new float[32], sums = new float[4];
         final Fit fit = new Fit();
         int extra;
         /** The block scale of largest magnitude (the first such); 0 when every block is ~zero. */
@@ -34,10 +36,10 @@ record IqkSearch(IqkLevels levels, int ntry, int step, boolean guardFirst, boole
     void searchBlocks(float[] x, int xb, float[] qw, int qo, float sigma2, Scratch sc) {
         float maxScale = 0, maxAbsScale = 0;
         int extra = 0;
-        for (int ib = 0; ib < 16; ++ib) {
-            int xo = xb + 16 * ib;
-            blockWeights(x, xo, qw, qo + 16 * ib, sigma2, sc.weight);
-            float max = signedMax(x, xo);
+        for (int ib = 0; ib < 256 / blockSize; ++ib) {
+            int xo = xb + blockSize * ib;
+            blockWeights(x, xo, qw, qo + blockSize * ib, sigma2, sc.weight);
+            float max = signedMax(x, xo, blockSize);
             if (Math.abs(max) < 1e-16f) {
                 sc.scales[ib] = 0;
                 continue;
@@ -55,9 +57,11 @@ record IqkSearch(IqkLevels levels, int ntry, int step, boolean guardFirst, boole
     /** A block's weights for this type (see {@link #weights}; {@code x²} without an imatrix for IQ4_K). */
     void blockWeights(float[] x, int xo, float[] qw, int qo, float sigma2, float[] w) {
         if (qw == null && squareWeights) {
-            for (int j = 0; j < 16; ++j) w[j] = x[xo + j] * x[xo + j];
+            for (int j = 0; j < blockSize; ++j) w[j] = x[xo + j] * x[xo + j];
+        } else if (qw != null) {
+            imatrixWeights(qw, qo, x, xo, sigma2, w, blockSize);
         } else {
-            weights(x, xo, qw, qo, sigma2, w);
+            weights(x, xo, null, qo, sigma2, w);
         }
     }
 
@@ -68,7 +72,7 @@ record IqkSearch(IqkLevels levels, int ntry, int step, boolean guardFirst, boole
     }
 
     /**
-     * Searches the scale of the 16 values {@code x[xo..xo+16)} with weights {@code w[0..16)}; {@code max} is the
+     * Searches the scale of the block {@code x[xo..xo+blockSize)} with weights {@code w}; {@code max} is the
      * value of largest magnitude (non-zero).
      */
     void search(float[] x, int xo, float[] w, float max, Fit fit, float[] s) {
@@ -101,7 +105,7 @@ record IqkSearch(IqkLevels levels, int ntry, int step, boolean guardFirst, boole
             int table = shifted ? 1 : 0;
             float sumqx = 0, sumq2 = 0;
             id = 1 / d;
-            for (int j = 0; j < 16; ++j) {
+            for (int j = 0; j < blockSize; ++j) {
                 float q = levels.value(table, levels.bestIndex(table, id * x[xo + j]));
                 float wq = w[j] * q;
                 sumqx = Math.fma(wq, x[xo + j], sumqx);
@@ -116,7 +120,7 @@ record IqkSearch(IqkLevels levels, int ntry, int step, boolean guardFirst, boole
     /** Σw·q·x and Σw·q² for the levels nearest to ±id·x: {plus qx, plus q2, minus qx, minus q2} into {@code s}. */
     void sums(float[] x, int xo, float[] w, int table, float id, float[] s) {
         float qxP = 0, q2P = 0, qxM = 0, q2M = 0;
-        for (int j = 0; j < 16; ++j) {
+        for (int j = 0; j < blockSize; ++j) {
             float wj = w[j], xj = x[xo + j];
             float al = id * xj;
             float q = levels.value(table, levels.bestIndex(table, al));
@@ -140,7 +144,7 @@ record IqkSearch(IqkLevels levels, int ntry, int step, boolean guardFirst, boole
      */
     static void weights(float[] x, int xo, float[] qw, int qo, float sigma2, float[] w) {
         if (qw != null) {
-            imatrixWeights(qw, qo, x, xo, sigma2, w);
+            imatrixWeights(qw, qo, x, xo, sigma2, w, 16);
         } else {
             float s4 = 0.25f * sigma2;
             for (int j = 0; j < 16; ++j) w[j] = s4 + x[xo + j] * x[xo + j];
@@ -148,8 +152,8 @@ record IqkSearch(IqkLevels levels, int ntry, int step, boolean guardFirst, boole
     }
 
     /** Weights with an imatrix: {@code qw·sqrt(σ² + x²)}, the sum fused. */
-    static void imatrixWeights(float[] qw, int qo, float[] x, int xo, float sigma2, float[] w) {
-        for (int j = 0; j < 16; ++j) w[j] = qw[qo + j] * sqrtf(Math.fma(x[xo + j], x[xo + j], sigma2));
+    static void imatrixWeights(float[] qw, int qo, float[] x, int xo, float sigma2, float[] w, int n) {
+        for (int j = 0; j < n; ++j) w[j] = qw[qo + j] * sqrtf(Math.fma(x[xo + j], x[xo + j], sigma2));
     }
 
     /**
@@ -174,10 +178,10 @@ record IqkSearch(IqkLevels levels, int ntry, int step, boolean guardFirst, boole
         return w;
     }
 
-    /** The first element of largest |x| among 16 (strict &gt;, so the first wins ties), as the signed value. */
-    static float signedMax(float[] x, int xo) {
+    /** The first element of largest |x| among n (strict &gt;, so the first wins ties), as the signed value. */
+    static float signedMax(float[] x, int xo, int n) {
         float amax = 0, max = 0;
-        for (int j = 0; j < 16; ++j) {
+        for (int j = 0; j < n; ++j) {
             float ax = Math.abs(x[xo + j]);
             if (ax > amax) { amax = ax; max = x[xo + j]; }
         }

@@ -112,8 +112,10 @@ class IkBuildReferenceTest {
         float[] slice = new float[ne0 * ne1], w = imatrix == null ? null : new float[ne0];
         for (long r0 = 0; r0 < rows; r0 += ne1) {
             for (int r = 0; r < ne1; r++) reader.dequantize(src, (r0 + r) * s.rowSize(), slice, r * ne0, ne0);
-            if (imatrix == null) {
+            if (imatrix == null && type.rowMetaBytes() == 0) {
                 codec.quantize(slice, 0, dst, r0 * rowBytes, ne0 * ne1, null);
+            } else if (imatrix == null) { // a row scale: one row per call
+                for (int r = 0; r < ne1; r++) codec.quantize(slice, r * ne0, dst, (r0 + r) * rowBytes, ne0, null);
             } else {
                 System.arraycopy(imatrix, (int) (r0 / ne1) * ne0, w, 0, ne0);
                 for (int r = 0; r < ne1; r++) codec.quantize(slice, r * ne0, dst, (r0 + r) * rowBytes, ne0, w);

@@ -125,7 +125,7 @@ class IkQuantGoldenTest {
                 for (int i = 0; i < 256; i++) { err += (a[i] - x[i]) * (a[i] - x[i]); norm += x[i] * x[i]; }
                 double bound = switch (c.type()) { // relative squared error: fewer levels, coarser
                     case IQ2_K -> 0.15;
-                    case IQ3_K -> 0.05;
+                    case IQ3_K, IQ3_KS -> 0.05;
                     default -> 0.01;
                 };
                 assertTrue(err < bound * norm, c.type() + " round trip error " + err / norm);

@@ -87,7 +87,8 @@ class IqkReferenceTest {
             tests.add(DynamicTest.dynamicTest(c.model() + " " + c.type() + " " + c.tensor(), () -> {
                 byte[] bytes = quantize(c.model(), c.tensor(), c.type(), true);
                 assertEquals(q.sha256(), IkBuildReferenceTest.sha256(bytes), "the quantized input differs from ik's");
-                assertEquals(c.sha256(), IkBuildReferenceTest.sha256(dequantize(c.type(), bytes)), "dequantized " + c.tensor());
+                assertEquals(c.sha256(), IkBuildReferenceTest.sha256(dequantize(c.type(), bytes, rowLength(c.model(), c.tensor()))),
+                        "dequantized " + c.tensor());
             }));
         }
         return tests;
@@ -98,7 +99,7 @@ class IqkReferenceTest {
     void everyListedTypeIsCoveredBothWays() throws IOException {
         List<Case> cases = cases();
         List<DequantCase> dequant = dequantCases();
-        for (GgmlType t : List.of(GgmlType.IQ2_K, GgmlType.IQ3_K, GgmlType.IQ4_K, GgmlType.IQ6_K)) {
+        for (GgmlType t : List.of(GgmlType.IQ2_K, GgmlType.IQ3_K, GgmlType.IQ4_K, GgmlType.IQ6_K, GgmlType.IQ4_KS, GgmlType.IQ5_KS, GgmlType.IQ3_KS)) {
             for (String model : List.of("tiny-deepseek", "tiny-llama")) {
                 assertTrue(cases.stream().anyMatch(c -> c.type() == t && c.model().equals(model) && !c.imatrix()), t + " " + model);
                 assertTrue(cases.stream().anyMatch(c -> c.type() == t && c.model().equals(model) && c.imatrix()), t + " " + model);
@@ -119,11 +120,19 @@ class IqkReferenceTest {
         }
     }
 
-    private static byte[] dequantize(GgmlType type, byte[] bytes) {
+    private static int rowLength(String model, String tensor) {
+        try (GgufFile in = GgufFile.open(Fixtures.file(source(model)))) {
+            return Math.toIntExact(in.tensor(tensor).dim(0));
+        }
+    }
+
+    /** Row by row (a type with a row scale needs whole rows). */
+    private static byte[] dequantize(GgmlType type, byte[] bytes, int ne0) {
         RowCodec codec = Codecs.find(type);
-        int n = Math.toIntExact(bytes.length / type.typeSize() * type.blockSize());
+        long rowBytes = type.rowSize(ne0);
+        int rows = Math.toIntExact(bytes.length / rowBytes), n = rows * ne0;
         float[] y = new float[n];
-        codec.dequantize(MemorySegment.ofArray(bytes), 0, y, 0, n);
+        for (int r = 0; r < rows; r++) codec.dequantize(MemorySegment.ofArray(bytes), r * rowBytes, y, r * ne0, ne0);
         ByteBuffer b = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : y) b.putFloat(v);
         return b.array();
