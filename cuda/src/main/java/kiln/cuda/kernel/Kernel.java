@@ -1,0 +1,49 @@
+package kiln.cuda.kernel;
+
+import java.util.List;
+
+/**
+ * Every CUDA kernel Kiln has: the PTX module it is in (src/main/cuda/MODULE.cu → .ptx), its entry name and its
+ * parameters as PTX declares them (u64 = a device pointer, u32/s32 = int, f32 = float, s64 = long long). PtxDriftTest
+ * checks this table against the committed PTX, so a launch can never pass the wrong argument list unnoticed.
+ */
+public enum Kernel {
+    MATVEC_Q8_0("matvec_quant", "matvec_q8_0", 3, "u64 u64 u64 u32 u32"),
+    MATVEC_Q4_K("matvec_quant", "matvec_q4_k", 3, "u64 u64 u64 u32 u32"),
+    MATVEC_Q6_K("matvec_quant", "matvec_q6_k", 3, "u64 u64 u64 u32 u32"),
+    RMS_NORM("rms_norm", "rms_norm", 3, "u64 u64 u64 u32 f32"),
+    ROPE_NORM("rope", "rope_norm", 2, "u64 u64 u32 u32 u32 f32 f32 f32 f32 f32 f32"),
+    SOFTMAX_ROWS("softmax", "softmax_rows", 1, "u64 u32 f32"),
+    SWIGLU("swiglu", "swiglu", 3, "u64 u64 u64 u64"),
+    ATTN_SCORES("attention", "attn_scores", 3, "u64 u64 u64 u32 u32 u32 u32"),
+    ATTN_VALUES("attention", "attn_values", 3, "u64 u64 u64 u32 u32 u32 u32");
+
+    private final String module, entry;
+    private final int pointers;
+    private final List<String> params;
+
+    Kernel(String module, String entry, int pointers, String params) {
+        this.module = module;
+        this.entry = entry;
+        this.pointers = pointers;
+        this.params = List.of(params.split(" "));
+    }
+
+    /** How many leading parameters are device pointers (the rest are scalars). */
+    public int pointerParams() {
+        return pointers;
+    }
+
+    public String module() {
+        return module;
+    }
+
+    public String entry() {
+        return entry;
+    }
+
+    /** PTX parameter types, in order. */
+    public List<String> params() {
+        return params;
+    }
+}
