@@ -1,0 +1,171 @@
+package kiln.cuda.check;
+
+import kiln.cuda.gpu.CudaBackend;
+import kiln.cuda.gpu.CudaContext;
+import kiln.cuda.gpu.DeviceBuffer;
+import kiln.cuda.oracle.AttentionOracle;
+import kiln.cuda.oracle.QuantMatvecOracle;
+import kiln.cuda.oracle.RmsNormOracle;
+import kiln.cuda.oracle.RopeOracle;
+import kiln.cuda.oracle.RopeParams;
+import kiln.cuda.oracle.SoftmaxOracle;
+import kiln.cuda.oracle.SwigluOracle;
+import kiln.tensor.Fp16;
+import kiln.tensor.GgmlType;
+import kiln.tensor.codec.Codecs;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Runs every kernel on the GPU and its scalar oracle on the CPU over the same seeded random inputs (awkward sizes:
+ * row counts that do not fill a block, columns over several blocks, more than one token) and reports the largest
+ * error of each. Needs a device; the GPU session runs it through {@code kiln gpu-check} and GpuAgreementTest.
+ */
+public final class KernelAgreement {
+    private KernelAgreement() {}
+
+    public static List<Agreement> run(CudaBackend gpu) {
+        List<Agreement> out = new ArrayList<>();
+        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+            out.add(matvec(gpu, t, 37, 512, 2));
+            out.add(matvec(gpu, t, 129, 4096, 1));
+        }
+        out.add(rmsNorm(gpu, 4096, 3));
+        out.add(rmsNorm(gpu, 1000, 1));
+        out.add(rope(gpu, RopeParams.plain(10000f), "llama"));
+        out.add(rope(gpu, RopeParams.yarn(10000f, 40f, 1.0f, 64, 4096, 32f, 1f), "yarn"));
+        out.add(softmax(gpu, 5, 1000));
+        out.add(swiglu(gpu, 100_003));
+        out.add(attention(gpu, 300, 8, 2, 128));
+        out.add(attention(gpu, 1, 4, 4, 64));
+        return out;
+    }
+
+    private static float[] gaussian(Random r, int n, double scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * scale);
+        return a;
+    }
+
+    static Agreement matvec(CudaBackend gpu, GgmlType type, int rows, int cols, int ntok) {
+        Random r = new Random(rows * 31L + cols);
+        float[] v = gaussian(r, rows * cols, 1), x = gaussian(r, ntok * cols, 1);
+        long rb = type.rowSize(cols);
+        MemorySegment w = MemorySegment.ofArray(new byte[Math.toIntExact(rb * rows)]);
+        for (int i = 0; i < rows; i++) Codecs.find(type).quantize(v, i * cols, w, i * rb, cols, null);
+        float[] ref = QuantMatvecOracle.matvec(type, w, rows, cols, x, ntok);
+        CudaContext cx = gpu.context();
+        float[] got = new float[ntok * rows];
+        try (DeviceBuffer dw = cx.upload(w); DeviceBuffer dx = cx.upload(x); DeviceBuffer dout = cx.alloc(4L * got.length)) {
+            gpu.matvec(type, dw, rows, cols, dx, dout, ntok);
+            cx.download(dout, got);
+        }
+        // error relative to Σ|w·x| of the row (the float accumulation's natural scale), w dequantized by the oracle
+        float[] one = new float[cols];
+        double worst = 0;
+        for (int i = 0; i < rows; i++) {
+            Codecs.find(type).dequantize(w, i * rb, one, 0, cols);
+            for (int t = 0; t < ntok; t++) {
+                double norm = 0;
+                for (int c = 0; c < cols; c++) norm += Math.abs(one[c] * x[t * cols + c]);
+                worst = Math.max(worst, Math.abs(got[t * rows + i] - ref[t * rows + i]) / Math.max(norm, 1e-30));
+            }
+        }
+        return new Agreement("matvec_" + type.ggmlName().toLowerCase(java.util.Locale.ROOT), rows + "x" + cols + "x" + ntok, worst, 1e-4);
+    }
+
+    static Agreement rmsNorm(CudaBackend gpu, int n, int ntok) {
+        Random r = new Random(n);
+        float[] x = gaussian(r, n * ntok, 3), w = gaussian(r, n, 1);
+        float[] ref = RmsNormOracle.apply(x, w, n, ntok, 1e-6f);
+        float[] got = new float[n * ntok];
+        CudaContext cx = gpu.context();
+        try (DeviceBuffer dx = cx.upload(x); DeviceBuffer dw = cx.upload(w); DeviceBuffer d = cx.alloc(4L * got.length)) {
+            gpu.rmsNorm(dx, dw, d, n, ntok, 1e-6f);
+            cx.download(d, got);
+        }
+        return new Agreement("rms_norm", n + "x" + ntok, relMax(got, ref), 1e-5);
+    }
+
+    static Agreement rope(CudaBackend gpu, RopeParams p, String label) {
+        int ntok = 4, nhead = 4, stride = 192, nDims = 64;
+        int[] pos = {0, 1, 1000, 4095};
+        float[] x = gaussian(new Random(5), ntok * nhead * stride, 1);
+        float[] ref = x.clone();
+        RopeOracle.apply(ref, pos, ntok, nhead, stride, nDims, p);
+        float[] got = new float[x.length];
+        CudaContext cx = gpu.context();
+        try (DeviceBuffer dx = cx.upload(x); DeviceBuffer dp = cx.upload(pos)) {
+            gpu.rope(dx, dp, ntok, nhead, stride, nDims, p);
+            cx.download(dx, got);
+        }
+        // θ reaches 4095 rad: ggml's stepwise θ and the kernel's powf differ by float rounding of θ (≈ 4095 · 2⁻²³ · a few)
+        return new Agreement("rope_norm/" + label, ntok + "x" + nhead + "x" + stride + " dims " + nDims, absMax(got, ref), 5e-3);
+    }
+
+    static Agreement softmax(CudaBackend gpu, int rows, int n) {
+        float[] x = gaussian(new Random(n), rows * n, 4);
+        float[] ref = x.clone();
+        SoftmaxOracle.apply(ref, rows, n, 0.5f);
+        float[] got = new float[x.length];
+        CudaContext cx = gpu.context();
+        try (DeviceBuffer dx = cx.upload(x)) {
+            gpu.softmax(dx, rows, n, 0.5f);
+            cx.download(dx, got);
+        }
+        return new Agreement("softmax_rows", rows + "x" + n, relMax(got, ref), 1e-5);
+    }
+
+    static Agreement swiglu(CudaBackend gpu, int n) {
+        Random r = new Random(n);
+        float[] g = gaussian(r, n, 3), u = gaussian(r, n, 1);
+        float[] ref = SwigluOracle.apply(g, u);
+        float[] got = new float[n];
+        CudaContext cx = gpu.context();
+        try (DeviceBuffer dg = cx.upload(g); DeviceBuffer du = cx.upload(u); DeviceBuffer d = cx.alloc(4L * n)) {
+            gpu.swiglu(dg, du, d, n);
+            cx.download(d, got);
+        }
+        return new Agreement("swiglu", "" + n, relMax(got, ref), 1e-5);
+    }
+
+    static Agreement attention(CudaBackend gpu, int nKv, int nHead, int nHeadKv, int hd) {
+        Random r = new Random(nKv);
+        float[] q = gaussian(r, nHead * hd, 1);
+        short[] k = new short[nKv * nHeadKv * hd], v = new short[k.length];
+        for (int i = 0; i < k.length; i++) {
+            k[i] = Fp16.floatToHalf((float) r.nextGaussian());
+            v[i] = Fp16.floatToHalf((float) r.nextGaussian());
+        }
+        float scale = (float) (1 / Math.sqrt(hd));
+        float[] ref = AttentionOracle.apply(q, k, v, nKv, nHead, nHeadKv, hd, scale);
+        float[] got = new float[nHead * hd];
+        CudaContext cx = gpu.context();
+        try (DeviceBuffer dq = cx.upload(q); DeviceBuffer dk = cx.upload(k); DeviceBuffer dv = cx.upload(v);
+             DeviceBuffer ds = cx.alloc(4L * nHead * nKv); DeviceBuffer d = cx.alloc(4L * got.length)) {
+            gpu.attention(dq, dk, dv, ds, d, nKv, nHead, nHeadKv, hd, scale);
+            cx.download(d, got);
+        }
+        return new Agreement("attention", nKv + " rows, " + nHead + "/" + nHeadKv + " heads, " + hd, relMax(got, ref), 1e-4);
+    }
+
+    /** Largest |got − ref| over the largest |ref|. */
+    static double relMax(float[] got, float[] ref) {
+        double scale = 0;
+        for (float f : ref) scale = Math.max(scale, Math.abs(f));
+        return absMax(got, ref) / Math.max(scale, 1e-30);
+    }
+
+    static double absMax(float[] got, float[] ref) {
+        double m = 0;
+        for (int i = 0; i < ref.length; i++) {
+            double e = Math.abs(got[i] - ref[i]);
+            if (Double.isNaN(e)) return Double.NaN;
+            m = Math.max(m, e);
+        }
+        return m;
+    }
+}
