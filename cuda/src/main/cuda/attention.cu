@@ -1,29 +1,44 @@
-// Attention of one query token over an f16 K/V cache (generation), llama layout with grouped-query heads:
-// q: nhead × hd f32; k, v: n_kv × nhead_kv × hd f16 (cache rows 0 … n_kv−1, all visible to the query);
-// out: nhead × hd f32. Three launches: attn_scores, softmax_rows (softmax.cu) with scale, attn_values.
+// Attention of one query token over an f16 cache (generation), with grouped-query heads (query head h reads cache
+// head h / (nhead / nhead_kv)); cache rows 0 … n_kv−1 are all visible to the query. Three launches: attn_scores,
+// softmax_rows (softmax.cu) with the scale, attn_values.
+//   llama: q nhead × hd; k and v n_kv × nhead_kv × hd; hd_v = hd, v_stride = hd.
+//   MLA with the latent cache (ik's -mla 2/3): nhead_kv = 1; each cache row is c^KV = [kv_lora_rank latent | n_rot
+//   rope] (576 for DeepSeek-V3); q per head is [q_nope absorbed by attn_k_b | q_pe] (hd = 576); the values are the
+//   latent part of the same rows: v = the cache, hd_v = kv_lora_rank, v_stride = 576. out is then the latent
+//   output per head, which attn_v_b maps to the value space (a matvec).
 #include <cuda_fp16.h>
+
+// One score and one value element, as single threads compute them (the CPU runs these too: src/test/cuda/lane_emulation.cu).
+__host__ __device__ __forceinline__ float attn_score_one(const float *q, const __half *k, int t, int h, int nhead, int nhead_kv, int hd) {
+    const int hk = h / (nhead / nhead_kv);
+    const float *qh = q + (size_t)h * hd;
+    const __half *kr = k + ((size_t)t * nhead_kv + hk) * hd;
+    float s = 0.0f;
+    for (int d = 0; d < hd; d++) s += qh[d] * __half2float(kr[d]);
+    return s;
+}
+
+__host__ __device__ __forceinline__ float attn_value_one(const float *p, const __half *v, int h, int d, int n_kv, int nhead, int nhead_kv,
+                                                         int v_stride) {
+    const int hk = h / (nhead / nhead_kv);
+    const float *ph = p + (size_t)h * n_kv;
+    float s = 0.0f;
+    for (int t = 0; t < n_kv; t++) s += ph[t] * __half2float(v[((size_t)t * nhead_kv + hk) * v_stride + d]);
+    return s;
+}
 
 // scores[h][t] = q[h] · k[t][h / (nhead / nhead_kv)]. Launch: block = 256 threads (one cache row each), grid = (ceil(n_kv / 256), nhead).
 extern "C" __global__ void attn_scores(const float *__restrict__ q, const __half *__restrict__ k, float *__restrict__ scores,
                                        int n_kv, int nhead, int nhead_kv, int hd) {
     const int t = blockIdx.x * blockDim.x + threadIdx.x, h = blockIdx.y;
     if (t >= n_kv) return;
-    const int hk = h / (nhead / nhead_kv);
-    const float *qh = q + (size_t)h * hd;
-    const __half *kr = k + ((size_t)t * nhead_kv + hk) * hd;
-    float s = 0.0f;
-    for (int d = 0; d < hd; d++) s += qh[d] * __half2float(kr[d]);
-    scores[(size_t)h * n_kv + t] = s;
+    scores[(size_t)h * n_kv + t] = attn_score_one(q, k, t, h, nhead, nhead_kv, hd);
 }
 
-// out[h][d] = Σ_t p[h][t] · v[t][h / g][d]. Launch: block = hd threads (≤ 1024), grid = nhead.
+// out[h][d] = Σ_t p[h][t] · v[(t · nhead_kv + h / g) · v_stride + d], d < hd_v. Launch: block = hd_v threads (≤ 1024), grid = nhead.
 extern "C" __global__ void attn_values(const float *__restrict__ p, const __half *__restrict__ v, float *__restrict__ out,
-                                       int n_kv, int nhead, int nhead_kv, int hd) {
+                                       int n_kv, int nhead, int nhead_kv, int hd_v, int v_stride) {
     const int h = blockIdx.x, d = threadIdx.x;
-    if (d >= hd) return;
-    const int hk = h / (nhead / nhead_kv);
-    const float *ph = p + (size_t)h * n_kv;
-    float s = 0.0f;
-    for (int t = 0; t < n_kv; t++) s += ph[t] * __half2float(v[((size_t)t * nhead_kv + hk) * hd + d]);
-    out[(size_t)h * hd + d] = s;
+    if (d >= hd_v) return;
+    out[(size_t)h * hd_v + d] = attn_value_one(p, v, h, d, n_kv, nhead, nhead_kv, v_stride);
 }

@@ -1,9 +1,11 @@
-// Dequantize-and-multiply kernels for token generation: out[t][r] = W[r] · x[t] for ggml's Q8_0, Q4_K and Q6_K rows.
-// Layouts and dequantization as ggml's reference (ggml-quants.c: dequantize_row_q8_0/q4_K/q6_K); Kiln's scalar
-// oracle is kiln.tensor.codec (bit-exact with ggml) followed by a double-precision dot product.
+// Dequantize-and-multiply kernels for token generation: out[t][r] = W[r] · x[t] for ggml's Q8_0, Q4_K, Q6_K and
+// IQ4_XS rows. Layouts and dequantization as ggml's reference (ggml-quants.c: dequantize_row_q8_0/q4_K/q6_K/iq4_xs);
+// Kiln's scalar oracle is kiln.tensor.codec (bit-exact with ggml) followed by a double-precision dot product.
 //
 // Launch: block = 128 threads (4 warps), one warp per row; grid = (ceil(rows / 4), ntok).
 // Weights: rows × row_bytes bytes, rows packed back to back. x: ntok × cols f32. out: ntok × rows f32.
+// Each type's lane share of a row is a __host__ __device__ function, so the CPU can run the same code lane by lane
+// (src/test/cuda/lane_emulation.cu, LaneEmulationTest) where there is no GPU.
 #include <cuda_fp16.h>
 #include <stdint.h>
 
@@ -14,19 +16,12 @@ __device__ __forceinline__ float warp_sum(float v) {
     return v;
 }
 
-__device__ __forceinline__ float load_half(const uint8_t *p) {
+__host__ __device__ __forceinline__ float load_half(const uint8_t *p) {
     return __half2float(*reinterpret_cast<const __half *>(p));
 }
 
-// Q8_0: 32 values per 34-byte block {half d; int8 qs[32]}. Each lane takes whole blocks.
-extern "C" __global__ void matvec_q8_0(const uint8_t *__restrict__ w, const float *__restrict__ x, float *__restrict__ out,
-                                       int rows, int cols) {
-    const int lane = threadIdx.x & 31;
-    const int row = blockIdx.x * WARPS_PER_BLOCK + (threadIdx.x >> 5);
-    if (row >= rows) return;
-    const int nb = cols / 32;
-    const uint8_t *wr = w + (size_t)row * nb * 34;
-    const float *xt = x + (size_t)blockIdx.y * cols;
+// Q8_0: 32 values per 34-byte block {half d; int8 qs[32]}. Lane l takes blocks l, l + 32, …
+__host__ __device__ __forceinline__ float q8_0_lane(const uint8_t *wr, const float *xt, int nb, int lane) {
     float sum = 0.0f;
     for (int b = lane; b < nb; b += 32) {
         const uint8_t *blk = wr + (size_t)b * 34;
@@ -38,12 +33,11 @@ extern "C" __global__ void matvec_q8_0(const uint8_t *__restrict__ w, const floa
         for (int i = 0; i < 32; i++) s += (float)qs[i] * xb[i];
         sum += d * s;
     }
-    sum = warp_sum(sum);
-    if (lane == 0) out[(size_t)blockIdx.y * rows + row] = sum;
+    return sum;
 }
 
 // ggml's get_scale_min_k4: the 6-bit scale and min of sub-block j from the 12 packed bytes.
-__device__ __forceinline__ void scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
+__host__ __device__ __forceinline__ void scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
     if (j < 4) {
         *sc = q[j] & 63;
         *m = q[j + 4] & 63;
@@ -56,14 +50,7 @@ __device__ __forceinline__ void scale_min_k4(int j, const uint8_t *q, int *sc, i
 // Q4_K: 256 values per 144-byte block {half d; half dmin; uint8 scales[12]; uint8 qs[128]}.
 // The warp takes one block at a time: lane l handles 64-value chunk j = l / 8 and its bytes qs[32 j + 4 (l % 8) .. +4]
 // (low nibbles: values 64 j + 4 (l % 8) + k with scale 2 j; high nibbles: the same + 32 with scale 2 j + 1).
-extern "C" __global__ void matvec_q4_k(const uint8_t *__restrict__ w, const float *__restrict__ x, float *__restrict__ out,
-                                       int rows, int cols) {
-    const int lane = threadIdx.x & 31;
-    const int row = blockIdx.x * WARPS_PER_BLOCK + (threadIdx.x >> 5);
-    if (row >= rows) return;
-    const int nb = cols / 256;
-    const uint8_t *wr = w + (size_t)row * nb * 144;
-    const float *xt = x + (size_t)blockIdx.y * cols;
+__host__ __device__ __forceinline__ float q4_k_lane(const uint8_t *wr, const float *xt, int nb, int lane) {
     const int j = lane >> 3, k0 = (lane & 7) * 4;
     float sum = 0.0f;
     for (int b = 0; b < nb; b++) {
@@ -84,20 +71,12 @@ extern "C" __global__ void matvec_q4_k(const uint8_t *__restrict__ w, const floa
         }
         sum += s;
     }
-    sum = warp_sum(sum);
-    if (lane == 0) out[(size_t)blockIdx.y * rows + row] = sum;
+    return sum;
 }
 
 // Q6_K: 256 values per 210-byte block {uint8 ql[128]; uint8 qh[64]; int8 scales[16]; half d}.
 // Lane l handles position l of both 128-value halves: four values each (l, l + 32, l + 64, l + 96 of the half).
-extern "C" __global__ void matvec_q6_k(const uint8_t *__restrict__ w, const float *__restrict__ x, float *__restrict__ out,
-                                       int rows, int cols) {
-    const int lane = threadIdx.x & 31;
-    const int row = blockIdx.x * WARPS_PER_BLOCK + (threadIdx.x >> 5);
-    if (row >= rows) return;
-    const int nb = cols / 256;
-    const uint8_t *wr = w + (size_t)row * nb * 210;
-    const float *xt = x + (size_t)blockIdx.y * cols;
+__host__ __device__ __forceinline__ float q6_k_lane(const uint8_t *wr, const float *xt, int nb, int lane) {
     const int l = lane, is = l / 16;
     float sum = 0.0f;
     for (int b = 0; b < nb; b++) {
@@ -118,6 +97,61 @@ extern "C" __global__ void matvec_q6_k(const uint8_t *__restrict__ w, const floa
                         + (float)s[is + 4] * q3 * y[l + 64] + (float)s[is + 6] * q4 * y[l + 96]);
         }
     }
-    sum = warp_sum(sum);
-    if (lane == 0) out[(size_t)blockIdx.y * rows + row] = sum;
+    return sum;
 }
+
+// IQ4_XS: 256 values per 136-byte block {half d; uint16 scales_h; uint8 scales_l[4]; uint8 qs[128]}, eight 32-value
+// sub-blocks with 6-bit scales (ls − 32) and the non-linear IQ4_NL grid. Lane l handles sub-block ib = l / 4 and its
+// bytes qs[16 ib + 4 (l % 4) .. +4]: low nibbles are values 32 ib + j, high nibbles 32 ib + 16 + j.
+__constant__ float kvalues_iq4nl_dev[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+#ifndef __CUDA_ARCH__
+static const float kvalues_iq4nl_host[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+#endif
+
+__host__ __device__ __forceinline__ float iq4nl(int i) {
+#ifdef __CUDA_ARCH__
+    return kvalues_iq4nl_dev[i];
+#else
+    return kvalues_iq4nl_host[i];
+#endif
+}
+
+__host__ __device__ __forceinline__ float iq4_xs_lane(const uint8_t *wr, const float *xt, int nb, int lane) {
+    const int ib = lane >> 2, j0 = (lane & 3) * 4;
+    float sum = 0.0f;
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *blk = wr + (size_t)b * 136;
+        const float d = load_half(blk);
+        const unsigned scales_h = blk[2] | (blk[3] << 8);
+        const int ls = ((blk[4 + ib / 2] >> 4 * (ib % 2)) & 0xF) | (((scales_h >> 2 * ib) & 3) << 4);
+        const float dl = d * (float)(ls - 32);
+        const uint8_t *qs = blk + 8 + 16 * ib + j0;
+        const float *xb = xt + b * 256 + 32 * ib + j0;
+        float s = 0.0f;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            s += iq4nl(qs[j] & 0xF) * xb[j];
+            s += iq4nl(qs[j] >> 4) * xb[j + 16];
+        }
+        sum += dl * s;
+    }
+    return sum;
+}
+
+// The kernels: one warp per row, the lanes' shares summed with shuffles.
+#define MATVEC_KERNEL(NAME, LANE, BLOCK_VALUES, BLOCK_BYTES)                                                            \
+    extern "C" __global__ void NAME(const uint8_t *__restrict__ w, const float *__restrict__ x, float *__restrict__ out, \
+                                    int rows, int cols) {                                                               \
+        const int lane = threadIdx.x & 31;                                                                              \
+        const int row = blockIdx.x * WARPS_PER_BLOCK + (threadIdx.x >> 5);                                              \
+        if (row >= rows) return;                                                                                        \
+        const int nb = cols / BLOCK_VALUES;                                                                             \
+        float sum = LANE(w + (size_t)row * nb * BLOCK_BYTES, x + (size_t)blockIdx.y * cols, nb, lane);                  \
+        sum = warp_sum(sum);                                                                                            \
+        if (lane == 0) out[(size_t)blockIdx.y * rows + row] = sum;                                                      \
+    }
+
+MATVEC_KERNEL(matvec_q8_0, q8_0_lane, 32, 34)
+MATVEC_KERNEL(matvec_q4_k, q4_k_lane, 256, 144)
+MATVEC_KERNEL(matvec_q6_k, q6_k_lane, 256, 210)
+MATVEC_KERNEL(matvec_iq4_xs, iq4_xs_lane, 256, 136)

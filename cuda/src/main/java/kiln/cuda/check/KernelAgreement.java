@@ -29,7 +29,7 @@ public final class KernelAgreement {
 
     public static List<Agreement> run(CudaBackend gpu) {
         List<Agreement> out = new ArrayList<>();
-        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.IQ4_XS}) {
             out.add(matvec(gpu, t, 37, 512, 2));
             out.add(matvec(gpu, t, 129, 4096, 1));
         }
@@ -41,6 +41,7 @@ public final class KernelAgreement {
         out.add(swiglu(gpu, 100_003));
         out.add(attention(gpu, 300, 8, 2, 128));
         out.add(attention(gpu, 1, 4, 4, 64));
+        out.add(mlaAttention(gpu, 200, 16, 512, 64));
         return out;
     }
 
@@ -150,6 +151,24 @@ public final class KernelAgreement {
             cx.download(d, got);
         }
         return new Agreement("attention", nKv + " rows, " + nHead + "/" + nHeadKv + " heads, " + hd, relMax(got, ref), 1e-4);
+    }
+
+    static Agreement mlaAttention(CudaBackend gpu, int nKv, int nHead, int kvLoraRank, int nRot) {
+        Random r = new Random(nKv + kvLoraRank);
+        int row = kvLoraRank + nRot;
+        float[] q = gaussian(r, nHead * row, 0.1);
+        short[] cache = new short[nKv * row];
+        for (int i = 0; i < cache.length; i++) cache[i] = Fp16.floatToHalf((float) r.nextGaussian());
+        float scale = (float) (1 / Math.sqrt(192)); // DeepSeek's 1/sqrt(qk_nope + qk_rope), not of the latent width
+        float[] ref = AttentionOracle.apply(q, cache, cache, nKv, nHead, 1, row, kvLoraRank, row, scale);
+        float[] got = new float[nHead * kvLoraRank];
+        CudaContext cx = gpu.context();
+        try (DeviceBuffer dq = cx.upload(q); DeviceBuffer dc = cx.upload(cache); DeviceBuffer ds = cx.alloc(4L * nHead * nKv);
+             DeviceBuffer d = cx.alloc(4L * got.length)) {
+            gpu.mlaAttention(dq, dc, ds, d, nKv, nHead, kvLoraRank, nRot, scale);
+            cx.download(d, got);
+        }
+        return new Agreement("attention/mla-latent", nKv + " rows, " + nHead + " heads, c^KV " + kvLoraRank + "+" + nRot, relMax(got, ref), 1e-4);
     }
 
     /** Largest |got − ref| over the largest |ref|. */

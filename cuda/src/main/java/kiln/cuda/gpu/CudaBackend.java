@@ -7,7 +7,7 @@ import kiln.tensor.GgmlType;
 /**
  * The operations a full-offload llama needs, one method per kernel, with the launch geometry each .cu file states.
  * A skeleton: the model graphs (runtime's LlamaModel, DeepseekModel) do not call it yet, there is no stream
- * overlap, no pinned memory, no tiled prompt product, no MLA attention and no q8_0 cache.
+ * overlap, no pinned memory, no tiled prompt product and no q8_0 cache.
  *
  * <p>NOT RUN ON A GPU YET (see cuda/README.md): its kernels are checked against their scalar oracles by
  * {@code kiln gpu-check} on the GPU machine, which has not happened.
@@ -24,7 +24,7 @@ public final class CudaBackend implements AutoCloseable {
     }
 
     public static boolean hasMatvec(GgmlType t) {
-        return t == GgmlType.Q8_0 || t == GgmlType.Q4_K || t == GgmlType.Q6_K;
+        return t == GgmlType.Q8_0 || t == GgmlType.Q4_K || t == GgmlType.Q6_K || t == GgmlType.IQ4_XS;
     }
 
     /** out[t][r] = W[r] · x[t] for ntok tokens; W is rows × cols of type {@code type}, packed rows. */
@@ -33,6 +33,7 @@ public final class CudaBackend implements AutoCloseable {
             case Q8_0 -> Kernel.MATVEC_Q8_0;
             case Q4_K -> Kernel.MATVEC_Q4_K;
             case Q6_K -> Kernel.MATVEC_Q6_K;
+            case IQ4_XS -> Kernel.MATVEC_IQ4_XS;
             default -> throw new IllegalArgumentException("no CUDA matvec for " + type.ggmlName() + " yet");
         };
         if (cols % type.blockSize() != 0) throw new IllegalArgumentException(cols + " columns are not whole " + type.ggmlName() + " blocks");
@@ -57,13 +58,31 @@ public final class CudaBackend implements AutoCloseable {
         cx.launch(Kernel.SWIGLU, (int) ((n + 255) / 256), 1, 256, gate, up, out, n);
     }
 
-    /** One query token over nKv f16 cache rows; scores is nhead × nKv f32 scratch. */
+    /** One query token over nKv f16 cache rows of a llama cache (K and V n_kv × nHeadKv × hd); scores is nHead × nKv f32 scratch. */
     public void attention(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer scores, DeviceBuffer out,
                           int nKv, int nHead, int nHeadKv, int hd, float scale) {
-        if (hd > 1024 || nHead % nHeadKv != 0) throw new IllegalArgumentException("head size " + hd + ", heads " + nHead + "/" + nHeadKv);
-        cx.launch(Kernel.ATTN_SCORES, (nKv + 255) / 256, nHead, 256, q, k, scores, nKv, nHead, nHeadKv, hd);
+        attention(q, k, v, scores, out, nKv, nHead, nHeadKv, hd, hd, hd, scale);
+    }
+
+    /**
+     * MLA over ik's latent cache (-mla 2/3): every head reads the one cache row c^KV = [latent (kvLoraRank) | rope (nRot)];
+     * q is nHead × (kvLoraRank + nRot) (q_nope already absorbed by attn_k_b, then q_pe); out is nHead × kvLoraRank
+     * latent outputs (attn_v_b maps them to values).
+     */
+    public void mlaAttention(DeviceBuffer q, DeviceBuffer cache, DeviceBuffer scores, DeviceBuffer out, int nKv, int nHead,
+                             int kvLoraRank, int nRot, float scale) {
+        attention(q, cache, cache, scores, out, nKv, nHead, 1, kvLoraRank + nRot, kvLoraRank, kvLoraRank + nRot, scale);
+    }
+
+    /** The general form: K rows of hdK values; values are hdV values every vStride values of v. */
+    public void attention(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer scores, DeviceBuffer out,
+                          int nKv, int nHead, int nHeadKv, int hdK, int hdV, int vStride, float scale) {
+        if (hdV > 1024 || nHead % nHeadKv != 0 || hdV > vStride) {
+            throw new IllegalArgumentException("value size " + hdV + " (stride " + vStride + "), heads " + nHead + "/" + nHeadKv);
+        }
+        cx.launch(Kernel.ATTN_SCORES, (nKv + 255) / 256, nHead, 256, q, k, scores, nKv, nHead, nHeadKv, hdK);
         softmax(scores, nHead, nKv, scale);
-        cx.launch(Kernel.ATTN_VALUES, nHead, 1, hd, scores, v, out, nKv, nHead, nHeadKv, hd);
+        cx.launch(Kernel.ATTN_VALUES, nHead, 1, hdV, scores, v, out, nKv, nHead, nHeadKv, hdV, vStride);
     }
 
     @Override

@@ -11,12 +11,13 @@ public enum Kernel {
     MATVEC_Q8_0("matvec_quant", "matvec_q8_0", 3, "u64 u64 u64 u32 u32"),
     MATVEC_Q4_K("matvec_quant", "matvec_q4_k", 3, "u64 u64 u64 u32 u32"),
     MATVEC_Q6_K("matvec_quant", "matvec_q6_k", 3, "u64 u64 u64 u32 u32"),
+    MATVEC_IQ4_XS("matvec_quant", "matvec_iq4_xs", 3, "u64 u64 u64 u32 u32"),
     RMS_NORM("rms_norm", "rms_norm", 3, "u64 u64 u64 u32 f32"),
     ROPE_NORM("rope", "rope_norm", 2, "u64 u64 u32 u32 u32 f32 f32 f32 f32 f32 f32"),
     SOFTMAX_ROWS("softmax", "softmax_rows", 1, "u64 u32 f32"),
     SWIGLU("swiglu", "swiglu", 3, "u64 u64 u64 u64"),
     ATTN_SCORES("attention", "attn_scores", 3, "u64 u64 u64 u32 u32 u32 u32"),
-    ATTN_VALUES("attention", "attn_values", 3, "u64 u64 u64 u32 u32 u32 u32");
+    ATTN_VALUES("attention", "attn_values", 3, "u64 u64 u64 u32 u32 u32 u32 u32");
 
     private final String module, entry;
     private final int pointers;

@@ -11,7 +11,17 @@ public final class AttentionOracle {
     private AttentionOracle() {}
 
     public static float[] apply(float[] q, short[] k, short[] v, int nKv, int nHead, int nHeadKv, int hd, float scale) {
-        float[] out = new float[nHead * hd];
+        return apply(q, k, v, nKv, nHead, nHeadKv, hd, hd, hd, scale);
+    }
+
+    /**
+     * The general form: K rows of hdK values ([t][head_kv][hdK]); the values of (t, head_kv) are hdV values starting at
+     * (t · nHeadKv + head_kv) · vStride of v. MLA's latent attention: v = k, nHeadKv = 1, hdK = kv_lora_rank + n_rot,
+     * hdV = kv_lora_rank, vStride = hdK.
+     */
+    public static float[] apply(float[] q, short[] k, short[] v, int nKv, int nHead, int nHeadKv, int hdK, int hdV, int vStride, float scale) {
+        int hd = hdK;
+        float[] out = new float[nHead * hdV];
         int group = nHead / nHeadKv;
         for (int h = 0; h < nHead; h++) {
             int hk = h / group;
@@ -22,10 +32,10 @@ public final class AttentionOracle {
                 p[t] = (float) s;
             }
             SoftmaxOracle.apply(p, 1, nKv, scale);
-            for (int d = 0; d < hd; d++) {
+            for (int d = 0; d < hdV; d++) {
                 double s = 0;
-                for (int t = 0; t < nKv; t++) s += (double) p[t] * Fp16.halfToFloat(v[(t * nHeadKv + hk) * hd + d]);
-                out[h * hd + d] = (float) s;
+                for (int t = 0; t < nKv; t++) s += (double) p[t] * Fp16.halfToFloat(v[(t * nHeadKv + hk) * vStride + d]);
+                out[h * hdV + d] = (float) s;
             }
         }
         return out;

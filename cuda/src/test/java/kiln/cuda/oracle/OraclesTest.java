@@ -32,7 +32,7 @@ class OraclesTest {
         float[] v = new float[rows * cols], x = new float[cols];
         for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();
         for (int i = 0; i < cols; i++) x[i] = (float) rnd.nextGaussian();
-        for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q8_0}) {
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.IQ4_XS}) {
             long rb = t.rowSize(cols);
             MemorySegment w = MemorySegment.ofArray(new byte[(int) (rb * rows)]);
             for (int r = 0; r < rows; r++) Codecs.find(t).quantize(v, r * cols, w, r * rb, cols, null);
@@ -43,7 +43,7 @@ class OraclesTest {
                     exact += (double) v[r * cols + c] * x[c];
                     norm += Math.abs(v[r * cols + c] * x[c]);
                 }
-                double tol = (t == GgmlType.Q4_K ? 0.05 : 0.02) * norm;
+                double tol = (t == GgmlType.Q4_K || t == GgmlType.IQ4_XS ? 0.05 : 0.02) * norm;
                 assertEquals(exact, got[r], tol, t + " row " + r);
                 assertNotEquals(0f, got[r]);
             }
@@ -106,5 +106,15 @@ class OraclesTest {
         float[] q = {(float) Math.log(3), 0, 0, 0}; // head 0 prefers row 0 3:1; head 1 sees equal scores
         float[] out = AttentionOracle.apply(q, k, v, 2, 2, 1, hd, 1f);
         assertArrayEquals(new float[] {1.5f, 0.5f, 1f, 1f}, out, 1e-6f);
+    }
+
+    @Test
+    void mlaLatentAttentionReadsValuesFromTheLatentPartOfTheCacheRows() {
+        // rows of 3 = [latent a, latent b | rope r]; values are the two latent numbers of each row
+        short h0 = Fp16.floatToHalf(0f), h1 = Fp16.floatToHalf(1f), h4 = Fp16.floatToHalf(4f), h8 = Fp16.floatToHalf(8f);
+        short[] cache = {h4, h0, h0, h0, h8, h1};
+        float[] q = {0, 0, (float) Math.log(3)}; // one head, scores from the rope part only: row 1 is 3× as likely
+        float[] out = AttentionOracle.apply(q, cache, cache, 2, 1, 1, 3, 2, 3, 1f);
+        assertArrayEquals(new float[] {0.25f * 4, 0.75f * 8}, out, 1e-6f);
     }
 }

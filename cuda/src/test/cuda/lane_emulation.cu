@@ -1,0 +1,107 @@
+// Runs the kernels' per-thread code on the CPU, thread by thread and lane by lane, where there is no GPU: the
+// __host__ __device__ functions of src/main/cuda (the same source the PTX is made from) are called from host code.
+// The warp shuffles, shared-memory reductions and launch geometry are not covered (they need a device).
+// Built and driven by LaneEmulationTest (needs nvcc, not a GPU). Files are raw little-endian arrays.
+//   lane_emulation matvec q8_0|q4_k|q6_k|iq4_xs ROWS COLS NTOK W X OUT
+//   lane_emulation rope NTOK NHEAD STRIDE NDIMS BASE FREQ_SCALE EXT_FACTOR ATTN_FACTOR LOW HIGH X POS OUT
+//   lane_emulation attn NKV NHEAD NHEAD_KV HD_K HD_V V_STRIDE SCALE Q K V OUT   (K, V: f16 bits)
+//   lane_emulation swiglu N GATE UP OUT
+#include "matvec_quant.cu"
+#include "rope.cu"
+#include "attention.cu"
+#include "swiglu.cu"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+template <typename T> static std::vector<T> slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { fprintf(stderr, "cannot read %s\n", path); exit(2); }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    std::vector<T> v(n / sizeof(T));
+    if (fread(v.data(), 1, n, f) != (size_t)n) { fprintf(stderr, "short read %s\n", path); exit(2); }
+    fclose(f);
+    return v;
+}
+
+template <typename T> static void spill(const char *path, const std::vector<T> &v) {
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(v.data(), sizeof(T), v.size(), f) != v.size()) { fprintf(stderr, "cannot write %s\n", path); exit(2); }
+    fclose(f);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: see the file's header\n"); return 2; }
+    const char *op = argv[1];
+    if (!strcmp(op, "matvec") && argc == 9) {
+        const char *type = argv[2];
+        int rows = atoi(argv[3]), cols = atoi(argv[4]), ntok = atoi(argv[5]);
+        std::vector<uint8_t> w = slurp<uint8_t>(argv[6]);
+        std::vector<float> x = slurp<float>(argv[7]), out((size_t)ntok * rows);
+        int per = !strcmp(type, "q8_0") ? 32 : 256;
+        size_t bytes = !strcmp(type, "q8_0") ? 34 : !strcmp(type, "q4_k") ? 144 : !strcmp(type, "q6_k") ? 210 : 136;
+        int nb = cols / per;
+        for (int t = 0; t < ntok; t++) {
+            for (int r = 0; r < rows; r++) {
+                const uint8_t *wr = w.data() + (size_t)r * nb * bytes;
+                const float *xt = x.data() + (size_t)t * cols;
+                float sum = 0.0f;
+                for (int lane = 0; lane < 32; lane++) {
+                    if (!strcmp(type, "q8_0")) sum += q8_0_lane(wr, xt, nb, lane);
+                    else if (!strcmp(type, "q4_k")) sum += q4_k_lane(wr, xt, nb, lane);
+                    else if (!strcmp(type, "q6_k")) sum += q6_k_lane(wr, xt, nb, lane);
+                    else if (!strcmp(type, "iq4_xs")) sum += iq4_xs_lane(wr, xt, nb, lane);
+                    else { fprintf(stderr, "unknown type %s\n", type); return 2; }
+                }
+                out[(size_t)t * rows + r] = sum;
+            }
+        }
+        spill(argv[8], out);
+        return 0;
+    }
+    if (!strcmp(op, "rope") && argc == 15) {
+        int ntok = atoi(argv[2]), nhead = atoi(argv[3]), stride = atoi(argv[4]), ndims = atoi(argv[5]);
+        float base = atof(argv[6]), fs = atof(argv[7]), ef = atof(argv[8]), af = atof(argv[9]), lo = atof(argv[10]), hi = atof(argv[11]);
+        std::vector<float> x = slurp<float>(argv[12]);
+        std::vector<int> pos = slurp<int>(argv[13]);
+        for (int t = 0; t < ntok; t++)
+            for (int h = 0; h < nhead; h++)
+                for (int i = 0; i < ndims / 2; i++)
+                    rope_pair(x.data() + ((size_t)t * nhead + h) * stride, i, (float)pos[t], ndims, base, fs, ef, af, lo, hi);
+        spill(argv[14], x);
+        return 0;
+    }
+    if (!strcmp(op, "attn") && argc == 13) {
+        int nkv = atoi(argv[2]), nhead = atoi(argv[3]), nheadkv = atoi(argv[4]), hdk = atoi(argv[5]), hdv = atoi(argv[6]), vstride = atoi(argv[7]);
+        float scale = atof(argv[8]);
+        std::vector<float> q = slurp<float>(argv[9]);
+        std::vector<__half> k = slurp<__half>(argv[10]), v = slurp<__half>(argv[11]);
+        std::vector<float> p((size_t)nhead * nkv), out((size_t)nhead * hdv);
+        for (int h = 0; h < nhead; h++) {
+            float *ph = p.data() + (size_t)h * nkv;
+            float m = -INFINITY, s = 0.0f;
+            for (int t = 0; t < nkv; t++) ph[t] = attn_score_one(q.data(), k.data(), t, h, nhead, nheadkv, hdk);
+            for (int t = 0; t < nkv; t++) m = fmaxf(m, scale * ph[t]);
+            for (int t = 0; t < nkv; t++) s += ph[t] = expf(scale * ph[t] - m);
+            for (int t = 0; t < nkv; t++) ph[t] /= s;
+        }
+        for (int h = 0; h < nhead; h++)
+            for (int d = 0; d < hdv; d++) out[(size_t)h * hdv + d] = attn_value_one(p.data(), v.data(), h, d, nkv, nhead, nheadkv, vstride);
+        spill(argv[12], out);
+        return 0;
+    }
+    if (!strcmp(op, "swiglu") && argc == 6) {
+        long n = atol(argv[2]);
+        std::vector<float> g = slurp<float>(argv[3]), u = slurp<float>(argv[4]), out(n);
+        for (long i = 0; i < n; i++) out[i] = swiglu_one(g[i], u[i]);
+        spill(argv[5], out);
+        return 0;
+    }
+    fprintf(stderr, "bad arguments for %s\n", op);
+    return 2;
+}
