@@ -2,10 +2,14 @@
 // IQ4_XS rows. Layouts and dequantization as ggml's reference (ggml-quants.c: dequantize_row_q8_0/q4_K/q6_K/iq4_xs);
 // Kiln's scalar oracle is kiln.tensor.codec (bit-exact with ggml) followed by a double-precision dot product.
 //
-// Launch: block = 128 threads (4 warps), one warp per row; grid = (ceil(rows / 4), ntok).
+// Two kernels per type, both one warp per row and block = 128 threads (4 warps):
+//   matvec_TYPE       generation: grid = (ceil(rows / 4), ntok), each token reads the row again;
+//   matmul_TYPE_t8    prompts: grid = (ceil(rows / 4), ceil(ntok / 8)), a tile of up to 8 tokens per warp, so each
+//                     weight byte is read and dequantized once per 8 tokens.
 // Weights: rows × row_bytes bytes, rows packed back to back. x: ntok × cols f32. out: ntok × rows f32.
-// Each type's lane share of a row is a __host__ __device__ function, so the CPU can run the same code lane by lane
-// (src/test/cuda/lane_emulation.cu, LaneEmulationTest) where there is no GPU.
+// Each type's lane share of a row for NT tokens is a __host__ __device__ template, so the CPU can run the same code
+// lane by lane (src/test/cuda/lane_emulation.cu, LaneEmulationTest) where there is no GPU. acc[k] (k < nt ≤ NT)
+// accumulates token k, whose activations start at x + k · cols.
 #include <cuda_fp16.h>
 #include <stdint.h>
 
@@ -21,19 +25,24 @@ __host__ __device__ __forceinline__ float load_half(const uint8_t *p) {
 }
 
 // Q8_0: 32 values per 34-byte block {half d; int8 qs[32]}. Lane l takes blocks l, l + 32, …
-__host__ __device__ __forceinline__ float q8_0_lane(const uint8_t *wr, const float *xt, int nb, int lane) {
-    float sum = 0.0f;
+template <int NT>
+__host__ __device__ __forceinline__ void q8_0_lane(const uint8_t *wr, const float *x, int cols, int nb, int lane, int nt, float *acc) {
     for (int b = lane; b < nb; b += 32) {
         const uint8_t *blk = wr + (size_t)b * 34;
         const float d = load_half(blk);
         const int8_t *qs = reinterpret_cast<const int8_t *>(blk + 2);
-        const float *xb = xt + b * 32;
-        float s = 0.0f;
+        float s[NT];
 #pragma unroll
-        for (int i = 0; i < 32; i++) s += (float)qs[i] * xb[i];
-        sum += d * s;
+        for (int k = 0; k < NT; k++) s[k] = 0.0f;
+        for (int i = 0; i < 32; i++) {
+            const float q = (float)qs[i];
+#pragma unroll
+            for (int k = 0; k < NT; k++)
+                if (k < nt) s[k] += q * x[(size_t)k * cols + b * 32 + i];
+        }
+#pragma unroll
+        for (int k = 0; k < NT; k++) acc[k] += d * s[k];
     }
-    return sum;
 }
 
 // ggml's get_scale_min_k4: the 6-bit scale and min of sub-block j from the 12 packed bytes.
@@ -50,9 +59,9 @@ __host__ __device__ __forceinline__ void scale_min_k4(int j, const uint8_t *q, i
 // Q4_K: 256 values per 144-byte block {half d; half dmin; uint8 scales[12]; uint8 qs[128]}.
 // The warp takes one block at a time: lane l handles 64-value chunk j = l / 8 and its bytes qs[32 j + 4 (l % 8) .. +4]
 // (low nibbles: values 64 j + 4 (l % 8) + k with scale 2 j; high nibbles: the same + 32 with scale 2 j + 1).
-__host__ __device__ __forceinline__ float q4_k_lane(const uint8_t *wr, const float *xt, int nb, int lane) {
+template <int NT>
+__host__ __device__ __forceinline__ void q4_k_lane(const uint8_t *wr, const float *x, int cols, int nb, int lane, int nt, float *acc) {
     const int j = lane >> 3, k0 = (lane & 7) * 4;
-    float sum = 0.0f;
     for (int b = 0; b < nb; b++) {
         const uint8_t *blk = wr + (size_t)b * 144;
         const float d = load_half(blk), dmin = load_half(blk + 2);
@@ -61,43 +70,45 @@ __host__ __device__ __forceinline__ float q4_k_lane(const uint8_t *wr, const flo
         scale_min_k4(2 * j, scales, &sc1, &m1);
         scale_min_k4(2 * j + 1, scales, &sc2, &m2);
         const float d1 = d * sc1, mm1 = dmin * m1, d2 = d * sc2, mm2 = dmin * m2;
-        const float *xb = xt + b * 256 + 64 * j + k0;
-        float s = 0.0f;
+        const int c0 = b * 256 + 64 * j + k0;
 #pragma unroll
-        for (int k = 0; k < 4; k++) {
-            const uint8_t q = qs[k0 + k];
-            s += (d1 * (float)(q & 0xF) - mm1) * xb[k];
-            s += (d2 * (float)(q >> 4) - mm2) * xb[k + 32];
+        for (int i = 0; i < 4; i++) {
+            const uint8_t q = qs[k0 + i];
+            const float lo = d1 * (float)(q & 0xF) - mm1, hi = d2 * (float)(q >> 4) - mm2;
+#pragma unroll
+            for (int k = 0; k < NT; k++)
+                if (k < nt) acc[k] += lo * x[(size_t)k * cols + c0 + i] + hi * x[(size_t)k * cols + c0 + i + 32];
         }
-        sum += s;
     }
-    return sum;
 }
 
 // Q6_K: 256 values per 210-byte block {uint8 ql[128]; uint8 qh[64]; int8 scales[16]; half d}.
 // Lane l handles position l of both 128-value halves: four values each (l, l + 32, l + 64, l + 96 of the half).
-__host__ __device__ __forceinline__ float q6_k_lane(const uint8_t *wr, const float *xt, int nb, int lane) {
+template <int NT>
+__host__ __device__ __forceinline__ void q6_k_lane(const uint8_t *wr, const float *x, int cols, int nb, int lane, int nt, float *acc) {
     const int l = lane, is = l / 16;
-    float sum = 0.0f;
     for (int b = 0; b < nb; b++) {
         const uint8_t *blk = wr + (size_t)b * 210;
         const float d = load_half(blk + 208);
         const int8_t *sc = reinterpret_cast<const int8_t *>(blk + 192);
-        const float *xb = xt + b * 256;
 #pragma unroll
         for (int half = 0; half < 2; half++) {
             const uint8_t *ql = blk + 64 * half, *qh = blk + 128 + 32 * half;
             const int8_t *s = sc + 8 * half;
-            const float *y = xb + 128 * half;
-            const int q1 = (int)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-            const int q2 = (int)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-            const int q3 = (int)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-            const int q4 = (int)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-            sum += d * ((float)s[is + 0] * q1 * y[l] + (float)s[is + 2] * q2 * y[l + 32]
-                        + (float)s[is + 4] * q3 * y[l + 64] + (float)s[is + 6] * q4 * y[l + 96]);
+            const int c0 = b * 256 + 128 * half + l;
+            const float w1 = d * (float)s[is + 0] * (float)((int)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32);
+            const float w2 = d * (float)s[is + 2] * (float)((int)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
+            const float w3 = d * (float)s[is + 4] * (float)((int)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+            const float w4 = d * (float)s[is + 6] * (float)((int)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+#pragma unroll
+            for (int k = 0; k < NT; k++) {
+                if (k < nt) {
+                    const float *y = x + (size_t)k * cols + c0;
+                    acc[k] += w1 * y[0] + w2 * y[32] + w3 * y[64] + w4 * y[96];
+                }
+            }
         }
     }
-    return sum;
 }
 
 // IQ4_XS: 256 values per 136-byte block {half d; uint16 scales_h; uint8 scales_l[4]; uint8 qs[128]}, eight 32-value
@@ -116,9 +127,9 @@ __host__ __device__ __forceinline__ float iq4nl(int i) {
 #endif
 }
 
-__host__ __device__ __forceinline__ float iq4_xs_lane(const uint8_t *wr, const float *xt, int nb, int lane) {
+template <int NT>
+__host__ __device__ __forceinline__ void iq4_xs_lane(const uint8_t *wr, const float *x, int cols, int nb, int lane, int nt, float *acc) {
     const int ib = lane >> 2, j0 = (lane & 3) * 4;
-    float sum = 0.0f;
     for (int b = 0; b < nb; b++) {
         const uint8_t *blk = wr + (size_t)b * 136;
         const float d = load_half(blk);
@@ -126,32 +137,49 @@ __host__ __device__ __forceinline__ float iq4_xs_lane(const uint8_t *wr, const f
         const int ls = ((blk[4 + ib / 2] >> 4 * (ib % 2)) & 0xF) | (((scales_h >> 2 * ib) & 3) << 4);
         const float dl = d * (float)(ls - 32);
         const uint8_t *qs = blk + 8 + 16 * ib + j0;
-        const float *xb = xt + b * 256 + 32 * ib + j0;
-        float s = 0.0f;
+        const int c0 = b * 256 + 32 * ib + j0;
 #pragma unroll
         for (int j = 0; j < 4; j++) {
-            s += iq4nl(qs[j] & 0xF) * xb[j];
-            s += iq4nl(qs[j] >> 4) * xb[j + 16];
+            const float lo = dl * iq4nl(qs[j] & 0xF), hi = dl * iq4nl(qs[j] >> 4);
+#pragma unroll
+            for (int k = 0; k < NT; k++)
+                if (k < nt) acc[k] += lo * x[(size_t)k * cols + c0 + j] + hi * x[(size_t)k * cols + c0 + j + 16];
         }
-        sum += dl * s;
     }
-    return sum;
 }
 
+#define TOKEN_TILE 8
+
 // The kernels: one warp per row, the lanes' shares summed with shuffles.
-#define MATVEC_KERNEL(NAME, LANE, BLOCK_VALUES, BLOCK_BYTES)                                                            \
-    extern "C" __global__ void NAME(const uint8_t *__restrict__ w, const float *__restrict__ x, float *__restrict__ out, \
-                                    int rows, int cols) {                                                               \
-        const int lane = threadIdx.x & 31;                                                                              \
-        const int row = blockIdx.x * WARPS_PER_BLOCK + (threadIdx.x >> 5);                                              \
-        if (row >= rows) return;                                                                                        \
-        const int nb = cols / BLOCK_VALUES;                                                                             \
-        float sum = LANE(w + (size_t)row * nb * BLOCK_BYTES, x + (size_t)blockIdx.y * cols, nb, lane);                  \
-        sum = warp_sum(sum);                                                                                            \
-        if (lane == 0) out[(size_t)blockIdx.y * rows + row] = sum;                                                      \
+#define QUANT_KERNELS(TYPE, LANE, BLOCK_VALUES, BLOCK_BYTES)                                                              \
+    extern "C" __global__ void matvec_##TYPE(const uint8_t *__restrict__ w, const float *__restrict__ x,                  \
+                                             float *__restrict__ out, int rows, int cols) {                              \
+        const int lane = threadIdx.x & 31;                                                                                \
+        const int row = blockIdx.x * WARPS_PER_BLOCK + (threadIdx.x >> 5);                                                \
+        if (row >= rows) return;                                                                                          \
+        const int nb = cols / BLOCK_VALUES;                                                                               \
+        float acc[1] = {0.0f};                                                                                            \
+        LANE<1>(w + (size_t)row * nb * BLOCK_BYTES, x + (size_t)blockIdx.y * cols, cols, nb, lane, 1, acc);              \
+        const float sum = warp_sum(acc[0]);                                                                               \
+        if (lane == 0) out[(size_t)blockIdx.y * rows + row] = sum;                                                        \
+    }                                                                                                                     \
+    extern "C" __global__ void matmul_##TYPE##_t8(const uint8_t *__restrict__ w, const float *__restrict__ x,             \
+                                                  float *__restrict__ out, int rows, int cols, int ntok) {                \
+        const int lane = threadIdx.x & 31;                                                                                \
+        const int row = blockIdx.x * WARPS_PER_BLOCK + (threadIdx.x >> 5);                                                \
+        if (row >= rows) return;                                                                                          \
+        const int nb = cols / BLOCK_VALUES, t0 = blockIdx.y * TOKEN_TILE;                                                 \
+        const int nt = min(TOKEN_TILE, ntok - t0);                                                                        \
+        float acc[TOKEN_TILE];                                                                                            \
+        _Pragma("unroll") for (int k = 0; k < TOKEN_TILE; k++) acc[k] = 0.0f;                                             \
+        LANE<TOKEN_TILE>(w + (size_t)row * nb * BLOCK_BYTES, x + (size_t)t0 * cols, cols, nb, lane, nt, acc);             \
+        _Pragma("unroll") for (int k = 0; k < TOKEN_TILE; k++) {                                                          \
+            const float sum = warp_sum(acc[k]);                                                                           \
+            if (lane == 0 && k < nt) out[(size_t)(t0 + k) * rows + row] = sum;                                            \
+        }                                                                                                                 \
     }
 
-MATVEC_KERNEL(matvec_q8_0, q8_0_lane, 32, 34)
-MATVEC_KERNEL(matvec_q4_k, q4_k_lane, 256, 144)
-MATVEC_KERNEL(matvec_q6_k, q6_k_lane, 256, 210)
-MATVEC_KERNEL(matvec_iq4_xs, iq4_xs_lane, 256, 136)
+QUANT_KERNELS(q8_0, q8_0_lane, 32, 34)
+QUANT_KERNELS(q4_k, q4_k_lane, 256, 144)
+QUANT_KERNELS(q6_k, q6_k_lane, 256, 210)
+QUANT_KERNELS(iq4_xs, iq4_xs_lane, 256, 136)

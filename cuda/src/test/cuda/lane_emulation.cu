@@ -2,7 +2,7 @@
 // __host__ __device__ functions of src/main/cuda (the same source the PTX is made from) are called from host code.
 // The warp shuffles, shared-memory reductions and launch geometry are not covered (they need a device).
 // Built and driven by LaneEmulationTest (needs nvcc, not a GPU). Files are raw little-endian arrays.
-//   lane_emulation matvec q8_0|q4_k|q6_k|iq4_xs ROWS COLS NTOK W X OUT
+//   lane_emulation matvec|matmul q8_0|q4_k|q6_k|iq4_xs ROWS COLS NTOK W X OUT   (matmul: the 8-token tiles)
 //   lane_emulation rope NTOK NHEAD STRIDE NDIMS BASE FREQ_SCALE EXT_FACTOR ATTN_FACTOR LOW HIGH X POS OUT
 //   lane_emulation attn NKV NHEAD NHEAD_KV HD_K HD_V V_STRIDE SCALE Q K V OUT   (K, V: f16 bits)
 //   lane_emulation swiglu N GATE UP OUT
@@ -38,7 +38,7 @@ template <typename T> static void spill(const char *path, const std::vector<T> &
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: see the file's header\n"); return 2; }
     const char *op = argv[1];
-    if (!strcmp(op, "matvec") && argc == 9) {
+    if ((!strcmp(op, "matvec") || !strcmp(op, "matmul")) && argc == 9) {
         const char *type = argv[2];
         int rows = atoi(argv[3]), cols = atoi(argv[4]), ntok = atoi(argv[5]);
         std::vector<uint8_t> w = slurp<uint8_t>(argv[6]);
@@ -46,19 +46,31 @@ int main(int argc, char **argv) {
         int per = !strcmp(type, "q8_0") ? 32 : 256;
         size_t bytes = !strcmp(type, "q8_0") ? 34 : !strcmp(type, "q4_k") ? 144 : !strcmp(type, "q6_k") ? 210 : 136;
         int nb = cols / per;
-        for (int t = 0; t < ntok; t++) {
+        const int tile = !strcmp(op, "matmul") ? TOKEN_TILE : 1;
+        for (int t0 = 0; t0 < ntok; t0 += tile) {
+            const int nt = ntok - t0 < tile ? ntok - t0 : tile;
             for (int r = 0; r < rows; r++) {
                 const uint8_t *wr = w.data() + (size_t)r * nb * bytes;
-                const float *xt = x.data() + (size_t)t * cols;
-                float sum = 0.0f;
+                const float *xt = x.data() + (size_t)t0 * cols;
+                float sum[TOKEN_TILE] = {0};
                 for (int lane = 0; lane < 32; lane++) {
-                    if (!strcmp(type, "q8_0")) sum += q8_0_lane(wr, xt, nb, lane);
-                    else if (!strcmp(type, "q4_k")) sum += q4_k_lane(wr, xt, nb, lane);
-                    else if (!strcmp(type, "q6_k")) sum += q6_k_lane(wr, xt, nb, lane);
-                    else if (!strcmp(type, "iq4_xs")) sum += iq4_xs_lane(wr, xt, nb, lane);
-                    else { fprintf(stderr, "unknown type %s\n", type); return 2; }
+                    float acc[TOKEN_TILE] = {0};
+                    if (tile == 1) {
+                        if (!strcmp(type, "q8_0")) q8_0_lane<1>(wr, xt, cols, nb, lane, 1, acc);
+                        else if (!strcmp(type, "q4_k")) q4_k_lane<1>(wr, xt, cols, nb, lane, 1, acc);
+                        else if (!strcmp(type, "q6_k")) q6_k_lane<1>(wr, xt, cols, nb, lane, 1, acc);
+                        else if (!strcmp(type, "iq4_xs")) iq4_xs_lane<1>(wr, xt, cols, nb, lane, 1, acc);
+                        else { fprintf(stderr, "unknown type %s\n", type); return 2; }
+                    } else {
+                        if (!strcmp(type, "q8_0")) q8_0_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
+                        else if (!strcmp(type, "q4_k")) q4_k_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
+                        else if (!strcmp(type, "q6_k")) q6_k_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
+                        else if (!strcmp(type, "iq4_xs")) iq4_xs_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
+                        else { fprintf(stderr, "unknown type %s\n", type); return 2; }
+                    }
+                    for (int k = 0; k < nt; k++) sum[k] += acc[k];
                 }
-                out[(size_t)t * rows + r] = sum;
+                for (int k = 0; k < nt; k++) out[(size_t)(t0 + k) * rows + r] = sum[k];
             }
         }
         spill(argv[8], out);

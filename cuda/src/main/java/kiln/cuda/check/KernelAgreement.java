@@ -30,8 +30,9 @@ public final class KernelAgreement {
     public static List<Agreement> run(CudaBackend gpu) {
         List<Agreement> out = new ArrayList<>();
         for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.IQ4_XS}) {
-            out.add(matvec(gpu, t, 37, 512, 2));
+            out.add(matvec(gpu, t, 37, 512, 1));
             out.add(matvec(gpu, t, 129, 4096, 1));
+            out.add(matvec(gpu, t, 37, 768, 11)); // the tiled kernel: a full tile of 8 and a partial one of 3
         }
         out.add(rmsNorm(gpu, 4096, 3));
         out.add(rmsNorm(gpu, 1000, 1));
@@ -75,7 +76,8 @@ public final class KernelAgreement {
                 worst = Math.max(worst, Math.abs(got[t * rows + i] - ref[t * rows + i]) / Math.max(norm, 1e-30));
             }
         }
-        return new Agreement("matvec_" + type.ggmlName().toLowerCase(java.util.Locale.ROOT), rows + "x" + cols + "x" + ntok, worst, 1e-4);
+        String name = (ntok == 1 ? "matvec_" : "matmul_t8_") + type.ggmlName().toLowerCase(java.util.Locale.ROOT);
+        return new Agreement(name, rows + "x" + cols + "x" + ntok, worst, 1e-4);
     }
 
     static Agreement rmsNorm(CudaBackend gpu, int n, int ntok) {

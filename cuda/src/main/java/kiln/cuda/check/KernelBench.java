@@ -14,7 +14,8 @@ import java.util.Random;
 /**
  * Memory-bandwidth benchmark of the generation kernels: a device-to-device copy gives the reference bandwidth the
  * GPU reaches (bytes read + written per second), then each matvec on a llama-8B-sized FFN matrix (14336 × 4096) is
- * timed over repetitions; its share is weight bytes per second over the copy's figure. Random bytes are fine for
+ * timed over repetitions; its share is weight bytes per second over the copy's figure. The tiled prompt kernel is
+ * timed on 512 tokens (pp512's micro-batch), reported in tokens/s for that one matrix. Random bytes are fine for
  * timing (the kernels do not branch on values).
  */
 public final class KernelBench {
@@ -50,6 +51,18 @@ public final class KernelBench {
                 double us = ms * 1e3 / reps, gbs = bytes / (us * 1e-6) / 1e9;
                 out.add(String.format(Locale.ROOT, "{\"check\": \"bench\", \"op\": \"matvec_%s\", \"rows\": %d, \"cols\": %d, \"us\": %.2f, \"gbs\": %.1f, \"share_of_copy\": %.3f}",
                         t.ggmlName().toLowerCase(Locale.ROOT), rows, cols, us, gbs, gbs / copyGbs));
+            }
+            int ntok = 512;
+            float[] xs = new float[ntok * cols];
+            java.util.Arrays.fill(xs, 0.01f);
+            try (DeviceBuffer dw = cx.upload(w); DeviceBuffer dx = cx.upload(xs); DeviceBuffer d = cx.alloc(4L * rows * ntok)) {
+                gpu.matvec(t, dw, rows, cols, dx, d, ntok);
+                float ms = cx.timeMs(() -> {
+                    for (int i = 0; i < 5; i++) gpu.matvec(t, dw, rows, cols, dx, d, ntok);
+                });
+                double us = ms * 1e3 / 5;
+                out.add(String.format(Locale.ROOT, "{\"check\": \"bench\", \"op\": \"matmul_t8_%s\", \"rows\": %d, \"cols\": %d, \"tokens\": %d, \"us\": %.1f, \"tokens_per_s\": %.0f, \"tflops\": %.2f}",
+                        t.ggmlName().toLowerCase(Locale.ROOT), rows, cols, ntok, us, ntok / (us * 1e-6), 2.0 * rows * cols * ntok / (us * 1e-6) / 1e12));
             }
         }
         return out;

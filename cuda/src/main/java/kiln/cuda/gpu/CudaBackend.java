@@ -7,7 +7,7 @@ import kiln.tensor.GgmlType;
 /**
  * The operations a full-offload llama needs, one method per kernel, with the launch geometry each .cu file states.
  * A skeleton: the model graphs (runtime's LlamaModel, DeepseekModel) do not call it yet, there is no stream
- * overlap, no pinned memory, no tiled prompt product and no q8_0 cache.
+ * overlap, no pinned memory and no q8_0 cache.
  *
  * <p>NOT RUN ON A GPU YET (see cuda/README.md): its kernels are checked against their scalar oracles by
  * {@code kiln gpu-check} on the GPU machine, which has not happened.
@@ -27,17 +27,30 @@ public final class CudaBackend implements AutoCloseable {
         return t == GgmlType.Q8_0 || t == GgmlType.Q4_K || t == GgmlType.Q6_K || t == GgmlType.IQ4_XS;
     }
 
-    /** out[t][r] = W[r] · x[t] for ntok tokens; W is rows × cols of type {@code type}, packed rows. */
+    /** Tokens per tile of the prompt kernels (matmul_TYPE_t8). */
+    public static final int TOKEN_TILE = 8;
+
+    /**
+     * out[t][r] = W[r] · x[t] for ntok tokens; W is rows × cols of type {@code type}, packed rows. One token: the
+     * generation kernel; more: the tiled kernel, which reads each weight once per {@link #TOKEN_TILE} tokens.
+     */
     public void matvec(GgmlType type, DeviceBuffer w, int rows, int cols, DeviceBuffer x, DeviceBuffer out, int ntok) {
-        Kernel k = switch (type) {
-            case Q8_0 -> Kernel.MATVEC_Q8_0;
-            case Q4_K -> Kernel.MATVEC_Q4_K;
-            case Q6_K -> Kernel.MATVEC_Q6_K;
-            case IQ4_XS -> Kernel.MATVEC_IQ4_XS;
+        if (cols % type.blockSize() != 0) throw new IllegalArgumentException(cols + " columns are not whole " + type.ggmlName() + " blocks");
+        if (ntok == 1) {
+            cx.launch(kernel(type, false), (rows + 3) / 4, 1, 128, w, x, out, rows, cols);
+        } else {
+            cx.launch(kernel(type, true), (rows + 3) / 4, (ntok + TOKEN_TILE - 1) / TOKEN_TILE, 128, w, x, out, rows, cols, ntok);
+        }
+    }
+
+    static Kernel kernel(GgmlType type, boolean tiled) {
+        return switch (type) {
+            case Q8_0 -> tiled ? Kernel.MATMUL_Q8_0_T8 : Kernel.MATVEC_Q8_0;
+            case Q4_K -> tiled ? Kernel.MATMUL_Q4_K_T8 : Kernel.MATVEC_Q4_K;
+            case Q6_K -> tiled ? Kernel.MATMUL_Q6_K_T8 : Kernel.MATVEC_Q6_K;
+            case IQ4_XS -> tiled ? Kernel.MATMUL_IQ4_XS_T8 : Kernel.MATVEC_IQ4_XS;
             default -> throw new IllegalArgumentException("no CUDA matvec for " + type.ggmlName() + " yet");
         };
-        if (cols % type.blockSize() != 0) throw new IllegalArgumentException(cols + " columns are not whole " + type.ggmlName() + " blocks");
-        cx.launch(k, (rows + 3) / 4, ntok, 128, w, x, out, rows, cols);
     }
 
     public void rmsNorm(DeviceBuffer x, DeviceBuffer w, DeviceBuffer out, int n, int ntok, float eps) {

@@ -105,7 +105,8 @@ class LaneEmulationTest {
 
     @Test
     void quantizedRowProductsMatchTheCodecOracle() throws Exception {
-        int rows = 37, cols = 768, ntok = 2;
+        int rows = 37, cols = 768, ntok = 11; // the tiled kernel: a full tile of 8 tokens and a partial one of 3
+        for (String op : new String[] {"matvec", "matmul"})
         for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.IQ4_XS}) {
             Random r = new Random(t.ordinal());
             float[] v = gaussian(r, rows * cols, 1), x = gaussian(r, ntok * cols, 1);
@@ -114,7 +115,7 @@ class LaneEmulationTest {
             MemorySegment ws = MemorySegment.ofArray(w);
             for (int i = 0; i < rows; i++) Codecs.find(t).quantize(v, i * cols, ws, i * rb, cols, null);
             Path wf = Files.write(tmp.resolve("w.bin"), w);
-            float[] got = run(ntok * rows, "matvec", t.ggmlName().toLowerCase(Locale.ROOT), rows, cols, ntok, wf, write("x.bin", x));
+            float[] got = run(ntok * rows, op, t.ggmlName().toLowerCase(Locale.ROOT), rows, cols, ntok, wf, write("x.bin", x));
             float[] ref = QuantMatvecOracle.matvec(t, ws, rows, cols, x, ntok);
             float[] row = new float[cols];
             for (int i = 0; i < rows; i++) {
@@ -122,7 +123,7 @@ class LaneEmulationTest {
                 for (int k = 0; k < ntok; k++) {
                     double norm = 0;
                     for (int c = 0; c < cols; c++) norm += Math.abs(row[c] * x[k * cols + c]);
-                    assertEquals(ref[k * rows + i], got[k * rows + i], 1e-5 * norm, t + " row " + i + " token " + k);
+                    assertEquals(ref[k * rows + i], got[k * rows + i], 1e-5 * norm, op + " " + t + " row " + i + " token " + k);
                 }
             }
         }
