@@ -4,7 +4,7 @@
 // Built and driven by LaneEmulationTest (needs nvcc, not a GPU). Files are raw little-endian arrays.
 //   lane_emulation matvec|matmul q8_0|q4_k|q6_k|iq4_xs ROWS COLS NTOK W X OUT   (matmul: the 8-token tiles)
 //   lane_emulation rope NTOK NHEAD STRIDE NDIMS BASE FREQ_SCALE EXT_FACTOR ATTN_FACTOR LOW HIGH X POS OUT
-//   lane_emulation attn NKV NHEAD NHEAD_KV HD_K HD_V V_STRIDE SCALE Q K V OUT   (K, V: f16 bits)
+//   lane_emulation attn f16|q8_0 NKV NHEAD NHEAD_KV HD_K HD_V V_STRIDE SCALE Q K V OUT   (K, V: the cache's bytes)
 //   lane_emulation swiglu N GATE UP OUT
 #include "matvec_quant.cu"
 #include "rope.cu"
@@ -88,23 +88,28 @@ int main(int argc, char **argv) {
         spill(argv[14], x);
         return 0;
     }
-    if (!strcmp(op, "attn") && argc == 13) {
-        int nkv = atoi(argv[2]), nhead = atoi(argv[3]), nheadkv = atoi(argv[4]), hdk = atoi(argv[5]), hdv = atoi(argv[6]), vstride = atoi(argv[7]);
-        float scale = atof(argv[8]);
-        std::vector<float> q = slurp<float>(argv[9]);
-        std::vector<__half> k = slurp<__half>(argv[10]), v = slurp<__half>(argv[11]);
+    if (!strcmp(op, "attn") && argc == 14) {
+        const bool q8 = !strcmp(argv[2], "q8_0");
+        int nkv = atoi(argv[3]), nhead = atoi(argv[4]), nheadkv = atoi(argv[5]), hdk = atoi(argv[6]), hdv = atoi(argv[7]), vstride = atoi(argv[8]);
+        float scale = atof(argv[9]);
+        std::vector<float> q = slurp<float>(argv[10]);
+        std::vector<uint8_t> k = slurp<uint8_t>(argv[11]), v = slurp<uint8_t>(argv[12]);
+        const __half *kh = reinterpret_cast<const __half *>(k.data()), *vh = reinterpret_cast<const __half *>(v.data());
         std::vector<float> p((size_t)nhead * nkv), out((size_t)nhead * hdv);
         for (int h = 0; h < nhead; h++) {
             float *ph = p.data() + (size_t)h * nkv;
             float m = -INFINITY, s = 0.0f;
-            for (int t = 0; t < nkv; t++) ph[t] = attn_score_one(q.data(), k.data(), t, h, nhead, nheadkv, hdk);
+            for (int t = 0; t < nkv; t++)
+                ph[t] = q8 ? attn_score_one_q8_0(q.data(), k.data(), t, h, nhead, nheadkv, hdk) : attn_score_one(q.data(), kh, t, h, nhead, nheadkv, hdk);
             for (int t = 0; t < nkv; t++) m = fmaxf(m, scale * ph[t]);
             for (int t = 0; t < nkv; t++) s += ph[t] = expf(scale * ph[t] - m);
             for (int t = 0; t < nkv; t++) ph[t] /= s;
         }
         for (int h = 0; h < nhead; h++)
-            for (int d = 0; d < hdv; d++) out[(size_t)h * hdv + d] = attn_value_one(p.data(), v.data(), h, d, nkv, nhead, nheadkv, vstride);
-        spill(argv[12], out);
+            for (int d = 0; d < hdv; d++)
+                out[(size_t)h * hdv + d] = q8 ? attn_value_one_q8_0(p.data(), v.data(), h, d, nkv, nhead, nheadkv, vstride)
+                                              : attn_value_one(p.data(), vh, h, d, nkv, nhead, nheadkv, vstride);
+        spill(argv[13], out);
         return 0;
     }
     if (!strcmp(op, "swiglu") && argc == 6) {

@@ -4,6 +4,7 @@ import kiln.cuda.gpu.CudaBackend;
 import kiln.cuda.gpu.CudaContext;
 import kiln.cuda.gpu.DeviceBuffer;
 import kiln.cuda.oracle.AttentionOracle;
+import kiln.cuda.oracle.CacheBytes;
 import kiln.cuda.oracle.QuantMatvecOracle;
 import kiln.cuda.oracle.RmsNormOracle;
 import kiln.cuda.oracle.RopeOracle;
@@ -40,9 +41,11 @@ public final class KernelAgreement {
         out.add(rope(gpu, RopeParams.yarn(10000f, 40f, 1.0f, 64, 4096, 32f, 1f), "yarn"));
         out.add(softmax(gpu, 5, 1000));
         out.add(swiglu(gpu, 100_003));
-        out.add(attention(gpu, 300, 8, 2, 128));
-        out.add(attention(gpu, 1, 4, 4, 64));
-        out.add(mlaAttention(gpu, 200, 16, 512, 64));
+        for (GgmlType c : new GgmlType[] {GgmlType.F16, GgmlType.Q8_0}) {
+            out.add(attention(gpu, c, 300, 8, 2, 128));
+            out.add(attention(gpu, c, 1, 4, 4, 64));
+            out.add(mlaAttention(gpu, c, 200, 16, 512, 64));
+        }
         return out;
     }
 
@@ -135,42 +138,40 @@ public final class KernelAgreement {
         return new Agreement("swiglu", "" + n, relMax(got, ref), 1e-5);
     }
 
-    static Agreement attention(CudaBackend gpu, int nKv, int nHead, int nHeadKv, int hd) {
+    static Agreement attention(CudaBackend gpu, GgmlType cacheType, int nKv, int nHead, int nHeadKv, int hd) {
         Random r = new Random(nKv);
         float[] q = gaussian(r, nHead * hd, 1);
-        short[] k = new short[nKv * nHeadKv * hd], v = new short[k.length];
-        for (int i = 0; i < k.length; i++) {
-            k[i] = Fp16.floatToHalf((float) r.nextGaussian());
-            v[i] = Fp16.floatToHalf((float) r.nextGaussian());
-        }
+        int n = nKv * nHeadKv * hd;
+        byte[] k = CacheBytes.random(cacheType, r, n), v = CacheBytes.random(cacheType, r, n);
         float scale = (float) (1 / Math.sqrt(hd));
-        float[] ref = AttentionOracle.apply(q, k, v, nKv, nHead, nHeadKv, hd, scale);
+        float[] ref = AttentionOracle.apply(q, CacheBytes.values(cacheType, k, n), CacheBytes.values(cacheType, v, n), nKv, nHead, nHeadKv, hd, scale);
         float[] got = new float[nHead * hd];
         CudaContext cx = gpu.context();
-        try (DeviceBuffer dq = cx.upload(q); DeviceBuffer dk = cx.upload(k); DeviceBuffer dv = cx.upload(v);
+        try (DeviceBuffer dq = cx.upload(q); DeviceBuffer dk = cx.upload(MemorySegment.ofArray(k)); DeviceBuffer dv = cx.upload(MemorySegment.ofArray(v));
              DeviceBuffer ds = cx.alloc(4L * nHead * nKv); DeviceBuffer d = cx.alloc(4L * got.length)) {
-            gpu.attention(dq, dk, dv, ds, d, nKv, nHead, nHeadKv, hd, scale);
+            gpu.attention(cacheType, dq, dk, dv, ds, d, nKv, nHead, nHeadKv, hd, hd, hd, scale);
             cx.download(d, got);
         }
-        return new Agreement("attention", nKv + " rows, " + nHead + "/" + nHeadKv + " heads, " + hd, relMax(got, ref), 1e-4);
+        return new Agreement("attention/" + cacheType.ggmlName(), nKv + " rows, " + nHead + "/" + nHeadKv + " heads, " + hd, relMax(got, ref), 1e-4);
     }
 
-    static Agreement mlaAttention(CudaBackend gpu, int nKv, int nHead, int kvLoraRank, int nRot) {
+    static Agreement mlaAttention(CudaBackend gpu, GgmlType cacheType, int nKv, int nHead, int kvLoraRank, int nRot) {
         Random r = new Random(nKv + kvLoraRank);
         int row = kvLoraRank + nRot;
         float[] q = gaussian(r, nHead * row, 0.1);
-        short[] cache = new short[nKv * row];
-        for (int i = 0; i < cache.length; i++) cache[i] = Fp16.floatToHalf((float) r.nextGaussian());
+        byte[] cache = CacheBytes.random(cacheType, r, nKv * row);
+        float[] c = CacheBytes.values(cacheType, cache, nKv * row);
         float scale = (float) (1 / Math.sqrt(192)); // DeepSeek's 1/sqrt(qk_nope + qk_rope), not of the latent width
-        float[] ref = AttentionOracle.apply(q, cache, cache, nKv, nHead, 1, row, kvLoraRank, row, scale);
+        float[] ref = AttentionOracle.apply(q, c, c, nKv, nHead, 1, row, kvLoraRank, row, scale);
         float[] got = new float[nHead * kvLoraRank];
         CudaContext cx = gpu.context();
-        try (DeviceBuffer dq = cx.upload(q); DeviceBuffer dc = cx.upload(cache); DeviceBuffer ds = cx.alloc(4L * nHead * nKv);
+        try (DeviceBuffer dq = cx.upload(q); DeviceBuffer dc = cx.upload(MemorySegment.ofArray(cache)); DeviceBuffer ds = cx.alloc(4L * nHead * nKv);
              DeviceBuffer d = cx.alloc(4L * got.length)) {
-            gpu.mlaAttention(dq, dc, ds, d, nKv, nHead, kvLoraRank, nRot, scale);
+            gpu.mlaAttention(cacheType, dq, dc, ds, d, nKv, nHead, kvLoraRank, nRot, scale);
             cx.download(d, got);
         }
-        return new Agreement("attention/mla-latent", nKv + " rows, " + nHead + " heads, c^KV " + kvLoraRank + "+" + nRot, relMax(got, ref), 1e-4);
+        return new Agreement("attention/mla-latent/" + cacheType.ggmlName(), nKv + " rows, " + nHead + " heads, c^KV " + kvLoraRank + "+" + nRot,
+                relMax(got, ref), 1e-4);
     }
 
     /** Largest |got − ref| over the largest |ref|. */

@@ -7,7 +7,7 @@ import kiln.tensor.GgmlType;
 /**
  * The operations a full-offload llama needs, one method per kernel, with the launch geometry each .cu file states.
  * A skeleton: the model graphs (runtime's LlamaModel, DeepseekModel) do not call it yet, there is no stream
- * overlap, no pinned memory and no q8_0 cache.
+ * overlap and no pinned memory.
  *
  * <p>NOT RUN ON A GPU YET (see cuda/README.md): its kernels are checked against their scalar oracles by
  * {@code kiln gpu-check} on the GPU machine, which has not happened.
@@ -74,28 +74,37 @@ public final class CudaBackend implements AutoCloseable {
     /** One query token over nKv f16 cache rows of a llama cache (K and V n_kv × nHeadKv × hd); scores is nHead × nKv f32 scratch. */
     public void attention(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer scores, DeviceBuffer out,
                           int nKv, int nHead, int nHeadKv, int hd, float scale) {
-        attention(q, k, v, scores, out, nKv, nHead, nHeadKv, hd, hd, hd, scale);
+        attention(GgmlType.F16, q, k, v, scores, out, nKv, nHead, nHeadKv, hd, hd, hd, scale);
     }
 
     /**
-     * MLA over ik's latent cache (-mla 2/3): every head reads the one cache row c^KV = [latent (kvLoraRank) | rope (nRot)];
-     * q is nHead × (kvLoraRank + nRot) (q_nope already absorbed by attn_k_b, then q_pe); out is nHead × kvLoraRank
-     * latent outputs (attn_v_b maps them to values).
+     * MLA over ik's latent cache (-mla 2/3), f16 or q8_0: every head reads the one cache row c^KV = [latent (kvLoraRank)
+     * | rope (nRot)]; q is nHead × (kvLoraRank + nRot) (q_nope already absorbed by attn_k_b, then q_pe); out is
+     * nHead × kvLoraRank latent outputs (attn_v_b maps them to values).
      */
-    public void mlaAttention(DeviceBuffer q, DeviceBuffer cache, DeviceBuffer scores, DeviceBuffer out, int nKv, int nHead,
+    public void mlaAttention(GgmlType cacheType, DeviceBuffer q, DeviceBuffer cache, DeviceBuffer scores, DeviceBuffer out, int nKv, int nHead,
                              int kvLoraRank, int nRot, float scale) {
-        attention(q, cache, cache, scores, out, nKv, nHead, 1, kvLoraRank + nRot, kvLoraRank, kvLoraRank + nRot, scale);
+        attention(cacheType, q, cache, cache, scores, out, nKv, nHead, 1, kvLoraRank + nRot, kvLoraRank, kvLoraRank + nRot, scale);
     }
 
-    /** The general form: K rows of hdK values; values are hdV values every vStride values of v. */
-    public void attention(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer scores, DeviceBuffer out,
+    /**
+     * The general form over an f16 or q8_0 cache: K rows of hdK values; values are hdV values every vStride values of v
+     * (for q8_0, hdK and vStride are whole blocks of 32).
+     */
+    public void attention(GgmlType cacheType, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer scores, DeviceBuffer out,
                           int nKv, int nHead, int nHeadKv, int hdK, int hdV, int vStride, float scale) {
         if (hdV > 1024 || nHead % nHeadKv != 0 || hdV > vStride) {
             throw new IllegalArgumentException("value size " + hdV + " (stride " + vStride + "), heads " + nHead + "/" + nHeadKv);
         }
-        cx.launch(Kernel.ATTN_SCORES, (nKv + 255) / 256, nHead, 256, q, k, scores, nKv, nHead, nHeadKv, hdK);
+        boolean q8 = switch (cacheType) {
+            case F16 -> false;
+            case Q8_0 -> true;
+            default -> throw new IllegalArgumentException("no CUDA attention over a " + cacheType.ggmlName() + " cache");
+        };
+        if (q8 && (hdK % 32 != 0 || vStride % 32 != 0)) throw new IllegalArgumentException("q8_0 cache rows of " + hdK + "/" + vStride + " values");
+        cx.launch(q8 ? Kernel.ATTN_SCORES_Q8_0 : Kernel.ATTN_SCORES, (nKv + 255) / 256, nHead, 256, q, k, scores, nKv, nHead, nHeadKv, hdK);
         softmax(scores, nHead, nKv, scale);
-        cx.launch(Kernel.ATTN_VALUES, nHead, 1, hdV, scores, v, out, nKv, nHead, nHeadKv, hdV, vStride);
+        cx.launch(q8 ? Kernel.ATTN_VALUES_Q8_0 : Kernel.ATTN_VALUES, nHead, 1, hdV, scores, v, out, nKv, nHead, nHeadKv, hdV, vStride);
     }
 
     @Override

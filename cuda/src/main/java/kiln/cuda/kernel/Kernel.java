@@ -21,7 +21,9 @@ public enum Kernel {
     SOFTMAX_ROWS("softmax", "softmax_rows", 1, "u64 u32 f32"),
     SWIGLU("swiglu", "swiglu", 3, "u64 u64 u64 u64"),
     ATTN_SCORES("attention", "attn_scores", 3, "u64 u64 u64 u32 u32 u32 u32"),
-    ATTN_VALUES("attention", "attn_values", 3, "u64 u64 u64 u32 u32 u32 u32 u32");
+    ATTN_VALUES("attention", "attn_values", 3, "u64 u64 u64 u32 u32 u32 u32 u32"),
+    ATTN_SCORES_Q8_0("attention", "attn_scores_q8_0", 3, "u64 u64 u64 u32 u32 u32 u32"),
+    ATTN_VALUES_Q8_0("attention", "attn_values_q8_0", 3, "u64 u64 u64 u32 u32 u32 u32 u32");
 
     private final String module, entry;
     private final int pointers;

@@ -1,6 +1,7 @@
 package kiln.cuda.kernel;
 
 import kiln.cuda.oracle.AttentionOracle;
+import kiln.cuda.oracle.CacheBytes;
 import kiln.cuda.oracle.QuantMatvecOracle;
 import kiln.cuda.oracle.RopeOracle;
 import kiln.cuda.oracle.RopeParams;
@@ -149,22 +150,26 @@ class LaneEmulationTest {
 
     @Test
     void attentionScoresAndValuesMatchTheOracle() throws Exception {
-        // llama with grouped-query heads, then MLA's latent cache (values = the latent part of the same rows)
+        // llama with grouped-query heads, then MLA's latent cache (values = the latent part of the same rows); f16 and q8_0 caches
         int[][] shapes = {{300, 8, 2, 128, 128, 128}, {200, 16, 1, 576, 512, 576}};
+        for (GgmlType cacheType : new GgmlType[] {GgmlType.F16, GgmlType.Q8_0})
         for (int[] s : shapes) {
             int nKv = s[0], nHead = s[1], nHeadKv = s[2], hdK = s[3], hdV = s[4], vStride = s[5];
+            boolean mla = nHeadKv == 1 && hdK == vStride;
             Random r = new Random(nKv);
             float[] q = gaussian(r, nHead * hdK, 0.2);
-            short[] k = new short[nKv * nHeadKv * hdK];
-            for (int i = 0; i < k.length; i++) k[i] = Fp16.floatToHalf((float) r.nextGaussian());
-            short[] v = hdK == vStride && nHeadKv == 1 ? k : new short[nKv * nHeadKv * vStride];
-            if (v != k) for (int i = 0; i < v.length; i++) v[i] = Fp16.floatToHalf((float) r.nextGaussian());
+            int n = nKv * nHeadKv * hdK;
+            byte[] k = CacheBytes.random(cacheType, r, n), v = mla ? k : CacheBytes.random(cacheType, r, nKv * nHeadKv * vStride);
             float scale = (float) (1 / Math.sqrt(128));
-            float[] ref = AttentionOracle.apply(q, k, v, nKv, nHead, nHeadKv, hdK, hdV, vStride, scale);
-            float[] got = run(nHead * hdV, "attn", nKv, nHead, nHeadKv, hdK, hdV, vStride, scale, write("q.bin", q), write("k.bin", k), write("v.bin", v));
+            float[] kf = CacheBytes.values(cacheType, k, n), vf = mla ? kf : CacheBytes.values(cacheType, v, nKv * nHeadKv * vStride);
+            float[] ref = AttentionOracle.apply(q, kf, vf, nKv, nHead, nHeadKv, hdK, hdV, vStride, scale);
+            float[] got = run(nHead * hdV, "attn", cacheType.ggmlName().toLowerCase(Locale.ROOT), nKv, nHead, nHeadKv, hdK, hdV, vStride, scale,
+                    write("q.bin", q), Files.write(tmp.resolve("k.bin"), k), Files.write(tmp.resolve("v.bin"), v));
             double max = 0;
             for (float f : ref) max = Math.max(max, Math.abs(f));
-            for (int i = 0; i < ref.length; i++) assertEquals(ref[i], got[i], 1e-4 * max, "shape " + java.util.Arrays.toString(s) + " value " + i);
+            for (int i = 0; i < ref.length; i++) {
+                assertEquals(ref[i], got[i], 1e-4 * max, cacheType + " shape " + java.util.Arrays.toString(s) + " value " + i);
+            }
         }
     }
 

@@ -104,8 +104,20 @@ class OraclesTest {
         // one kv head, two rows: k0 = (1, 0), k1 = (0, 1); v0 = (2, 0), v1 = (0, 2)
         short[] k = {one, zero, zero, one}, v = {two, zero, zero, two};
         float[] q = {(float) Math.log(3), 0, 0, 0}; // head 0 prefers row 0 3:1; head 1 sees equal scores
-        float[] out = AttentionOracle.apply(q, k, v, 2, 2, 1, hd, 1f);
+        float[] out = AttentionOracle.apply(q, AttentionOracle.fromF16(k), AttentionOracle.fromF16(v), 2, 2, 1, hd, 1f);
         assertArrayEquals(new float[] {1.5f, 0.5f, 1f, 1f}, out, 1e-6f);
+    }
+
+    @Test
+    void aQ8_0CacheHoldsScaleTimesQuants() {
+        byte[] block = new byte[34];
+        MemorySegment.ofArray(block).set(ValueLayout.JAVA_SHORT_UNALIGNED, 0, Fp16.floatToHalf(0.25f));
+        block[2] = 4;
+        block[33] = -8;
+        float[] v = AttentionOracle.fromQ8_0(block, 32);
+        assertEquals(1f, v[0]);
+        assertEquals(-2f, v[31]);
+        assertEquals(0f, v[5]);
     }
 
     @Test
@@ -114,7 +126,8 @@ class OraclesTest {
         short h0 = Fp16.floatToHalf(0f), h1 = Fp16.floatToHalf(1f), h4 = Fp16.floatToHalf(4f), h8 = Fp16.floatToHalf(8f);
         short[] cache = {h4, h0, h0, h0, h8, h1};
         float[] q = {0, 0, (float) Math.log(3)}; // one head, scores from the rope part only: row 1 is 3× as likely
-        float[] out = AttentionOracle.apply(q, cache, cache, 2, 1, 1, 3, 2, 3, 1f);
+        float[] c = AttentionOracle.fromF16(cache);
+        float[] out = AttentionOracle.apply(q, c, c, 2, 1, 1, 3, 2, 3, 1f);
         assertArrayEquals(new float[] {0.25f * 4, 0.75f * 8}, out, 1e-6f);
     }
 }
