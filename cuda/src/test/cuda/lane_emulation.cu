@@ -6,10 +6,13 @@
 //   lane_emulation rope NTOK NHEAD STRIDE NDIMS BASE FREQ_SCALE EXT_FACTOR ATTN_FACTOR LOW HIGH X POS OUT
 //   lane_emulation attn f16|q8_0 NKV NHEAD NHEAD_KV HD_K HD_V V_STRIDE SCALE Q K V OUT   (K, V: the cache's bytes)
 //   lane_emulation swiglu N GATE UP OUT
+//   lane_emulation route NTOK N_EXPERT USED N_GROUP GROUP_USED HAS_BIAS SIGMOID NORMALIZE SCALE LOGITS BIAS OUT
+//                  (OUT: the ids as floats, then the weights, token by token)
 #include "matvec_quant.cu"
 #include "rope.cu"
 #include "attention.cu"
 #include "swiglu.cu"
+#include "route.cu"
 
 #include <cmath>
 #include <cstdio>
@@ -117,6 +120,24 @@ int main(int argc, char **argv) {
         std::vector<float> g = slurp<float>(argv[3]), u = slurp<float>(argv[4]), out(n);
         for (long i = 0; i < n; i++) out[i] = swiglu_one(g[i], u[i]);
         spill(argv[5], out);
+        return 0;
+    }
+    if (!strcmp(op, "route") && argc == 14) {
+        int ntok = atoi(argv[2]), n = atoi(argv[3]), used = atoi(argv[4]), ng = atoi(argv[5]), gu = atoi(argv[6]);
+        int has_bias = atoi(argv[7]), sig = atoi(argv[8]), norm = atoi(argv[9]);
+        float scale = atof(argv[10]);
+        std::vector<float> logits = slurp<float>(argv[11]), bias = slurp<float>(argv[12]), scratch(2 * (size_t)n), out(2 * (size_t)ntok * used);
+        std::vector<int> ids(used);
+        std::vector<float> w(used);
+        for (int t = 0; t < ntok; t++) {
+            route_one(logits.data() + (size_t)t * n, bias.data(), scratch.data(), scratch.data() + n, ids.data(), w.data(), n, used, ng, gu,
+                      has_bias, sig, norm, scale);
+            for (int k = 0; k < used; k++) {
+                out[(size_t)t * used + k] = (float)ids[k];
+                out[(size_t)ntok * used + (size_t)t * used + k] = w[k];
+            }
+        }
+        spill(argv[13], out);
         return 0;
     }
     fprintf(stderr, "bad arguments for %s\n", op);

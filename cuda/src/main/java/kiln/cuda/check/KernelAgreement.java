@@ -9,6 +9,8 @@ import kiln.cuda.oracle.QuantMatvecOracle;
 import kiln.cuda.oracle.RmsNormOracle;
 import kiln.cuda.oracle.RopeOracle;
 import kiln.cuda.oracle.RopeParams;
+import kiln.cuda.oracle.RouteParams;
+import kiln.cuda.oracle.RouterOracle;
 import kiln.cuda.oracle.SoftmaxOracle;
 import kiln.cuda.oracle.SwigluOracle;
 import kiln.tensor.Fp16;
@@ -46,6 +48,8 @@ public final class KernelAgreement {
             out.add(attention(gpu, c, 1, 4, 4, 64));
             out.add(mlaAttention(gpu, c, 200, 16, 512, 64));
         }
+        out.add(route(gpu, new RouteParams(256, 8, 8, 4, true, true, 2.5f), true, 5)); // DeepSeek-V3/R1
+        out.add(route(gpu, new RouteParams(64, 6, 1, 1, false, false, 1f), false, 3)); // DeepSeek-V2-Lite
         return out;
     }
 
@@ -172,6 +176,25 @@ public final class KernelAgreement {
         }
         return new Agreement("attention/mla-latent/" + cacheType.ggmlName(), nKv + " rows, " + nHead + " heads, c^KV " + kvLoraRank + "+" + nRot,
                 relMax(got, ref), 1e-4);
+    }
+
+    /** Chosen experts must be the oracle's, in order (error ∞ otherwise); their weights are compared relatively. */
+    static Agreement route(CudaBackend gpu, RouteParams p, boolean withBias, int ntok) {
+        Random r = new Random(p.nExpert() + ntok);
+        float[] logits = gaussian(r, ntok * p.nExpert(), 2), bias = withBias ? gaussian(r, p.nExpert(), 0.05) : null;
+        RouterOracle.Routed ref = RouterOracle.route(logits, ntok, bias, p);
+        int[] ids = new int[ntok * p.used()];
+        float[] w = new float[ids.length];
+        CudaContext cx = gpu.context();
+        try (DeviceBuffer dl = cx.upload(logits); DeviceBuffer db = bias != null ? cx.upload(bias) : null;
+             DeviceBuffer ds = cx.alloc(8L * ntok * p.nExpert()); DeviceBuffer di = cx.alloc(4L * ids.length); DeviceBuffer dw = cx.alloc(4L * w.length)) {
+            gpu.route(dl, db, ds, di, dw, ntok, p);
+            cx.download(di, ids);
+            cx.download(dw, w);
+        }
+        double err = java.util.Arrays.equals(ids, ref.ids()) ? relMax(w, ref.weights()) : Double.POSITIVE_INFINITY;
+        return new Agreement("route_experts", p.nExpert() + " experts, top " + p.used() + ", groups " + p.groupUsed() + "/" + p.nGroup()
+                + (p.sigmoid() ? ", sigmoid" : ", softmax") + (withBias ? " + bias" : ""), err, 1e-5);
     }
 
     /** Largest |got − ref| over the largest |ref|. */

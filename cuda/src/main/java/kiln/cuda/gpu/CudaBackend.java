@@ -2,6 +2,7 @@ package kiln.cuda.gpu;
 
 import kiln.cuda.kernel.Kernel;
 import kiln.cuda.oracle.RopeParams;
+import kiln.cuda.oracle.RouteParams;
 import kiln.tensor.GgmlType;
 
 /**
@@ -105,6 +106,16 @@ public final class CudaBackend implements AutoCloseable {
         cx.launch(q8 ? Kernel.ATTN_SCORES_Q8_0 : Kernel.ATTN_SCORES, (nKv + 255) / 256, nHead, 256, q, k, scores, nKv, nHead, nHeadKv, hdK);
         softmax(scores, nHead, nKv, scale);
         cx.launch(q8 ? Kernel.ATTN_VALUES_Q8_0 : Kernel.ATTN_VALUES, nHead, 1, hdV, scores, v, out, nKv, nHead, nHeadKv, hdV, vStride);
+    }
+
+    /**
+     * Expert routing for ntok tokens (route.cu): logits ntok × nExpert; bias nExpert floats or null; scratch
+     * ntok × 2 × nExpert floats; ids and weights ntok × used.
+     */
+    public void route(DeviceBuffer logits, DeviceBuffer bias, DeviceBuffer scratch, DeviceBuffer ids, DeviceBuffer weights, int ntok, RouteParams p) {
+        if (p.nGroup() > 32) throw new IllegalArgumentException(p.nGroup() + " expert groups (at most 32)");
+        cx.launch(Kernel.ROUTE_EXPERTS, ntok, 1, 32, logits, bias != null ? bias : logits, scratch, ids, weights, p.nExpert(), p.used(), p.nGroup(),
+                p.groupUsed(), bias != null ? 1 : 0, p.sigmoid() ? 1 : 0, p.normalize() ? 1 : 0, p.scale());
     }
 
     @Override

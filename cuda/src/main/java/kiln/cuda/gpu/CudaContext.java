@@ -103,6 +103,10 @@ public final class CudaContext implements AutoCloseable {
         JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), src.ptr, 4L * dst.length);
     }
 
+    public void download(DeviceBuffer src, int[] dst) {
+        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), src.ptr, 4L * dst.length);
+    }
+
     /** Device-to-device copy (the bandwidth reference of gpu-check). */
     public void copy(DeviceBuffer dst, DeviceBuffer src, long bytes) {
         JCudaDriver.cuMemcpyDtoD(dst.ptr, src.ptr, bytes);

@@ -23,7 +23,8 @@ public enum Kernel {
     ATTN_SCORES("attention", "attn_scores", 3, "u64 u64 u64 u32 u32 u32 u32"),
     ATTN_VALUES("attention", "attn_values", 3, "u64 u64 u64 u32 u32 u32 u32 u32"),
     ATTN_SCORES_Q8_0("attention", "attn_scores_q8_0", 3, "u64 u64 u64 u32 u32 u32 u32"),
-    ATTN_VALUES_Q8_0("attention", "attn_values_q8_0", 3, "u64 u64 u64 u32 u32 u32 u32 u32");
+    ATTN_VALUES_Q8_0("attention", "attn_values_q8_0", 3, "u64 u64 u64 u32 u32 u32 u32 u32"),
+    ROUTE_EXPERTS("route", "route_experts", 5, "u64 u64 u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 f32");
 
     private final String module, entry;
     private final int pointers;

@@ -5,6 +5,8 @@ import kiln.cuda.oracle.CacheBytes;
 import kiln.cuda.oracle.QuantMatvecOracle;
 import kiln.cuda.oracle.RopeOracle;
 import kiln.cuda.oracle.RopeParams;
+import kiln.cuda.oracle.RouteParams;
+import kiln.cuda.oracle.RouterOracle;
 import kiln.cuda.oracle.SwigluOracle;
 import kiln.tensor.Fp16;
 import kiln.tensor.GgmlType;
@@ -169,6 +171,24 @@ class LaneEmulationTest {
             for (float f : ref) max = Math.max(max, Math.abs(f));
             for (int i = 0; i < ref.length; i++) {
                 assertEquals(ref[i], got[i], 1e-4 * max, cacheType + " shape " + java.util.Arrays.toString(s) + " value " + i);
+            }
+        }
+    }
+
+    @Test
+    void routingChoosesTheOraclesExpertsWithItsWeights() throws Exception {
+        RouteParams[] ps = {new RouteParams(256, 8, 8, 4, true, true, 2.5f), new RouteParams(64, 6, 1, 1, false, false, 1f)};
+        for (RouteParams p : ps) {
+            int ntok = 5;
+            Random r = new Random(p.nExpert());
+            float[] logits = gaussian(r, ntok * p.nExpert(), 2), bias = p.sigmoid() ? gaussian(r, p.nExpert(), 0.05) : new float[] {0};
+            RouterOracle.Routed ref = RouterOracle.route(logits, ntok, p.sigmoid() ? bias : null, p);
+            float[] got = run(2 * ntok * p.used(), "route", ntok, p.nExpert(), p.used(), p.nGroup(), p.groupUsed(), p.sigmoid() ? 1 : 0,
+                    p.sigmoid() ? 1 : 0, p.normalize() ? 1 : 0, p.scale(), write("l.bin", logits), write("b.bin", bias));
+            int n = ntok * p.used();
+            for (int i = 0; i < n; i++) {
+                assertEquals(ref.ids()[i], (int) got[i], p + " choice " + i);
+                assertEquals(ref.weights()[i], got[n + i], 1e-5 * Math.max(1, Math.abs(ref.weights()[i])), p + " weight " + i);
             }
         }
     }

@@ -109,6 +109,28 @@ class OraclesTest {
     }
 
     @Test
+    void softmaxRoutingPicksTheLargestAndNormalizes() {
+        float[] logits = {0, (float) Math.log(3), (float) Math.log(2), 0}; // probabilities 1/7, 3/7, 2/7, 1/7
+        RouterOracle.Routed r = RouterOracle.route(logits, 1, null, new RouteParams(4, 2, 1, 1, false, true, 2f));
+        assertArrayEquals(new int[] {1, 2}, r.ids());
+        assertArrayEquals(new float[] {1.2f, 0.8f}, r.weights(), 1e-6f); // 3/5, 2/5, times 2
+        r = RouterOracle.route(logits, 1, null, new RouteParams(4, 2, 1, 1, false, false, 1f));
+        assertArrayEquals(new float[] {3 / 7f, 2 / 7f}, r.weights(), 1e-6f);
+    }
+
+    @Test
+    void theBiasSelectsGroupsAndExpertsButNotWeights() {
+        // sigmoid probabilities ≈ 0.5, 0.5, 0.953, 0.731: group 1 (experts 2, 3) scores 1.68 against group 0's 1.0,
+        // but the bias lifts group 0 to 2.0
+        float[] logits = {0, 0, 3, 1}, bias = {0.5f, 0.5f, 0, 0};
+        RouterOracle.Routed r = RouterOracle.route(logits, 1, bias, new RouteParams(4, 2, 2, 1, true, false, 1f));
+        assertArrayEquals(new int[] {0, 1}, r.ids(), "only group 0 is eligible; the tie goes to the lower index");
+        assertArrayEquals(new float[] {0.5f, 0.5f}, r.weights(), 1e-6f, "weights are the probabilities, without the bias");
+        r = RouterOracle.route(logits, 1, null, new RouteParams(4, 2, 2, 1, true, false, 1f));
+        assertArrayEquals(new int[] {2, 3}, r.ids(), "without the bias group 1 wins");
+    }
+
+    @Test
     void aQ8_0CacheHoldsScaleTimesQuants() {
         byte[] block = new byte[34];
         MemorySegment.ofArray(block).set(ValueLayout.JAVA_SHORT_UNALIGNED, 0, Fp16.floatToHalf(0.25f));
