@@ -8,11 +8,13 @@
 //   lane_emulation swiglu N GATE UP OUT
 //   lane_emulation route NTOK N_EXPERT USED N_GROUP GROUP_USED HAS_BIAS SIGMOID NORMALIZE SCALE LOGITS BIAS OUT
 //                  (OUT: the ids as floats, then the weights, token by token)
+//   lane_emulation store_q8_0 N X OUT     (OUT: N / 32 blocks of 34 bytes)
 #include "matvec_quant.cu"
 #include "rope.cu"
 #include "attention.cu"
 #include "swiglu.cu"
 #include "route.cu"
+#include "cache_store.cu"
 
 #include <cmath>
 #include <cstdio>
@@ -138,6 +140,14 @@ int main(int argc, char **argv) {
             }
         }
         spill(argv[13], out);
+        return 0;
+    }
+    if (!strcmp(op, "store_q8_0") && argc == 5) {
+        long n = atol(argv[2]);
+        std::vector<float> x = slurp<float>(argv[3]);
+        std::vector<uint8_t> out((size_t)n / 32 * 34);
+        for (long b = 0; b < n / 32; b++) q8_0_block(x.data() + b * 32, out.data() + b * 34);
+        spill(argv[4], out);
         return 0;
     }
     fprintf(stderr, "bad arguments for %s\n", op);

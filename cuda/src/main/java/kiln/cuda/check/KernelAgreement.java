@@ -48,6 +48,8 @@ public final class KernelAgreement {
             out.add(attention(gpu, c, 1, 4, 4, 64));
             out.add(mlaAttention(gpu, c, 200, 16, 512, 64));
         }
+        out.add(storeF16(gpu, 10_007));
+        out.add(storeQ8_0(gpu, 576 * 7));
         out.add(route(gpu, new RouteParams(256, 8, 8, 4, true, true, 2.5f), true, 5)); // DeepSeek-V3/R1
         out.add(route(gpu, new RouteParams(64, 6, 1, 1, false, false, 1f), false, 3)); // DeepSeek-V2-Lite
         return out;
@@ -195,6 +197,40 @@ public final class KernelAgreement {
         double err = java.util.Arrays.equals(ids, ref.ids()) ? relMax(w, ref.weights()) : Double.POSITIVE_INFINITY;
         return new Agreement("route_experts", p.nExpert() + " experts, top " + p.used() + ", groups " + p.groupUsed() + "/" + p.nGroup()
                 + (p.sigmoid() ? ", sigmoid" : ", softmax") + (withBias ? " + bias" : ""), err, 1e-5);
+    }
+
+    /** Cache rows written on the GPU must be byte for byte what Kiln's codecs write: error = the number of differing bytes. */
+    static Agreement storeF16(CudaBackend gpu, int n) {
+        float[] x = gaussian(new Random(n), n, 10);
+        byte[] ref = new byte[2 * n], got = new byte[2 * n];
+        MemorySegment r = MemorySegment.ofArray(ref);
+        for (int i = 0; i < n; i++) r.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * i, Fp16.floatToHalf(x[i]));
+        CudaContext cx = gpu.context();
+        try (DeviceBuffer dx = cx.upload(x); DeviceBuffer d = cx.alloc(2L * n)) {
+            gpu.storeF16(dx, d, n);
+            cx.download(d, got);
+        }
+        return new Agreement("store_f16", "" + n, differingBytes(got, ref), 0);
+    }
+
+    static Agreement storeQ8_0(CudaBackend gpu, int n) {
+        float[] x = gaussian(new Random(n), n, 3);
+        x[5] = 0; // and one all-zero block: d = 0, every quant 0
+        for (int i = 32; i < 64; i++) x[i] = 0;
+        byte[] ref = new byte[n / 32 * 34], got = new byte[ref.length];
+        Codecs.find(GgmlType.Q8_0).quantize(x, 0, MemorySegment.ofArray(ref), 0, n, null);
+        CudaContext cx = gpu.context();
+        try (DeviceBuffer dx = cx.upload(x); DeviceBuffer d = cx.alloc(ref.length)) {
+            gpu.storeQ8_0(dx, d, n);
+            cx.download(d, got);
+        }
+        return new Agreement("store_q8_0", "" + n, differingBytes(got, ref), 0);
+    }
+
+    static double differingBytes(byte[] got, byte[] ref) {
+        int n = 0;
+        for (int i = 0; i < ref.length; i++) if (got[i] != ref[i]) n++;
+        return n;
     }
 
     /** Largest |got − ref| over the largest |ref|. */

@@ -118,6 +118,23 @@ public final class CudaBackend implements AutoCloseable {
                 p.groupUsed(), bias != null ? 1 : 0, p.sigmoid() ? 1 : 0, p.normalize() ? 1 : 0, p.scale());
     }
 
+    /** n f32 values into an f16 cache (dst: 2n bytes, e.g. a slice at a cache row). */
+    public void storeF16(DeviceBuffer x, DeviceBuffer dst, long n) {
+        cx.launch(Kernel.STORE_F16, (int) ((n + 255) / 256), 1, 256, x, dst, n);
+    }
+
+    /** n f32 values (whole blocks of 32) into a q8_0 cache (dst: n / 32 × 34 bytes). */
+    public void storeQ8_0(DeviceBuffer x, DeviceBuffer dst, long n) {
+        if (n % 32 != 0) throw new IllegalArgumentException(n + " values are not whole q8_0 blocks");
+        long blocks = n / 32;
+        cx.launch(Kernel.STORE_Q8_0, (int) ((blocks + 255) / 256), 1, 256, x, dst, blocks);
+    }
+
+    /** a += b over n values (the residual). */
+    public void add(DeviceBuffer a, DeviceBuffer b, long n) {
+        cx.launch(Kernel.ADD_INPLACE, (int) ((n + 255) / 256), 1, 256, a, b, n);
+    }
+
     @Override
     public void close() {
         cx.close();

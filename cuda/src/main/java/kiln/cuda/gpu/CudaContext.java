@@ -103,6 +103,10 @@ public final class CudaContext implements AutoCloseable {
         JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), src.ptr, 4L * dst.length);
     }
 
+    public void download(DeviceBuffer src, byte[] dst) {
+        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), src.ptr, dst.length);
+    }
+
     public void download(DeviceBuffer src, int[] dst) {
         JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), src.ptr, 4L * dst.length);
     }

@@ -24,7 +24,10 @@ public enum Kernel {
     ATTN_VALUES("attention", "attn_values", 3, "u64 u64 u64 u32 u32 u32 u32 u32"),
     ATTN_SCORES_Q8_0("attention", "attn_scores_q8_0", 3, "u64 u64 u64 u32 u32 u32 u32"),
     ATTN_VALUES_Q8_0("attention", "attn_values_q8_0", 3, "u64 u64 u64 u32 u32 u32 u32 u32"),
-    ROUTE_EXPERTS("route", "route_experts", 5, "u64 u64 u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 f32");
+    ROUTE_EXPERTS("route", "route_experts", 5, "u64 u64 u64 u64 u64 u32 u32 u32 u32 u32 u32 u32 f32"),
+    STORE_F16("cache_store", "store_f16", 2, "u64 u64 u64"),
+    STORE_Q8_0("cache_store", "store_q8_0", 2, "u64 u64 u64"),
+    ADD_INPLACE("cache_store", "add_inplace", 2, "u64 u64 u64");
 
     private final String module, entry;
     private final int pointers;

@@ -85,6 +85,13 @@ class LaneEmulationTest {
     }
 
     private float[] run(int n, Object... args) throws Exception {
+        ByteBuffer b = ByteBuffer.wrap(runBytes(4 * n, args)).order(ByteOrder.LITTLE_ENDIAN);
+        float[] r = new float[n];
+        for (int i = 0; i < n; i++) r[i] = b.getFloat();
+        return r;
+    }
+
+    private byte[] runBytes(int n, Object... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(binary.toAbsolutePath().toString()));
         for (Object a : args) cmd.add(a instanceof Float f ? String.format(Locale.ROOT, "%.9g", f) : a.toString());
         Path out = tmp.resolve("out.bin");
@@ -93,11 +100,9 @@ class LaneEmulationTest {
         String log = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), log);
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
-        float[] r = new float[n];
-        for (int i = 0; i < n; i++) r[i] = b.getFloat();
-        assertFalse(b.hasRemaining(), "output size");
-        return r;
+        byte[] bytes = Files.readAllBytes(out);
+        assertEquals(n, bytes.length, "output size");
+        return bytes;
     }
 
     private static float[] gaussian(Random r, int n, double scale) {
@@ -191,6 +196,16 @@ class LaneEmulationTest {
                 assertEquals(ref.weights()[i], got[n + i], 1e-5 * Math.max(1, Math.abs(ref.weights()[i])), p + " weight " + i);
             }
         }
+    }
+
+    @Test
+    void q8_0CacheRowsAreTheCodecsBytes() throws Exception {
+        int n = 576 * 5;
+        float[] x = gaussian(new Random(9), n, 3);
+        for (int i = 64; i < 96; i++) x[i] = 0; // an all-zero block: d = 0
+        byte[] ref = new byte[n / 32 * 34];
+        Codecs.find(GgmlType.Q8_0).quantize(x, 0, MemorySegment.ofArray(ref), 0, n, null);
+        assertArrayEquals(ref, runBytes(ref.length, "store_q8_0", n, write("x.bin", x)));
     }
 
     @Test
