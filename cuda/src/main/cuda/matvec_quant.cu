@@ -1,5 +1,5 @@
-// Dequantize-and-multiply kernels for token generation: out[t][r] = W[r] · x[t] for ggml's Q8_0, Q4_K, Q6_K and
-// IQ4_XS rows. Layouts and dequantization as ggml's reference (ggml-quants.c: dequantize_row_q8_0/q4_K/q6_K/iq4_xs);
+// Dequantize-and-multiply kernels: out[t][r] = W[r] · x[t] for ggml's Q8_0, Q4_K, Q5_K, Q6_K and IQ4_XS rows.
+// Layouts and dequantization as ggml's reference (ggml-quants.c: dequantize_row_q8_0/q4_K/q5_K/q6_K/iq4_xs);
 // Kiln's scalar oracle is kiln.tensor.codec (bit-exact with ggml) followed by a double-precision dot product.
 //
 // Two kernels per type, both one warp per row and block = 128 threads (4 warps):
@@ -75,6 +75,33 @@ __host__ __device__ __forceinline__ void q4_k_lane(const uint8_t *wr, const floa
         for (int i = 0; i < 4; i++) {
             const uint8_t q = qs[k0 + i];
             const float lo = d1 * (float)(q & 0xF) - mm1, hi = d2 * (float)(q >> 4) - mm2;
+#pragma unroll
+            for (int k = 0; k < NT; k++)
+                if (k < nt) acc[k] += lo * x[(size_t)k * cols + c0 + i] + hi * x[(size_t)k * cols + c0 + i + 32];
+        }
+    }
+}
+
+// Q5_K: 256 values per 176-byte block {half d; half dmin; uint8 scales[12]; uint8 qh[32]; uint8 qs[128]}: Q4_K's
+// layout plus a fifth bit per value, bit 2j (low nibbles) or 2j + 1 (high nibbles) of qh[l] for 64-value chunk j.
+// Same lane split as Q4_K.
+template <int NT>
+__host__ __device__ __forceinline__ void q5_k_lane(const uint8_t *wr, const float *x, int cols, int nb, int lane, int nt, float *acc) {
+    const int j = lane >> 3, k0 = (lane & 7) * 4;
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *blk = wr + (size_t)b * 176;
+        const float d = load_half(blk), dmin = load_half(blk + 2);
+        const uint8_t *scales = blk + 4, *qh = blk + 16, *qs = blk + 48 + 32 * j;
+        int sc1, m1, sc2, m2;
+        scale_min_k4(2 * j, scales, &sc1, &m1);
+        scale_min_k4(2 * j + 1, scales, &sc2, &m2);
+        const float d1 = d * sc1, mm1 = dmin * m1, d2 = d * sc2, mm2 = dmin * m2;
+        const int c0 = b * 256 + 64 * j + k0;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            const uint8_t q = qs[k0 + i], h = qh[k0 + i];
+            const float lo = d1 * (float)((q & 0xF) + (((h >> (2 * j)) & 1) << 4)) - mm1;
+            const float hi = d2 * (float)((q >> 4) + (((h >> (2 * j + 1)) & 1) << 4)) - mm2;
 #pragma unroll
             for (int k = 0; k < NT; k++)
                 if (k < nt) acc[k] += lo * x[(size_t)k * cols + c0 + i] + hi * x[(size_t)k * cols + c0 + i + 32];
@@ -181,5 +208,6 @@ __host__ __device__ __forceinline__ void iq4_xs_lane(const uint8_t *wr, const fl
 
 QUANT_KERNELS(q8_0, q8_0_lane, 32, 34)
 QUANT_KERNELS(q4_k, q4_k_lane, 256, 144)
+QUANT_KERNELS(q5_k, q5_k_lane, 256, 176)
 QUANT_KERNELS(q6_k, q6_k_lane, 256, 210)
 QUANT_KERNELS(iq4_xs, iq4_xs_lane, 256, 136)

@@ -2,7 +2,7 @@
 // __host__ __device__ functions of src/main/cuda (the same source the PTX is made from) are called from host code.
 // The warp shuffles, shared-memory reductions and launch geometry are not covered (they need a device).
 // Built and driven by LaneEmulationTest (needs nvcc, not a GPU). Files are raw little-endian arrays.
-//   lane_emulation matvec|matmul q8_0|q4_k|q6_k|iq4_xs ROWS COLS NTOK W X OUT   (matmul: the 8-token tiles)
+//   lane_emulation matvec|matmul q8_0|q4_k|q5_k|q6_k|iq4_xs ROWS COLS NTOK W X OUT   (matmul: the 8-token tiles)
 //   lane_emulation rope NTOK NHEAD STRIDE NDIMS BASE FREQ_SCALE EXT_FACTOR ATTN_FACTOR LOW HIGH X POS OUT
 //   lane_emulation attn f16|q8_0 NKV NHEAD NHEAD_KV HD_K HD_V V_STRIDE SCALE Q K V OUT   (K, V: the cache's bytes)
 //   lane_emulation swiglu N GATE UP OUT
@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
         std::vector<uint8_t> w = slurp<uint8_t>(argv[6]);
         std::vector<float> x = slurp<float>(argv[7]), out((size_t)ntok * rows);
         int per = !strcmp(type, "q8_0") ? 32 : 256;
-        size_t bytes = !strcmp(type, "q8_0") ? 34 : !strcmp(type, "q4_k") ? 144 : !strcmp(type, "q6_k") ? 210 : 136;
+        size_t bytes = !strcmp(type, "q8_0") ? 34 : !strcmp(type, "q4_k") ? 144 : !strcmp(type, "q5_k") ? 176 : !strcmp(type, "q6_k") ? 210 : 136;
         int nb = cols / per;
         const int tile = !strcmp(op, "matmul") ? TOKEN_TILE : 1;
         for (int t0 = 0; t0 < ntok; t0 += tile) {
@@ -63,12 +63,14 @@ int main(int argc, char **argv) {
                     if (tile == 1) {
                         if (!strcmp(type, "q8_0")) q8_0_lane<1>(wr, xt, cols, nb, lane, 1, acc);
                         else if (!strcmp(type, "q4_k")) q4_k_lane<1>(wr, xt, cols, nb, lane, 1, acc);
+                        else if (!strcmp(type, "q5_k")) q5_k_lane<1>(wr, xt, cols, nb, lane, 1, acc);
                         else if (!strcmp(type, "q6_k")) q6_k_lane<1>(wr, xt, cols, nb, lane, 1, acc);
                         else if (!strcmp(type, "iq4_xs")) iq4_xs_lane<1>(wr, xt, cols, nb, lane, 1, acc);
                         else { fprintf(stderr, "unknown type %s\n", type); return 2; }
                     } else {
                         if (!strcmp(type, "q8_0")) q8_0_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
                         else if (!strcmp(type, "q4_k")) q4_k_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
+                        else if (!strcmp(type, "q5_k")) q5_k_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
                         else if (!strcmp(type, "q6_k")) q6_k_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
                         else if (!strcmp(type, "iq4_xs")) iq4_xs_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
                         else { fprintf(stderr, "unknown type %s\n", type); return 2; }

@@ -35,7 +35,7 @@ public final class KernelBench {
             out.add(String.format(Locale.ROOT, "{\"check\": \"bench\", \"op\": \"copy_dtod\", \"bytes\": %d, \"gbs\": %.1f}", copyBytes, copyGbs));
         }
         int rows = 14336, cols = 4096, reps = 50;
-        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.IQ4_XS}) {
+        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_XS}) {
             long bytes = t.rowSize(cols) * rows;
             byte[] raw = new byte[Math.toIntExact(bytes)];
             new Random(1).nextBytes(raw);

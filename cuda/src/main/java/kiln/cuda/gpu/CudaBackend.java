@@ -25,7 +25,7 @@ public final class CudaBackend implements AutoCloseable {
     }
 
     public static boolean hasMatvec(GgmlType t) {
-        return t == GgmlType.Q8_0 || t == GgmlType.Q4_K || t == GgmlType.Q6_K || t == GgmlType.IQ4_XS;
+        return t == GgmlType.Q8_0 || t == GgmlType.Q4_K || t == GgmlType.Q5_K || t == GgmlType.Q6_K || t == GgmlType.IQ4_XS;
     }
 
     /** Tokens per tile of the prompt kernels (matmul_TYPE_t8). */
@@ -48,6 +48,7 @@ public final class CudaBackend implements AutoCloseable {
         return switch (type) {
             case Q8_0 -> tiled ? Kernel.MATMUL_Q8_0_T8 : Kernel.MATVEC_Q8_0;
             case Q4_K -> tiled ? Kernel.MATMUL_Q4_K_T8 : Kernel.MATVEC_Q4_K;
+            case Q5_K -> tiled ? Kernel.MATMUL_Q5_K_T8 : Kernel.MATVEC_Q5_K;
             case Q6_K -> tiled ? Kernel.MATMUL_Q6_K_T8 : Kernel.MATVEC_Q6_K;
             case IQ4_XS -> tiled ? Kernel.MATMUL_IQ4_XS_T8 : Kernel.MATVEC_IQ4_XS;
             default -> throw new IllegalArgumentException("no CUDA matvec for " + type.ggmlName() + " yet");

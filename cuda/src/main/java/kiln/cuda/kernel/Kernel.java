@@ -10,10 +10,12 @@ import java.util.List;
 public enum Kernel {
     MATVEC_Q8_0("matvec_quant", "matvec_q8_0", 3, "u64 u64 u64 u32 u32"),
     MATVEC_Q4_K("matvec_quant", "matvec_q4_k", 3, "u64 u64 u64 u32 u32"),
+    MATVEC_Q5_K("matvec_quant", "matvec_q5_k", 3, "u64 u64 u64 u32 u32"),
     MATVEC_Q6_K("matvec_quant", "matvec_q6_k", 3, "u64 u64 u64 u32 u32"),
     MATVEC_IQ4_XS("matvec_quant", "matvec_iq4_xs", 3, "u64 u64 u64 u32 u32"),
     MATMUL_Q8_0_T8("matvec_quant", "matmul_q8_0_t8", 3, "u64 u64 u64 u32 u32 u32"),
     MATMUL_Q4_K_T8("matvec_quant", "matmul_q4_k_t8", 3, "u64 u64 u64 u32 u32 u32"),
+    MATMUL_Q5_K_T8("matvec_quant", "matmul_q5_k_t8", 3, "u64 u64 u64 u32 u32 u32"),
     MATMUL_Q6_K_T8("matvec_quant", "matmul_q6_k_t8", 3, "u64 u64 u64 u32 u32 u32"),
     MATMUL_IQ4_XS_T8("matvec_quant", "matmul_iq4_xs_t8", 3, "u64 u64 u64 u32 u32 u32"),
     RMS_NORM("rms_norm", "rms_norm", 3, "u64 u64 u64 u32 f32"),

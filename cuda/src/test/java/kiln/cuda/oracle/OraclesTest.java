@@ -32,7 +32,7 @@ class OraclesTest {
         float[] v = new float[rows * cols], x = new float[cols];
         for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();
         for (int i = 0; i < cols; i++) x[i] = (float) rnd.nextGaussian();
-        for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.IQ4_XS}) {
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_0, GgmlType.IQ4_XS}) {
             long rb = t.rowSize(cols);
             MemorySegment w = MemorySegment.ofArray(new byte[(int) (rb * rows)]);
             for (int r = 0; r < rows; r++) Codecs.find(t).quantize(v, r * cols, w, r * rb, cols, null);

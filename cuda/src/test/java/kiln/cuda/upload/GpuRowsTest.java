@@ -50,7 +50,8 @@ class GpuRowsTest {
                 GgmlType.Q6_K_R4, GgmlType.IQ4_XS_R8}) {
             assertTrue(GpuRows.supported(t), t.toString());
         }
-        assertFalse(GpuRows.supported(GgmlType.Q5_K));
-        assertFalse(GpuRows.supported(GgmlType.Q5_K_R4));
+        assertTrue(GpuRows.supported(GgmlType.Q5_K_R4));
+        assertFalse(GpuRows.supported(GgmlType.Q3_K));
+        assertFalse(GpuRows.supported(GgmlType.Q4_0_R8));
     }
 }
