@@ -1,4 +1,5 @@
-// Dequantize-and-multiply kernels: out[t][r] = W[r] · x[t] for ggml's Q8_0, Q4_K, Q5_K, Q6_K and IQ4_XS rows.
+// Dequantize-and-multiply kernels: out[t][r] = W[r] · x[t] for ggml's Q8_0, Q4_K, Q5_K, Q6_K and IQ4_XS rows, and
+// for f32, f16 and bf16 weights (norm-free small tensors such as the expert router, and 16-bit models).
 // Layouts and dequantization as ggml's reference (ggml-quants.c: dequantize_row_q8_0/q4_K/q5_K/q6_K/iq4_xs);
 // Kiln's scalar oracle is kiln.tensor.codec (bit-exact with ggml) followed by a double-precision dot product.
 //
@@ -12,6 +13,7 @@
 // accumulates token k, whose activations start at x + k · cols.
 #include <cuda_fp16.h>
 #include <stdint.h>
+#include <string.h>
 
 #define WARPS_PER_BLOCK 4
 
@@ -175,6 +177,36 @@ __host__ __device__ __forceinline__ void iq4_xs_lane(const uint8_t *wr, const fl
     }
 }
 
+// f32, f16, bf16: lane l takes columns l, l + 32, … (coalesced).
+__host__ __device__ __forceinline__ float load_f32(const uint8_t *w, int c) {
+    return reinterpret_cast<const float *>(w)[c];
+}
+
+__host__ __device__ __forceinline__ float load_f16(const uint8_t *w, int c) {
+    return __half2float(reinterpret_cast<const __half *>(w)[c]);
+}
+
+__host__ __device__ __forceinline__ float load_bf16(const uint8_t *w, int c) {
+    const unsigned bits = (unsigned)reinterpret_cast<const uint16_t *>(w)[c] << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+#define FLOAT_LANE(NAME, LOAD)                                                                                            \
+    template <int NT>                                                                                                    \
+    __host__ __device__ __forceinline__ void NAME(const uint8_t *wr, const float *x, int cols, int nb, int lane, int nt,  \
+                                                  float *acc) {                                                          \
+        for (int c = lane; c < cols; c += 32) {                                                                          \
+            const float w = LOAD(wr, c);                                                                                 \
+            _Pragma("unroll") for (int k = 0; k < NT; k++) if (k < nt) acc[k] += w * x[(size_t)k * cols + c];           \
+        }                                                                                                                \
+    }
+
+FLOAT_LANE(f32_lane, load_f32)
+FLOAT_LANE(f16_lane, load_f16)
+FLOAT_LANE(bf16_lane, load_bf16)
+
 #define TOKEN_TILE 8
 
 // The kernels: one warp per row, the lanes' shares summed with shuffles.
@@ -211,3 +243,6 @@ QUANT_KERNELS(q4_k, q4_k_lane, 256, 144)
 QUANT_KERNELS(q5_k, q5_k_lane, 256, 176)
 QUANT_KERNELS(q6_k, q6_k_lane, 256, 210)
 QUANT_KERNELS(iq4_xs, iq4_xs_lane, 256, 136)
+QUANT_KERNELS(f32, f32_lane, 1, 4)
+QUANT_KERNELS(f16, f16_lane, 1, 2)
+QUANT_KERNELS(bf16, bf16_lane, 1, 2)

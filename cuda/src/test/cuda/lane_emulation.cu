@@ -2,7 +2,7 @@
 // __host__ __device__ functions of src/main/cuda (the same source the PTX is made from) are called from host code.
 // The warp shuffles, shared-memory reductions and launch geometry are not covered (they need a device).
 // Built and driven by LaneEmulationTest (needs nvcc, not a GPU). Files are raw little-endian arrays.
-//   lane_emulation matvec|matmul q8_0|q4_k|q5_k|q6_k|iq4_xs ROWS COLS NTOK W X OUT   (matmul: the 8-token tiles)
+//   lane_emulation matvec|matmul q8_0|q4_k|q5_k|q6_k|iq4_xs|f32|f16|bf16 ROWS COLS NTOK W X OUT   (matmul: the 8-token tiles)
 //   lane_emulation rope NTOK NHEAD STRIDE NDIMS BASE FREQ_SCALE EXT_FACTOR ATTN_FACTOR LOW HIGH X POS OUT
 //   lane_emulation attn f16|q8_0 NKV NHEAD NHEAD_KV HD_K HD_V V_STRIDE SCALE Q K V OUT   (K, V: the cache's bytes)
 //   lane_emulation swiglu N GATE UP OUT
@@ -48,8 +48,10 @@ int main(int argc, char **argv) {
         int rows = atoi(argv[3]), cols = atoi(argv[4]), ntok = atoi(argv[5]);
         std::vector<uint8_t> w = slurp<uint8_t>(argv[6]);
         std::vector<float> x = slurp<float>(argv[7]), out((size_t)ntok * rows);
-        int per = !strcmp(type, "q8_0") ? 32 : 256;
-        size_t bytes = !strcmp(type, "q8_0") ? 34 : !strcmp(type, "q4_k") ? 144 : !strcmp(type, "q5_k") ? 176 : !strcmp(type, "q6_k") ? 210 : 136;
+        const bool flt = !strcmp(type, "f32") || !strcmp(type, "f16") || !strcmp(type, "bf16");
+        int per = !strcmp(type, "q8_0") ? 32 : flt ? 1 : 256;
+        size_t bytes = !strcmp(type, "q8_0") ? 34 : !strcmp(type, "q4_k") ? 144 : !strcmp(type, "q5_k") ? 176 : !strcmp(type, "q6_k") ? 210
+                     : !strcmp(type, "f32") ? 4 : flt ? 2 : 136;
         int nb = cols / per;
         const int tile = !strcmp(op, "matmul") ? TOKEN_TILE : 1;
         for (int t0 = 0; t0 < ntok; t0 += tile) {
@@ -66,6 +68,9 @@ int main(int argc, char **argv) {
                         else if (!strcmp(type, "q5_k")) q5_k_lane<1>(wr, xt, cols, nb, lane, 1, acc);
                         else if (!strcmp(type, "q6_k")) q6_k_lane<1>(wr, xt, cols, nb, lane, 1, acc);
                         else if (!strcmp(type, "iq4_xs")) iq4_xs_lane<1>(wr, xt, cols, nb, lane, 1, acc);
+                        else if (!strcmp(type, "f32")) f32_lane<1>(wr, xt, cols, nb, lane, 1, acc);
+                        else if (!strcmp(type, "f16")) f16_lane<1>(wr, xt, cols, nb, lane, 1, acc);
+                        else if (!strcmp(type, "bf16")) bf16_lane<1>(wr, xt, cols, nb, lane, 1, acc);
                         else { fprintf(stderr, "unknown type %s\n", type); return 2; }
                     } else {
                         if (!strcmp(type, "q8_0")) q8_0_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
@@ -73,6 +78,9 @@ int main(int argc, char **argv) {
                         else if (!strcmp(type, "q5_k")) q5_k_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
                         else if (!strcmp(type, "q6_k")) q6_k_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
                         else if (!strcmp(type, "iq4_xs")) iq4_xs_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
+                        else if (!strcmp(type, "f32")) f32_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
+                        else if (!strcmp(type, "f16")) f16_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
+                        else if (!strcmp(type, "bf16")) bf16_lane<TOKEN_TILE>(wr, xt, cols, nb, lane, nt, acc);
                         else { fprintf(stderr, "unknown type %s\n", type); return 2; }
                     }
                     for (int k = 0; k < nt; k++) sum[k] += acc[k];

@@ -32,7 +32,7 @@ public final class KernelAgreement {
 
     public static List<Agreement> run(CudaBackend gpu) {
         List<Agreement> out = new ArrayList<>();
-        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_XS}) {
+        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_XS, GgmlType.F32, GgmlType.F16, GgmlType.BF16}) {
             out.add(matvec(gpu, t, 37, 512, 1));
             out.add(matvec(gpu, t, 129, 4096, 1));
             out.add(matvec(gpu, t, 37, 768, 11)); // the tiled kernel: a full tile of 8 and a partial one of 3

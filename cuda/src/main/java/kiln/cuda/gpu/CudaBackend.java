@@ -25,7 +25,10 @@ public final class CudaBackend implements AutoCloseable {
     }
 
     public static boolean hasMatvec(GgmlType t) {
-        return t == GgmlType.Q8_0 || t == GgmlType.Q4_K || t == GgmlType.Q5_K || t == GgmlType.Q6_K || t == GgmlType.IQ4_XS;
+        return switch (t) {
+            case Q8_0, Q4_K, Q5_K, Q6_K, IQ4_XS, F32, F16, BF16 -> true;
+            default -> false;
+        };
     }
 
     /** Tokens per tile of the prompt kernels (matmul_TYPE_t8). */
@@ -51,6 +54,9 @@ public final class CudaBackend implements AutoCloseable {
             case Q5_K -> tiled ? Kernel.MATMUL_Q5_K_T8 : Kernel.MATVEC_Q5_K;
             case Q6_K -> tiled ? Kernel.MATMUL_Q6_K_T8 : Kernel.MATVEC_Q6_K;
             case IQ4_XS -> tiled ? Kernel.MATMUL_IQ4_XS_T8 : Kernel.MATVEC_IQ4_XS;
+            case F32 -> tiled ? Kernel.MATMUL_F32_T8 : Kernel.MATVEC_F32;
+            case F16 -> tiled ? Kernel.MATMUL_F16_T8 : Kernel.MATVEC_F16;
+            case BF16 -> tiled ? Kernel.MATMUL_BF16_T8 : Kernel.MATVEC_BF16;
             default -> throw new IllegalArgumentException("no CUDA matvec for " + type.ggmlName() + " yet");
         };
     }

@@ -115,7 +115,7 @@ class LaneEmulationTest {
     void quantizedRowProductsMatchTheCodecOracle() throws Exception {
         int rows = 37, cols = 768, ntok = 11; // the tiled kernel: a full tile of 8 tokens and a partial one of 3
         for (String op : new String[] {"matvec", "matmul"})
-        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_XS}) {
+        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_XS, GgmlType.F32, GgmlType.F16, GgmlType.BF16}) {
             Random r = new Random(t.ordinal());
             float[] v = gaussian(r, rows * cols, 1), x = gaussian(r, ntok * cols, 1);
             long rb = t.rowSize(cols);
