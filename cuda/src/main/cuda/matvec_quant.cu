@@ -7,6 +7,8 @@
 //   matvec_TYPE       generation: grid = (ceil(rows / 4), ntok), each token reads the row again;
 //   matmul_TYPE_t8    prompts: grid = (ceil(rows / 4), ceil(ntok / 8)), a tile of up to 8 tokens per warp, so each
 //                     weight byte is read and dequantized once per 8 tokens.
+//   matvec_TYPE_heads one matrix per head (MLA's attn_k_b / attn_v_b, a 3-D tensor of nhead matrices of rows × cols):
+//                     grid = (ceil(rows / 4), nhead), head h multiplies matrix h with x + h · cols into out + h · rows.
 // Weights: rows × row_bytes bytes, rows packed back to back. x: ntok × cols f32. out: ntok × rows f32.
 // Each type's lane share of a row for NT tokens is a __host__ __device__ template, so the CPU can run the same code
 // lane by lane (src/test/cuda/lane_emulation.cu, LaneEmulationTest) where there is no GPU. acc[k] (k < nt ≤ NT)
@@ -236,6 +238,17 @@ FLOAT_LANE(bf16_lane, load_bf16)
             const float sum = warp_sum(acc[k]);                                                                           \
             if (lane == 0 && k < nt) out[(size_t)(t0 + k) * rows + row] = sum;                                            \
         }                                                                                                                 \
+    }                                                                                                                     \
+    extern "C" __global__ void matvec_##TYPE##_heads(const uint8_t *__restrict__ w, const float *__restrict__ x,          \
+                                                     float *__restrict__ out, int rows, int cols) {                       \
+        const int lane = threadIdx.x & 31;                                                                                \
+        const int row = blockIdx.x * WARPS_PER_BLOCK + (threadIdx.x >> 5);                                                \
+        if (row >= rows) return;                                                                                          \
+        const int nb = cols / BLOCK_VALUES, h = blockIdx.y;                                                               \
+        float acc[1] = {0.0f};                                                                                            \
+        LANE<1>(w + ((size_t)h * rows + row) * nb * BLOCK_BYTES, x + (size_t)h * cols, cols, nb, lane, 1, acc);          \
+        const float sum = warp_sum(acc[0]);                                                                               \
+        if (lane == 0) out[(size_t)h * rows + row] = sum;                                                                 \
     }
 
 QUANT_KERNELS(q8_0, q8_0_lane, 32, 34)

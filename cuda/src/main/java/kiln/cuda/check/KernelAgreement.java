@@ -37,6 +37,7 @@ public final class KernelAgreement {
             out.add(matvec(gpu, t, 129, 4096, 1));
             out.add(matvec(gpu, t, 37, 768, 11)); // the tiled kernel: a full tile of 8 and a partial one of 3
         }
+        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.F16, GgmlType.BF16}) out.add(matvecHeads(gpu, t, 512, 128, 16)); // attn_k_b-shaped
         out.add(rmsNorm(gpu, 4096, 3));
         out.add(rmsNorm(gpu, 1000, 1));
         out.add(rope(gpu, RopeParams.plain(10000f), "llama"));
@@ -87,6 +88,27 @@ public final class KernelAgreement {
         }
         String name = (ntok == 1 ? "matvec_" : "matmul_t8_") + type.ggmlName().toLowerCase(java.util.Locale.ROOT);
         return new Agreement(name, rows + "x" + cols + "x" + ntok, worst, 1e-4);
+    }
+
+    /** nHead matrices of rows × cols, each with its own activations: the oracle runs each head as a one-token product. */
+    static Agreement matvecHeads(CudaBackend gpu, GgmlType type, int rows, int cols, int nHead) {
+        Random r = new Random(rows + cols + nHead);
+        float[] v = gaussian(r, nHead * rows * cols, 1), x = gaussian(r, nHead * cols, 1);
+        long rb = type.rowSize(cols);
+        MemorySegment w = MemorySegment.ofArray(new byte[Math.toIntExact(rb * rows * nHead)]);
+        for (int i = 0; i < rows * nHead; i++) Codecs.find(type).quantize(v, i * cols, w, i * rb, cols, null);
+        float[] ref = new float[nHead * rows];
+        for (int h = 0; h < nHead; h++) {
+            float[] one = QuantMatvecOracle.matvec(type, w.asSlice(h * rows * rb, rows * rb), rows, cols, java.util.Arrays.copyOfRange(x, h * cols, (h + 1) * cols), 1);
+            System.arraycopy(one, 0, ref, h * rows, rows);
+        }
+        float[] got = new float[ref.length];
+        CudaContext cx = gpu.context();
+        try (DeviceBuffer dw = cx.upload(w); DeviceBuffer dx = cx.upload(x); DeviceBuffer d = cx.alloc(4L * got.length)) {
+            gpu.matvecHeads(type, dw, rows, cols, nHead, dx, d);
+            cx.download(d, got);
+        }
+        return new Agreement("matvec_heads_" + type.ggmlName().toLowerCase(java.util.Locale.ROOT), nHead + "x" + rows + "x" + cols, relMax(got, ref), 1e-4);
     }
 
     static Agreement rmsNorm(CudaBackend gpu, int n, int ntok) {

@@ -25,10 +25,12 @@ public final class CudaBackend implements AutoCloseable {
     }
 
     public static boolean hasMatvec(GgmlType t) {
-        return switch (t) {
-            case Q8_0, Q4_K, Q5_K, Q6_K, IQ4_XS, F32, F16, BF16 -> true;
-            default -> false;
-        };
+        try {
+            kernel(t, Product.GENERATION);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** Tokens per tile of the prompt kernels (matmul_TYPE_t8). */
@@ -41,24 +43,37 @@ public final class CudaBackend implements AutoCloseable {
     public void matvec(GgmlType type, DeviceBuffer w, int rows, int cols, DeviceBuffer x, DeviceBuffer out, int ntok) {
         if (cols % type.blockSize() != 0) throw new IllegalArgumentException(cols + " columns are not whole " + type.ggmlName() + " blocks");
         if (ntok == 1) {
-            cx.launch(kernel(type, false), (rows + 3) / 4, 1, 128, w, x, out, rows, cols);
+            cx.launch(kernel(type, Product.GENERATION), (rows + 3) / 4, 1, 128, w, x, out, rows, cols);
         } else {
-            cx.launch(kernel(type, true), (rows + 3) / 4, (ntok + TOKEN_TILE - 1) / TOKEN_TILE, 128, w, x, out, rows, cols, ntok);
+            cx.launch(kernel(type, Product.TILED), (rows + 3) / 4, (ntok + TOKEN_TILE - 1) / TOKEN_TILE, 128, w, x, out, rows, cols, ntok);
         }
     }
 
-    static Kernel kernel(GgmlType type, boolean tiled) {
-        return switch (type) {
-            case Q8_0 -> tiled ? Kernel.MATMUL_Q8_0_T8 : Kernel.MATVEC_Q8_0;
-            case Q4_K -> tiled ? Kernel.MATMUL_Q4_K_T8 : Kernel.MATVEC_Q4_K;
-            case Q5_K -> tiled ? Kernel.MATMUL_Q5_K_T8 : Kernel.MATVEC_Q5_K;
-            case Q6_K -> tiled ? Kernel.MATMUL_Q6_K_T8 : Kernel.MATVEC_Q6_K;
-            case IQ4_XS -> tiled ? Kernel.MATMUL_IQ4_XS_T8 : Kernel.MATVEC_IQ4_XS;
-            case F32 -> tiled ? Kernel.MATMUL_F32_T8 : Kernel.MATVEC_F32;
-            case F16 -> tiled ? Kernel.MATMUL_F16_T8 : Kernel.MATVEC_F16;
-            case BF16 -> tiled ? Kernel.MATMUL_BF16_T8 : Kernel.MATVEC_BF16;
-            default -> throw new IllegalArgumentException("no CUDA matvec for " + type.ggmlName() + " yet");
+    /**
+     * One matrix per head (MLA's attn_k_b and attn_v_b: nHead matrices of rows × cols, packed): out[h] = W[h] · x[h],
+     * x nHead × cols, out nHead × rows.
+     */
+    public void matvecHeads(GgmlType type, DeviceBuffer w, int rows, int cols, int nHead, DeviceBuffer x, DeviceBuffer out) {
+        if (cols % type.blockSize() != 0) throw new IllegalArgumentException(cols + " columns are not whole " + type.ggmlName() + " blocks");
+        cx.launch(kernel(type, Product.HEADS), (rows + 3) / 4, nHead, 128, w, x, out, rows, cols);
+    }
+
+    /** The three product kernels of each weight type: generation, 8-token tiles, one matrix per head. */
+    enum Product { GENERATION, TILED, HEADS }
+
+    static Kernel kernel(GgmlType type, Product p) {
+        Kernel[] k = switch (type) {
+            case Q8_0 -> new Kernel[] {Kernel.MATVEC_Q8_0, Kernel.MATMUL_Q8_0_T8, Kernel.MATVEC_Q8_0_HEADS};
+            case Q4_K -> new Kernel[] {Kernel.MATVEC_Q4_K, Kernel.MATMUL_Q4_K_T8, Kernel.MATVEC_Q4_K_HEADS};
+            case Q5_K -> new Kernel[] {Kernel.MATVEC_Q5_K, Kernel.MATMUL_Q5_K_T8, Kernel.MATVEC_Q5_K_HEADS};
+            case Q6_K -> new Kernel[] {Kernel.MATVEC_Q6_K, Kernel.MATMUL_Q6_K_T8, Kernel.MATVEC_Q6_K_HEADS};
+            case IQ4_XS -> new Kernel[] {Kernel.MATVEC_IQ4_XS, Kernel.MATMUL_IQ4_XS_T8, Kernel.MATVEC_IQ4_XS_HEADS};
+            case F32 -> new Kernel[] {Kernel.MATVEC_F32, Kernel.MATMUL_F32_T8, Kernel.MATVEC_F32_HEADS};
+            case F16 -> new Kernel[] {Kernel.MATVEC_F16, Kernel.MATMUL_F16_T8, Kernel.MATVEC_F16_HEADS};
+            case BF16 -> new Kernel[] {Kernel.MATVEC_BF16, Kernel.MATMUL_BF16_T8, Kernel.MATVEC_BF16_HEADS};
+            default -> throw new IllegalArgumentException("no CUDA product for " + type.ggmlName() + " yet");
         };
+        return k[p.ordinal()];
     }
 
     public void rmsNorm(DeviceBuffer x, DeviceBuffer w, DeviceBuffer out, int n, int ntok, float eps) {
