@@ -9,12 +9,16 @@
 //   lane_emulation route NTOK N_EXPERT USED N_GROUP GROUP_USED HAS_BIAS SIGMOID NORMALIZE SCALE LOGITS BIAS OUT
 //                  (OUT: the ids as floats, then the weights, token by token)
 //   lane_emulation store_q8_0 N X OUT     (OUT: N / 32 blocks of 34 bytes)
+//   lane_emulation rms_norm N NTOK EPS X W OUT      (256 threads' shares, summed in thread order)
+//   lane_emulation softmax ROWS N SCALE X OUT       (256 threads' shares)
 #include "matvec_quant.cu"
 #include "rope.cu"
 #include "attention.cu"
 #include "swiglu.cu"
 #include "route.cu"
 #include "cache_store.cu"
+#include "rms_norm.cu"
+#include "softmax.cu"
 
 #include <cmath>
 #include <cstdio>
@@ -158,6 +162,34 @@ int main(int argc, char **argv) {
         std::vector<uint8_t> out((size_t)n / 32 * 34);
         for (long b = 0; b < n / 32; b++) q8_0_block(x.data() + b * 32, out.data() + b * 34);
         spill(argv[4], out);
+        return 0;
+    }
+    if (!strcmp(op, "rms_norm") && argc == 8) {
+        int n = atoi(argv[2]), ntok = atoi(argv[3]);
+        float eps = atof(argv[4]);
+        std::vector<float> x = slurp<float>(argv[5]), w = slurp<float>(argv[6]), out((size_t)n * ntok);
+        for (int t = 0; t < ntok; t++) {
+            const float *xr = x.data() + (size_t)t * n;
+            float sum = 0.0f;
+            for (int tid = 0; tid < 256; tid++) sum += rms_partial(xr, n, tid, 256);
+            const float scale = rms_scale(sum, n, eps);
+            for (int tid = 0; tid < 256; tid++) rms_apply(xr, w.data(), out.data() + (size_t)t * n, n, tid, 256, scale);
+        }
+        spill(argv[7], out);
+        return 0;
+    }
+    if (!strcmp(op, "softmax") && argc == 7) {
+        int rows = atoi(argv[2]), n = atoi(argv[3]);
+        float scale = atof(argv[4]);
+        std::vector<float> x = slurp<float>(argv[5]);
+        for (int r = 0; r < rows; r++) {
+            float *row = x.data() + (size_t)r * n;
+            float m = -INFINITY, sum = 0.0f;
+            for (int tid = 0; tid < 256; tid++) m = fmaxf(m, softmax_max_part(row, n, scale, tid, 256));
+            for (int tid = 0; tid < 256; tid++) sum += softmax_exp_part(row, n, scale, m, tid, 256);
+            for (int tid = 0; tid < 256; tid++) softmax_div(row, n, sum, tid, 256);
+        }
+        spill(argv[6], x);
         return 0;
     }
     fprintf(stderr, "bad arguments for %s\n", op);

@@ -4,7 +4,9 @@ import kiln.cuda.oracle.AttentionOracle;
 import kiln.cuda.oracle.CacheBytes;
 import kiln.cuda.oracle.QuantMatvecOracle;
 import kiln.cuda.oracle.RopeOracle;
+import kiln.cuda.oracle.RmsNormOracle;
 import kiln.cuda.oracle.RopeParams;
+import kiln.cuda.oracle.SoftmaxOracle;
 import kiln.cuda.oracle.RouteParams;
 import kiln.cuda.oracle.RouterOracle;
 import kiln.cuda.oracle.SwigluOracle;
@@ -206,6 +208,21 @@ class LaneEmulationTest {
         byte[] ref = new byte[n / 32 * 34];
         Codecs.find(GgmlType.Q8_0).quantize(x, 0, MemorySegment.ofArray(ref), 0, n, null);
         assertArrayEquals(ref, runBytes(ref.length, "store_q8_0", n, write("x.bin", x)));
+    }
+
+    @Test
+    void rmsNormAndSoftmaxThreadSharesMatchTheOracles() throws Exception {
+        Random r = new Random(17);
+        int n = 1000, ntok = 3;
+        float[] x = gaussian(r, n * ntok, 3), w = gaussian(r, n, 1);
+        float[] ref = RmsNormOracle.apply(x, w, n, ntok, 1e-6f);
+        float[] got = run(n * ntok, "rms_norm", n, ntok, 1e-6f, write("x.bin", x), write("w.bin", w));
+        for (int i = 0; i < ref.length; i++) assertEquals(ref[i], got[i], 1e-5 * Math.max(1, Math.abs(ref[i])), "rms_norm " + i);
+        float[] s = gaussian(r, 5 * 777, 4);
+        float[] sref = s.clone();
+        SoftmaxOracle.apply(sref, 5, 777, 0.5f);
+        float[] sgot = run(s.length, "softmax", 5, 777, 0.5f, write("s.bin", s));
+        for (int i = 0; i < sref.length; i++) assertEquals(sref[i], sgot[i], 1e-6, "softmax " + i);
     }
 
     @Test
