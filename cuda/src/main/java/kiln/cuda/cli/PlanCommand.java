@@ -41,6 +41,8 @@ public final class PlanCommand implements Callable<Integer>, KilnSubcommand {
     @Option(names = {"-ub", "--ubatch-size"}, defaultValue = "512", description = "micro-batch size, for the work-buffer estimate (default ${DEFAULT-VALUE})") int ubatch;
     @Option(names = "--gpu-memory", split = ",", paramLabel = "SIZE", description = "free memory of CUDA0[,CUDA1…] (e.g. 24GiB,24GiB) instead of asking the driver")
     List<String> gpuMemory;
+    @Option(names = "--tensors", description = "also one line per tensor: where it goes and why (the -ot rule that matched, or its layer)")
+    boolean tensors;
 
     @Override
     public Integer call() {
@@ -57,6 +59,7 @@ public final class PlanCommand implements Callable<Integer>, KilnSubcommand {
         }
         Inventory inv = inventory();
         Plan plan = Planner.plan(inv, req);
+        if (tensors) PlanReport.tensorLines(inv, plan).forEach(System.out::println);
         PlanReport.lines(inv, plan).forEach(System.out::println);
         System.out.flush();
         if (!plan.fits()) throw new KilnException(Planner.refusal(inv, plan));

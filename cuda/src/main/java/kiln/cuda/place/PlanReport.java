@@ -67,6 +67,26 @@ public final class PlanReport {
         return out;
     }
 
+    /**
+     * One line per tensor, as llama.cpp logs overrides ("tensor NAME (SIZE TYPE) buffer type overridden to CUDA0"):
+     * name, type, size, place and why (the matching -ot rule, the layer -ngl put it with, or the embeddings rule).
+     */
+    public static List<String> tensorLines(Inventory inv, Plan plan) {
+        List<String> out = new ArrayList<>();
+        List<OverrideRule> rules = plan.request().rules();
+        int nLayer = inv.shape().nLayer();
+        for (var t : inv.tensors()) {
+            OverrideRule rule = firstRule(rules, t.name());
+            int il = Inventory.layerOf(t.name());
+            String why = rule != null ? "-ot " + rule
+                    : t.name().startsWith("token_embd.") ? "token embeddings stay on the CPU"
+                    : il >= 0 && il < nLayer ? "layer " + il : "output layer";
+            out.add(String.format(Locale.ROOT, "tensor %-34s %-8s %10.2f MiB -> %-5s (%s)", t.name(), t.type().ggmlName(), t.byteSize() / 1048576.0,
+                    plan.placement().get(t.name()).name(), why));
+        }
+        return out;
+    }
+
     private static OverrideRule firstRule(List<OverrideRule> rules, String name) {
         for (OverrideRule r : rules) if (r.matches(name)) return r;
         return null;

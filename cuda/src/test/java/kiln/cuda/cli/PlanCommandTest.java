@@ -55,6 +55,12 @@ class PlanCommandTest {
         Outcome o = plan("-m", m, "-ngl", "3", "--gpu-memory", "1GiB,1GiB", "-c", "4096");
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().contains("plan: offloaded 3/5 layers to GPU (CUDA0: layers 1-2, CUDA1: layers 3)"), o.out());
+        o = plan("-m", m, "-ngl", "99", "-ot", "ffn_up=CPU", "--gpu-memory", "1GiB", "--tensors");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().lines().anyMatch(l -> l.startsWith("tensor blk.2.ffn_up.weight") && l.endsWith("-> CPU   (-ot ffn_up=CPU)")), o.out());
+        assertTrue(o.out().lines().anyMatch(l -> l.startsWith("tensor blk.2.ffn_down.weight") && l.endsWith("-> CUDA0 (layer 2)")), o.out());
+        assertTrue(o.out().lines().anyMatch(l -> l.startsWith("tensor token_embd.weight") && l.endsWith("-> CPU   (token embeddings stay on the CPU)")), o.out());
+        assertTrue(o.out().lines().anyMatch(l -> l.startsWith("tensor output.weight") && l.endsWith("-> CUDA0 (output layer)")), o.out());
     }
 
     @Test
