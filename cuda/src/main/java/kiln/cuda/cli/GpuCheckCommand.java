@@ -33,8 +33,10 @@ public final class GpuCheckCommand implements Callable<Integer>, KilnSubcommand 
         if (!found.found()) throw new KilnException("no CUDA device found (" + found.reason() + "); gpu-check needs a GPU");
         if (device < 0 || device >= found.devices().size()) throw new KilnException("--device " + device + ": this machine has " + found.devices().size() + " CUDA device(s)");
         for (CudaDevice d : found.devices()) {
-            System.out.printf(Locale.ROOT, "{\"check\": \"device\", \"name\": \"%s\", \"ordinal\": %d, \"cc\": \"%d.%d\", \"total_bytes\": %d, \"free_bytes\": %d}%n",
-                    d.name().replace("\"", "'"), d.ordinal(), d.ccMajor(), d.ccMinor(), d.totalBytes(), d.freeBytes());
+            System.out.printf(Locale.ROOT, "{\"check\": \"device\", \"name\": \"%s\", \"ordinal\": %d, \"cc\": \"%d.%d\", \"total_bytes\": %d, \"free_bytes\": %d, "
+                            + "\"memory_clock_khz\": %d, \"bus_width_bits\": %d, \"peak_gbs\": %.1f}%n",
+                    d.name().replace("\"", "'"), d.ordinal(), d.ccMajor(), d.ccMinor(), d.totalBytes(), d.freeBytes(), d.memoryClockKhz(),
+                    d.busWidthBits(), d.peakBandwidth() / 1e9);
         }
         boolean ok = true;
         try (CudaBackend gpu = new CudaBackend(CudaContext.open(device))) {
@@ -43,7 +45,7 @@ public final class GpuCheckCommand implements Callable<Integer>, KilnSubcommand 
                 System.out.println(a.json());
                 ok &= a.ok();
             }
-            if (!noBench) KernelBench.run(gpu).forEach(System.out::println);
+            if (!noBench) KernelBench.run(gpu, found.devices().get(device).peakBandwidth()).forEach(System.out::println);
         }
         System.out.flush();
         return ok ? 0 : 1;

@@ -34,6 +34,9 @@ final class DriverProbe {
             int[] major = new int[1], minor = new int[1];
             JCudaDriver.cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
             JCudaDriver.cuDeviceGetAttribute(minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
+            int[] clock = new int[1], bus = new int[1];
+            JCudaDriver.cuDeviceGetAttribute(clock, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE, dev);
+            JCudaDriver.cuDeviceGetAttribute(bus, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH, dev);
             long[] free = new long[1], total = new long[1];
             CUcontext ctx = new CUcontext();
             rc = JCudaDriver.cuCtxCreate(ctx, 0, dev);
@@ -44,7 +47,7 @@ final class DriverProbe {
             } finally {
                 JCudaDriver.cuCtxDestroy(ctx);
             }
-            out.add(new CudaDevice(i, new String(name, 0, n, StandardCharsets.UTF_8), major[0], minor[0], total[0], free[0]));
+            out.add(new CudaDevice(i, new String(name, 0, n, StandardCharsets.UTF_8), major[0], minor[0], total[0], free[0], clock[0], bus[0]));
         }
         return new CudaDevices(List.copyOf(out), null);
     }

@@ -50,10 +50,10 @@ class GpuOptionsTest {
     @Test
     void withADeviceKilnSaysItCannotRunThereYet() {
         GpuOptions g = parse("-ngl", "99", "-ot", "exps=CUDA1");
-        g.devices = () -> new CudaDevices(List.of(new CudaDevice(0, "NVIDIA H100", 9, 0, 80L << 30, 79L << 30)), null);
+        g.devices = () -> new CudaDevices(List.of(new CudaDevice(0, "NVIDIA H100", 9, 0, 80L << 30, 79L << 30, 2_619_000, 5120)), null);
         assertEquals("-ot exps=CUDA1: there is no CUDA1; this machine has CUDA0", assertThrows(KilnException.class, g::check).getMessage());
         g = parse("-ngl", "99");
-        g.devices = () -> new CudaDevices(List.of(new CudaDevice(0, "NVIDIA H100", 9, 0, 80L << 30, 79L << 30)), null);
+        g.devices = () -> new CudaDevices(List.of(new CudaDevice(0, "NVIDIA H100", 9, 0, 80L << 30, 79L << 30, 2_619_000, 5120)), null);
         assertTrue(assertThrows(KilnException.class, g::check).getMessage().startsWith("found CUDA0 (NVIDIA H100), but Kiln's model graphs do not run on a GPU yet"));
     }
 

@@ -29,6 +29,13 @@ class CudaDevicesTest {
     }
 
     @Test
+    void peakBandwidthFromTheMemoryInterface() {
+        // H100 SXM: HBM3 at 2619 MHz on a 5120-bit bus = 3.35 TB/s (NVIDIA's figure); unknown interface: 0
+        assertEquals(3.352e12, new CudaDevice(0, "H100", 9, 0, 0, 0, 2_619_000, 5120).peakBandwidth(), 1e9);
+        assertEquals(0, new CudaDevice(0, "?", 0, 0, 0, 0, 0, 0).peakBandwidth());
+    }
+
+    @Test
     void theFirstAnswerIsKept() {
         assertSame(CudaDevices.probe(), CudaDevices.probe());
     }
