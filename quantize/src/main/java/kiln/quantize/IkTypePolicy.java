@@ -101,7 +101,7 @@ final class IkTypePolicy extends TypePolicy {
                         IQ3_KS)) {
                     newType = !hasOutput ? GgmlType.IQ4_K : GgmlType.Q5_K;
                 }
-                else if (any(ftype, IQ3_S, IQ3_M, IQ4_XS, IQ4_KS, IQ4_KS_R4) && !hasOutput) newType = GgmlType.IQ5_K;
+                else if (any(ftype, IQ3_S, IQ3_M, IQ4_XS, IQ4_KS, IQ4_KSS, IQ4_KS_R4) && !hasOutput) newType = GgmlType.IQ5_K;
                 else if (newType != GgmlType.Q8_0 && newType != GgmlType.Q8_0_R8 && newType != GgmlType.IQ6_K && newType != GgmlType.Q6_K_R4
                         && newType != GgmlType.Q8_K_R8 && newType != GgmlType.Q8_KV && newType != GgmlType.Q8_KV_R8) newType = GgmlType.Q6_K;
             }
@@ -150,7 +150,7 @@ final class IkTypePolicy extends TypePolicy {
             else if (ftype == IQ3_M) newType = gqa >= 2 ? GgmlType.IQ5_K : GgmlType.IQ4_K;
             else if (ftype == Q3_K_M) newType = iAttentionWv < 2 ? GgmlType.Q5_K : GgmlType.Q4_K;
             else if (ftype == Q3_K_L) newType = GgmlType.Q5_K;
-            else if (any(ftype, IQ4_NL, IQ4_XS, IQ4_NL_R4, IQ4_XS_R8, IQ4_KS) && gqa >= 2) newType = GgmlType.IQ5_K;
+            else if (any(ftype, IQ4_NL, IQ4_XS, IQ4_NL_R4, IQ4_XS_R8, IQ4_KS, IQ4_KSS) && gqa >= 2) newType = GgmlType.IQ5_K;
             else if (ftype == IQ4_KS_R4 && gqa >= 2) newType = GgmlType.IQ5_K_R4;
             else if (any(ftype, IQ4_K, IQ4_K_R4) && gqa >= 2) newType = GgmlType.IQ5_K;
             else if (any(ftype, Q4_K_M, Q5_K_M) && useMoreBits(iAttentionWv, nAttentionWv)) newType = GgmlType.Q6_K;
@@ -204,7 +204,7 @@ final class IkTypePolicy extends TypePolicy {
             else if (ftype == Q4_K_M) {
                 if (falcon) newType = il < nl / 16 ? GgmlType.Q6_K : useMoreBits(il, nl) ? GgmlType.Q5_K : GgmlType.Q4_K;
                 else if (useMoreBits(il, nl)) newType = GgmlType.Q6_K;
-            } else if (il < nl / 8 && !hasImatrix && any(ftype, IQ4_NL, IQ4_XS, IQ4_KS, IQ4_NL_R4, IQ4_XS_R8)) newType = GgmlType.Q5_K;
+            } else if (il < nl / 8 && !hasImatrix && any(ftype, IQ4_NL, IQ4_XS, IQ4_KS, IQ4_KSS, IQ4_NL_R4, IQ4_XS_R8)) newType = GgmlType.Q5_K;
             else if (ftype == IQ4_KS_R4 && il < nl / 8 && !hasImatrix) newType = GgmlType.Q5_K_R4;
             else if (ftype == Q5_K_M && useMoreBits(il, nl)) newType = GgmlType.Q6_K;
             else if (ftype == Q4_K_S && !falcon && il < nl / 8) newType = GgmlType.Q5_K;
@@ -217,7 +217,7 @@ final class IkTypePolicy extends TypePolicy {
                 if (nExpert >= 4) {
                     if (any(ftype, Q2_K, IQ3_XS, IQ3_XXS, Q3_K_S, Q3_K_M, IQ4_NL, Q4_K_S, Q4_K_M, IQ3_S, IQ3_M, IQ4_XS,
                             Q4_K_R4, IQ4_NL_R4, IQ4_XS_R8, Q3_K_R4, Q2_K_R4, IQ4_K, IQ2_K, IQ3_K, IQ4_K_R4, IQ3_K_R4,
-                            IQ2_K_R4, IQ4_KS, IQ4_KS_R4, IQ5_KS, IQ5_KS_R4, IQ3_KS)) newType = GgmlType.Q5_K;
+                            IQ2_K_R4, IQ4_KS, IQ4_KS_R4, IQ5_KS, IQ5_KS_R4, IQ3_KS, IQ4_KSS)) newType = GgmlType.Q5_K;
                 } else {
                     if (ftype == Q2_K) newType = GgmlType.Q3_K;
                     else if (ftype == IQ3_XXS) newType = GgmlType.IQ3_S;
