@@ -101,7 +101,7 @@ final class IkTypePolicy extends TypePolicy {
                         IQ3_KS)) {
                     newType = !hasOutput ? GgmlType.IQ4_K : GgmlType.Q5_K;
                 }
-                else if (any(ftype, IQ3_S, IQ3_M, IQ4_XS, IQ4_KS, IQ4_KS_R4) && !hasOutput) newType = GgmlType.IQ5_K;
+                else if (any(ftype, IQ3_S, IQ3_M, IQ3_KL, IQ4_XS, IQ4_KS, IQ4_KSS, IQ4_KS_R4) && !hasOutput) newType = GgmlType.IQ5_K;
                 else if (newType != GgmlType.Q8_0 && newType != GgmlType.Q8_0_R8 && newType != GgmlType.IQ6_K && newType != GgmlType.Q6_K_R4
                         && newType != GgmlType.Q8_K_R8 && newType != GgmlType.Q8_KV && newType != GgmlType.Q8_KV_R8) newType = GgmlType.Q6_K;
             }
@@ -147,10 +147,10 @@ final class IkTypePolicy extends TypePolicy {
             else if (ftype == IQ3_K && gqa >= 2) newType = GgmlType.IQ4_K;
             else if (ftype == IQ3_K_R4 && gqa >= 2) newType = GgmlType.IQ4_K_R4;
             else if (ftype == IQ3_KS && gqa >= 2) newType = GgmlType.IQ4_KS;
-            else if (ftype == IQ3_M) newType = gqa >= 2 ? GgmlType.IQ5_K : GgmlType.IQ4_K;
+            else if (any(ftype, IQ3_KL, IQ3_M)) newType = gqa >= 2 ? GgmlType.IQ5_K : GgmlType.IQ4_K;
             else if (ftype == Q3_K_M) newType = iAttentionWv < 2 ? GgmlType.Q5_K : GgmlType.Q4_K;
             else if (ftype == Q3_K_L) newType = GgmlType.Q5_K;
-            else if (any(ftype, IQ4_NL, IQ4_XS, IQ4_NL_R4, IQ4_XS_R8, IQ4_KS) && gqa >= 2) newType = GgmlType.IQ5_K;
+            else if (any(ftype, IQ4_NL, IQ4_XS, IQ4_NL_R4, IQ4_XS_R8, IQ4_KS, IQ4_KSS) && gqa >= 2) newType = GgmlType.IQ5_K;
             else if (ftype == IQ4_KS_R4 && gqa >= 2) newType = GgmlType.IQ5_K_R4;
             else if (any(ftype, IQ4_K, IQ4_K_R4) && gqa >= 2) newType = GgmlType.IQ5_K;
             else if (any(ftype, Q4_K_M, Q5_K_M) && useMoreBits(iAttentionWv, nAttentionWv)) newType = GgmlType.Q6_K;
@@ -201,10 +201,11 @@ final class IkTypePolicy extends TypePolicy {
             else if (ftype == Q3_K_M) newType = il < nl / 16 ? GgmlType.Q5_K : !falcon || useMoreBits(il, nl) ? GgmlType.Q4_K : GgmlType.Q3_K;
             else if (ftype == IQ3_M && (il < nl / 8 || (nExpert >= 4 && useMoreBits(il, nl)))) newType = GgmlType.IQ4_K;
             else if (ftype == Q3_K_L) newType = falcon ? GgmlType.Q4_K : GgmlType.Q5_K;
+            else if (ftype == IQ3_KL) newType = useMoreBits(il, nl) ? GgmlType.IQ4_KS : GgmlType.IQ3_K;
             else if (ftype == Q4_K_M) {
                 if (falcon) newType = il < nl / 16 ? GgmlType.Q6_K : useMoreBits(il, nl) ? GgmlType.Q5_K : GgmlType.Q4_K;
                 else if (useMoreBits(il, nl)) newType = GgmlType.Q6_K;
-            } else if (il < nl / 8 && !hasImatrix && any(ftype, IQ4_NL, IQ4_XS, IQ4_KS, IQ4_NL_R4, IQ4_XS_R8)) newType = GgmlType.Q5_K;
+            } else if (il < nl / 8 && !hasImatrix && any(ftype, IQ4_NL, IQ4_XS, IQ4_KS, IQ4_KSS, IQ4_NL_R4, IQ4_XS_R8)) newType = GgmlType.Q5_K;
             else if (ftype == IQ4_KS_R4 && il < nl / 8 && !hasImatrix) newType = GgmlType.Q5_K_R4;
             else if (ftype == Q5_K_M && useMoreBits(il, nl)) newType = GgmlType.Q6_K;
             else if (ftype == Q4_K_S && !falcon && il < nl / 8) newType = GgmlType.Q5_K;
@@ -217,7 +218,7 @@ final class IkTypePolicy extends TypePolicy {
                 if (nExpert >= 4) {
                     if (any(ftype, Q2_K, IQ3_XS, IQ3_XXS, Q3_K_S, Q3_K_M, IQ4_NL, Q4_K_S, Q4_K_M, IQ3_S, IQ3_M, IQ4_XS,
                             Q4_K_R4, IQ4_NL_R4, IQ4_XS_R8, Q3_K_R4, Q2_K_R4, IQ4_K, IQ2_K, IQ3_K, IQ4_K_R4, IQ3_K_R4,
-                            IQ2_K_R4, IQ4_KS, IQ4_KS_R4, IQ5_KS, IQ5_KS_R4, IQ3_KS)) newType = GgmlType.Q5_K;
+                            IQ2_K_R4, IQ4_KS, IQ4_KS_R4, IQ5_KS, IQ5_KS_R4, IQ3_KS, IQ4_KSS, IQ3_KL)) newType = GgmlType.Q5_K;
                 } else {
                     if (ftype == Q2_K) newType = GgmlType.Q3_K;
                     else if (ftype == IQ3_XXS) newType = GgmlType.IQ3_S;
@@ -226,6 +227,7 @@ final class IkTypePolicy extends TypePolicy {
                     else if (ftype == IQ3_M) newType = GgmlType.IQ4_K;
                     else if (ftype == IQ2_K) newType = GgmlType.IQ3_K;
                     else if (ftype == IQ2_K_R4) newType = GgmlType.IQ3_K_R4;
+                    else if (ftype == IQ3_KL) newType = GgmlType.IQ4_KS;
                 }
             } else if (ftype == Q3_K_L) {
                 newType = GgmlType.Q4_K;
@@ -238,10 +240,12 @@ final class IkTypePolicy extends TypePolicy {
         } else if (name.contains("ffn_gate")) {
             int[] li = layerInfo(iFfnGate, nFfn, name);
             if (ftype == IQ3_XS && li[0] >= li[1] / 8 && li[0] < 7 * li[1] / 8) newType = GgmlType.IQ3_XXS;
+            else if (ftype == IQ3_KL && useMoreBits(li[0], li[1])) newType = GgmlType.IQ4_KS;
             iFfnGate++;
         } else if (name.contains("ffn_up")) {
             int[] li = layerInfo(iFfnUp, nFfn, name);
             if (ftype == IQ3_XS && li[0] >= li[1] / 8 && li[0] < 7 * li[1] / 8) newType = GgmlType.IQ3_XXS;
+            else if (ftype == IQ3_KL && useMoreBits(li[0], li[1])) newType = GgmlType.IQ4_KS;
             iFfnUp++;
         }
         if (custom != null) newType = custom;
