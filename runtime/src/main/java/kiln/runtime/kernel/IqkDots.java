@@ -12,12 +12,13 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Vector kernels of ik's IQ2_K, IQ3_K, IQ4_K and IQ5_K: every 256-value block is first decoded to its 256 int8
- * levels and 16 float scales (one per 16 values) with byte-lane operations — the indices pulled from the packed bits,
- * looked up in the type's table with one byte shuffle, the block's shifted table being the plain one plus a constant
- * — and then one shared loop widens the levels to floats: against x for generation ({@link #dot}), times the scale
- * for prompt rows ({@link #row}). The scalar oracle is each type's codec in {@code kiln.tensor.codec.ik}
- * ({@code dequantize_row_iq*_k}); {@code IqkDotsTest} checks both against it at both widths.
+ * Vector kernels of ik's IQ2_K, IQ3_K, IQ4_K, IQ5_K and the row-scaled IQ4_KS, IQ5_KS: every 256-value block is first
+ * decoded to its 256 int8 levels and 16 float scales (one per 16 values) with byte-lane operations — the indices pulled
+ * from the packed bits, looked up in the type's table with one byte shuffle, the block's shifted table being the plain
+ * one plus a constant — and then one shared loop widens the levels to floats: against x for generation
+ * ({@link #dot}), times the scale for prompt rows ({@link #row}). The scalar oracle is each type's codec in
+ * {@code kiln.tensor.codec.ik} ({@code dequantize_row_iq*_k}, {@code _ks}); {@code IqkDotsTest} checks both against
+ * it at both widths.
  */
 final class IqkDots {
     private IqkDots() {}
@@ -26,22 +27,31 @@ final class IqkDots {
     private static final int L = F.length();
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
 
-    /** Decodes block {@code o} of the staged row into 256 levels at {@code lv[lo..]} and 16 scales at {@code sc[0..16)}. */
+    /**
+     * Decodes block {@code o} of the staged row into 256 levels at {@code lv[lo..]} and 16 scales at {@code sc[0..16)};
+     * {@code rowScale}: the row's f32 scale (the KS types), else unused.
+     */
     private interface Block {
-        void decode(byte[] b, int o, byte[] lv, int lo, float[] sc);
+        void decode(byte[] b, int o, float rowScale, byte[] lv, int lo, float[] sc);
     }
 
-    /** One IQ*_K type: its block size and decoder. */
-    record Type(int blockBytes, Block block) {}
+    /** One type: the bytes before its first block (the KS types' f32 row scale), its block size and decoder. */
+    record Type(int rowMeta, int blockBytes, Block block) {}
 
     static Type of(GgmlType t) {
         return switch (t) {
-            case IQ2_K -> new Type(76, IqkDots::iq2k);
-            case IQ3_K -> new Type(110, IqkDots::iq3k);
-            case IQ4_K -> new Type(144, IqkDots::iq4k);
-            case IQ5_K -> new Type(176, IqkDots::iq5k);
+            case IQ2_K -> new Type(0, 76, IqkDots::iq2k);
+            case IQ3_K -> new Type(0, 110, IqkDots::iq3k);
+            case IQ4_K -> new Type(0, 144, IqkDots::iq4k);
+            case IQ5_K -> new Type(0, 176, IqkDots::iq5k);
+            case IQ4_KS -> new Type(4, 136, IqkDots::iq4ks);
+            case IQ5_KS -> new Type(4, 168, IqkDots::iq5ks);
             default -> null;
         };
+    }
+
+    private static float rowScale(Type type, byte[] stage) {
+        return type.rowMeta() == 0 ? 0 : Float.intBitsToFloat((stage[0] & 0xFF) | (stage[1] & 0xFF) << 8 | (stage[2] & 0xFF) << 16 | stage[3] << 24);
     }
 
     /** Whether this width runs these kernels (the level loop widens 16 bytes to 8- or 16-lane floats). */
@@ -54,11 +64,12 @@ final class IqkDots {
 
     /** Row · x: stage holds the row, then one block's levels; scales: 16 floats of scratch. */
     static float dot(Type type, MemorySegment seg, long off, float[] x, int xo, int cols, byte[] stage, float[] scales) {
-        int nb = cols / 256, size = type.blockBytes(), lo = nb * size;
+        int nb = cols / 256, size = type.blockBytes(), meta = type.rowMeta(), lo = meta + nb * size;
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, stage, 0, lo);
+        float d = rowScale(type, stage);
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
-            type.block().decode(stage, b * size, stage, lo, scales);
+            type.block().decode(stage, meta + b * size, d, stage, lo, scales);
             int xb = xo + 256 * b;
             // written out here, not in a helper: a helper returning a vector that C2 did not inline boxed it
             for (int g = 0; g < 16; g++) {
@@ -77,11 +88,12 @@ final class IqkDots {
 
     /** The row dequantized into dst[0..cols) (prompt batches): the values of {@link #dot}'s levels times their scales. */
     static void row(Type type, MemorySegment seg, long off, int cols, byte[] stage, float[] dst) {
-        int nb = cols / 256, size = type.blockBytes(), lo = nb * size;
+        int nb = cols / 256, size = type.blockBytes(), meta = type.rowMeta(), lo = meta + nb * size;
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, stage, 0, lo);
+        float d = rowScale(type, stage);
         float[] sc = ROW_SCALES.get();
         for (int b = 0; b < nb; b++) {
-            type.block().decode(stage, b * size, stage, lo, sc);
+            type.block().decode(stage, meta + b * size, d, stage, lo, sc);
             for (int g = 0; g < 16; g++) {
                 ByteVector v = ByteVector.fromArray(B16, stage, lo + 16 * g);
                 FloatVector s = FloatVector.broadcast(F, sc[g]);
@@ -169,7 +181,7 @@ final class IqkDots {
     }
 
     /** IQ2_K, 76 bytes: d, extra, scales[8] (two 4-bit scales - 8), qs[64] (2-bit indices, 4 per byte). */
-    private static void iq2k(byte[] b, int o, byte[] lv, int lo, float[] sc) {
+    private static void iq2k(byte[] b, int o, float rowScale, byte[] lv, int lo, float[] sc) {
         float d = f16(b, o);
         int extra = u16(b, o + 2);
         for (int ib = 0; ib < 8; ib++) {
@@ -183,7 +195,7 @@ final class IqkDots {
     }
 
     /** IQ3_K, 110 bytes: d, extra, scales_h (sign bits), scales_l[8] (odd 4-bit magnitudes), qs[64] (2 low bits), qh[32] (3rd bit). */
-    private static void iq3k(byte[] b, int o, byte[] lv, int lo, float[] sc) {
+    private static void iq3k(byte[] b, int o, float rowScale, byte[] lv, int lo, float[] sc) {
         float d = f16(b, o);
         int extra = u16(b, o + 2), sh = u16(b, o + 4);
         for (int ib = 0; ib < 8; ib++) {
@@ -197,7 +209,7 @@ final class IqkDots {
     }
 
     /** IQ4_K, 144 bytes: d, extra, scales_h[4] (2 high bits), scales_l[8] (4 low bits; 6-bit scales - 32), qs[128] (nibbles). */
-    private static void iq4k(byte[] b, int o, byte[] lv, int lo, float[] sc) {
+    private static void iq4k(byte[] b, int o, float rowScale, byte[] lv, int lo, float[] sc) {
         float d = f16(b, o);
         int extra = u16(b, o + 2);
         for (int ib = 0; ib < 8; ib++) {
@@ -210,7 +222,7 @@ final class IqkDots {
     }
 
     /** IQ5_K, 176 bytes: d, extra, scales_h[4], scales_l[8] (6-bit scales - 32), qs[128] (low nibbles), qh[32] (5th bits). */
-    private static void iq5k(byte[] b, int o, byte[] lv, int lo, float[] sc) {
+    private static void iq5k(byte[] b, int o, float rowScale, byte[] lv, int lo, float[] sc) {
         float d = f16(b, o);
         int extra = u16(b, o + 2);
         for (int ib = 0; ib < 4; ib++) {
@@ -225,6 +237,26 @@ final class IqkDots {
             iq5Levels(b, q + 16, 0, o + 160, shift, e >> 1, lv, lo + 64 * ib + 16);
             iq5Levels(b, q, 4, o + 144, shift + 1, e >> 2, lv, lo + 64 * ib + 32);
             iq5Levels(b, q + 16, 4, o + 160, shift + 1, e >> 3, lv, lo + 64 * ib + 48);
+        }
+    }
+
+    /** IQ4_KS, after the row's f32 scale d, 136 bytes: scales[8] (bit 0: shifted table; bits 1..7: scale + 127), qs[128] (nibbles). */
+    private static void iq4ks(byte[] b, int o, float d, byte[] lv, int lo, float[] sc) {
+        for (int ib = 0; ib < 8; ib++) {
+            int s = u8(b, o + ib);
+            sc[2 * ib] = sc[2 * ib + 1] = d * ((s & 254) - 127);
+            iq4Levels(b, o + 8 + 16 * ib, 0, s, lv, lo + 32 * ib);
+            iq4Levels(b, o + 8 + 16 * ib, 4, s, lv, lo + 32 * ib + 16);
+        }
+    }
+
+    /** IQ5_KS, after the row's f32 scale d, 168 bytes: scales[8] (as IQ4_KS), qs[128] (low nibbles: even blocks, high: odd), qh[32] (5th bit ib). */
+    private static void iq5ks(byte[] b, int o, float d, byte[] lv, int lo, float[] sc) {
+        for (int ib = 0; ib < 8; ib++) {
+            int s = u8(b, o + ib), q = o + 8 + 32 * (ib / 2), shift = 4 * (ib % 2);
+            sc[2 * ib] = sc[2 * ib + 1] = d * ((s & 254) - 127);
+            iq5Levels(b, q, shift, o + 136, ib, s, lv, lo + 32 * ib);
+            iq5Levels(b, q + 16, shift, o + 152, ib, s, lv, lo + 32 * ib + 16);
         }
     }
 }

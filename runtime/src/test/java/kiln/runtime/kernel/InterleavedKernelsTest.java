@@ -32,7 +32,7 @@ class InterleavedKernelsTest {
 
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"Q4_K_R4", "Q5_K_R4", "Q6_K_R4", "Q5_0_R4", "Q8_0_R8", "IQ4_XS_R8",
-            "IQ2_K_R4", "IQ3_K_R4", "IQ4_K_R4", "IQ5_K_R4"})
+            "IQ2_K_R4", "IQ3_K_R4", "IQ4_K_R4", "IQ5_K_R4", "IQ4_KS_R4", "IQ5_KS_R4"})
     void interleavedKernelsMatchTheScalarOracle(String name) {
         GgmlType type = GgmlType.valueOf(name);
         Random r = new Random(5);

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class IqkDotsTest {
     @ParameterizedTest
-    @ValueSource(strings = {"IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K"})
+    @ValueSource(strings = {"IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ4_KS", "IQ5_KS"})
     void kernelsEqualTheCodec(String name) {
         assumeTrue(IqkDots.supported(), "no IQ*_K vector kernels at " + VectorKernels.describe());
         GgmlType type = GgmlType.valueOf(name);
