@@ -3,7 +3,6 @@ package kiln.runtime.kernel;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import kiln.tensor.GgmlType;
 import kiln.tensor.codec.ik.IqkTables;
@@ -152,31 +151,32 @@ final class IqkDots {
     /** IQ2_K: 2-bit indices at bit {@code shift} of b[q..q+16). */
     private static void iq2Levels(byte[] b, int q, int shift, int shifted, byte[] lv, int o) {
         ByteVector idx = shr(ByteVector.fromArray(B16, b, q), shift).and((byte) 3);
-        IQ2_TABLE.rearrange(idx.toShuffle()).add(shiftIf(shifted, IQ2_SHIFT)).intoArray(lv, o);
+        idx.selectFrom(IQ2_TABLE).add(shiftIf(shifted, IQ2_SHIFT)).intoArray(lv, o);
     }
 
     /** IQ3_K: 2 low index bits at bit {@code shift} of b[q..], the 3rd at bit {@code hBit} of b[h..]. */
     private static void iq3Levels(byte[] b, int q, int shift, int h, int hBit, int shifted, byte[] lv, int o) {
         ByteVector high = shr(ByteVector.fromArray(B16, b, h), hBit).and((byte) 1), twice = high.add(high);
         ByteVector idx = shr(ByteVector.fromArray(B16, b, q), shift).and((byte) 3).add(twice.add(twice)); // + 4·bit
-        IQ3_TABLE.rearrange(idx.toShuffle()).add(shiftIf(shifted, IQ3_SHIFT)).intoArray(lv, o);
+        idx.selectFrom(IQ3_TABLE).add(shiftIf(shifted, IQ3_SHIFT)).intoArray(lv, o);
     }
 
     /** IQ4_K: 4-bit indices at bit {@code shift} (0 or 4) of b[q..q+16). */
     private static void iq4Levels(byte[] b, int q, int shift, int shifted, byte[] lv, int o) {
         ByteVector idx = shr(ByteVector.fromArray(B16, b, q), shift).and((byte) 0xf);
-        IQ4_TABLE.rearrange(idx.toShuffle()).add(shiftIf(shifted, IQ4_SHIFT)).intoArray(lv, o);
+        idx.selectFrom(IQ4_TABLE).add(shiftIf(shifted, IQ4_SHIFT)).intoArray(lv, o);
     }
 
     /**
      * IQ5_K: 4 low index bits at bit {@code shift} of b[q..], the 5th at bit {@code hBit} of b[h..], looked up in the
-     * 32-level table as two 16-lane shuffles: the high half's level where the 5th bit is set (0 - bit is then an
-     * all-ones byte). Masks and 32-lane byte shuffles measured slower.
+     * 32-level table as two 16-lane lookups: the high half's level where the 5th bit is set (0 - bit is then an
+     * all-ones byte). Masks and 32-lane byte shuffles measured slower, and {@code selectFrom} 1.9-2.5x faster than
+     * {@code rearrange(idx.toShuffle())} for IQ3_K/IQ5_K (JMH, 512-bit).
      */
     private static void iq5Levels(byte[] b, int q, int shift, int h, int hBit, int shifted, byte[] lv, int o) {
-        VectorShuffle<Byte> idx = shr(ByteVector.fromArray(B16, b, q), shift).and((byte) 0xf).toShuffle();
+        ByteVector idx = shr(ByteVector.fromArray(B16, b, q), shift).and((byte) 0xf);
         ByteVector fifth = shr(ByteVector.fromArray(B16, b, h), hBit).and((byte) 1);
-        ByteVector low = IQ5_LOW.rearrange(idx), high = IQ5_HIGH.rearrange(idx);
+        ByteVector low = idx.selectFrom(IQ5_LOW), high = idx.selectFrom(IQ5_HIGH);
         low.add(high.sub(low).and(ZERO.sub(fifth))).add(shiftIf(shifted, IQ5_SHIFT)).intoArray(lv, o);
     }
 
