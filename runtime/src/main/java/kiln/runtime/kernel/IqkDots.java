@@ -16,7 +16,7 @@ import java.lang.foreign.ValueLayout;
  * from the packed bits, looked up in the type's table with one byte shuffle, the block's shifted table being the plain
  * one plus a constant — and then one shared loop widens the levels to floats: against x for generation
  * ({@link #dot}), times the scale for prompt rows ({@link #row}). The scalar oracle is each type's codec in
- * {@code kiln.tensor.codec.ik} ({@code dequantize_row_iq*_k}, {@code _ks}); {@code IqkDotsTest} checks both against
+ * {@code kiln.tensor.codec.ik} ({@code dequantize_row_iq*_k}, {@code _ks}); {@code LookupKernelsTest} checks both against
  * it at both widths.
  */
 final class IqkDots {

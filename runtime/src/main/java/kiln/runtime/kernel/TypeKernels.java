@@ -72,6 +72,8 @@ final class TypeKernels {
             m.put(GgmlType.Q6_K, new Entry((d, o, x, xo, s, n, st, sc) -> KQuantDots.q6k(d, o, x, xo, n, st, sc), KQuantDots::q6kRow, false));
             m.put(GgmlType.IQ4_XS, new Entry((d, o, x, xo, s, n, st, sc) -> KQuantDots.iq4xs(d, o, x, xo, n, st),
                     KQuantDots::iq4xsRow, false));
+            m.put(GgmlType.IQ4_NL, new Entry((d, o, x, xo, s, n, st, sc) -> KQuantDots.iq4nl(d, o, x, xo, n, st),
+                    KQuantDots::iq4nlRow, false));
         } else {
             m.put(GgmlType.Q4_K, new Entry(null, fastRows(GgmlType.Q4_K), false));
             m.put(GgmlType.Q6_K, new Entry(null, fastRows(GgmlType.Q6_K), false));

@@ -14,15 +14,16 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * ik's IQ2_K … IQ5_K vector kernels against their scalar oracle, the type's codec ({@code dequantize_row_iq*_k}):
+ * The vector kernels of the table-lookup types — IQ4_NL, IQ4_XS ({@code KQuantDots}) and ik's IQ2_K … IQ5_K, IQ4_KS,
+ * IQ5_KS ({@code IqkDots}) — against their scalar oracle, the type's codec:
  * prompt rows bit for bit, the generation dot within float rounding of the dot of the codec's values in doubles.
  * Runs at both widths (runtime's 256-bit surefire execution repeats it).
  */
-class IqkDotsTest {
+class LookupKernelsTest {
     @ParameterizedTest
-    @ValueSource(strings = {"IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ4_KS", "IQ5_KS"})
+    @ValueSource(strings = {"IQ4_NL", "IQ4_XS", "IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ4_KS", "IQ5_KS"})
     void kernelsEqualTheCodec(String name) {
-        assumeTrue(IqkDots.supported(), "no IQ*_K vector kernels at " + VectorKernels.describe());
+        assumeTrue(IqkDots.supported() && KQuantDots.supported(), "no lookup-type vector kernels at " + VectorKernels.describe());
         GgmlType type = GgmlType.valueOf(name);
         TypeKernels.Entry k = TypeKernels.of(type);
         assertNotNull(k, name + " has no entry in TypeKernels at " + VectorKernels.describe());
