@@ -140,7 +140,9 @@ public final class BenchCommand implements Callable<Integer>, KilnSubcommand {
             size = f.tensorBytes();
             params = f.tensors().stream().mapToLong(t -> t.elementCount()).sum();
             active = ActiveWeights.bytesPerToken(f);
-            String ft = FileType.mainlineName(f.metadata().getLong("general.file_type", 0));
+            long ftype = f.metadata().getLong("general.file_type", 0);
+            String ft = FileType.mainlineName(ftype);
+            if (ft == null) ft = FileType.ikName(ftype); // ik-only file types (IQ4_K, Q4_K_R4, ...)
             type = f.metadata().architecture() + " " + BenchFormats.params(params).replace(" ", "") + " "
                     + (ft == null ? "?" : ft.replace("MOSTLY_", "").replace("ALL_", ""));
         }
