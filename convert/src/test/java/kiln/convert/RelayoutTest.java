@@ -63,6 +63,23 @@ class RelayoutTest {
         assertEquals(GgufAssert.sha256(ik), GgufAssert.sha256(back3), "ik → legacy → ik");
     }
 
+    /**
+     * llama.cpp cannot load ik's interleaved types, so the mainline layout unpacks them: ik's Q8_0_R8 file becomes
+     * exactly the file that ik's Q8_0 file becomes (Q8_0 quantizes the same rows either way), general.file_type
+     * included (Q8_0_R8 → Q8_0).
+     */
+    @Test
+    void interleavedIkFileBecomesMainlineWithItsBaseTypes() {
+        Fixtures.require();
+        Path fromR8 = relayout(Fixtures.file("tiny-deepseek/ik/tiny-deepseek-Q8_0_R8.gguf"), "mainline");
+        Path fromQ8 = relayout(Fixtures.file("tiny-deepseek/ik/tiny-deepseek-Q8_0.gguf"), "mainline");
+        assertEquals(GgufAssert.sha256(fromQ8), GgufAssert.sha256(fromR8));
+        Path keptForIk = relayout(Fixtures.file("tiny-deepseek/ik/tiny-deepseek-Q8_0_R8.gguf"), "ik");
+        try (GgufFile f = GgufFile.open(keptForIk)) {
+            assertEquals(kiln.tensor.GgmlType.Q8_0_R8, f.tensor("blk.0.ffn_down.weight").type(), "ik loads _R8: left as it is");
+        }
+    }
+
     @Test
     void quantizedIkFileBecomesMainlineWithIdenticalBytes() {
         Fixtures.require();

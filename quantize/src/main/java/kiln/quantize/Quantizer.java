@@ -107,24 +107,13 @@ public final class Quantizer {
     }
 
     /**
-     * How rows of {@code target} are produced: its codec, or, for an interleaved type without one, the base type's
-     * codec row by row followed by the interleaving (as ik quantizes straight to _R4/_R8 types); null when neither exists.
+     * How rows of {@code target} are produced: its codec in {@code flavor}'s way (for an interleaved type, the base
+     * type's codec row by row followed by the interleaving, as ik quantizes straight to _R4/_R8 types); null when Kiln
+     * cannot quantize to it.
      */
     static RowQuantizer rowQuantizer(GgmlType target, kiln.tensor.codec.Flavor flavor) {
         RowCodec c = Codecs.find(target, flavor);
-        if (c != null && c.canQuantize()) return c::quantize;
-        if (!target.isInterleaved() || target.base() == null) return null;
-        RowCodec base = Codecs.find(target.base(), flavor);
-        Object il = Interleaving.interleaver(target);
-        if (base == null || !base.canQuantize() || il == null) return null;
-        final int rowsPerGroup = target.interleave();
-        return (src, srcOff, dst, off, n, w) -> {
-            int ne0 = n / rowsPerGroup;
-            long baseRow = target.base().rowSize(ne0);
-            MemorySegment tmp = MemorySegment.ofArray(new byte[Math.toIntExact(baseRow * rowsPerGroup)]);
-            for (int k = 0; k < rowsPerGroup; k++) base.quantize(src, srcOff + k * ne0, tmp, k * baseRow, ne0, w);
-            Interleaving.repack(il, tmp, dst, off, ne0);
-        };
+        return c != null && c.canQuantize() ? c::quantize : null;
     }
 
     /** Supplies the float values of one row of the tensor being quantized (the converter's one-pass hook). */
@@ -139,7 +128,10 @@ public final class Quantizer {
         void write(long firstRow, MemorySegment bytes);
     }
 
-    /** Rows of a mapped tensor of any type Kiln can read, as f32. */
+    /**
+     * Rows of a mapped tensor of any type Kiln can read, as f32. Rows of an interleaved type are decoded a group at a
+     * time (each thread keeps its last group), so reading a tensor row by row decodes each group once.
+     */
     public static RowSource rowsOf(TensorInfo t, MemorySegment src, kiln.tensor.codec.Flavor flavor) {
         final int ne0 = Math.toIntExact(t.dim(0));
         final long inRow = t.type().rowSize(ne0);
@@ -147,7 +139,26 @@ public final class Quantizer {
             return (r, dst, off) -> MemorySegment.copy(src, Le.FLOAT, r * inRow, dst, off, ne0);
         }
         RowCodec from = Codecs.require(t.type(), flavor);
-        return (r, dst, off) -> from.dequantize(src, r * inRow, dst, off, ne0);
+        if (!t.type().isInterleaved()) return (r, dst, off) -> from.dequantize(src, r * inRow, dst, off, ne0);
+        final int rows = t.type().interleave();
+        if (t.rowCount() % rows != 0) {
+            throw new KilnException("tensor " + t.name() + ": " + t.rowCount() + " rows are not whole groups of " + rows
+                    + " rows of " + t.type().ggmlName());
+        }
+        final class LastGroup {
+            long first = -1;
+            final float[] values = new float[ne0 * rows];
+        }
+        ThreadLocal<LastGroup> last = ThreadLocal.withInitial(LastGroup::new);
+        return (r, dst, off) -> {
+            LastGroup g = last.get();
+            long first = r / rows * rows;
+            if (g.first != first) {
+                from.dequantize(src, first * inRow, g.values, 0, ne0 * rows);
+                g.first = first;
+            }
+            System.arraycopy(g.values, (int) (r - first) * ne0, dst, off, ne0);
+        };
     }
 
     /**

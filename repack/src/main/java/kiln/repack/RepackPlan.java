@@ -1,5 +1,6 @@
 package kiln.repack;
 
+import kiln.tensor.repack.RepackFileTypes;
 import kiln.tensor.FileType;
 import kiln.tensor.GgmlType;
 import kiln.tensor.KilnException;

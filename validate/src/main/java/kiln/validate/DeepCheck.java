@@ -59,18 +59,9 @@ final class DeepCheck {
         if (allZero(data)) warnings.add("tensor '" + t.name() + "' is all zeros");
         int[] scales = BlockScales.offsets(t.type());
         if (scales != null) checkScales(t, data, scales);
-        if (t.type().isInterleaved()) {
-            // interleaved rows are stored in groups: decode a group at a time through the repack codec
-            kiln.tensor.repack.Interleaver il = kiln.tensor.repack.Interleavers.forPacked(t.type());
-            if (il == null || t.dim(0) * il.rows() > Integer.MAX_VALUE) {
-                notChecked.merge(t.type(), 1, Integer::sum);
-                return;
-            }
-            checkGroups(t, data, il);
-            return;
-        }
         RowCodec codec = Codecs.find(t.type());
-        if (codec == null) {
+        int rowsPerCall = t.type().isInterleaved() ? t.type().interleave() : 1;
+        if (codec == null || t.dim(0) * rowsPerCall > Integer.MAX_VALUE || t.rowCount() % rowsPerCall != 0) {
             if (t.type().isQuantized() || t.type().typeSize() > 0) notChecked.merge(t.type(), 1, Integer::sum);
             return;
         }
@@ -113,48 +104,25 @@ final class DeepCheck {
         if (first != null) errors.add(first + (bad > 1 ? " (" + bad + " bad scales in this tensor)" : ""));
     }
 
-    private void checkGroups(TensorInfo t, MemorySegment data, kiln.tensor.repack.Interleaver il) {
-        long ne0 = t.dim(0);
-        int rows = il.rows();
-        float[] group = new float[(int) (ne0 * rows)];
-        long groupBytes = il.groupBytes(ne0);
-        int block = t.type().blockSize();
-        long bad = 0;
-        String first = null;
-        for (long g = 0; g < t.rowCount() / rows; g++) {
-            il.dequantize(data, g * groupBytes, ne0, group, 0);
-            for (int i = 0; i < group.length; i++) {
-                float v = group[i];
-                if (Float.isNaN(v) || Float.isInfinite(v)) {
-                    bad++;
-                    if (first == null) {
-                        long r = g * rows + i / ne0;
-                        long col = i % ne0;
-                        first = "tensor '" + t.name() + "' row " + r + (block > 1 ? " block " + col / block : " element " + col)
-                                + ": " + (Float.isNaN(v) ? "NaN" : "Inf");
-                    }
-                }
-            }
-        }
-        if (first != null) errors.add(first + (bad > 1 ? " (" + bad + " bad values in this tensor)" : ""));
-    }
-
+    /** Decodes the tensor a row at a time (an interleaved type: a group of rows at a time) and reports NaN/Inf. */
     private void checkValues(TensorInfo t, MemorySegment data, RowCodec codec) {
         long ne0 = t.dim(0);
-        if (ne0 <= 0 || ne0 > Integer.MAX_VALUE) return;
-        float[] row = new float[(int) ne0];
+        if (ne0 <= 0) return;
+        int rowsPerCall = t.type().isInterleaved() ? t.type().interleave() : 1;
+        float[] values = new float[(int) (ne0 * rowsPerCall)];
         long rowSize = t.rowSize();
         int block = t.type().blockSize();
         long bad = 0;
         String first = null;
-        for (long r = 0; r < t.rowCount(); r++) {
-            codec.dequantize(data, r * rowSize, row, 0, (int) ne0);
-            for (int i = 0; i < row.length; i++) {
-                float v = row[i];
+        for (long r0 = 0; r0 < t.rowCount(); r0 += rowsPerCall) {
+            codec.dequantize(data, r0 * rowSize, values, 0, values.length);
+            for (int i = 0; i < values.length; i++) {
+                float v = values[i];
                 if (Float.isNaN(v) || Float.isInfinite(v)) {
                     bad++;
                     if (first == null) {
-                        first = "tensor '" + t.name() + "' row " + r + (block > 1 ? " block " + i / block : " element " + i)
+                        long col = i % ne0;
+                        first = "tensor '" + t.name() + "' row " + (r0 + i / ne0) + (block > 1 ? " block " + col / block : " element " + col)
                                 + ": " + (Float.isNaN(v) ? "NaN" : "Inf");
                     }
                 }

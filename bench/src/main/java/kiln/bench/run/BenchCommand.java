@@ -4,6 +4,7 @@ import kiln.bench.matrix.MatrixRunner;
 import kiln.bench.matrix.MatrixSpec;
 import kiln.bench.roofline.ActiveWeights;
 import kiln.bench.roofline.MemoryBandwidth;
+import kiln.cuda.cli.GpuOptions;
 import kiln.runtime.model.Model;
 import kiln.runtime.model.ModelLoader;
 import kiln.runtime.model.ModelOptions;
@@ -115,8 +116,16 @@ public final class BenchCommand implements Callable<Integer>, KilnSubcommand {
                     for (String v : ctvs == null ? List.of("f16") : ctvs)
                         for (boolean fa : llamaCpp.flashAttention())
                             for (int rtr : rtrs == null ? List.of(0) : rtrs)
-                                ps.add(new BenchParams(t, nBatch, nUbatch, mla, k, v, fa, rtr != 0));
+                                for (int ngl : gpuLayers())
+                                    for (var ot : llamaCpp.gpu.overrideConfigurations())
+                                        ps.add(new BenchParams(t, nBatch, nUbatch, mla, k, v, fa, rtr != 0, ngl, GpuOptions.record(ot)));
         return ps;
+    }
+
+    /** The -ngl list (llama-bench's default is 999; Kiln's is 0: the CPU). */
+    private List<Integer> gpuLayers() {
+        List<Integer> l = llamaCpp.gpu.gpuLayersList();
+        return l.isEmpty() ? List.of(0) : l;
     }
 
     private List<BenchResult> runModel(Path m, BenchParams p, List<int[]> tests, double bw) {

@@ -37,11 +37,12 @@ public final class BenchFormats {
         f.put("n_threads", r.params().threads());
         f.put("type_k", r.params().typeK());
         f.put("type_v", r.params().typeV());
-        f.put("n_gpu_layers", 0);
+        f.put("n_gpu_layers", r.params().nGpuLayers());
         f.put("flash_attn", r.params().flashAttn());
         f.put("mla_attn", r.params().mla());
         f.put("repack", r.params().repack());
         f.put("use_mmap", true);
+        f.put("override_tensor", r.params().overrideTensor());
         f.put("n_prompt", r.nPrompt());
         f.put("n_gen", r.nGen());
         f.put("n_depth", r.nDepth());
@@ -97,16 +98,22 @@ public final class BenchFormats {
         return String.join(",", cells);
     }
 
-    /** llama-bench's markdown table: model, size, params, backend, threads, [mla, type_k when set], test, t/s. */
+    /**
+     * llama-bench's markdown table: model, size, params, backend, threads, ngl, [ot when any row has rules], mla, ctk,
+     * rtr, test, t/s.
+     */
     public static String markdown(List<BenchResult> rs) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "| %-30s | %10s | %10s | %-7s | %7s | %3s | %5s | %3s | %16s | %20s | %8s |%n",
-                "model", "size", "params", "backend", "threads", "mla", "ctk", "rtr", "test", "t/s", "roofline"));
-        sb.append("| ------------------------------ | ---------: | ---------: | ------- | ------: | --: | ----: | --: | ---------------: | -------------------: | -------: |\n");
+        boolean ot = rs.stream().anyMatch(r -> !r.params().overrideTensor().isEmpty());
+        String otHead = ot ? String.format(Locale.ROOT, " %-24s |", "ot") : "", otRule = ot ? " ------------------------ |" : "";
+        sb.append(String.format(Locale.ROOT, "| %-30s | %10s | %10s | %-7s | %7s | %3s |%s %3s | %5s | %3s | %16s | %20s | %8s |%n",
+                "model", "size", "params", "backend", "threads", "ngl", otHead, "mla", "ctk", "rtr", "test", "t/s", "roofline"));
+        sb.append("| ------------------------------ | ---------: | ---------: | ------- | ------: | --: |" + otRule + " --: | ----: | --: | ---------------: | -------------------: | -------: |\n");
         for (BenchResult r : rs) {
-            sb.append(String.format(Locale.ROOT, "| %-30s | %10s | %10s | %-7s | %7d | %3d | %5s | %3d | %16s | %20s | %8s |%n",
-                    r.modelType(), size(r.modelSize()), params(r.modelParams()), "CPU", r.params().threads(), r.params().mla(),
-                    r.params().typeK(), r.params().repack() ? 1 : 0, r.test(),
+            String otCell = ot ? String.format(Locale.ROOT, " %-24s |", r.params().overrideTensor()) : "";
+            sb.append(String.format(Locale.ROOT, "| %-30s | %10s | %10s | %-7s | %7d | %3d |%s %3d | %5s | %3d | %16s | %20s | %8s |%n",
+                    r.modelType(), size(r.modelSize()), params(r.modelParams()), "CPU", r.params().threads(), r.params().nGpuLayers(), otCell,
+                    r.params().mla(), r.params().typeK(), r.params().repack() ? 1 : 0, r.test(),
                     String.format(Locale.ROOT, "%.2f ± %.2f", r.avgTs(), r.stddevTs()),
                     r.hasRoofline() ? String.format(Locale.ROOT, "%.1f %%", r.rooflinePct()) : ""));
         }

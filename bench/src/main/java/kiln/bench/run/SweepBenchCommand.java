@@ -48,6 +48,8 @@ public final class SweepBenchCommand implements Callable<Integer>, KilnSubcomman
         List<Boolean> fas = llamaCpp.flashAttention();
         if (fas.size() != 1) throw new KilnException("-fa takes one value in sweep-bench");
         int fa = fas.getFirst() ? 1 : 0;
+        int ngl = llamaCpp.gpu.gpuLayers();
+        llamaCpp.gpu.overrides(); // one configuration here: refuses bench's ';' lists
         llamaCpp.noteIgnored(System.err, "sweep-bench");
         if (!format.equals("md") && !format.equals("jsonl")) throw new KilnException("unknown output format '" + format + "' (md, jsonl)");
         if (!Files.isRegularFile(model)) throw new KilnException(model + ": no such file");
@@ -62,7 +64,7 @@ public final class SweepBenchCommand implements Callable<Integer>, KilnSubcomman
             run.prompt(run.randomTokens(1, true), 0); // warm-up: one BOS decode
             if (format.equals("md")) {
                 out.printf(Locale.ROOT, "%nmain: n_kv_max = %d, n_batch = %d, n_ubatch = %d, flash_attn = %d, n_gpu_layers = %d, n_threads = %d, n_threads_batch = %d%n%n",
-                        nCtx, nBatch, nUbatch, fa, 0, t, t);
+                        nCtx, nBatch, nUbatch, fa, ngl, t, t);
                 out.printf(Locale.ROOT, "|%6s | %6s | %6s | %8s | %8s | %8s | %8s |%n", "PP", "TG", "N_KV", "T_PP s", "S_PP t/s", "T_TG s", "S_TG t/s");
                 out.println("|-------|--------|--------|----------|----------|----------|----------|");
             }
@@ -83,7 +85,7 @@ public final class SweepBenchCommand implements Callable<Integer>, KilnSubcomman
                 } else {
                     out.printf(Locale.ROOT, "{\"n_kv_max\": %d, \"n_batch\": %d, \"n_ubatch\": %d, \"flash_attn\": %d, \"n_gpu_layers\": %d, \"n_threads\": %d, "
                                     + "\"n_threads_batch\": %d, \"pp\": %d, \"tg\": %d, \"n_kv\": %d, \"t_pp\": %f, \"speed_pp\": %f, \"t_tg\": %f, \"speed_tg\": %f }%n",
-                            nCtx, nBatch, nUbatch, fa, 0, t, t, pp, tg, nKv, tPp, pp / tPp, tTg, tg / tTg);
+                            nCtx, nBatch, nUbatch, fa, ngl, t, t, pp, tg, nKv, tPp, pp / tPp, tTg, tg / tTg);
                 }
                 out.flush();
             }

@@ -20,6 +20,7 @@ import java.util.Iterator;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BenchCommandsTest {
@@ -133,10 +134,30 @@ class BenchCommandsTest {
         Out s = run(new SweepBenchCommand(), "-m", m, "-c", "32", "-ub", "16", "-t", "1", "-o", "jsonl", "-fa", "-fmoe", "-tb", "1", "-ngl", "0");
         assertEquals(0, s.code(), s.text());
         assertEquals(1, OM.readTree(s.text().strip().split("\n")[0]).get("flash_attn").asInt());
+        for (String l : o.text().strip().split("\n")) {
+            assertEquals(0, OM.readTree(l).get("n_gpu_layers").asInt());
+            assertEquals("exps=CPU", OM.readTree(l).get("override_tensor").asText());
+        }
         assertEquals(2, run(new BenchCommand(), "-m", m, "-ngl", "99").code());
         assertEquals(2, run(new BenchCommand(), "-m", m, "-ngl", "0,99").code());
         assertEquals(2, run(new SweepBenchCommand(), "-m", m, "-ngl", "99").code());
         assertEquals(2, run(new SweepBenchCommand(), "-m", m, "-ot", "exps=CUDA0").code());
+    }
+
+    @Test
+    void gpuListsAreConfigurationsRecordedAsLlamaBenchDoes() throws IOException {
+        String m = model().toString();
+        Out o = run(new BenchCommand(), "-m", m, "-p", "0", "-n", "1", "-r", "1", "-t", "1", "--no-roofline", "-o", "jsonl",
+                "-ngl", "0", "-ot", "exps=CPU;attn=CPU,exps=CPU", "--n-cpu-moe", "1");
+        assertEquals(0, o.code(), o.text());
+        List<String> ot = new ArrayList<>();
+        for (String l : o.text().strip().split("\n")) ot.add(OM.readTree(l).get("override_tensor").asText());
+        assertEquals(List.of("exps=CPU,blk\\.0\\.ffn_(up|down|gate)_exps=CPU", "attn=CPU,exps=CPU,blk\\.0\\.ffn_(up|down|gate)_exps=CPU"), ot);
+        Out md = run(new BenchCommand(), "-m", m, "-p", "0", "-n", "1", "-r", "1", "-t", "1", "--no-roofline", "-ngl", "0", "-ot", "exps=CPU");
+        assertTrue(md.text().contains("| ngl | ot ") && md.text().contains("|   0 | exps=CPU "), md.text());
+        Out plain = run(new BenchCommand(), "-m", m, "-p", "0", "-n", "1", "-r", "1", "-t", "1", "--no-roofline");
+        assertFalse(plain.text().contains("| ot "), "no ot column without rules: " + plain.text());
+        assertEquals(2, run(new SweepBenchCommand(), "-m", m, "-ot", "a=CPU;b=CPU").code(), "one configuration in sweep-bench");
     }
 
     @Test

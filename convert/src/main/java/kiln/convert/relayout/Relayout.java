@@ -10,6 +10,8 @@ import kiln.convert.tensors.Views;
 import kiln.convert.write.GgufSink;
 import kiln.convert.write.PlannedTensor;
 import kiln.tensor.KilnException;
+import kiln.tensor.repack.Interleavers;
+import kiln.tensor.repack.RepackFileTypes;
 import kiln.tensor.cli.Progress;
 import kiln.tensor.gguf.GgufFile;
 import kiln.tensor.gguf.GgufMetadata;
@@ -24,7 +26,8 @@ import java.util.Map;
 /**
  * Re-layout of a DeepSeek (deepseek2) GGUF between the MLA layouts without the HuggingFace folder. ik → mainline drops
  * attn_kv_b and reshapes attn_k_b/attn_v_b (same bytes, any type); mainline → ik rebuilds attn_kv_b from attn_k_b/attn_v_b
- * (exact for F32/F16/BF16, refused for quantized halves). Keys are rewritten by the same code as conversion.
+ * (exact for F32/F16/BF16, refused for quantized halves). Keys are rewritten by the same code as conversion. For the
+ * mainline layout, ik's interleaved tensors are unpacked to their base types (llama.cpp cannot load them).
  */
 public final class Relayout {
     private Relayout() {}
@@ -42,7 +45,7 @@ public final class Relayout {
             MlaLayout from = detect(f);
             DeepseekParams p = params(in.toString(), m, from);
             List<PlannedTensor> tensors = tensors(in.toString(), f, p, from, target);
-            GgufMetadata meta = metadata(m, p, from, target);
+            GgufMetadata meta = metadata(m, p, from, target, fileType(m, tensors));
             long total = 0;
             for (PlannedTensor t : tensors) total += t.byteSize();
             Progress pr = progress ? new Progress("re-layout", tensors.size(), total)
@@ -102,9 +105,25 @@ public final class Relayout {
      * source converter's position.
      */
     static GgufMetadata metadata(GgufMetadata m, DeepseekParams p, MlaLayout from, MlaLayout target) {
+        return metadata(m, p, from, target, m.requireLong("general.file_type"));
+    }
+
+    /**
+     * general.file_type of the output: the input's, or where interleaved tensors were unpacked for mainline, the
+     * file type {@code kiln repack --undo} restores (ik's inverse of its repacked_ftype map).
+     */
+    static long fileType(GgufMetadata m, List<PlannedTensor> tensors) {
+        long ftype = m.requireLong("general.file_type");
+        if (tensors.stream().noneMatch(t -> t.unpack() != null)) return ftype;
+        List<TensorInfo> unpacked = new ArrayList<>();
+        for (PlannedTensor t : tensors) unpacked.add(new TensorInfo(t.name(), t.type(), t.ne(), 0, 0));
+        return RepackFileTypes.undo(ftype, unpacked);
+    }
+
+    static GgufMetadata metadata(GgufMetadata m, DeepseekParams p, MlaLayout from, MlaLayout target, long fileType) {
         GgufMetadata block = new GgufMetadata();
         boolean groups = p.nGroup() != null || p.topkGroup() != null;
-        DeepseekKeys.write(block, p, target, groups, (int) m.requireLong("general.file_type"));
+        DeepseekKeys.write(block, p, target, groups, (int) fileType);
         if (m.contains(A + "rope.scaling.yarn_log_multiplier") && block.contains(A + "rope.scaling.yarn_log_multiplier")) {
             block.put(A + "rope.scaling.yarn_log_multiplier", m.get(A + "rope.scaling.yarn_log_multiplier"));
         }
@@ -142,7 +161,7 @@ public final class Relayout {
             String n = t.name();
             boolean kvb = n.endsWith(".attn_kv_b.weight"), kb = n.endsWith(".attn_k_b.weight"), vb = n.endsWith(".attn_v_b.weight");
             if (!kvb && !kb && !vb) {
-                out.add(new PlannedTensor(n, t.type(), t.ne(), null, f.data(t)));
+                out.add(copied(n, t, t.ne(), f, target));
                 continue;
             }
             String blk = n.substring(0, n.lastIndexOf(kvb ? ".attn_kv_b" : kb ? ".attn_k_b" : ".attn_v_b"));
@@ -154,7 +173,7 @@ public final class Relayout {
             if (!n.equals(first)) continue;
             TensorData kvData;
             if (target != MlaLayout.MAINLINE) {
-                if (tkv != null) out.add(new PlannedTensor(tkv.name(), tkv.type(), tkv.ne(), null, f.data(tkv)));
+                if (tkv != null) out.add(copied(tkv.name(), tkv, tkv.ne(), f, target));
                 else {
                     kvData = Views.kvbFromParts(new GgufTensorData(file, tk, f.data(tk)), new GgufTensorData(file, tv, f.data(tv)), nh, nope, v, kvl);
                     out.add(new PlannedTensor(blk + ".attn_kv_b.weight", tk.type(), new long[]{kvl, nh * (nope + v)}, kvData));
@@ -164,8 +183,8 @@ public final class Relayout {
             long[] kne = target == MlaLayout.MAINLINE ? new long[]{nope, kvl, nh} : new long[]{nope, nh * kvl};
             long[] vne = target == MlaLayout.MAINLINE ? new long[]{kvl, v, nh} : new long[]{kvl, nh * v};
             if (tk != null && tv != null) {
-                out.add(new PlannedTensor(blk + ".attn_k_b.weight", tk.type(), kne, null, f.data(tk)));
-                out.add(new PlannedTensor(blk + ".attn_v_b.weight", tv.type(), vne, null, f.data(tv)));
+                out.add(copied(blk + ".attn_k_b.weight", tk, kne, f, target));
+                out.add(copied(blk + ".attn_v_b.weight", tv, vne, f, target));
             } else {
                 TensorData kv = new GgufTensorData(file, tkv, f.data(tkv));
                 out.add(new PlannedTensor(blk + ".attn_k_b.weight", tkv.type(), kne, Views.kbTransposed(kv, nh, nope, v, kvl)));
@@ -173,5 +192,16 @@ public final class Relayout {
             }
         }
         return out;
+    }
+
+    /**
+     * A tensor copied as it is — except that for the mainline layout an interleaved (_R4/_R8) tensor is unpacked to its
+     * base type, losslessly, because llama.cpp cannot load ik's interleaved types.
+     */
+    private static PlannedTensor copied(String name, TensorInfo t, long[] ne, GgufFile f, MlaLayout target) {
+        if (target == MlaLayout.MAINLINE && t.type().isInterleaved()) {
+            return PlannedTensor.unpacked(name, Interleavers.requirePacked(t.type()), ne, f.data(t));
+        }
+        return new PlannedTensor(name, t.type(), ne, null, f.data(t));
     }
 }

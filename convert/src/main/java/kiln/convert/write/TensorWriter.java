@@ -1,6 +1,7 @@
 package kiln.convert.write;
 
 import kiln.tensor.GgmlType;
+import kiln.tensor.repack.Interleaver;
 import kiln.tensor.KilnException;
 import kiln.tensor.Parallel;
 import kiln.tensor.cli.Progress;
@@ -37,6 +38,7 @@ public final class TensorWriter {
             long rowLen = t.ne()[0];
             long rows = t.elements() / rowLen;
             long perChunk = Math.max(1, CHUNK_ELEMENTS / rowLen);
+            if (t.unpack() != null) perChunk = (perChunk + t.unpack().rows() - 1) / t.unpack().rows() * t.unpack().rows();
             if (rowLen > Integer.MAX_VALUE / 2) throw new KilnException("tensor '" + t.name() + "': rows of " + rowLen + " values are too long");
             for (long r = 0; r < rows; r += perChunk) work.add(new Work(i, r, Math.min(perChunk, rows - r)));
         }
@@ -47,6 +49,12 @@ public final class TensorWriter {
             long rowBytes = t.type().rowSize(rowLen);
             Target tg = targets.get(w.tensor());
             boolean last = w.firstRow() + w.rows() == t.elements() / rowLen;
+            if (t.unpack() != null) {
+                MemorySegment part = unpack(t, w.firstRow(), w.rows());
+                tg.out().write(tg.index(), w.firstRow() * rowBytes, part);
+                progress.advance(last ? 1 : 0, part.byteSize());
+                return;
+            }
             if (t.raw() != null) {
                 MemorySegment part = t.raw().asSlice(w.firstRow() * rowBytes, w.rows() * rowBytes);
                 tg.out().write(tg.index(), w.firstRow() * rowBytes, part);
@@ -65,6 +73,17 @@ public final class TensorWriter {
             tg.out().write(tg.index(), w.firstRow() * rowBytes, seg);
             progress.advance(last ? 1 : 0, bytes.length);
         });
+    }
+
+    /** Rows [r0, r0+rows) of an interleaved raw tensor as its base type's bytes (whole groups: r0 and rows are multiples of the group). */
+    private static MemorySegment unpack(PlannedTensor t, long r0, long rows) {
+        Interleaver il = t.unpack();
+        long rowLen = t.ne()[0];
+        long packedGroup = il.groupBytes(rowLen), baseGroup = il.baseGroupBytes(rowLen);
+        long firstGroup = r0 / il.rows(), groups = rows / il.rows();
+        MemorySegment out = MemorySegment.ofArray(new byte[Math.toIntExact(groups * baseGroup)]);
+        for (long g = 0; g < groups; g++) il.unpack(t.raw(), (firstGroup + g) * packedGroup, out, g * baseGroup, rowLen);
+        return out;
     }
 
     static RowCodec codecFor(GgmlType type) {

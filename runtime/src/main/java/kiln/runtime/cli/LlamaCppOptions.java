@@ -1,6 +1,8 @@
 package kiln.runtime.cli;
 
+import kiln.cuda.cli.GpuOptions;
 import kiln.tensor.KilnException;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
@@ -10,7 +12,8 @@ import java.util.Locale;
 /**
  * The llama.cpp / ik_llama.cpp flags users type out of habit, for {@code run}, {@code perplexity}, {@code bench} and
  * {@code sweep-bench}: accepted where Kiln's CPU runtime already does what they ask or they do not apply to it
- * (documented as ignored in the runtime README), refused in one line where they ask for a GPU Kiln does not have.
+ * (documented as ignored in the runtime README); the GPU flags are the cuda module's {@link GpuOptions}, refused in one
+ * line when they ask for a GPU.
  */
 public final class LlamaCppOptions {
     @Option(names = {"-fa", "--flash-attn"}, arity = "0..1", fallbackValue = "on", split = ",", paramLabel = "on|off|auto",
@@ -42,37 +45,13 @@ public final class LlamaCppOptions {
     @Option(names = "--mlock", description = "accepted and ignored: the mapped weights are not locked in memory")
     boolean mlock;
 
-    @Option(names = {"-ngl", "--n-gpu-layers", "--gpu-layers"}, split = ",", paramLabel = "N",
-            description = "only 0 is accepted: Kiln has no GPU backend yet")
-    List<String> gpuLayers;
+    /** -ngl, -ot, --n-cpu-moe, --cpu-moe: one mixin for every command that loads a model (the cuda module's). */
+    @Mixin
+    public GpuOptions gpu = new GpuOptions();
 
-    @Option(names = {"-ot", "--override-tensor"}, split = ",", paramLabel = "REGEX=TYPE",
-            description = "only =CPU overrides are accepted (and ignored: every weight is on the CPU); Kiln has no GPU backend yet")
-    List<String> overrideTensor;
-
-    @Option(names = "--n-cpu-moe", paramLabel = "N",
-            description = "accepted and ignored: every weight, experts included, is on the CPU already")
-    Integer nCpuMoe;
-
-    /** Refuses what Kiln cannot do (a GPU) and values that mean nothing; call before any work. */
+    /** Refuses what Kiln cannot do (a GPU: see {@link GpuOptions#check}) and values that mean nothing; call before any work. */
     public void check() {
-        if (gpuLayers != null) {
-            for (String v : gpuLayers) {
-                if (!v.strip().equals("0")) {
-                    throw new KilnException("Kiln has no GPU backend yet; -ngl " + v.strip() + " asks for layers on a GPU (leave -ngl out or use -ngl 0)");
-                }
-            }
-        }
-        if (overrideTensor != null) {
-            for (String v : overrideTensor) {
-                int eq = v.lastIndexOf('=');
-                if (eq < 1) throw new KilnException("-ot '" + v + "' is not REGEX=TYPE (e.g. -ot exps=CPU)");
-                if (!v.substring(eq + 1).strip().equalsIgnoreCase("CPU")) {
-                    throw new KilnException("Kiln has no GPU backend yet; -ot " + v + " asks for a buffer type other than CPU");
-                }
-            }
-        }
-        if (nCpuMoe != null && nCpuMoe < 0) throw new KilnException("--n-cpu-moe " + nCpuMoe + " is negative");
+        gpu.check();
         if (threadsBatch != null && threadsBatch < 1) throw new KilnException("-tb " + threadsBatch + " must be at least 1");
         if (attentionMaxBatch != null && attentionMaxBatch < 0) throw new KilnException("-amb " + attentionMaxBatch + " is negative");
         if (fusedMoe != null && !List.of("0", "1", "on", "off").contains(fusedMoe.toLowerCase(Locale.ROOT))) {
@@ -91,9 +70,7 @@ public final class LlamaCppOptions {
         if (threadsBatch != null) out.add("-tb");
         if (noMmap) out.add("--no-mmap");
         if (mlock) out.add("--mlock");
-        if (gpuLayers != null) out.add("-ngl 0");
-        if (overrideTensor != null) out.add("-ot");
-        if (nCpuMoe != null) out.add("--n-cpu-moe");
+        out.addAll(gpu.ignoredGiven());
         return out;
     }
 

@@ -326,51 +326,80 @@ final class KQuantDots {
         return f16(buf, o) * (ls - 32);
     }
 
+    /*
+     * IQ4_XS and IQ4_NL share their values (kvalues_iq4nl[q & 15] for the first 16 of a 32-value block, [q >> 4] for the
+     * last 16; the lookup is one byte shuffle) and differ only in where a 32-value block's 16 nibble bytes and its scale
+     * are: IQ4_XS 136 bytes per 256 values (fp16 d, u16 scales_h, u8 scales_l[4], qs[128]; scale d·(ls − 32), ls = 4
+     * bits of scales_l[ib/2] (nibble ib%2) | 2 bits of scales_h (2ib) << 4), IQ4_NL 18 bytes per 32 (fp16 d, qs[16]).
+     * One kernel serves both; the type test is loop-invariant.
+     */
+
+    /** Bytes of a row of {@code cols} values. */
+    private static int iq4RowBytes(boolean xs, int cols) {
+        return xs ? cols / 256 * 136 : cols / 32 * 18;
+    }
+
+    /** Offset of 32-value block {@code ib}'s 16 quant bytes in the staged row. */
+    private static int iq4Quants(boolean xs, int ib) {
+        return xs ? 136 * (ib >> 3) + 8 + 16 * (ib & 7) : 18 * ib + 2;
+    }
+
+    /** Scale of 32-value block {@code ib}. */
+    private static float iq4Scale(boolean xs, byte[] buf, int ib) {
+        return xs ? iq4xsScale(buf, 136 * (ib >> 3), ib & 7) : f16(buf, 18 * ib);
+    }
+
     /** An IQ4_XS row dequantized into dst[0..cols) (prompt batches): the values of {@link #iq4xs}, scaled. */
     static void iq4xsRow(MemorySegment seg, long off, int cols, byte[] buf, float[] dst) {
-        int nb = cols / 256;
-        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, 136 * nb);
-        for (int b = 0; b < nb; b++) {
-            int o = 136 * b;
-            for (int ib = 0; ib < 8; ib++) {
-                FloatVector dl = FloatVector.broadcast(F, iq4xsScale(buf, o, ib));
-                ByteVector q = ByteVector.fromArray(B16, buf, o + 8 + 16 * ib);
-                ByteVector lo = IQ4_VALUES.rearrange(q.and((byte) 0x0F).toShuffle());
-                ByteVector hi = IQ4_VALUES.rearrange(q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).toShuffle());
-                int yb = 256 * b + 32 * ib;
-                for (int part = 0; part < 16 / L; part++) {
-                    ((FloatVector) lo.convertShape(VectorOperators.B2F, F, part)).mul(dl).intoArray(dst, yb + L * part);
-                    ((FloatVector) hi.convertShape(VectorOperators.B2F, F, part)).mul(dl).intoArray(dst, yb + 16 + L * part);
-                }
+        iq4Row(true, seg, off, cols, buf, dst);
+    }
+
+    /** An IQ4_NL row dequantized into dst[0..cols). */
+    static void iq4nlRow(MemorySegment seg, long off, int cols, byte[] buf, float[] dst) {
+        iq4Row(false, seg, off, cols, buf, dst);
+    }
+
+    private static void iq4Row(boolean xs, MemorySegment seg, long off, int cols, byte[] buf, float[] dst) {
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, iq4RowBytes(xs, cols));
+        for (int ib = 0; ib < cols / 32; ib++) {
+            FloatVector dl = FloatVector.broadcast(F, iq4Scale(xs, buf, ib));
+            ByteVector q = ByteVector.fromArray(B16, buf, iq4Quants(xs, ib));
+            ByteVector lo = IQ4_VALUES.rearrange(q.and((byte) 0x0F).toShuffle());
+            ByteVector hi = IQ4_VALUES.rearrange(q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).toShuffle());
+            int yb = 32 * ib;
+            for (int part = 0; part < 16 / L; part++) {
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, F, part)).mul(dl).intoArray(dst, yb + L * part);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, F, part)).mul(dl).intoArray(dst, yb + 16 + L * part);
             }
         }
     }
 
-    /**
-     * IQ4_XS row · x. Block of 136 bytes per 256 values: fp16 d, u16 scales_h, u8 scales_l[4], qs[128]; 32-value
-     * block ib has scale d·(ls − 32), ls = 4 bits of scales_l[ib/2] (nibble ib%2) | 2 bits of scales_h (2ib) << 4,
-     * values kvalues[q & 15] (0..15) and kvalues[q >> 4] (16..31) — the table lookup is one byte shuffle.
-     */
+    /** IQ4_XS row · x. */
     static float iq4xs(MemorySegment seg, long off, float[] x, int xo, int cols, byte[] buf) {
-        int nb = cols / 256;
-        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, 136 * nb);
+        return iq4Dot(true, seg, off, x, xo, cols, buf);
+    }
+
+    /** IQ4_NL row · x (attn_k_b/attn_v_b-sized rows, whose length is not a multiple of 256, are often IQ4_NL). */
+    static float iq4nl(MemorySegment seg, long off, float[] x, int xo, int cols, byte[] buf) {
+        return iq4Dot(false, seg, off, x, xo, cols, buf);
+    }
+
+    private static float iq4Dot(boolean xs, MemorySegment seg, long off, float[] x, int xo, int cols, byte[] buf) {
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, iq4RowBytes(xs, cols));
         FloatVector acc = FloatVector.zero(F), acc2 = acc;
-        for (int b = 0; b < nb; b++) {
-            int o = 136 * b;
-            for (int ib = 0; ib < 8; ib++) {
-                float dl = iq4xsScale(buf, o, ib);
-                ByteVector q = ByteVector.fromArray(B16, buf, o + 8 + 16 * ib);
-                ByteVector lo = IQ4_VALUES.rearrange(q.and((byte) 0x0F).toShuffle());
-                ByteVector hi = IQ4_VALUES.rearrange(q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).toShuffle());
-                int xb = xo + 256 * b + 32 * ib;
-                FloatVector blk = FloatVector.zero(F);
-                for (int part = 0; part < 16 / L; part++) {
-                    blk = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, part)).fma(FloatVector.fromArray(F, x, xb + L * part), blk);
-                    blk = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, part)).fma(FloatVector.fromArray(F, x, xb + 16 + L * part), blk);
-                }
-                if ((ib & 1) == 0) acc = blk.fma(FloatVector.broadcast(F, dl), acc);
-                else acc2 = blk.fma(FloatVector.broadcast(F, dl), acc2);
+        for (int ib = 0; ib < cols / 32; ib++) {
+            float dl = iq4Scale(xs, buf, ib);
+            ByteVector q = ByteVector.fromArray(B16, buf, iq4Quants(xs, ib));
+            ByteVector lo = IQ4_VALUES.rearrange(q.and((byte) 0x0F).toShuffle());
+            ByteVector hi = IQ4_VALUES.rearrange(q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).toShuffle());
+            int xb = xo + 32 * ib;
+            FloatVector blk = FloatVector.zero(F);
+            for (int part = 0; part < 16 / L; part++) {
+                blk = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, part)).fma(FloatVector.fromArray(F, x, xb + L * part), blk);
+                blk = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, part)).fma(FloatVector.fromArray(F, x, xb + 16 + L * part), blk);
             }
+            if ((ib & 1) == 0) acc = blk.fma(FloatVector.broadcast(F, dl), acc);
+            else acc2 = blk.fma(FloatVector.broadcast(F, dl), acc2);
         }
         return acc.add(acc2).reduceLanes(VectorOperators.ADD);
     }

@@ -72,9 +72,18 @@ final class TypeKernels {
             m.put(GgmlType.Q6_K, new Entry((d, o, x, xo, s, n, st, sc) -> KQuantDots.q6k(d, o, x, xo, n, st, sc), KQuantDots::q6kRow, false));
             m.put(GgmlType.IQ4_XS, new Entry((d, o, x, xo, s, n, st, sc) -> KQuantDots.iq4xs(d, o, x, xo, n, st),
                     KQuantDots::iq4xsRow, false));
+            m.put(GgmlType.IQ4_NL, new Entry((d, o, x, xo, s, n, st, sc) -> KQuantDots.iq4nl(d, o, x, xo, n, st),
+                    KQuantDots::iq4nlRow, false));
         } else {
             m.put(GgmlType.Q4_K, new Entry(null, fastRows(GgmlType.Q4_K), false));
             m.put(GgmlType.Q6_K, new Entry(null, fastRows(GgmlType.Q6_K), false));
+        }
+        if (IqkDots.supported()) {
+            for (GgmlType t : new GgmlType[] {GgmlType.IQ2_K, GgmlType.IQ3_K, GgmlType.IQ4_K, GgmlType.IQ5_K, GgmlType.IQ4_KS, GgmlType.IQ5_KS}) {
+                IqkDots.Type k = IqkDots.of(t);
+                m.put(t, new Entry((d, o, x, xo, s, n, st, sc) -> IqkDots.dot(k, d, o, x, xo, n, st, sc),
+                        (d, o, n, st, y) -> IqkDots.row(k, d, o, n, st, y), false));
+            }
         }
         return m;
     }

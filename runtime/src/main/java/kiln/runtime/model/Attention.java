@@ -11,40 +11,22 @@ import kiln.runtime.kernel.Backend;
 final class Attention {
     private final Backend backend;
     private final TiledAttention tiled;
-    private final int nCtx;
+    /** Where the batch's tokens sit in the cache (the model's, shared with {@link TiledAttention}). */
+    private final BatchCells cells;
     private final float[][] row;
 
     private final float[][] qh, acc;
     private boolean ggmlF16;
-    /** Tokens per sequence in the micro-batch in flight (sequence t / seqLen owns cache cells [s·nCtx, (s+1)·nCtx)). */
-    int seqLen = Integer.MAX_VALUE;
-    /** Per-token sequence and position of a general batch ({@link Model#evaluateBatch}); null otherwise. */
-    private int[] tokSeq, tokPos;
-
-    void tokenCells(int[] seq, int[] pos) {
-        tokSeq = seq;
-        tokPos = pos;
-        tiled.tokenCells(seq, pos);
-    }
-
-    private int posOf(int t) {
-        return tokPos != null ? tokPos[t] : pos0 + t % seqLen;
-    }
-
-    /** First cache cell of token t's sequence. */
-    private int baseOf(int t) {
-        return tokPos != null ? tokSeq[t] * nCtx : (t / seqLen) * nCtx;
-    }
 
     /**
      * @param maxRowWidth the widest cache row or head query (scratch of the ggml form)
      * @param maxOut      the longest value row of one head
-     * @param tiled       the form for Kiln's numerics, sized for this model
+     * @param tiled       the form for Kiln's numerics, sized for this model (reading the same cells)
      */
-    Attention(Backend backend, int nCtx, int maxRowWidth, int maxOut, TiledAttention tiled) {
+    Attention(Backend backend, BatchCells cells, int maxRowWidth, int maxOut, TiledAttention tiled) {
         this.backend = backend;
         this.tiled = tiled;
-        this.nCtx = nCtx;
+        this.cells = cells;
         this.row = new float[backend.threads()][maxRowWidth];
         this.qh = new float[backend.threads()][maxRowWidth];
         this.acc = new float[backend.threads()][maxOut];
@@ -84,7 +66,7 @@ final class Attention {
     void standard(KvStore kc, KvStore vc, int layer, int pos0, int n, float[] q, int qStride, int nHead, int nKv,
                   int dk, int dv, float scale, float[] out, int outStride) {
         if (!(ggmlF16 && kc.type == KvStore.Type.F16 && vc.type == KvStore.Type.F16)) {
-            tiled.standard(kc, vc, layer, pos0, n, seqLen, q, qStride, nHead, nKv, dk, dv, scale, out, outStride);
+            tiled.standard(kc, vc, layer, pos0, n, q, qStride, nHead, nKv, dk, dv, scale, out, outStride);
             return;
         }
         this.kc = kc;
@@ -127,7 +109,7 @@ final class Attention {
     void latent(KvStore kc, int layer, int pos0, int n, float[] qAbs, int nHead, int kvl, int rope,
                 float[] qpe, int qpeStride, int headStride, int qpeOff, float scale, float[] out) {
         if (!(ggmlF16 && kc.type == KvStore.Type.F16)) {
-            tiled.latent(kc, layer, pos0, n, seqLen, qAbs, nHead, kvl, rope, qpe, qpeStride, headStride, qpeOff, scale, out);
+            tiled.latent(kc, layer, pos0, n, qAbs, nHead, kvl, rope, qpe, qpeStride, headStride, qpeOff, scale, out);
             return;
         }
         this.kc = kc;
@@ -149,7 +131,7 @@ final class Attention {
 
     /** ggml flash attention, one head at a time, as ggml_compute_forward_flash_attn_ext_f16_one_chunk. */
     private void standardGgml(int t, int h0, int h1, int worker) {
-        int p = posOf(t), base = baseOf(t);
+        int p = cells.pos(t, pos0), base = cells.base(t);
         float[] buf = row[worker], qr = qh[worker], vkq = acc[worker], st = softmaxState[worker];
         int qo = t * qStride, oo = t * outStride;
         for (int hh = h0; hh < h1; hh++) {
@@ -168,7 +150,7 @@ final class Attention {
 
     /** Latent form of {@link #standardGgml}: K = [latent | rope] (ik: [rope | latent]), V = latent. */
     private void latentGgml(int t, int h0, int h1, int worker) {
-        int p = posOf(t), base = baseOf(t);
+        int p = cells.pos(t, pos0), base = cells.base(t);
         float[] buf = row[worker], qr = qh[worker], vkq = acc[worker], st = softmaxState[worker];
         int qo = t * nHead * kvl, po = t * qpeStride + qpeOff;
         int lo = ropeFirst ? rope : 0, ro = ropeFirst ? 0 : kvl;

@@ -129,9 +129,9 @@ final class DeepseekModel extends Model {
         kqScale = mscale * mscale / (float) Math.sqrt(dk);
         float attnFactor = rc.extFactor() != 0 ? 1.0f / (1.0f + 0.1f * (float) Math.log(1.0f / freqScale)) : 1.0f;
         KvStore.Type kt = KvStore.Type.parse(opt.cacheTypeK()), vt = KvStore.Type.parse(opt.cacheTypeV());
-        long cells = (long) nCtx * nSeq;
-        long cacheBytes = mla == 0 ? KvStore.heapBytes(kt, nLayer, cells, (long) nHead * dk) + KvStore.heapBytes(vt, nLayer, cells, (long) nHead * dv)
-                : KvStore.heapBytes(kt, nLayer, cells, (long) kvl + rope);
+        long cacheCells = (long) nCtx * nSeq;
+        long cacheBytes = mla == 0 ? KvStore.heapBytes(kt, nLayer, cacheCells, (long) nHead * dk) + KvStore.heapBytes(vt, nLayer, cacheCells, (long) nHead * dv)
+                : KvStore.heapBytes(kt, nLayer, cacheCells, (long) kvl + rope);
         requireHeap(fileName, nCtx, cacheBytes + 4L * nCtx * rope);
         ropeTable = new Rope(rope, nCtx, rc.freqBase(), freqScale, rc.extFactor(), attnFactor, rc.nCtxOrig(), 32f, 1f, null);
 
@@ -144,9 +144,9 @@ final class DeepseekModel extends Model {
         }
         // per-head K/V (-mla 0, and prompts decompressed from the latent cache under -mla 2/3), and the latent form
         TiledAttention.Shape perHead = new TiledAttention.Shape(nHead, 1, dk, dv, dk, dv);
-        TiledAttention tiled = mla > 0 ? new TiledAttention(backend, nCtx, new TiledAttention.Shape(nHead, nHead, kvl + rope, kvl, kvl + rope, 0), perHead)
-                : new TiledAttention(backend, nCtx, perHead);
-        attention = new Attention(backend, nCtx, Math.max(Math.max(dk, dv), kvl + rope), Math.max(kvl, dv), tiled);
+        TiledAttention tiled = mla > 0 ? new TiledAttention(backend, cells, new TiledAttention.Shape(nHead, nHead, kvl + rope, kvl, kvl + rope, 0), perHead)
+                : new TiledAttention(backend, cells, perHead);
+        attention = new Attention(backend, cells, Math.max(Math.max(dk, dv), kvl + rope), Math.max(kvl, dv), tiled);
 
         int ub = ubatch;
         x = new float[ub * nEmbd];
@@ -279,7 +279,7 @@ final class DeepseekModel extends Model {
 
     /** ik with -mla 2/3 evaluates batches of ≥ 128 tokens by decompressing K and V (its "pp_opt" path). */
     private boolean ikPromptPath(Layer L, int n) {
-        return ikElementwise && mla > 1 && n >= IK_PP_MIN_TOKENS && L.kvB != null && seqLen >= n;
+        return ikElementwise && mla > 1 && n >= IK_PP_MIN_TOKENS && L.kvB != null && cells.oneSequence(n);
     }
 
     /** The most heap the decompressed K and V of the whole context may take (f16). */
@@ -297,7 +297,7 @@ final class DeepseekModel extends Model {
      * decompressed K and V of the whole context fit {@link #MAX_DECOMPRESSED_BYTES} and a quarter of the heap.
      */
     private boolean decompressionPays(Layer L, int n, int pos0) {
-        if (ggmlElementwise || mla < 2 || L.kvB == null || seqLen < n) return false;
+        if (ggmlElementwise || mla < 2 || L.kvB == null || !cells.oneSequence(n)) return false;
         long bytes = 2L * nCtx * nHead * (dk + dv);
         if (bytes > Math.min(MAX_DECOMPRESSED_BYTES, Runtime.getRuntime().maxMemory() / 4)) return false;
         double pairs = n * (pos0 + (n + 1) / 2.0), cells = pos0 + n;

@@ -63,14 +63,14 @@ final class LlamaModel extends Model {
         RopeConfig rc = RopeConfig.read(md, "llama", src.fileName());
         float[] freqFactors = src.optionalVector("rope_freqs.weight", nRot / 2);
         KvStore.Type kt = KvStore.Type.parse(opt.cacheTypeK()), vt = KvStore.Type.parse(opt.cacheTypeV());
-        long cells = (long) nCtx * nSeq;
-        requireHeap(src.fileName(), nCtx, KvStore.heapBytes(kt, nLayer, cells, (long) nKv * headK) + KvStore.heapBytes(vt, nLayer, cells, (long) nKv * headV)
+        long cacheCells = (long) nCtx * nSeq;
+        requireHeap(src.fileName(), nCtx, KvStore.heapBytes(kt, nLayer, cacheCells, (long) nKv * headK) + KvStore.heapBytes(vt, nLayer, cacheCells, (long) nKv * headV)
                 + 4L * nCtx * nRot);
         rope = new Rope(nRot, nCtx, rc.freqBase(), rc.freqScale(), rc.extFactor(), 1.0f, rc.nCtxOrig(), 32f, 1f, freqFactors);
         kCache = new KvStore(kt, nLayer, nCtx * nSeq, nKv * headK);
         vCache = new KvStore(vt, nLayer, nCtx * nSeq, nKv * headV);
-        attention = new Attention(backend, nCtx, Math.max(headK, headV), Math.max(headK, headV),
-                new TiledAttention(backend, nCtx, new TiledAttention.Shape(nHead, nHead / nKv, headK, headV, headK, headV)));
+        attention = new Attention(backend, cells, Math.max(headK, headV), Math.max(headK, headV),
+                new TiledAttention(backend, cells, new TiledAttention.Shape(nHead, nHead / nKv, headK, headV, headK, headV)));
         int ub = ubatch;
         x = new float[ub * nEmbd];
         xn = new float[ub * nEmbd];

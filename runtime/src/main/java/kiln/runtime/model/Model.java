@@ -22,6 +22,7 @@ public abstract class Model implements AutoCloseable {
         this.nEmbd = nEmbd;
         this.nSeq = Math.max(1, options.nSeq());
         this.ubatch = Math.min(options.ubatch(), options.nCtx() * nSeq);
+        this.cells = new BatchCells(nCtx);
     }
 
     /**
@@ -40,21 +41,18 @@ public abstract class Model implements AutoCloseable {
 
     /** Parallel sequences the caches hold ({@link ModelOptions#withSequences}). */
     protected final int nSeq;
-    /** Tokens per sequence in the micro-batch in flight (the whole batch for one sequence). */
-    protected int seqLen = Integer.MAX_VALUE;
+    /** Where the tokens of the micro-batch in flight sit in the cache; the attention reads the same object. */
+    protected final BatchCells cells;
 
     /** Position of token t of the micro-batch in flight. */
     protected final int posOf(int t, int pos0) {
-        return batchPos != null ? batchPos[t] : pos0 + t % seqLen;
+        return cells.pos(t, pos0);
     }
 
     /** Cache cell of token t of the micro-batch in flight (its sequence's block of nCtx cells). */
     protected final int cellOf(int t, int pos0) {
-        return batchPos != null ? batchSeq[t] * nCtx + batchPos[t] : (t / seqLen) * nCtx + pos0 + t % seqLen;
+        return cells.cell(t, pos0);
     }
-
-    /** Sequence and position of each token of the {@link #evaluateBatch} in flight (null otherwise). */
-    private int[] batchSeq, batchPos;
     /** Tokens of the {@link #evaluateBatch} in flight whose logits are wanted (null: all or the last). */
     private int[] logitRows;
     private int logitRowCount;
@@ -75,21 +73,15 @@ public abstract class Model implements AutoCloseable {
             }
         }
         for (int r = 0; r < rowCount; r++) if (rows[r] < 0 || rows[r] >= n) throw new IllegalArgumentException("logit row " + rows[r] + " of " + n);
-        batchSeq = seq;
-        batchPos = pos;
         logitRows = rows;
         logitRowCount = rowCount;
-        seqLen = 1; // no sequence-major layout: every token its own attention tile, whole-batch paths (ik's prompt path) off
-        attention().seqLen = 1;
-        attention().tokenCells(seq, pos);
+        cells.tokens(seq, pos); // every token its own attention tile, whole-batch paths (ik's prompt path) off
         try {
             forwardBatch(tokens, 0, n, 0, scratchLogits(n), true);
             System.arraycopy(scratchLogits(n), 0, logits, 0, rowCount * nVocab);
         } finally {
-            batchSeq = batchPos = logitRows = null;
-            seqLen = Integer.MAX_VALUE;
-            attention().seqLen = Integer.MAX_VALUE;
-            attention().tokenCells(null, null);
+            logitRows = null;
+            cells.reset();
         }
     }
 
@@ -105,14 +97,12 @@ public abstract class Model implements AutoCloseable {
         if (pos0 + perSeq > nCtx) {
             throw new kiln.tensor.KilnException((pos0 + perSeq) + " tokens do not fit in the context of " + nCtx + " (use a larger -c)");
         }
-        seqLen = perSeq;
-        attention().seqLen = perSeq;
+        cells.sequences(perSeq);
         try {
             forwardBatch(tokens, off, seqs * perSeq, pos0, scratchLogits(seqs * perSeq), true);
             System.arraycopy(scratchLogits(seqs * perSeq), 0, logits, 0, seqs * perSeq * nVocab);
         } finally {
-            seqLen = Integer.MAX_VALUE;
-            attention().seqLen = Integer.MAX_VALUE;
+            cells.reset();
         }
     }
 

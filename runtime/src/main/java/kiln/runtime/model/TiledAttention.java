@@ -33,7 +33,8 @@ final class TiledAttention {
 
     private final Backend backend;
     private final Kernels k;
-    private final int nCtx, maxRows;
+    private final BatchCells cells;
+    private final int maxRows;
     private final float[][] query, scores, sums, keys, values, runMax, runSum;
     /** Split-cache partial results, one slot per task: value sums, then each row's running maximum and sum. */
     private final float[][] partSums, partMax, partSum;
@@ -46,11 +47,14 @@ final class TiledAttention {
      */
     record Shape(int nHead, int group, int query, int out, int kHead, int vHead) {}
 
-    /** @param shapes every form this model runs (the scratch is sized for the largest) */
-    TiledAttention(Backend backend, int nCtx, Shape... shapes) {
+    /**
+     * @param cells  where the batch's tokens sit in the cache (the model's)
+     * @param shapes every form this model runs (the scratch is sized for the largest)
+     */
+    TiledAttention(Backend backend, BatchCells cells, Shape... shapes) {
         this.backend = backend;
         this.k = backend.kernels();
-        this.nCtx = nCtx;
+        this.cells = cells;
         int rows = TILE_ROWS, query = 0, outs = 0, kRow = 0, vRow = 0;
         for (Shape s : shapes) rows = Math.max(rows, s.group());
         this.maxRows = rows;
@@ -94,9 +98,9 @@ final class TiledAttention {
 
     /**
      * Standard attention: q n rows (stride qStride) of nHead·dk; K rows nKv·dk, V rows nKv·dv; out n rows (stride
-     * outStride) of nHead·dv. Tokens t of the batch: sequence t / seqLen, position pos0 + t % seqLen.
+     * outStride) of nHead·dv. Where token t sits in the cache: {@link BatchCells}.
      */
-    void standard(KvStore kc, KvStore vc, int layer, int pos0, int n, int seqLen, float[] q, int qStride, int nHead,
+    void standard(KvStore kc, KvStore vc, int layer, int pos0, int n, float[] q, int qStride, int nHead,
                   int nKv, int dk, int dv, float scale, float[] out, int outStride) {
         this.kc = kc;
         this.vc = vc;
@@ -110,14 +114,14 @@ final class TiledAttention {
         this.vHead = dv;
         this.dq = dk;
         this.dOut = dv;
-        run(layer, pos0, n, seqLen, nHead, scale, out, outStride);
+        run(layer, pos0, n, nHead, scale, out, outStride);
     }
 
     /**
      * MLA absorbed: qAbs n rows of nHead·kvl; the rope part of head h of token t at qpe[t·qpeStride + h·headStride +
      * qpeOff]; cache rows [latent kvl | rope]; out n rows of nHead·kvl.
      */
-    void latent(KvStore kc, int layer, int pos0, int n, int seqLen, float[] qAbs, int nHead, int kvl, int rope,
+    void latent(KvStore kc, int layer, int pos0, int n, float[] qAbs, int nHead, int kvl, int rope,
                 float[] qpe, int qpeStride, int headStride, int qpeOff, float scale, float[] out) {
         this.kc = kc;
         this.vc = null;
@@ -134,28 +138,17 @@ final class TiledAttention {
         this.vHead = kvl;
         this.dq = kvl + rope;
         this.dOut = kvl;
-        run(layer, pos0, n, seqLen, nHead, scale, out, nHead * kvl);
+        run(layer, pos0, n, nHead, scale, out, nHead * kvl);
     }
 
-    /**
-     * A general batch ({@link Model#evaluateBatch}, called with seqLen 1: every token its own tile): token t at
-     * position pos[t] of sequence seq[t]; null: the layout of seqLen.
-     */
-    private int[] tokSeq, tokPos;
-
-    void tokenCells(int[] seq, int[] pos) {
-        tokSeq = seq;
-        tokPos = pos;
-    }
-
-    private void run(int layer, int pos0, int n, int seqLen, int nHead, float scale, float[] out, int outStride) {
+    private void run(int layer, int pos0, int n, int nHead, float scale, float[] out, int outStride) {
         this.layer = layer;
         this.pos0 = pos0;
         this.nHead = nHead;
         this.scale = scale;
         this.out = out;
         this.outStride = outStride;
-        perSeq = Math.min(seqLen, n);
+        perSeq = cells.perSequence(n);
         int threads = backend.threads();
         headsPerTask = headsPerTask(nHead, group, maxRows);
         tokensPerTile = Math.clamp(maxRows / headsPerTask, 1, Math.min(MAX_TOKENS, perSeq));
@@ -165,20 +158,37 @@ final class TiledAttention {
         // generation and other small batches: the cache itself is split over the threads (flash decoding), so each
         // cached row is still read once, and the partial results are merged afterwards
         int units = tiles * headChunks;
-        int span = pos0 + perSeq;
-        if (tokPos != null) for (int t = 0; t < n; t++) span = Math.max(span, tokPos[t] + 1);
+        int span = cells.span(n, pos0);
         cacheChunks = units >= threads ? 1 : Math.min((threads + units - 1) / units, (span + MIN_CHUNK - 1) / MIN_CHUNK);
         backend.pool().run(units * cacheChunks, body);
         if (cacheChunks > 1) backend.pool().run(units * headsPerTask, mergeBody);
     }
 
+    // a unit of work is (tile, chunk of heads); tiles are numbered per sequence, units run the longest tiles first
+
+    private int tileOf(int unit) {
+        return tiles - 1 - unit / headChunks;
+    }
+
+    private int firstHeadOf(int unit) {
+        return (unit % headChunks) * headsPerTask;
+    }
+
+    /** The batch index of a tile's first token. */
+    private int firstTokenOf(int tile) {
+        return tile / tilesPerSeq * perSeq + tile % tilesPerSeq * tokensPerTile;
+    }
+
+    private int tokensOf(int tile) {
+        return Math.min(tokensPerTile, perSeq - tile % tilesPerSeq * tokensPerTile);
+    }
+
     private void task(int task, int worker) {
         int unit = task / cacheChunks, chunk = task % cacheChunks;
-        int tile = tiles - 1 - unit / headChunks; // longest first
-        int h0 = (unit % headChunks) * headsPerTask, h1 = Math.min(nHead, h0 + headsPerTask);
-        int seq = tile / tilesPerSeq, first = (tile % tilesPerSeq) * tokensPerTile;
-        int t0 = seq * perSeq + first, nt = Math.min(tokensPerTile, perSeq - first), nh = h1 - h0, rows = nt * nh;
-        int p0 = tokPos != null ? tokPos[t0] : pos0 + first, base = (tokPos != null ? tokSeq[t0] : seq) * nCtx, last = p0 + nt - 1;
+        int tile = tileOf(unit);
+        int h0 = firstHeadOf(unit), h1 = Math.min(nHead, h0 + headsPerTask);
+        int t0 = firstTokenOf(tile), nt = tokensOf(tile), nh = h1 - h0, rows = nt * nh;
+        int p0 = cells.pos(t0, pos0), base = cells.base(t0), last = p0 + nt - 1;
         // this task's cache rows [from, to): a share of whole blocks
         int perChunk = ((last + 1 + cacheChunks - 1) / cacheChunks + BLOCK - 1) / BLOCK * BLOCK;
         int from = chunk * perChunk, to = Math.min(last + 1, from + perChunk);
@@ -249,11 +259,9 @@ final class TiledAttention {
      */
     private void merge(int task, int worker) {
         int unit = task / headsPerTask, hh = task % headsPerTask;
-        int tile = tiles - 1 - unit / headChunks;
-        int h0 = (unit % headChunks) * headsPerTask, h = h0 + hh;
+        int h = firstHeadOf(unit) + hh;
         if (h >= nHead) return;
-        int seq = tile / tilesPerSeq, first = (tile % tilesPerSeq) * tokensPerTile;
-        int t0 = seq * perSeq + first, nt = Math.min(tokensPerTile, perSeq - first);
+        int tile = tileOf(unit), t0 = firstTokenOf(tile), nt = tokensOf(tile);
         float[] acc = sums[worker];
         for (int i = 0; i < nt; i++) {
             int r = hh * nt + i, slot0 = unit * cacheChunks;

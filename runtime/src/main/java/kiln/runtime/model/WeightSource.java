@@ -87,18 +87,12 @@ public final class WeightSource {
     static RowCodec codecFor(GgmlType type, String tensor) {
         RowCodec c = Codecs.find(type);
         if (c != null) return c;
-        Interleaver il = Interleavers.forPacked(type);
-        if (il != null && Codecs.find(il.baseType()) != null) return new InterleavedCodec(il);
         throw new KilnException("Kiln cannot run type " + type.ggmlName() + " (tensor '" + tensor + "'); it runs: " + runnableTypes());
     }
 
-    /** Every type Kiln can run: the codecs' types and the interleaved types whose base has a codec. */
+    /** Every type Kiln can run: every type it has a codec for (interleaved ones included). */
     static String runnableTypes() {
-        StringBuilder sb = new StringBuilder(Codecs.supported());
-        for (GgmlType t : Interleavers.supported()) {
-            if (Codecs.find(t.base() != null ? t.base() : t) != null && Codecs.find(t) == null) sb.append(", ").append(t.ggmlName());
-        }
-        return sb.toString();
+        return Codecs.supported();
     }
 
     /**
@@ -110,13 +104,13 @@ public final class WeightSource {
         GgmlType target = Interleavers.ikRepackedType(t.name(), t.type(), t.ne(), false);
         if (target == null) return w;
         Interleaver il = Interleavers.forPacked(target);
-        if (il == null || Codecs.find(il.baseType()) == null) return w;
+        if (il == null) return w;
         long groups = w.rows() / il.rows();
         long gb = il.groupBytes(w.cols()), bb = il.baseGroupBytes(w.cols());
         MemorySegment dst = repackArena.allocate(gb * groups, 64);
         for (long g = 0; g < groups; g++) il.repack(w.data(), g * bb, dst, g * gb, w.cols());
         repackedCount++;
-        return new Weight(w.name(), target, new InterleavedCodec(il), dst, w.rows(), w.cols());
+        return new Weight(w.name(), target, Codecs.find(target), dst, w.rows(), w.cols());
     }
 
     private java.lang.foreign.Arena repackArena;

@@ -1,5 +1,6 @@
 package kiln.runtime.cli;
 
+import kiln.cuda.device.CudaDevices;
 import kiln.tensor.testing.Fixtures;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -93,7 +94,7 @@ class BadInputTest {
                 "-c", "32", "-fa", "-fmoe", "-amb", "512", "-ser", "7,1", "-tb", "2", "--no-mmap", "--mlock", "-ngl", "0",
                 "-ot", "exps=CPU", "--n-cpu-moe", "3");
         assertEquals(0, o.code(), o.err());
-        assertTrue(o.err().contains("kiln run: note: -fa, -fmoe, -amb, -ser, -tb, --no-mmap, --mlock, -ngl 0, -ot, --n-cpu-moe accepted for"
+        assertTrue(o.err().contains("kiln run: note: -fa, -fmoe, -amb, -ser, -tb, --no-mmap, --mlock, -ngl 0, -ot …=CPU, --n-cpu-moe accepted for"
                 + " llama.cpp compatibility and ignored"), o.err());
         for (String fa : new String[] {"1", "on", "off", "auto"}) {
             o = CommandsTest.call(new RunCommand(), "-m", llama(), "-p", "First Citizen:", "-n", "1", "--temp", "0", "-t", "2", "-c", "32", "-fa", fa);
@@ -106,12 +107,17 @@ class BadInputTest {
     }
 
     @Test
-    void gpuFlagsAreRefusedInOneLine() {
-        assertEquals("kiln run: Kiln has no GPU backend yet; -ngl 99 asks for layers on a GPU (leave -ngl out or use -ngl 0)",
-                refused(new RunCommand(), "-m", llama(), "-p", "hi", "-ngl", "99"));
-        assertTrue(refused(new PerplexityCommand(), "-m", llama(), "-f", "x.txt", "-ngl", "99").contains("Kiln has no GPU backend yet"));
-        assertEquals("kiln run: Kiln has no GPU backend yet; -ot exps=CUDA0 asks for a buffer type other than CPU",
-                refused(new RunCommand(), "-m", llama(), "-p", "hi", "-ot", "exps=CUDA0"));
+    void gpuFlagsWithoutADeviceAreRefusedInOneLine() {
+        CudaDevices devices = CudaDevices.probe();
+        Assumptions.assumeFalse(devices.found(), "this machine has a CUDA device");
+        assertEquals("kiln run: " + devices.refusal("-ngl"), refused(new RunCommand(), "-m", llama(), "-p", "hi", "-ngl", "99"));
+        assertTrue(refused(new PerplexityCommand(), "-m", llama(), "-f", "x.txt", "-ngl", "99").startsWith("kiln perplexity: no CUDA device found ("));
+        assertEquals("kiln run: " + devices.refusal("-ot …=CUDA"), refused(new RunCommand(), "-m", llama(), "-p", "hi", "-ot", "exps=CUDA0"));
+        assertTrue(refused(new RunCommand(), "-m", llama(), "-p", "hi", "-ot", "exps").contains("-ot 'exps' is not REGEX=BUFFER"));
+    }
+
+    @Test
+    void otherOptionsAreRefusedInOneLine() {
         assertTrue(refused(new RunCommand(), "-m", llama(), "-p", "hi", "-fa", "maybe").contains("-fa 'maybe' is not on, off, auto, 1 or 0"));
         // no clustering: -cnv is one unknown option, not -c nv
         assertTrue(refused(new RunCommand(), "-m", llama(), "-p", "hi", "-cnv").contains("Unknown option: '-cnv'"));

@@ -64,8 +64,8 @@ class TiledAttentionTest {
         float[] q = random(r, n * qStride), out = new float[n * outStride];
         float scale = 1 / (float) Math.sqrt(dk);
         try (Backend b = new Backend(k, threads, 64, 1, 1)) {
-            new TiledAttention(b, nCtx, new TiledAttention.Shape(nHead, group, dk, dv, dk, dv))
-                    .standard(kc, vc, 1, pos0, n, seqLen, q, qStride, nHead, nKv, dk, dv, scale, out, outStride);
+            new TiledAttention(b, cells(nCtx, seqLen), new TiledAttention.Shape(nHead, group, dk, dv, dk, dv))
+                    .standard(kc, vc, 1, pos0, n, q, qStride, nHead, nKv, dk, dv, scale, out, outStride);
         }
         float[] krow = new float[nKv * dk], vrow = new float[nKv * dv];
         for (int t = 0; t < n; t++) {
@@ -99,8 +99,8 @@ class TiledAttentionTest {
         int headStride = rope + 5, qpeStride = nHead * headStride + 1, qpeOff = 5;
         float[] qAbs = random(r, n * nHead * kvl), qpe = random(r, n * qpeStride), out = new float[n * nHead * kvl];
         try (Backend b = new Backend(k, threads, 64, 1, 1)) {
-            new TiledAttention(b, nCtx, new TiledAttention.Shape(nHead, nHead, kvl + rope, kvl, kvl + rope, 0))
-                    .latent(kc, 0, pos0, n, seqLen, qAbs, nHead, kvl, rope, qpe, qpeStride, headStride, qpeOff, scale, out);
+            new TiledAttention(b, cells(nCtx, seqLen), new TiledAttention.Shape(nHead, nHead, kvl + rope, kvl, kvl + rope, 0))
+                    .latent(kc, 0, pos0, n, qAbs, nHead, kvl, rope, qpe, qpeStride, headStride, qpeOff, scale, out);
         }
         float[] row = new float[kvl + rope];
         for (int t = 0; t < n; t++) {
@@ -119,6 +119,13 @@ class TiledAttentionTest {
                 assertClose(want, out, (t * nHead + h) * kvl, what);
             }
         }
+    }
+
+    /** Sequence-major cells: seqLen tokens per sequence. */
+    private static BatchCells cells(int nCtx, int seqLen) {
+        BatchCells c = new BatchCells(nCtx);
+        c.sequences(seqLen);
+        return c;
     }
 
     /** softmax(s) · V (rows base.. of the layer, values [from, from+d)) in doubles. */

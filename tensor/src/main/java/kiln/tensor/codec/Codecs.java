@@ -2,6 +2,8 @@ package kiln.tensor.codec;
 
 import kiln.tensor.GgmlType;
 import kiln.tensor.KilnException;
+import kiln.tensor.repack.InterleavedCodec;
+import kiln.tensor.repack.Interleavers;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -49,17 +51,20 @@ public final class Codecs {
         (flavor == Flavor.IK ? IK : MAINLINE).put(c.type(), c);
     }
 
-    /** The codec for a type (mainline flavour), or null when Kiln has none. */
     /**
      * The codec for a type: mainline's where mainline has the type, else ik's (ik-only types such as IQ5_K and
-     * Q6_0). Dequantization is the same in both flavours, so readers use this; null when Kiln has none.
+     * Q6_0). Dequantization is the same in both flavours, so readers use this; null when Kiln has none. An
+     * interleaved type's codec ({@link InterleavedCodec}) works on whole groups of rows.
      */
     public static RowCodec find(GgmlType type) {
+        if (type.isInterleaved()) return InterleavedCodec.of(type, Flavor.IK);
         RowCodec c = MAINLINE.get(type);
         return c != null ? c : IK.get(type);
     }
 
+    /** The codec whose quantizer is {@code flavor}'s (an interleaved type: its base type's in that flavour), or null. */
     public static RowCodec find(GgmlType type, Flavor flavor) {
+        if (type.isInterleaved()) return InterleavedCodec.of(type, flavor);
         return (flavor == Flavor.IK ? IK : MAINLINE).get(type);
     }
 
@@ -79,6 +84,7 @@ public final class Codecs {
         java.util.EnumSet<GgmlType> all = java.util.EnumSet.noneOf(GgmlType.class);
         all.addAll(MAINLINE.keySet());
         all.addAll(IK.keySet());
+        all.addAll(Interleavers.supported());
         for (GgmlType t : all) {
             if (!sb.isEmpty()) sb.append(", ");
             sb.append(t.ggmlName());

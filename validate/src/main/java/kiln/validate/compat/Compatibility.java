@@ -63,12 +63,8 @@ public final class Compatibility {
         return verdict(KILN, m, rules, null, noCodec);
     }
 
-    /** Whether Kiln can decode a type: a row codec, or for an interleaved type its repack codec over a decodable base. */
+    /** Whether Kiln can decode a type (an interleaved type through its repack codec). */
     public static boolean hasCodec(GgmlType t) {
-        if (t.isInterleaved()) {
-            kiln.tensor.repack.Interleaver il = kiln.tensor.repack.Interleavers.forPacked(t);
-            return il != null && Codecs.canDequantize(il.baseType());
-        }
         return Codecs.canDequantize(t);
     }
 

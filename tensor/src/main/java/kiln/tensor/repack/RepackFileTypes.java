@@ -1,4 +1,4 @@
-package kiln.repack;
+package kiln.tensor.repack;
 
 import kiln.tensor.FileType;
 import kiln.tensor.GgmlType;

@@ -1,0 +1,51 @@
+package kiln.runtime.kernel;
+
+import kiln.tensor.GgmlType;
+import kiln.tensor.codec.Codecs;
+import kiln.tensor.codec.RowCodec;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The vector kernels of the table-lookup types — IQ4_NL, IQ4_XS ({@code KQuantDots}) and ik's IQ2_K … IQ5_K, IQ4_KS,
+ * IQ5_KS ({@code IqkDots}) — against their scalar oracle, the type's codec:
+ * prompt rows bit for bit, the generation dot within float rounding of the dot of the codec's values in doubles.
+ * Runs at both widths (runtime's 256-bit surefire execution repeats it).
+ */
+class LookupKernelsTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"IQ4_NL", "IQ4_XS", "IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ4_KS", "IQ5_KS"})
+    void kernelsEqualTheCodec(String name) {
+        assumeTrue(IqkDots.supported() && KQuantDots.supported(), "no lookup-type vector kernels at " + VectorKernels.describe());
+        GgmlType type = GgmlType.valueOf(name);
+        TypeKernels.Entry k = TypeKernels.of(type);
+        assertNotNull(k, name + " has no entry in TypeKernels at " + VectorKernels.describe());
+        RowCodec codec = Codecs.find(type);
+        Random r = new Random(11);
+        for (int cols : new int[] {256, 512, 4096}) {
+            Weight w = KernelsTest.weight(type, codec, 5, cols, r);
+            byte[] stage = new byte[KQuantDots.scratchSize(w.rowBytes())];
+            float[] want = new float[cols], got = new float[cols], scales = new float[32];
+            for (int row = 0; row < 5; row++) {
+                codec.dequantize(w.data(), row * w.rowBytes(), want, 0, cols);
+                k.decode().row(w.data(), row * w.rowBytes(), cols, stage, got);
+                assertArrayEquals(want, got, name + " row " + row + " of " + cols);
+                float[] x = KernelsTest.rnd(r, cols + 3);
+                double exact = 0, magnitude = 0;
+                for (int j = 0; j < cols; j++) {
+                    exact += (double) want[j] * x[3 + j];
+                    magnitude += Math.abs((double) want[j] * x[3 + j]);
+                }
+                float dot = k.dot().dot(w.data(), row * w.rowBytes(), x, 3, null, cols, stage, scales);
+                assertEquals(exact, dot, 1e-6 * magnitude + 1e-6, name + " dot, row " + row + " of " + cols);
+            }
+        }
+    }
+}
