@@ -54,6 +54,7 @@ public record Ftype(String name, int value, GgmlType defaultType) {
             {"IQ4_KS", 145, GgmlType.IQ4_KS}, {"IQ5_KS", 150, GgmlType.IQ5_KS}, {"IQ4_KS_R4", 345, GgmlType.IQ4_KS_R4},
             {"IQ5_KS_R4", 350, GgmlType.IQ5_KS_R4}, {"IQ3_KS", 154, GgmlType.IQ3_KS},
             {"IQ4_KSS", 148, GgmlType.IQ4_KSS}, {"IQ3_KL", 146, GgmlType.IQ3_K},
+            {"IQ2_KL", 155, GgmlType.IQ2_KL}, {"IQ2_KS", 147, GgmlType.IQ2_KS},
         };
         for (Object[] e : ik) {
             Ftype f = new Ftype((String) e[0], (Integer) e[1], (GgmlType) e[2]);

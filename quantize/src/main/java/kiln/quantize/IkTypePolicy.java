@@ -98,7 +98,7 @@ final class IkTypePolicy extends TypePolicy {
                 long nx = t.dim(0);
                 if (facts.arch().equals("falcon") || nx % 256 != 0) newType = GgmlType.Q8_0;
                 else if (any(ftype, IQ2_XXS, IQ2_XS, IQ3_XXS, IQ1_S, IQ2_S, IQ2_M, IQ1_M, IQ2_K, IQ3_K, IQ3_K_R4, IQ2_K_R4,
-                        IQ3_KS)) {
+                        IQ3_KS, IQ2_KL, IQ2_KS)) {
                     newType = !hasOutput ? GgmlType.IQ4_K : GgmlType.Q5_K;
                 }
                 else if (any(ftype, IQ3_S, IQ3_M, IQ3_KL, IQ4_XS, IQ4_KS, IQ4_KSS, IQ4_KS_R4) && !hasOutput) newType = GgmlType.IQ5_K;
@@ -110,7 +110,7 @@ final class IkTypePolicy extends TypePolicy {
             else if (any(ftype, IQ2_XXS, IQ2_XS, IQ1_S, IQ1_M)) newType = GgmlType.Q2_K;
             else if (any(ftype, IQ2_S, IQ2_M)) newType = GgmlType.IQ3_S;
             else if (ftype == IQ3_XXS) newType = GgmlType.IQ3_S;
-        } else if (any(ftype, IQ2_XXS, IQ2_XS, IQ1_S, IQ2_S, IQ2_M, IQ1_M)) {
+        } else if (any(ftype, IQ2_XXS, IQ2_XS, IQ1_S, IQ2_S, IQ2_M, IQ1_M, IQ2_KS)) {
             boolean isIq2M = ftype == IQ2_M;
             boolean s = ftype == IQ2_S || isIq2M;
             if (name.contains("attn_v.weight")) {
@@ -147,6 +147,7 @@ final class IkTypePolicy extends TypePolicy {
             else if (ftype == IQ3_K && gqa >= 2) newType = GgmlType.IQ4_K;
             else if (ftype == IQ3_K_R4 && gqa >= 2) newType = GgmlType.IQ4_K_R4;
             else if (ftype == IQ3_KS && gqa >= 2) newType = GgmlType.IQ4_KS;
+            else if (ftype == IQ2_KL && gqa >= 2) newType = GgmlType.IQ4_KS;
             else if (any(ftype, IQ3_KL, IQ3_M)) newType = gqa >= 2 ? GgmlType.IQ5_K : GgmlType.IQ4_K;
             else if (ftype == Q3_K_M) newType = iAttentionWv < 2 ? GgmlType.Q5_K : GgmlType.Q4_K;
             else if (ftype == Q3_K_L) newType = GgmlType.Q5_K;
@@ -219,6 +220,7 @@ final class IkTypePolicy extends TypePolicy {
                     if (any(ftype, Q2_K, IQ3_XS, IQ3_XXS, Q3_K_S, Q3_K_M, IQ4_NL, Q4_K_S, Q4_K_M, IQ3_S, IQ3_M, IQ4_XS,
                             Q4_K_R4, IQ4_NL_R4, IQ4_XS_R8, Q3_K_R4, Q2_K_R4, IQ4_K, IQ2_K, IQ3_K, IQ4_K_R4, IQ3_K_R4,
                             IQ2_K_R4, IQ4_KS, IQ4_KS_R4, IQ5_KS, IQ5_KS_R4, IQ3_KS, IQ4_KSS, IQ3_KL)) newType = GgmlType.Q5_K;
+                    else if (ftype == IQ2_KL) newType = GgmlType.IQ4_KS;
                 } else {
                     if (ftype == Q2_K) newType = GgmlType.Q3_K;
                     else if (ftype == IQ3_XXS) newType = GgmlType.IQ3_S;

@@ -14,7 +14,7 @@ final class LlamaFtype {
             Q4_K_R4 = 214, Q5_K_R4 = 216, Q6_K_R4 = 218, IQ4_NL_R4 = 225, IQ4_XS_R8 = 230, BF16_R16 = 232, Q6_0_R4 = 335;
     static final int IQ2_K = 138, IQ3_K = 139, IQ4_K = 140, IQ5_K = 141, IQ6_K = 142, IQ2_K_R4 = 338, IQ3_K_R4 = 339,
             IQ4_K_R4 = 340, IQ5_K_R4 = 341, IQ4_KS = 145, IQ5_KS = 150, IQ4_KS_R4 = 345, IQ5_KS_R4 = 350,
-            IQ3_KS = 154, IQ4_KSS = 148, IQ3_KL = 146;
+            IQ3_KS = 154, IQ4_KSS = 148, IQ3_KL = 146, IQ2_KL = 155, IQ2_KS = 147;
 
     static boolean in(int v, int... set) {
         for (int s : set) if (s == v) return true;

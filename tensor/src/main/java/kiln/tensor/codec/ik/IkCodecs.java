@@ -24,6 +24,6 @@ public final class IkCodecs {
         return List.of(IkLegacy.Q4_0, IkLegacy.Q4_1, IkLegacy.Q5_0, IkLegacy.Q5_1, IkQ2K.INSTANCE, IkQ3K.INSTANCE,
                 IkQ45K.Q4_K, IkQ45K.Q5_K, IkQ6K.INSTANCE, IkIq4.IQ4_NL, IkIq4.IQ4_XS, IkIq2K.INSTANCE, IkIq3K.INSTANCE, IkIq4K.INSTANCE,
                 IkIq5K.INSTANCE, IkIq6K.INSTANCE, IkIqKs.IQ4_KS, IkIqKs.IQ5_KS,
-                IkIq3Ks.INSTANCE, IkIq4Kss.INSTANCE, IkQ60.INSTANCE);
+                IkIq3Ks.INSTANCE, IkIq4Kss.INSTANCE, IkIq2Kl.INSTANCE, IkIq2Ks.INSTANCE, IkQ60.INSTANCE);
     }
 }

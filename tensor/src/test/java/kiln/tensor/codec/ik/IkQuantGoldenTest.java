@@ -124,7 +124,7 @@ class IkQuantGoldenTest {
                 double err = 0, norm = 0;
                 for (int i = 0; i < 256; i++) { err += (a[i] - x[i]) * (a[i] - x[i]); norm += x[i] * x[i]; }
                 double bound = switch (c.type()) { // relative squared error: fewer levels, coarser
-                    case IQ2_K -> 0.15;
+                    case IQ2_K, IQ2_KL, IQ2_KS -> 0.15;
                     case IQ3_K, IQ3_KS -> 0.05;
                     default -> 0.01;
                 };

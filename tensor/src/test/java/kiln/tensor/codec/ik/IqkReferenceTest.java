@@ -100,7 +100,7 @@ class IqkReferenceTest {
         List<Case> cases = cases();
         List<DequantCase> dequant = dequantCases();
         for (GgmlType t : List.of(GgmlType.IQ2_K, GgmlType.IQ3_K, GgmlType.IQ4_K, GgmlType.IQ6_K, GgmlType.IQ4_KS, GgmlType.IQ5_KS, GgmlType.IQ3_KS,
-                GgmlType.IQ4_KSS)) {
+                GgmlType.IQ4_KSS, GgmlType.IQ2_KL, GgmlType.IQ2_KS)) {
             for (String model : List.of("tiny-deepseek", "tiny-llama")) {
                 assertTrue(cases.stream().anyMatch(c -> c.type() == t && c.model().equals(model) && !c.imatrix()), t + " " + model);
                 assertTrue(cases.stream().anyMatch(c -> c.type() == t && c.model().equals(model) && c.imatrix()), t + " " + model);
