@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Vector kernels of ik's IQ2_K, IQ3_K, IQ4_K, IQ5_K and the row-scaled IQ4_KS, IQ5_KS: every 256-value block is first
+ * Vector kernels of ik's IQ2_K, IQ3_K, IQ4_K, IQ5_K and the row-scaled IQ2_KS, IQ3_KS, IQ4_KS, IQ5_KS: every 256-value block is first
  * decoded to its 256 int8 levels and 16 float scales (one per 16 values) with byte-lane operations — the indices pulled
  * from the packed bits, looked up in the type's table with one byte shuffle, the block's shifted table being the plain
  * one plus a constant — and then one shared loop widens the levels to floats: against x for generation
@@ -34,7 +34,7 @@ final class IqkDots {
         void decode(byte[] b, int o, float rowScale, byte[] lv, int lo, float[] sc);
     }
 
-    /** One type: the bytes before its first block (the KS types' f32 row scale), its block size and decoder. */
+    /** One type: the bytes before its first block (the KS types' row scale: 4 = f32, 2 = fp16), its block size and decoder. */
     record Type(int rowMeta, int blockBytes, Block block) {}
 
     static Type of(GgmlType t) {
@@ -45,12 +45,18 @@ final class IqkDots {
             case IQ5_K -> new Type(0, 176, IqkDots::iq5k);
             case IQ4_KS -> new Type(4, 136, IqkDots::iq4ks);
             case IQ5_KS -> new Type(4, 168, IqkDots::iq5ks);
+            case IQ2_KS -> new Type(2, 70, IqkDots::iq2ks);
+            case IQ3_KS -> new Type(2, 102, IqkDots::iq3ks);
             default -> null;
         };
     }
 
     private static float rowScale(Type type, byte[] stage) {
-        return type.rowMeta() == 0 ? 0 : Float.intBitsToFloat((stage[0] & 0xFF) | (stage[1] & 0xFF) << 8 | (stage[2] & 0xFF) << 16 | stage[3] << 24);
+        return switch (type.rowMeta()) {
+            case 4 -> Float.intBitsToFloat((stage[0] & 0xFF) | (stage[1] & 0xFF) << 8 | (stage[2] & 0xFF) << 16 | stage[3] << 24);
+            case 2 -> f16(stage, 0);
+            default -> 0;
+        };
     }
 
     /** Whether this width runs these kernels (the level loop widens 16 bytes to 8- or 16-lane floats). */
@@ -257,6 +263,42 @@ final class IqkDots {
             sc[2 * ib] = sc[2 * ib + 1] = d * ((s & 254) - 127);
             iq5Levels(b, q, shift, o + 136, ib, s, lv, lo + 32 * ib);
             iq5Levels(b, q + 16, shift, o + 152, ib, s, lv, lo + 32 * ib + 16);
+        }
+    }
+
+    /**
+     * IQ2_KS, after the row's fp16 scale d, 70 bytes: extra (bits 0..7: shifted table per 32 values; 8..15: 5th scale
+     * bits), scales[4] (two 4-bit scales − 16 each, with the 5th bit), qs[64] (2-bit indices).
+     */
+    private static void iq2ks(byte[] b, int o, float d, byte[] lv, int lo, float[] sc) {
+        int extra = u16(b, o);
+        for (int ib = 0; ib < 4; ib++) {
+            int s = u8(b, o + 2 + ib), e = extra >> 2 * ib;
+            sc[4 * ib] = sc[4 * ib + 1] = d * (((s & 0xf) | ((e >> 4) & 0x10)) - 16);
+            sc[4 * ib + 2] = sc[4 * ib + 3] = d * (((s >> 4) | ((e >> 5) & 0x10)) - 16);
+            int q = o + 6 + 32 * (ib / 2), shift = 4 * (ib % 2);
+            iq2Levels(b, q, shift, e, lv, lo + 64 * ib);
+            iq2Levels(b, q + 16, shift, e, lv, lo + 64 * ib + 16);
+            iq2Levels(b, q, shift + 2, e >> 1, lv, lo + 64 * ib + 32);
+            iq2Levels(b, q + 16, shift + 2, e >> 1, lv, lo + 64 * ib + 48);
+        }
+    }
+
+    /**
+     * IQ3_KS, after the row's fp16 scale d, 102 bytes: extra (bits 0..7: 5th scale bits; 8..15: shifted table per 32
+     * values), scales[4] (two 4-bit scales − 16 each), qs[64] (2 low index bits), qh[32] (3rd bit).
+     */
+    private static void iq3ks(byte[] b, int o, float d, byte[] lv, int lo, float[] sc) {
+        int extra = u16(b, o);
+        for (int j = 0; j < 4; j++) {
+            int s = u8(b, o + 2 + j);
+            sc[2 * j] = sc[2 * j + 1] = d * (((s & 0xf) | ((extra >> j) & 1) << 4) - 16);
+            sc[2 * j + 8] = sc[2 * j + 9] = d * (((s >> 4) | ((extra >> j + 4) & 1) << 4) - 16);
+        }
+        for (int ib = 0; ib < 8; ib++) {
+            int q = o + 6 + 32 * (ib / 4), shift = 2 * (ib % 4), shifted = extra >> 8 + ib;
+            iq3Levels(b, q, shift, o + 70, ib, shifted, lv, lo + 32 * ib);
+            iq3Levels(b, q + 16, shift, o + 86, ib, shifted, lv, lo + 32 * ib + 16);
         }
     }
 }

@@ -79,7 +79,8 @@ final class TypeKernels {
             m.put(GgmlType.Q6_K, new Entry(null, fastRows(GgmlType.Q6_K), false));
         }
         if (IqkDots.supported()) {
-            for (GgmlType t : new GgmlType[] {GgmlType.IQ2_K, GgmlType.IQ3_K, GgmlType.IQ4_K, GgmlType.IQ5_K, GgmlType.IQ4_KS, GgmlType.IQ5_KS}) {
+            for (GgmlType t : new GgmlType[] {GgmlType.IQ2_K, GgmlType.IQ3_K, GgmlType.IQ4_K, GgmlType.IQ5_K, GgmlType.IQ4_KS, GgmlType.IQ5_KS,
+                    GgmlType.IQ2_KS, GgmlType.IQ3_KS}) {
                 IqkDots.Type k = IqkDots.of(t);
                 m.put(t, new Entry((d, o, x, xo, s, n, st, sc) -> IqkDots.dot(k, d, o, x, xo, n, st, sc),
                         (d, o, n, st, y) -> IqkDots.row(k, d, o, n, st, y), false));

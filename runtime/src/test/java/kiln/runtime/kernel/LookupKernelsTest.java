@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class LookupKernelsTest {
     @ParameterizedTest
-    @ValueSource(strings = {"IQ4_NL", "IQ4_XS", "IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ4_KS", "IQ5_KS"})
+    @ValueSource(strings = {"IQ4_NL", "IQ4_XS", "IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ4_KS", "IQ5_KS", "IQ2_KS", "IQ3_KS"})
     void kernelsEqualTheCodec(String name) {
         assumeTrue(IqkDots.supported() && KQuantDots.supported(), "no lookup-type vector kernels at " + VectorKernels.describe());
         GgmlType type = GgmlType.valueOf(name);

@@ -24,7 +24,7 @@ final class IkIq4 extends IkBlockCodec {
     private static final byte[] V = KVALUES_IQ4NL;
 
     /** {@code iq4nl_index}: for ⌊x⌋+127 in 0..240, the nearest level (0..15) or 16+k when between k and k+1. */
-    private static final byte[] INDEX = {
+    static final byte[] INDEX = {
          0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, 16, 16,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
          1, 17, 17,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2, 18,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,
          3,  3,  3,  3,  3,  3, 19,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4, 20,  5,  5,  5,  5,  5,  5,  5,  5,  5,  5,
