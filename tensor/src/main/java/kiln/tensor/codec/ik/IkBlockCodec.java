@@ -57,14 +57,31 @@ abstract class IkBlockCodec implements RowCodec {
         MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, dstOffset, out.length);
     }
 
-    /** Mainline's dequantization (same block layout); ik-only types override this. */
+    /**
+     * Mainline's dequantization where mainline has the type (same block layout); otherwise each block staged in one
+     * reused array and decoded by {@link #dequantizeBlock}. ik-only types with per-row metadata override this.
+     */
     @Override
     public void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOff, int n) {
         RowCodec mainline = Codecs.find(type);
-        if (mainline == null || mainline == this) {
-            throw new UnsupportedOperationException("Kiln cannot dequantize " + type.ggmlName() + " yet");
+        if (mainline != null && mainline != this) {
+            mainline.dequantize(src, srcOffset, dst, dstOff, n);
+            return;
         }
-        mainline.dequantize(src, srcOffset, dst, dstOff, n);
+        int bs = type.blockSize(), size = type.typeSize();
+        if (n < 0 || n % bs != 0) {
+            throw new IllegalArgumentException(type.ggmlName() + " works on whole blocks of " + bs + " values; got " + n);
+        }
+        byte[] block = new byte[size];
+        for (int i = 0; i < n / bs; i++) {
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset + (long) i * size, block, 0, size);
+            dequantizeBlock(block, dst, dstOff + i * bs);
+        }
+    }
+
+    /** One block of an ik-only type ({@code block[0..typeSize)}) into {@code y[yOff..yOff+blockSize)}. */
+    void dequantizeBlock(byte[] block, float[] y, int yOff) {
+        throw new UnsupportedOperationException("Kiln cannot dequantize " + type.ggmlName() + " yet");
     }
 
     private void checkFinite(float[] a, int off, int n, String what) {

@@ -2,8 +2,6 @@ package kiln.tensor.codec.ik;
 
 import kiln.tensor.GgmlType;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 import static kiln.tensor.codec.QuantMath.QK_K;
@@ -204,30 +202,23 @@ final class IkIq2K extends IkBlockCodec {
 
     /** {@code dequantize_row_iq2_k}. */
     @Override
-    public void dequantize(MemorySegment src, long srcOffset, float[] y, int yOff, int n) {
-        if (n < 0 || n % QK_K != 0) {
-            throw new IllegalArgumentException("iq2_k works on whole blocks of 256 values; got " + n);
-        }
-        byte[] b = new byte[SIZE];
-        for (int i = 0; i < n / QK_K; i++) {
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset + (long) i * SIZE, b, 0, SIZE);
-            float d = half(b, D);
-            int extra = (b[EXTRA] & 0xFF) | ((b[EXTRA + 1] & 0xFF) << 8);
-            int qs = QS, shift = 0, yb = yOff + i * QK_K;
-            for (int ib32 = 0; ib32 < QK_K / 32; ++ib32) {
-                int sc = b[SCALES + ib32] & 0xFF;
-                float dl1 = d * ((sc & 0xf) - 8);
-                float dl2 = d * ((sc >> 4) - 8);
-                int v1 = 4 * (extra & 1), v2 = 2 * (extra & 2);
-                extra >>= 2;
-                for (int j = 0; j < 16; ++j) {
-                    y[yb + j] = dl1 * VALUES[v1 + (((b[qs + j] & 0xFF) >> shift) & 3)];
-                    y[yb + j + 16] = dl2 * VALUES[v2 + (((b[qs + j + 16] & 0xFF) >> shift) & 3)];
-                }
-                yb += 32;
-                shift += 2;
-                if (shift == 8) { qs += 32; shift = 0; }
+    void dequantizeBlock(byte[] b, float[] y, int yb) {
+        float d = half(b, D);
+        int extra = (b[EXTRA] & 0xFF) | ((b[EXTRA + 1] & 0xFF) << 8);
+        int qs = QS, shift = 0;
+        for (int ib32 = 0; ib32 < QK_K / 32; ++ib32) {
+            int sc = b[SCALES + ib32] & 0xFF;
+            float dl1 = d * ((sc & 0xf) - 8);
+            float dl2 = d * ((sc >> 4) - 8);
+            int v1 = 4 * (extra & 1), v2 = 2 * (extra & 2);
+            extra >>= 2;
+            for (int j = 0; j < 16; ++j) {
+                y[yb + j] = dl1 * VALUES[v1 + (((b[qs + j] & 0xFF) >> shift) & 3)];
+                y[yb + j + 16] = dl2 * VALUES[v2 + (((b[qs + j + 16] & 0xFF) >> shift) & 3)];
             }
+            yb += 32;
+            shift += 2;
+            if (shift == 8) { qs += 32; shift = 0; }
         }
     }
 }

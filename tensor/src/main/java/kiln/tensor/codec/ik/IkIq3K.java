@@ -2,8 +2,6 @@ package kiln.tensor.codec.ik;
 
 import kiln.tensor.GgmlType;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import static kiln.tensor.codec.QuantMath.QK_K;
 import static kiln.tensor.codec.ik.FusedMath.nearestIntFma;
@@ -90,34 +88,27 @@ final class IkIq3K extends IkBlockCodec {
 
     /** {@code dequantize_row_iq3_k}. */
     @Override
-    public void dequantize(MemorySegment src, long srcOffset, float[] y, int yOff, int n) {
-        if (n < 0 || n % QK_K != 0) {
-            throw new IllegalArgumentException("iq3_k works on whole blocks of 256 values; got " + n);
-        }
-        byte[] b = new byte[SIZE];
-        for (int i = 0; i < n / QK_K; i++) {
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset + (long) i * SIZE, b, 0, SIZE);
-            float d = half(b, D);
-            int sh = (b[SCALES_H] & 0xFF) | ((b[SCALES_H + 1] & 0xFF) << 8);
-            int extra = (b[EXTRA] & 0xFF) | ((b[EXTRA + 1] & 0xFF) << 8);
-            int qs = QS, yb = yOff + i * QK_K;
-            for (int ib32 = 0; ib32 < QK_K / 32; ++ib32) {
-                int sl = b[SCALES_L + ib32] & 0xFF;
-                float dl1 = d * ((2 * (sl & 0xf) + 1) * ((sh & 1) != 0 ? -1 : 1));
-                float dl2 = d * ((2 * (sl >> 4) + 1) * ((sh & 2) != 0 ? -1 : 1));
-                sh >>= 2;
-                int v1 = 8 * (extra & 1), v2 = 4 * (extra & 2);
-                extra >>= 2;
-                int shiftL = 2 * (ib32 % 4), shiftH = ib32 % 8;
-                for (int j = 0; j < 16; ++j) {
-                    int l1 = (((b[qs + j] & 0xFF) >> shiftL) & 3) | ((((b[QH + j] & 0xFF) >> shiftH) & 1) << 2);
-                    int l2 = (((b[qs + j + 16] & 0xFF) >> shiftL) & 3) | ((((b[QH + j + 16] & 0xFF) >> shiftH) & 1) << 2);
-                    y[yb + j] = dl1 * VALUES[v1 + l1];
-                    y[yb + j + 16] = dl2 * VALUES[v2 + l2];
-                }
-                yb += 32;
-                if (shiftL == 6) qs += 32;
+    void dequantizeBlock(byte[] b, float[] y, int yb) {
+        float d = half(b, D);
+        int sh = (b[SCALES_H] & 0xFF) | ((b[SCALES_H + 1] & 0xFF) << 8);
+        int extra = (b[EXTRA] & 0xFF) | ((b[EXTRA + 1] & 0xFF) << 8);
+        int qs = QS;
+        for (int ib32 = 0; ib32 < QK_K / 32; ++ib32) {
+            int sl = b[SCALES_L + ib32] & 0xFF;
+            float dl1 = d * ((2 * (sl & 0xf) + 1) * ((sh & 1) != 0 ? -1 : 1));
+            float dl2 = d * ((2 * (sl >> 4) + 1) * ((sh & 2) != 0 ? -1 : 1));
+            sh >>= 2;
+            int v1 = 8 * (extra & 1), v2 = 4 * (extra & 2);
+            extra >>= 2;
+            int shiftL = 2 * (ib32 % 4), shiftH = ib32 % 8;
+            for (int j = 0; j < 16; ++j) {
+                int l1 = (((b[qs + j] & 0xFF) >> shiftL) & 3) | ((((b[QH + j] & 0xFF) >> shiftH) & 1) << 2);
+                int l2 = (((b[qs + j + 16] & 0xFF) >> shiftL) & 3) | ((((b[QH + j + 16] & 0xFF) >> shiftH) & 1) << 2);
+                y[yb + j] = dl1 * VALUES[v1 + l1];
+                y[yb + j + 16] = dl2 * VALUES[v2 + l2];
             }
+            yb += 32;
+            if (shiftL == 6) qs += 32;
         }
     }
 }

@@ -2,8 +2,6 @@ package kiln.tensor.codec.ik;
 
 import kiln.tensor.GgmlType;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import static kiln.tensor.codec.QuantMath.QK_K;
 import static kiln.tensor.codec.ik.FusedMath.nearestIntFma;
@@ -84,30 +82,22 @@ final class IkIq4K extends IkBlockCodec {
 
     /** {@code dequantize_row_iq4_k}. */
     @Override
-    public void dequantize(MemorySegment src, long srcOffset, float[] y, int yOff, int n) {
-        if (n < 0 || n % QK_K != 0) {
-            throw new IllegalArgumentException("iq4_k works on whole blocks of 256 values; got " + n);
-        }
-        byte[] b = new byte[SIZE];
-        for (int i = 0; i < n / QK_K; i++) {
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset + (long) i * SIZE, b, 0, SIZE);
-            float d = half(b, D);
-            int extra = (b[EXTRA] & 0xFF) | ((b[EXTRA + 1] & 0xFF) << 8);
-            int yb = yOff + i * QK_K;
-            for (int ib = 0; ib < QK_K / 32; ++ib) {
-                int sh = (b[SCALES_H + ib / 2] & 0xFF) >> 4 * (ib % 2);
-                int sl = b[SCALES_L + ib] & 0xFF;
-                float dl1 = d * (((sl & 0xf) | ((sh << 4) & 0x30)) - 32);
-                float dl2 = d * (((sl >> 4) | ((sh << 2) & 0x30)) - 32);
-                int v1 = 16 * (extra & 1), v2 = 8 * (extra & 2);
-                extra >>= 2;
-                for (int j = 0; j < 16; ++j) {
-                    int q = b[QS + 16 * ib + j] & 0xFF;
-                    y[yb + j] = dl1 * VALUES[v1 + (q & 0xf)];
-                    y[yb + j + 16] = dl2 * VALUES[v2 + (q >> 4)];
-                }
-                yb += 32;
+    void dequantizeBlock(byte[] b, float[] y, int yb) {
+        float d = half(b, D);
+        int extra = (b[EXTRA] & 0xFF) | ((b[EXTRA + 1] & 0xFF) << 8);
+        for (int ib = 0; ib < QK_K / 32; ++ib) {
+            int sh = (b[SCALES_H + ib / 2] & 0xFF) >> 4 * (ib % 2);
+            int sl = b[SCALES_L + ib] & 0xFF;
+            float dl1 = d * (((sl & 0xf) | ((sh << 4) & 0x30)) - 32);
+            float dl2 = d * (((sl >> 4) | ((sh << 2) & 0x30)) - 32);
+            int v1 = 16 * (extra & 1), v2 = 8 * (extra & 2);
+            extra >>= 2;
+            for (int j = 0; j < 16; ++j) {
+                int q = b[QS + 16 * ib + j] & 0xFF;
+                y[yb + j] = dl1 * VALUES[v1 + (q & 0xf)];
+                y[yb + j + 16] = dl2 * VALUES[v2 + (q >> 4)];
             }
+            yb += 32;
         }
     }
 }

@@ -3,8 +3,6 @@ package kiln.tensor.codec.ik;
 import kiln.tensor.Fp16;
 import kiln.tensor.GgmlType;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import static kiln.tensor.codec.QuantMath.QK_K;
 import static kiln.tensor.codec.ik.FusedMath.nearestIntFma;
@@ -94,38 +92,31 @@ final class IkIq5K extends IkBlockCodec {
 
     /** {@code dequantize_row_iq5_k}. */
     @Override
-    public void dequantize(MemorySegment src, long srcOffset, float[] y, int yOff, int n) {
-        if (n < 0 || n % QK_K != 0) {
-            throw new IllegalArgumentException("iq5_k works on whole blocks of 256 values; got " + n);
-        }
-        byte[] b = new byte[SIZE];
-        for (int i = 0; i < n / QK_K; i++) {
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset + (long) i * SIZE, b, 0, SIZE);
-            float d = Fp16.halfToFloat((short) ((b[D] & 0xFF) | (b[D + 1] << 8)));
-            int extra = (b[EXTRA] & 0xFF) | ((b[EXTRA + 1] & 0xFF) << 8);
-            int qs = QS, qh = QH, shift = 0, yb = yOff + i * QK_K;
-            for (int ib64 = 0; ib64 < QK_K / 64; ++ib64) {
-                int sl0 = b[SCALES_L + 2 * ib64] & 0xFF, sl1 = b[SCALES_L + 2 * ib64 + 1] & 0xFF;
-                int sh = b[SCALES_H + ib64] & 0xFF;
-                float dl1 = d * (((sl0 & 0xf) | ((sh << 4) & 0x30)) - 32);
-                float dl2 = d * (((sl0 >> 4) | ((sh << 2) & 0x30)) - 32);
-                float dl3 = d * (((sl1 & 0xf) | (sh & 0x30)) - 32);
-                float dl4 = d * (((sl1 >> 4) | ((sh >> 2) & 0x30)) - 32);
-                int v1 = (extra & 1) << 5, v2 = (extra & 2) << 4, v3 = (extra & 4) << 3, v4 = (extra & 8) << 2;
-                for (int j = 0; j < 16; ++j) {
-                    int q0 = b[qs + j] & 0xFF, q1 = b[qs + j + 16] & 0xFF;
-                    int h0 = (b[qh + j] & 0xFF) >> shift, h1 = (b[qh + j + 16] & 0xFF) >> shift;
-                    y[yb + j] = dl1 * VALUES[v1 + ((q0 & 0xf) | ((h0 & 1) << 4))];
-                    y[yb + j + 16] = dl2 * VALUES[v2 + ((q1 & 0xf) | ((h1 & 1) << 4))];
-                    y[yb + j + 32] = dl3 * VALUES[v3 + ((q0 >> 4) | ((h0 & 2) << 3))];
-                    y[yb + j + 48] = dl4 * VALUES[v4 + ((q1 >> 4) | ((h1 & 2) << 3))];
-                }
-                yb += 64;
-                qs += 32;
-                extra >>= 4;
-                shift += 2;
-                if (shift == 8) { qh += 32; shift = 0; }
+    void dequantizeBlock(byte[] b, float[] y, int yb) {
+        float d = Fp16.halfToFloat((short) ((b[D] & 0xFF) | (b[D + 1] << 8)));
+        int extra = (b[EXTRA] & 0xFF) | ((b[EXTRA + 1] & 0xFF) << 8);
+        int qs = QS, qh = QH, shift = 0;
+        for (int ib64 = 0; ib64 < QK_K / 64; ++ib64) {
+            int sl0 = b[SCALES_L + 2 * ib64] & 0xFF, sl1 = b[SCALES_L + 2 * ib64 + 1] & 0xFF;
+            int sh = b[SCALES_H + ib64] & 0xFF;
+            float dl1 = d * (((sl0 & 0xf) | ((sh << 4) & 0x30)) - 32);
+            float dl2 = d * (((sl0 >> 4) | ((sh << 2) & 0x30)) - 32);
+            float dl3 = d * (((sl1 & 0xf) | (sh & 0x30)) - 32);
+            float dl4 = d * (((sl1 >> 4) | ((sh >> 2) & 0x30)) - 32);
+            int v1 = (extra & 1) << 5, v2 = (extra & 2) << 4, v3 = (extra & 4) << 3, v4 = (extra & 8) << 2;
+            for (int j = 0; j < 16; ++j) {
+                int q0 = b[qs + j] & 0xFF, q1 = b[qs + j + 16] & 0xFF;
+                int h0 = (b[qh + j] & 0xFF) >> shift, h1 = (b[qh + j + 16] & 0xFF) >> shift;
+                y[yb + j] = dl1 * VALUES[v1 + ((q0 & 0xf) | ((h0 & 1) << 4))];
+                y[yb + j + 16] = dl2 * VALUES[v2 + ((q1 & 0xf) | ((h1 & 1) << 4))];
+                y[yb + j + 32] = dl3 * VALUES[v3 + ((q0 >> 4) | ((h0 & 2) << 3))];
+                y[yb + j + 48] = dl4 * VALUES[v4 + ((q1 >> 4) | ((h1 & 2) << 3))];
             }
+            yb += 64;
+            qs += 32;
+            extra >>= 4;
+            shift += 2;
+            if (shift == 8) { qh += 32; shift = 0; }
         }
     }
 }

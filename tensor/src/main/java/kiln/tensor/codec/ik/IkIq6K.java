@@ -2,8 +2,6 @@ package kiln.tensor.codec.ik;
 
 import kiln.tensor.GgmlType;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import static kiln.tensor.codec.QuantMath.QK_K;
 import static kiln.tensor.codec.ik.FusedMath.nearestIntFma;
@@ -104,33 +102,26 @@ final class IkIq6K extends IkBlockCodec {
 
     /** {@code dequantize_row_iq6_k}. */
     @Override
-    public void dequantize(MemorySegment src, long srcOffset, float[] y, int yOff, int n) {
-        if (n < 0 || n % QK_K != 0) {
-            throw new IllegalArgumentException("iq6_k works on whole blocks of 256 values; got " + n);
-        }
-        byte[] b = new byte[SIZE];
-        for (int i = 0; i < n / QK_K; i++) {
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset + (long) i * SIZE, b, 0, SIZE);
-            float d = half(b, D);
-            int extra = (b[EXTRA] & 0xFF) | ((b[EXTRA + 1] & 0xFF) << 8);
-            int qs = QS, qh = QH, shift = 0, yb = yOff + i * QK_K;
-            for (int ib64 = 0; ib64 < QK_K / 64; ++ib64) {
-                for (int k = 0; k < 4; ++k) {
-                    float dl = d * b[SCALES + 4 * ib64 + k];
-                    float m = (extra & (1 << k)) != 0 ? S : 0;
-                    int lowShift = 4 * (k / 2), highShift = shift + 2 * (k / 2);
-                    for (int j = 0; j < 16; ++j) {
-                        int jj = j + 16 * (k % 2);
-                        float q = (((b[qs + jj] & 0xFF) >> lowShift) & 0xf) | ((((b[qh + jj] & 0xFF) >> highShift) & 3) << 4);
-                        y[yb + 16 * k + j] = dl * (Math.fma(q, Math.fma(q, Math.fma(q, DD, -C), B), A) + m);
-                    }
+    void dequantizeBlock(byte[] b, float[] y, int yb) {
+        float d = half(b, D);
+        int extra = (b[EXTRA] & 0xFF) | ((b[EXTRA + 1] & 0xFF) << 8);
+        int qs = QS, qh = QH, shift = 0;
+        for (int ib64 = 0; ib64 < QK_K / 64; ++ib64) {
+            for (int k = 0; k < 4; ++k) {
+                float dl = d * b[SCALES + 4 * ib64 + k];
+                float m = (extra & (1 << k)) != 0 ? S : 0;
+                int lowShift = 4 * (k / 2), highShift = shift + 2 * (k / 2);
+                for (int j = 0; j < 16; ++j) {
+                    int jj = j + 16 * (k % 2);
+                    float q = (((b[qs + jj] & 0xFF) >> lowShift) & 0xf) | ((((b[qh + jj] & 0xFF) >> highShift) & 3) << 4);
+                    y[yb + 16 * k + j] = dl * (Math.fma(q, Math.fma(q, Math.fma(q, DD, -C), B), A) + m);
                 }
-                yb += 64;
-                qs += 32;
-                extra >>= 4;
-                shift += 4;
-                if (shift == 8) { qh += 32; shift = 0; }
             }
+            yb += 64;
+            qs += 32;
+            extra >>= 4;
+            shift += 4;
+            if (shift == 8) { qh += 32; shift = 0; }
         }
     }
 }

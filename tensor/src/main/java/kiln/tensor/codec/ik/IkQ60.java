@@ -3,8 +3,6 @@ package kiln.tensor.codec.ik;
 import kiln.tensor.Fp16;
 import kiln.tensor.GgmlType;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import static kiln.tensor.codec.ik.FusedMath.sqrtf;
 
@@ -52,22 +50,15 @@ final class IkQ60 extends IkBlockCodec {
 
     /** {@code dequantize_row_q6_0}. */
     @Override
-    public void dequantize(MemorySegment src, long srcOffset, float[] y, int yOff, int n) {
-        if (n < 0 || n % QK != 0) {
-            throw new IllegalArgumentException("q6_0 works on whole blocks of 32 values; got " + n);
-        }
-        byte[] b = new byte[SIZE];
-        for (int i = 0; i < n / QK; i++) {
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset + (long) i * SIZE, b, 0, SIZE);
-            float d = Fp16.halfToFloat((short) ((b[0] & 0xFF) | (b[1] << 8)));
-            for (int j = 0; j < QK / 2; ++j) {
-                int h = (b[QH + j % 8] & 0xFF) >> (4 * (j / 8));
-                int q = b[QS + j] & 0xFF;
-                int x0 = ((q & 0x0F) | ((h << 4) & 0x30)) - 32;
-                int x1 = ((q >> 4) | ((h << 2) & 0x30)) - 32;
-                y[yOff + i * QK + j] = x0 * d;
-                y[yOff + i * QK + j + QK / 2] = x1 * d;
-            }
+    void dequantizeBlock(byte[] b, float[] y, int yb) {
+        float d = Fp16.halfToFloat((short) ((b[0] & 0xFF) | (b[1] << 8)));
+        for (int j = 0; j < QK / 2; ++j) {
+            int h = (b[QH + j % 8] & 0xFF) >> (4 * (j / 8));
+            int q = b[QS + j] & 0xFF;
+            int x0 = ((q & 0x0F) | ((h << 4) & 0x30)) - 32;
+            int x1 = ((q >> 4) | ((h << 2) & 0x30)) - 32;
+            y[yb + j] = x0 * d;
+            y[yb + j + QK / 2] = x1 * d;
         }
     }
 }
