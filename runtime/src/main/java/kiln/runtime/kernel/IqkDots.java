@@ -28,7 +28,7 @@ final class IqkDots {
 
     /**
      * Decodes block {@code o} of the staged row into 256 levels at {@code lv[lo..]} and 16 scales at {@code sc[0..16)};
-     * {@code rowScale}: the row's f32 scale (the KS types), else unused.
+     * {@code rowScale}: the row's scale (the KS types; f32 or fp16 as {@link Type#rowMeta} says), else unused.
      */
     private interface Block {
         void decode(byte[] b, int o, float rowScale, byte[] lv, int lo, float[] sc);
@@ -64,10 +64,10 @@ final class IqkDots {
         return L == 8 || L == 16;
     }
 
-    /** Bytes of stage a row of {@code cols} needs beyond its own bytes: the 256 decoded levels. */
-    static final int LEVEL_BYTES = 256;
-
-    /** Row · x: stage holds the row, then one block's levels; scales: 16 floats of scratch. */
+    /**
+     * Row · x: stage holds the row, then one block's 256 levels (within {@link KQuantDots#scratchSize}'s 336 bytes
+     * beyond the row); scales: 16 floats of scratch.
+     */
     static float dot(Type type, MemorySegment seg, long off, float[] x, int xo, int cols, byte[] stage, float[] scales) {
         int nb = cols / 256, size = type.blockBytes(), meta = type.rowMeta(), lo = meta + nb * size;
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, stage, 0, lo);
