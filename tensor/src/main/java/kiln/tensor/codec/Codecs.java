@@ -38,6 +38,9 @@ public final class Codecs {
         register(Iq4Quants.IQ4_NL);
         register(Iq4Quants.IQ4_XS);
         for (RowCodec c : kiln.tensor.codec.ik.IkCodecs.all()) register(c, Flavor.IK);
+        for (Flavor f : Flavor.values()) {
+            for (RowCodec c : kiln.tensor.codec.grid.GridCodecs.of(f)) register(c, f);
+        }
     }
 
     /** Registers a codec for both flavours. */

@@ -30,7 +30,7 @@ class CodecsRegistryTest {
 
     @Test
     void unknownTypeGivesOneLineError() {
-        KilnException e = assertThrows(KilnException.class, () -> Codecs.require(GgmlType.IQ2_XXS, Flavor.MAINLINE));
-        assertTrue(e.getMessage().contains("iq2_xxs") && e.getMessage().contains("q4_K"), e.getMessage());
+        KilnException e = assertThrows(KilnException.class, () -> Codecs.require(GgmlType.IQ1_BN, Flavor.MAINLINE));
+        assertTrue(e.getMessage().contains("iq1_bn") && e.getMessage().contains("q4_K"), e.getMessage());
     }
 }
