@@ -16,6 +16,8 @@ import java.util.List;
  *
  * <p>Each codec is verified with and without importance weights (tensor/IK_CODECS.md): Q4_0, Q4_K, Q5_K, Q6_K and
  * IQ4_XS against ik's own fixture files, the others against ik's quantizer output on every fixture tensor.
+ * The trellis types (IQ1_KT … IQ4_KT, {@link TrellisCodec}) are read only so far: their dequantization is checked
+ * against ik's on synthetic rows.
  */
 public final class IkCodecs {
     private IkCodecs() {}
@@ -24,6 +26,7 @@ public final class IkCodecs {
         return List.of(IkLegacy.Q4_0, IkLegacy.Q4_1, IkLegacy.Q5_0, IkLegacy.Q5_1, IkQ2K.INSTANCE, IkQ3K.INSTANCE,
                 IkQ45K.Q4_K, IkQ45K.Q5_K, IkQ6K.INSTANCE, IkIq4.IQ4_NL, IkIq4.IQ4_XS, IkIq2K.INSTANCE, IkIq3K.INSTANCE, IkIq4K.INSTANCE,
                 IkIq5K.INSTANCE, IkIq6K.INSTANCE, IkIqKs.IQ4_KS, IkIqKs.IQ5_KS,
-                IkIq3Ks.INSTANCE, IkIq4Kss.INSTANCE, IkIq2Kl.INSTANCE, IkIq2Ks.INSTANCE, IkQ60.INSTANCE);
+                IkIq3Ks.INSTANCE, IkIq4Kss.INSTANCE, IkIq2Kl.INSTANCE, IkIq2Ks.INSTANCE, IkQ60.INSTANCE,
+                IkIq1Kt.INSTANCE, IkIq2Kt.INSTANCE, IkIq3Kt.INSTANCE, IkIq4Kt.INSTANCE);
     }
 }
