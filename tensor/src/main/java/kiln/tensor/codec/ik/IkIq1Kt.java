@@ -9,12 +9,12 @@ import kiln.tensor.GgmlType;
  * (bits 8..11: the low nibble for blocks 0..3, the high nibble for blocks 4..7).
  */
 final class IkIq1Kt extends TrellisCodec {
-    static final IkIq1Kt INSTANCE = new IkIq1Kt();
+    static final IkIq1Kt INSTANCE = new IkIq1Kt(1f);
 
     private static final int SH = 0, QL = 8, QH = 40;
 
-    private IkIq1Kt() {
-        super(GgmlType.IQ1_KT);
+    private IkIq1Kt(float rowScaleFactor) {
+        super(GgmlType.IQ1_KT, rowScaleFactor);
     }
 
     @Override

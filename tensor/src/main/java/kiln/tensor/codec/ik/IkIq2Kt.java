@@ -9,12 +9,14 @@ import kiln.tensor.GgmlType;
  * first 16 cover values 0..127, the last 16 values 128..255).
  */
 final class IkIq2Kt extends TrellisCodec {
-    static final IkIq2Kt INSTANCE = new IkIq2Kt();
+    static final IkIq2Kt INSTANCE = new IkIq2Kt(1f);
+    /** As ik's x86 matrix multiplication reads it ({@code iqk_gemm_ktquants.cpp}: row scale × 1.05f). */
+    static final IkIq2Kt AS_IK_KERNELS_READ_IT = new IkIq2Kt(1.05f);
 
     private static final int SCALES = 0, QL = 4;
 
-    private IkIq2Kt() {
-        super(GgmlType.IQ2_KT);
+    private IkIq2Kt(float rowScaleFactor) {
+        super(GgmlType.IQ2_KT, rowScaleFactor);
     }
 
     @Override

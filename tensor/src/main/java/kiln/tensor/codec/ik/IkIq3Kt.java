@@ -11,12 +11,14 @@ import kiln.tensor.GgmlType;
  * second half).
  */
 final class IkIq3Kt extends TrellisCodec {
-    static final IkIq3Kt INSTANCE = new IkIq3Kt();
+    static final IkIq3Kt INSTANCE = new IkIq3Kt(1f);
+    /** As ik's x86 matrix multiplication reads it ({@code iqk_gemm_ktquants.cpp}: row scale × 1.01f). */
+    static final IkIq3Kt AS_IK_KERNELS_READ_IT = new IkIq3Kt(1.01f);
 
     private static final int SCALES = 0, QL = 4, QH = 68;
 
-    private IkIq3Kt() {
-        super(GgmlType.IQ3_KT);
+    private IkIq3Kt(float rowScaleFactor) {
+        super(GgmlType.IQ3_KT, rowScaleFactor);
     }
 
     @Override

@@ -10,15 +10,15 @@ import kiln.tensor.GgmlType;
  * high nibble for groups 32..63).
  */
 final class IkIq4Kt extends TrellisCodec {
-    static final IkIq4Kt INSTANCE = new IkIq4Kt();
+    static final IkIq4Kt INSTANCE = new IkIq4Kt(1f);
 
     /** The second trellis table's offset (ik's {@code 32768 + 4096}). */
     static final int SECOND_OFFSET = Trellis.OFFSET + 32768;
 
     private static final int SHB = 0, QL = 32, QH = 96;
 
-    private IkIq4Kt() {
-        super(GgmlType.IQ4_KT);
+    private IkIq4Kt(float rowScaleFactor) {
+        super(GgmlType.IQ4_KT, rowScaleFactor);
     }
 
     @Override

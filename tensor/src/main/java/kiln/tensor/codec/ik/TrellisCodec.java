@@ -11,14 +11,20 @@ import static kiln.tensor.codec.QuantMath.QK_K;
 /**
  * Base of the trellis types (IQ1_KT, IQ2_KT, IQ3_KT, IQ4_KT): a row is one f32 scale {@code d}, then blocks of 256
  * values whose groups are {@link Trellis} indices. ik's {@code dequantize_row_iq*_kt} multiply {@code d} by the
- * quantizer's {@code kScale}, which is 1 for these integer trellises, so {@code d} is used as stored. Subclasses
- * decode one block.
+ * quantizer's {@code kScale}, which is 1 for these integer trellises, so {@code d} is used as stored (a codec made for
+ * {@link TrellisKernelCodecs} multiplies it by ik's kernel factor first). Subclasses decode one block.
  */
 abstract class TrellisCodec implements RowCodec {
     private final GgmlType type;
+    private final float rowScaleFactor;
 
-    TrellisCodec(GgmlType type) {
+    /**
+     * @param rowScaleFactor 1 for ik's {@code dequantize_row_iq*_kt}; the factor ik's matrix multiplication applies to
+     *                       the row scale for {@link TrellisKernelCodecs}
+     */
+    TrellisCodec(GgmlType type, float rowScaleFactor) {
         this.type = type;
+        this.rowScaleFactor = rowScaleFactor;
     }
 
     @Override
@@ -35,7 +41,7 @@ abstract class TrellisCodec implements RowCodec {
         if (n < 0 || n % QK_K != 0) {
             throw new IllegalArgumentException(type.ggmlName() + " works on whole rows of blocks of 256 values; got " + n);
         }
-        float d = src.get(ValueLayout.JAVA_FLOAT_UNALIGNED, srcOffset);
+        float d = src.get(ValueLayout.JAVA_FLOAT_UNALIGNED, srcOffset) * rowScaleFactor; // × 1 is exact
         int size = type.typeSize();
         byte[] block = new byte[size];
         long first = srcOffset + type.rowMetaBytes();

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -68,6 +69,26 @@ class TrellisDequantTest {
             assertTrue(codec instanceof TrellisCodec, t + ": " + codec);
             assertEquals(codec, Codecs.find(t, Flavor.IK));
         }
+    }
+
+    /** ik's x86 kernels read IQ2_KT / IQ3_KT with the row scale × 1.05 / × 1.01, the other two as stored. */
+    @Test
+    void kernelViewIsTheDequantizationOfTheScaledRowScale() {
+        for (GgmlType t : TrellisSyntheticRows.TYPES) {
+            float factor = t == GgmlType.IQ2_KT ? 1.05f : t == GgmlType.IQ3_KT ? 1.01f : 1f;
+            byte[] rows = TrellisSyntheticRows.rows(t), scaled = rows.clone();
+            int rowBytes = Math.toIntExact(t.rowSize(TrellisSyntheticRows.COLUMNS)), n = TrellisSyntheticRows.COLUMNS;
+            ByteBuffer b = ByteBuffer.wrap(scaled).order(ByteOrder.LITTLE_ENDIAN);
+            for (int r = 0; r < TrellisSyntheticRows.ROWS; r++) b.putFloat(r * rowBytes, b.getFloat(r * rowBytes) * factor);
+            RowCodec kernels = TrellisKernelCodecs.forRuntime(t);
+            float[] got = new float[n], want = new float[n];
+            for (int r = 0; r < TrellisSyntheticRows.ROWS; r++) {
+                kernels.dequantize(MemorySegment.ofArray(rows), (long) r * rowBytes, got, 0, n);
+                Codecs.find(t).dequantize(MemorySegment.ofArray(scaled), (long) r * rowBytes, want, 0, n);
+                assertArrayEquals(want, got, t + " row " + r);
+            }
+        }
+        assertEquals(null, TrellisKernelCodecs.forRuntime(GgmlType.IQ4_KS));
     }
 
     @Test
