@@ -112,7 +112,7 @@ class IqkReferenceTest {
         }
     }
 
-    private static byte[] quantize(String model, String tensor, GgmlType type, boolean withImatrix) throws IOException {
+    static byte[] quantize(String model, String tensor, GgmlType type, boolean withImatrix) throws IOException {
         IkImatrix imat = withImatrix ? IkImatrix.read(Fixtures.file(imatrix(model))) : null;
         try (GgufFile in = GgufFile.open(Fixtures.file(source(model)))) {
             TensorInfo t = in.tensor(tensor);
@@ -121,7 +121,7 @@ class IqkReferenceTest {
         }
     }
 
-    private static int rowLength(String model, String tensor) {
+    static int rowLength(String model, String tensor) {
         try (GgufFile in = GgufFile.open(Fixtures.file(source(model)))) {
             return Math.toIntExact(in.tensor(tensor).dim(0));
         }
@@ -139,7 +139,7 @@ class IqkReferenceTest {
         return b.array();
     }
 
-    private static List<String[]> lines(String resource) throws IOException {
+    static List<String[]> lines(String resource) throws IOException {
         List<String[]> out = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(Objects.requireNonNull(
                 IqkReferenceTest.class.getResourceAsStream(resource)), StandardCharsets.UTF_8))) {
