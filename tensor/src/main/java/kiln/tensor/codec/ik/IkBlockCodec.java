@@ -31,8 +31,9 @@ abstract class IkBlockCodec implements RowCodec {
         return type;
     }
 
+    /** True; a codec whose quantizer is still missing (a trellis type) says false. */
     @Override
-    public final boolean canQuantize() {
+    public boolean canQuantize() {
         return true;
     }
 

@@ -1,7 +1,6 @@
 package kiln.tensor.codec.ik;
 
 import kiln.tensor.GgmlType;
-import kiln.tensor.codec.RowCodec;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -14,8 +13,7 @@ import static kiln.tensor.codec.QuantMath.QK_K;
  * quantizer's {@code kScale}, which is 1 for these integer trellises, so {@code d} is used as stored (a codec made for
  * {@link TrellisKernelCodecs} multiplies it by ik's kernel factor first). Subclasses decode one block.
  */
-abstract class TrellisCodec implements RowCodec {
-    private final GgmlType type;
+abstract class TrellisCodec extends IkBlockCodec {
     private final float rowScaleFactor;
 
     /**
@@ -23,13 +21,20 @@ abstract class TrellisCodec implements RowCodec {
      *                       the row scale for {@link TrellisKernelCodecs}
      */
     TrellisCodec(GgmlType type, float rowScaleFactor) {
-        this.type = type;
+        super(type);
         this.rowScaleFactor = rowScaleFactor;
     }
 
+    /** Whether this type's quantizer is here yet; the ones without one read only. */
     @Override
-    public final GgmlType type() {
-        return type;
+    public boolean canQuantize() {
+        return false;
+    }
+
+    /** {@code n} is one row; the row scale goes to {@code out[0..4)}. */
+    @Override
+    void quantizeBlocks(float[] x, int xOff, int n, float[] weights, byte[] out) {
+        throw new UnsupportedOperationException("Kiln cannot quantize to " + type().ggmlName() + " yet");
     }
 
     /** One block ({@code block[0..typeSize)}) with the row scale {@code d} into {@code y[yOff..yOff+256)}. */
@@ -39,12 +44,12 @@ abstract class TrellisCodec implements RowCodec {
     @Override
     public final void dequantize(MemorySegment src, long srcOffset, float[] y, int yOff, int n) {
         if (n < 0 || n % QK_K != 0) {
-            throw new IllegalArgumentException(type.ggmlName() + " works on whole rows of blocks of 256 values; got " + n);
+            throw new IllegalArgumentException(type().ggmlName() + " works on whole rows of blocks of 256 values; got " + n);
         }
         float d = src.get(ValueLayout.JAVA_FLOAT_UNALIGNED, srcOffset) * rowScaleFactor; // × 1 is exact
-        int size = type.typeSize();
+        int size = type().typeSize();
         byte[] block = new byte[size];
-        long first = srcOffset + type.rowMetaBytes();
+        long first = srcOffset + type().rowMetaBytes();
         for (int ibl = 0; ibl < n / QK_K; ++ibl) {
             MemorySegment.copy(src, ValueLayout.JAVA_BYTE, first + (long) ibl * size, block, 0, size);
             dequantizeBlock(block, d, y, yOff + ibl * QK_K);

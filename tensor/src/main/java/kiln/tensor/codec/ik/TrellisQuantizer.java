@@ -1,0 +1,265 @@
+package kiln.tensor.codec.ik;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * ik's {@code QuantizerIQKT} ({@code iqk/iqk_quantize.cpp}) for the integer trellises with groups of 8 and 256
+ * clusters (IQ1_KT, IQ2_KT, IQ3_KT): the table of every index's 8 values, the clusters that narrow the search, and the
+ * searches the quantizers share, each with the arithmetic ik's x86 build performs (AVX2 intrinsics, gcc's fused
+ * multiply-adds, read from the disassembly of {@code iqk_quantize.cpp.o}).
+ *
+ * <p>Clusters ({@code cluster_points} with 256 clusters): a point's cluster is the bit pattern of which of its 8
+ * values lie above the per-position middle (half-way between the smallest and largest value; for the absolute
+ * trellis the median); a cluster's centre is its points' mean. {@code finalize_clusters} then lists, for every
+ * cluster, the points having it among their {@code neighbours} nearest centres, padded to a multiple of 8 with the
+ * next nearest other points.
+ */
+final class TrellisQuantizer {
+    static final int GROUP = 8, CLUSTERS = 256;
+
+    private final float[] values;
+    private final float[] mid = new float[GROUP];
+    private final int[][] inCluster;
+    private final float[][] clusterValues;
+
+    /** {@code QuantizerIQKT<32, 8, bits, absolute, true>(256, neighbours)}. */
+    TrellisQuantizer(int bits, boolean absolute, int neighbours) {
+        int count = 1 << bits;
+        values = new float[count * GROUP];
+        for (int i = 0; i < count; i++) Trellis.group(i, Trellis.OFFSET, 1f, absolute, GROUP, values, GROUP * i);
+        float[] centres = clusterPoints(absolute);
+        inCluster = finalizeClusters(neighbours, centres);
+        clusterValues = new float[CLUSTERS][];
+        for (int c = 0; c < CLUSTERS; c++) {
+            int[] points = inCluster[c];
+            float[] v = new float[points.length * GROUP];
+            for (int p = 0; p < points.length; p++) System.arraycopy(values, GROUP * points[p], v, GROUP * p, GROUP);
+            clusterValues[c] = v;
+        }
+    }
+
+    /** The 8 values of every index (scale 1): {@code values()}. */
+    float[] values() {
+        return values;
+    }
+
+    /** {@code cluster_points} for 8 dimensions and 256 clusters: sets {@link #mid}, returns the centres. */
+    private float[] clusterPoints(boolean absolute) {
+        int npoint = values.length / GROUP;
+        if (absolute) {
+            int[] p = new int[npoint];
+            for (int k = 0; k < GROUP; k++) {
+                for (int i = 0; i < npoint; i++) p[i] = (int) values[i * GROUP + k];
+                Arrays.sort(p);
+                mid[k] = npoint % 2 == 0 ? 0.5f * (p[npoint / 2] + p[npoint / 2 - 1]) : p[npoint / 2];
+            }
+        } else {
+            for (int k = 0; k < GROUP; k++) {
+                float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
+                for (int i = 0; i < npoint; i++) {
+                    min = Math.min(min, values[i * GROUP + k]);
+                    max = Math.max(max, values[i * GROUP + k]);
+                }
+                mid[k] = 0.5f * (min + max);
+            }
+        }
+        float[] sum = new float[CLUSTERS * GROUP];
+        int[] counts = new int[CLUSTERS];
+        for (int i = 0; i < npoint; i++) {
+            int u = cell(values, i * GROUP);
+            counts[u]++;
+            for (int k = 0; k < GROUP; k++) sum[GROUP * u + k] += values[i * GROUP + k];
+        }
+        float[] centres = new float[CLUSTERS * GROUP];
+        for (int c = 0; c < CLUSTERS; c++) {
+            if (counts[c] == 0) throw new IllegalStateException("trellis cluster " + c + " has no points");
+            for (int k = 0; k < GROUP; k++) centres[c * GROUP + k] = sum[c * GROUP + k] / counts[c];
+        }
+        return centres;
+    }
+
+    /** The cluster of 8 values at {@code v[o..o+8)}: bit k set when value k lies above the middle. */
+    private int cell(float[] v, int o) {
+        int u = 0;
+        for (int k = 0; k < GROUP; k++) if (v[o + k] > mid[k]) u |= 1 << k;
+        return u;
+    }
+
+    /** Σ (p − c)² over 8 values, fused as ik's build does: {@code dist2 = fma(d, d, dist2)}. */
+    private static float distance2(float[] p, int po, float[] c, int co) {
+        float dist2 = 0;
+        for (int k = 0; k < GROUP; k++) {
+            float d = p[po + k] - c[co + k];
+            dist2 = Math.fma(d, d, dist2);
+        }
+        return dist2;
+    }
+
+    /** {@code finalize_clusters}. */
+    private int[][] finalizeClusters(int neighbours, float[] centres) {
+        int npoint = values.length / GROUP;
+        List<List<Integer>> in = new ArrayList<>();
+        for (int c = 0; c < CLUSTERS; c++) in.add(new ArrayList<>());
+        int[] which = new int[neighbours * npoint];
+        int[] ibest = new int[neighbours];
+        float[] best = new float[neighbours];
+        for (int ip = 0; ip < npoint; ip++) {
+            Arrays.fill(best, Float.POSITIVE_INFINITY);
+            Arrays.fill(ibest, -1);
+            for (int ic = 0; ic < CLUSTERS; ic++) {
+                float dist2 = distance2(values, ip * GROUP, centres, ic * GROUP);
+                for (int j = 0; j < neighbours; j++) {
+                    if (dist2 < best[j]) {
+                        for (int k = neighbours - 1; k > j; --k) {
+                            best[k] = best[k - 1];
+                            ibest[k] = ibest[k - 1];
+                        }
+                        best[j] = dist2;
+                        ibest[j] = ic;
+                        break;
+                    }
+                }
+            }
+            for (int j = 0; j < neighbours; j++) in.get(ibest[j]).add(ip);
+            System.arraycopy(ibest, 0, which, neighbours * ip, neighbours);
+        }
+        int[][] result = new int[CLUSTERS][];
+        for (int ic = 0; ic < CLUSTERS; ic++) {
+            List<Integer> points = in.get(ic);
+            if (points.isEmpty() || points.size() % 8 != 0) {
+                List<long[]> extra = new ArrayList<>(); // (dist2, ip), sorted as std::pair<float, int>
+                for (int ip = 0; ip < npoint; ip++) {
+                    boolean canAdd = true;
+                    for (int j = 0; j < neighbours; j++) if (which[neighbours * ip + j] == ic) { canAdd = false; break; }
+                    if (!canAdd) continue;
+                    extra.add(new long[]{Float.floatToRawIntBits(distance2(values, ip * GROUP, centres, ic * GROUP)), ip});
+                }
+                extra.sort((a, b) -> {
+                    int byDistance = Float.compare(Float.intBitsToFloat((int) a[0]), Float.intBitsToFloat((int) b[0]));
+                    return byDistance != 0 ? byDistance : Long.compare(a[1], b[1]);
+                });
+                int add = 8 * ((points.size() + 7) / 8) - points.size();
+                for (int i = 0; i < add; i++) points.add((int) extra.get(i)[1]);
+            }
+            result[ic] = points.stream().mapToInt(Integer::intValue).toArray();
+        }
+        return result;
+    }
+
+    /** ik's {@code hsum_float_8}: ((l0+l4) + (l2+l6)) + ((l1+l5) + (l3+l7)). */
+    static float hsum8(float[] l) {
+        float a0 = l[0] + l[4], a1 = l[1] + l[5], a2 = l[2] + l[6], a3 = l[3] + l[7];
+        return (a0 + a2) + (a1 + a3);
+    }
+
+    /**
+     * {@code find_best_match} (AVX2, groups of 8, 256 clusters): for each group of 8 values of the block
+     * {@code x[xo..xo+blockSize)} scaled by 1/d, the index of the trellis group nearest in weighted squared distance
+     * among the points of the group's cluster. Distances: per value {@code w·((q − x/d)²)}, summed as
+     * {@code hsum_float_8x8} does (the order of {@link #hsum8}); each lane j keeps the first minimum among points
+     * j, j+8, …; the lanes are then compared in order 0..7, strictly.
+     */
+    void findBestMatch(float d, float[] x, int xo, float[] w, int wo, int blockSize, int[] best, int bo) {
+        int groups = blockSize / GROUP;
+        if (d == 0) {
+            Arrays.fill(best, bo, bo + groups, 0);
+            return;
+        }
+        float id = 1 / d;
+        float[] sx = new float[GROUP], s = new float[GROUP], laneBest = new float[GROUP];
+        int[] laneIndex = new int[GROUP];
+        for (int l = 0; l < groups; l++) {
+            int xl = xo + GROUP * l, wl = wo + GROUP * l;
+            for (int j = 0; j < GROUP; j++) sx[j] = id * x[xl + j];
+            int u = cell(sx, 0);
+            int[] points = inCluster[u];
+            float[] v = points.length == 0 ? values : clusterValues[u];
+            int npoint = v.length / GROUP;
+            Arrays.fill(laneBest, Float.POSITIVE_INFINITY);
+            Arrays.fill(laneIndex, -1);
+            for (int j = 0; j < npoint; j += 8) {
+                for (int i = 0; i < 8; i++) {
+                    int p = GROUP * (j + i);
+                    for (int k = 0; k < GROUP; k++) {
+                        float diff = v[p + k] - sx[k];
+                        s[k] = w[wl + k] * (diff * diff);
+                    }
+                    float score = hsum8(s);
+                    if (score < laneBest[i]) {
+                        laneBest[i] = score;
+                        laneIndex[i] = j + i;
+                    }
+                }
+            }
+            float bestScore = Float.POSITIVE_INFINITY;
+            int jbest = -1;
+            for (int i = 0; i < 8; i++) {
+                if (laneBest[i] < bestScore) {
+                    bestScore = laneBest[i];
+                    jbest = laneIndex[i];
+                }
+            }
+            if (jbest < 0) throw new IllegalStateException("trellis search found no point in cluster " + u);
+            best[bo + l] = points.length == 0 ? jbest : points[jbest];
+        }
+    }
+
+    /**
+     * {@code find_best_scale} (AVX2): with q the trellis values of {@code best[bo..)}, the least-squares scale
+     * Σwqx/Σwq² and its score (Σwqx)²/Σwq², or {0, 0} when Σwq² is not positive. Lane k sums element k of every
+     * group: {@code qw = q·w; qx = fma(qw, x, qx); q2 = fma(qw, q, q2)}, then {@link #hsum8}.
+     */
+    float[] findBestScale(float[] x, int xo, float[] w, int wo, int blockSize, int[] best, int bo) {
+        float[] qx = new float[GROUP], q2 = new float[GROUP];
+        for (int l = 0; l < blockSize / GROUP; l++) {
+            int q = GROUP * best[bo + l];
+            for (int k = 0; k < GROUP; k++) {
+                float qw = values[q + k] * w[wo + GROUP * l + k];
+                qx[k] = Math.fma(qw, x[xo + GROUP * l + k], qx[k]);
+                q2[k] = Math.fma(qw, values[q + k], q2[k]);
+            }
+        }
+        float sumqx = hsum8(qx), sumq2 = hsum8(q2);
+        return sumq2 > 0 ? new float[]{sumqx / sumq2, sumqx * sumqx / sumq2} : new float[]{0f, 0f};
+    }
+
+    /**
+     * {@code set_weights}: per super-block of 256, without an imatrix {@code w = fma(x, x, σ²/4)}, with one
+     * {@code w = qw·sqrt(fma(x, x, σ²))} (blocks of {@code blockSize} whose Σx², Σw² or Σw|x| is below 1e-14 get
+     * 1e-4), where σ² = sigmaScale·Σx²/256 (Σx² over products rounded, summed in order); an all-but-zero super-block
+     * gets 1e-4.
+     */
+    static void setWeights(float sigmaScale, int blockSize, float[] x, int xo, int n, float[] imatrix, float[] w) {
+        final float eps2 = 1e-14f, small = 1e-4f;
+        for (int ibl = 0; ibl < n / 256; ibl++) {
+            int xb = xo + 256 * ibl, wb = 256 * ibl;
+            float sumx2 = 0;
+            for (int j = 0; j < 256; j++) sumx2 += x[xb + j] * x[xb + j];
+            if (sumx2 < eps2 * 256) {
+                Arrays.fill(w, wb, wb + 256, small);
+                continue;
+            }
+            float sigma2 = sigmaScale * sumx2 / 256;
+            if (imatrix != null) {
+                for (int ib = 0; ib < 256 / blockSize; ib++) {
+                    int o = ib * blockSize;
+                    float sumwx = 0, sumw2 = 0, sumbx2 = 0;
+                    for (int j = 0; j < blockSize; j++) {
+                        float v = x[xb + o + j];
+                        float wj = imatrix[wb + o + j] * FusedMath.sqrtf(Math.fma(v, v, sigma2));
+                        w[wb + o + j] = wj;
+                        sumwx = Math.fma(Math.abs(v), wj, sumwx);
+                        sumw2 = Math.fma(wj, wj, sumw2);
+                        sumbx2 = Math.fma(v, v, sumbx2);
+                    }
+                    if (sumbx2 < eps2 || sumw2 < eps2 || sumwx < eps2) Arrays.fill(w, wb + o, wb + o + blockSize, small);
+                }
+            } else {
+                float quarter = 0.25f * sigma2;
+                for (int j = 0; j < 256; j++) w[wb + j] = Math.fma(x[xb + j], x[xb + j], quarter);
+            }
+        }
+    }
+}
