@@ -105,6 +105,11 @@ abstract class IkBlockCodec implements RowCodec {
         kiln.tensor.codec.BlockCodec.putHalf(b, off, f);
     }
 
+    static void putFloat(byte[] b, int off, float f) {
+        int v = Float.floatToRawIntBits(f);
+        for (int i = 0; i < 4; i++) b[off + i] = (byte) (v >>> 8 * i);
+    }
+
     static void put16(byte[] b, int off, int v) {
         b[off] = (byte) v;
         b[off + 1] = (byte) (v >> 8);

@@ -19,7 +19,7 @@ final class IkIq2Kt extends TrellisCodec {
         super(GgmlType.IQ2_KT, rowScaleFactor);
     }
 
-    private static final int BLOCK = 32, GROUPS = BLOCK / TrellisQuantizer.GROUP;
+    private static final int BLOCK = TrellisScaleFit.BLOCK;
 
     /** {@code iq2kt_quantizer()}: 16-bit indices, 8 neighbours per point. */
     private static final class Quantizer {
@@ -33,7 +33,7 @@ final class IkIq2Kt extends TrellisCodec {
 
     /**
      * {@code quantize_row_iq2_kt_impl}: per block of 32, the trellis indices and scale that fit best for the start
-     * scales ±amax/max(90, 124·amax/amax_row); the row scale by {@link TrellisRowScale#search}, the block scales as
+     * scales ±amax/max(90, 124·amax/amax_row) ({@link TrellisScaleFit#blockScales}); the row scale by {@link TrellisScaleFit#search}, the block scales as
      * {@code iq4k_values} indices; then each block is searched again at its final scale and keeps the better of its
      * old and new indices by weighted error, and the row scale is refitted.
      */
@@ -42,36 +42,11 @@ final class IkIq2Kt extends TrellisCodec {
         TrellisQuantizer q = Quantizer.INSTANCE;
         int nblock = n / 256;
         float[] weights = new float[n], scales = new float[n / BLOCK];
-        int[] idx = new int[n / TrellisQuantizer.GROUP], best = new int[2 * GROUPS];
+        int[] idx = new int[n / TrellisQuantizer.GROUP];
         TrellisQuantizer.setWeights(2.0f, BLOCK, x, xOff, n, imatrix, weights);
-        float amaxRow = 0;
-        for (int j = 0; j < n; j++) amaxRow = Math.max(amaxRow, Math.abs(x[xOff + j]));
-        float amaxScale = 0, maxScale = 0;
-        for (int ib = 0; ib < n / BLOCK; ib++) {
-            int xb = xOff + BLOCK * ib, wb = BLOCK * ib;
-            float amax = 0;
-            for (int j = 0; j < BLOCK; j++) amax = Math.max(amax, Math.abs(x[xb + j]));
-            if (amax < 1e-16f) {
-                scales[ib] = 0;
-                java.util.Arrays.fill(idx, GROUPS * ib, GROUPS * (ib + 1), 0);
-                continue;
-            }
-            float scale0 = Math.max(90.f, 124.f * amax / amaxRow);
-            q.findBestMatch(amax / scale0, x, xb, weights, wb, BLOCK, best, 0);
-            float[] plus = q.findBestScale(x, xb, weights, wb, BLOCK, best, 0);
-            q.findBestMatch(-amax / scale0, x, xb, weights, wb, BLOCK, best, GROUPS);
-            float[] minus = q.findBestScale(x, xb, weights, wb, BLOCK, best, GROUPS);
-            int from = plus[1] > minus[1] ? 0 : GROUPS;
-            scales[ib] = plus[1] > minus[1] ? plus[0] : minus[0];
-            System.arraycopy(best, from, idx, GROUPS * ib, GROUPS);
-            float absScale = Math.abs(scales[ib]);
-            if (absScale > amaxScale) {
-                amaxScale = absScale;
-                maxScale = scales[ib];
-            }
-        }
+        float maxScale = TrellisScaleFit.blockScales(q, x, xOff, n, weights, scales, idx, false);
         if (maxScale == 0) return; // d = 0, blocks zero
-        float d = TrellisRowScale.search(maxScale, x, xOff, weights, scales, idx, q.values(), nblock * 8, BLOCK);
+        float d = TrellisScaleFit.search(maxScale, x, xOff, weights, scales, idx, q.values(), nblock * 8, BLOCK);
         float id = d != 0 ? 1 / d : 0.f;
         for (int ibl = 0; ibl < nblock; ibl++) {
             for (int ib = 0; ib < 4; ib++) {
@@ -81,33 +56,10 @@ final class IkIq2Kt extends TrellisCodec {
         }
         putFloat(out, 0, d);
         if (d == 0) return;
-        float sumqx = 0, sumq2 = 0;
-        for (int ibl = 0; ibl < nblock; ibl++) {
-            int o = 4 + 68 * ibl;
-            for (int ib = 0; ib < 8; ib++) {
-                int xb = xOff + 256 * ibl + BLOCK * ib, wb = 256 * ibl + BLOCK * ib, g = (256 * ibl + BLOCK * ib) / 8;
-                int ls = IkIq4K.VALUES[((out[o + SCALES + ib % 4] & 0xff) >> 4 * (ib / 4)) & 0xf];
-                float dl = d * ls;
-                q.findBestMatch(dl, x, xb, weights, wb, BLOCK, best, 0);
-                TrellisRowScale.keepBetter(q.values(), x, xb, weights, wb, dl, idx, g, best, GROUPS);
-                for (int j = 0; j < GROUPS; j++) {
-                    put16(out, o + QL + 2 * (4 * ib + j), best[j]);
-                    int v = 8 * best[j];
-                    for (int k = 0; k < 8; k++) {
-                        float qv = q.values()[v + k] * ls;
-                        float w = weights[wb + 8 * j + k];
-                        sumqx = Math.fma(w * x[xb + 8 * j + k], qv, sumqx);
-                        sumq2 = Math.fma(w * qv, qv, sumq2);
-                    }
-                }
-            }
-        }
-        if (sumq2 > 0) putFloat(out, 0, sumqx / sumq2);
-    }
-
-    private static void putFloat(byte[] b, int off, float f) {
-        int v = Float.floatToRawIntBits(f);
-        for (int i = 0; i < 4; i++) b[off + i] = (byte) (v >>> 8 * i);
+        float refit = TrellisScaleFit.rematch(q, x, xOff, n, weights, idx, d,
+                ib -> IkIq4K.VALUES[((out[4 + 68 * (ib / 8) + SCALES + ib % 4] & 0xff) >> 4 * (ib % 8 / 4)) & 0xf],
+                (ib, ig, index) -> put16(out, 4 + 68 * (ib / 8) + QL + 2 * (4 * (ib % 8) + ig), index));
+        if (!Float.isNaN(refit)) putFloat(out, 0, refit);
     }
 
     @Override

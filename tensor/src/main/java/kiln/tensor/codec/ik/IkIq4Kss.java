@@ -183,11 +183,6 @@ final class IkIq4Kss extends IkBlockCodec {
         }
     }
 
-    private static void putFloat(byte[] b, int off, float f) {
-        int v = Float.floatToRawIntBits(f);
-        for (int i = 0; i < 4; i++) b[off + i] = (byte) (v >>> 8 * i);
-    }
-
     /** {@code dequantize_row_iq4_kss}: {@code n} is one row. */
     @Override
     public void dequantize(MemorySegment src, long srcOffset, float[] y, int yOff, int n) {

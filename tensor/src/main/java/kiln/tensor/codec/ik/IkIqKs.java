@@ -99,11 +99,6 @@ final class IkIqKs extends IkBlockCodec {
         return IqkSearch.sumSquares(x, xb) * 0.0078125f;
     }
 
-    private static void putFloat(byte[] b, int off, float f) {
-        int v = Float.floatToRawIntBits(f);
-        for (int i = 0; i < 4; i++) b[off + i] = (byte) (v >>> 8 * i);
-    }
-
     /** {@code dequantize_row_iq4_ks} / {@code dequantize_row_iq5_ks}: {@code n} is one row. */
     @Override
     public void dequantize(MemorySegment src, long srcOffset, float[] y, int yOff, int n) {
