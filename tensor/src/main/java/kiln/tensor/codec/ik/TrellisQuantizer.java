@@ -5,20 +5,23 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * ik's {@code QuantizerIQKT} ({@code iqk/iqk_quantize.cpp}) for the integer trellises with groups of 8 and 256
- * clusters (IQ1_KT, IQ2_KT, IQ3_KT): the table of every index's 8 values, the clusters that narrow the search, and the
- * searches the quantizers share, each with the arithmetic ik's x86 build performs (AVX2 intrinsics, gcc's fused
- * multiply-adds, read from the disassembly of {@code iqk_quantize.cpp.o}).
+ * ik's {@code QuantizerIQKT} ({@code iqk/iqk_quantize.cpp}) for the integer trellises: groups of 8 with 256 clusters
+ * (IQ1_KT, IQ2_KT, IQ3_KT) and groups of 4 with 625 (IQ4_KT): the table of every index's values, the clusters that
+ * narrow the search, and the searches the quantizers share, each with the arithmetic ik's x86 build performs (AVX2
+ * intrinsics, gcc's fused multiply-adds, read from the disassembly of {@code iqk_quantize.cpp.o}).
  *
- * <p>Clusters ({@code cluster_points} with 256 clusters): a point's cluster is the bit pattern of which of its 8
- * values lie above the per-position middle (half-way between the smallest and largest value; for the absolute
- * trellis the median); a cluster's centre is its points' mean. {@code finalize_clusters} then lists, for every
+ * <p>Clusters ({@code cluster_points}): with 8 values a point's cluster is the bit pattern of which values lie above
+ * the per-position middle (half-way between the smallest and largest value; for the absolute trellis the median);
+ * with 4 values it is the base-5 number of each value's bin ({@code bin5}: below −48, −16, 16, 48, or above). A
+ * cluster's centre is its points' mean (0 for an empty one). {@code finalize_clusters} then lists, for every
  * cluster, the points having it among their {@code neighbours} nearest centres, padded to a multiple of 8 with the
  * next nearest other points.
  */
 final class TrellisQuantizer {
-    static final int GROUP = 8, CLUSTERS = 256;
+    /** The group size of IQ1_KT … IQ3_KT (IQ4_KT's is 4). */
+    static final int GROUP = 8;
 
+    private final int group, clusters;
     private final float[] values;
     private final float[] mid = new float[GROUP];
     private final int[][] inCluster;
@@ -26,29 +29,41 @@ final class TrellisQuantizer {
 
     /** {@code QuantizerIQKT<32, 8, bits, absolute, true>(256, neighbours)}. */
     TrellisQuantizer(int bits, boolean absolute, int neighbours) {
+        this(GROUP, bits, absolute, 256, neighbours, Trellis.OFFSET);
+    }
+
+    /** {@code QuantizerIQKT<32, group, bits, absolute, true>(clusters, neighbours, offset)}: group 8 with 256 clusters or 4 with 625. */
+    TrellisQuantizer(int group, int bits, boolean absolute, int clusters, int neighbours, int offset) {
+        if (!(group == 8 && clusters == 256) && !(group == 4 && clusters == 625 && !absolute)) {
+            throw new IllegalArgumentException("trellis groups of " + group + " with " + clusters + " clusters");
+        }
+        this.group = group;
+        this.clusters = clusters;
         int count = 1 << bits;
-        values = new float[count * GROUP];
-        for (int i = 0; i < count; i++) Trellis.group(i, Trellis.OFFSET, 1f, absolute, GROUP, values, GROUP * i);
+        values = new float[count * group];
+        for (int i = 0; i < count; i++) Trellis.group(i, offset, 1f, absolute, group, values, group * i);
         float[] centres = clusterPoints(absolute);
         inCluster = finalizeClusters(neighbours, centres);
-        clusterValues = new float[CLUSTERS][];
-        for (int c = 0; c < CLUSTERS; c++) {
+        clusterValues = new float[clusters][];
+        for (int c = 0; c < clusters; c++) {
             int[] points = inCluster[c];
-            float[] v = new float[points.length * GROUP];
-            for (int p = 0; p < points.length; p++) System.arraycopy(values, GROUP * points[p], v, GROUP * p, GROUP);
+            float[] v = new float[points.length * group];
+            for (int p = 0; p < points.length; p++) System.arraycopy(values, group * points[p], v, group * p, group);
             clusterValues[c] = v;
         }
     }
 
-    /** The 8 values of every index (scale 1): {@code values()}. */
+    /** The values of every index (scale 1), one group after the other: {@code values()}. */
     float[] values() {
         return values;
     }
 
-    /** {@code cluster_points} for 8 dimensions and 256 clusters: sets {@link #mid}, returns the centres. */
+    /** {@code cluster_points} for 8 dimensions and 256 clusters or 4 and 625: sets {@link #mid}, returns the centres. */
     private float[] clusterPoints(boolean absolute) {
-        int npoint = values.length / GROUP;
-        if (absolute) {
+        int npoint = values.length / group;
+        if (group == 4) {
+            // bin5 needs no middle
+        } else if (absolute) {
             int[] p = new int[npoint];
             for (int k = 0; k < GROUP; k++) {
                 for (int i = 0; i < npoint; i++) p[i] = (int) values[i * GROUP + k];
@@ -65,32 +80,42 @@ final class TrellisQuantizer {
                 mid[k] = 0.5f * (min + max);
             }
         }
-        float[] sum = new float[CLUSTERS * GROUP];
-        int[] counts = new int[CLUSTERS];
+        float[] sum = new float[clusters * group];
+        int[] counts = new int[clusters];
         for (int i = 0; i < npoint; i++) {
-            int u = cell(values, i * GROUP);
+            int u = cell(values, i * group);
             counts[u]++;
-            for (int k = 0; k < GROUP; k++) sum[GROUP * u + k] += values[i * GROUP + k];
+            for (int k = 0; k < group; k++) sum[group * u + k] += values[i * group + k];
         }
-        float[] centres = new float[CLUSTERS * GROUP];
-        for (int c = 0; c < CLUSTERS; c++) {
-            if (counts[c] == 0) throw new IllegalStateException("trellis cluster " + c + " has no points");
-            for (int k = 0; k < GROUP; k++) centres[c * GROUP + k] = sum[c * GROUP + k] / counts[c];
+        float[] centres = new float[clusters * group];
+        for (int c = 0; c < clusters; c++) {
+            if (counts[c] == 0 && group == 8) throw new IllegalStateException("trellis cluster " + c + " has no points");
+            if (counts[c] == 0) continue; // ik prints "Oops" and leaves the centre 0
+            for (int k = 0; k < group; k++) centres[c * group + k] = sum[c * group + k] / counts[c];
         }
         return centres;
     }
 
-    /** The cluster of 8 values at {@code v[o..o+8)}: bit k set when value k lies above the middle. */
+    /** The cluster of the group at {@code v[o..)}: bit k set when value k lies above the middle, or the base-5 bins. */
     private int cell(float[] v, int o) {
         int u = 0;
+        if (group == 4) {
+            for (int k = 0, s = 1; k < 4; k++, s *= 5) u += s * bin5(v[o + k]);
+            return u;
+        }
         for (int k = 0; k < GROUP; k++) if (v[o + k] > mid[k]) u |= 1 << k;
         return u;
     }
 
-    /** Σ (p − c)² over 8 values, fused as ik's build does: {@code dist2 = fma(d, d, dist2)}. */
-    private static float distance2(float[] p, int po, float[] c, int co) {
+    /** {@code bin5} of the signed trellis. */
+    private static int bin5(float x) {
+        return x < -48.f ? 0 : x < -16.f ? 1 : x < 16.f ? 2 : x < 48.f ? 3 : 4;
+    }
+
+    /** Σ (p − c)² over one group, fused as ik's build does: {@code dist2 = fma(d, d, dist2)}. */
+    private float distance2(float[] p, int po, float[] c, int co) {
         float dist2 = 0;
-        for (int k = 0; k < GROUP; k++) {
+        for (int k = 0; k < group; k++) {
             float d = p[po + k] - c[co + k];
             dist2 = Math.fma(d, d, dist2);
         }
@@ -99,17 +124,17 @@ final class TrellisQuantizer {
 
     /** {@code finalize_clusters}. */
     private int[][] finalizeClusters(int neighbours, float[] centres) {
-        int npoint = values.length / GROUP;
+        int npoint = values.length / group;
         List<List<Integer>> in = new ArrayList<>();
-        for (int c = 0; c < CLUSTERS; c++) in.add(new ArrayList<>());
+        for (int c = 0; c < clusters; c++) in.add(new ArrayList<>());
         int[] which = new int[neighbours * npoint];
         int[] ibest = new int[neighbours];
         float[] best = new float[neighbours];
         for (int ip = 0; ip < npoint; ip++) {
             Arrays.fill(best, Float.POSITIVE_INFINITY);
             Arrays.fill(ibest, -1);
-            for (int ic = 0; ic < CLUSTERS; ic++) {
-                float dist2 = distance2(values, ip * GROUP, centres, ic * GROUP);
+            for (int ic = 0; ic < clusters; ic++) {
+                float dist2 = distance2(values, ip * group, centres, ic * group);
                 for (int j = 0; j < neighbours; j++) {
                     if (dist2 < best[j]) {
                         for (int k = neighbours - 1; k > j; --k) {
@@ -125,8 +150,8 @@ final class TrellisQuantizer {
             for (int j = 0; j < neighbours; j++) in.get(ibest[j]).add(ip);
             System.arraycopy(ibest, 0, which, neighbours * ip, neighbours);
         }
-        int[][] result = new int[CLUSTERS][];
-        for (int ic = 0; ic < CLUSTERS; ic++) {
+        int[][] result = new int[clusters][];
+        for (int ic = 0; ic < clusters; ic++) {
             List<Integer> points = in.get(ic);
             if (points.isEmpty() || points.size() % 8 != 0) {
                 List<long[]> extra = new ArrayList<>(); // (dist2, ip), sorted as std::pair<float, int>
@@ -134,7 +159,7 @@ final class TrellisQuantizer {
                     boolean canAdd = true;
                     for (int j = 0; j < neighbours; j++) if (which[neighbours * ip + j] == ic) { canAdd = false; break; }
                     if (!canAdd) continue;
-                    extra.add(new long[]{Float.floatToRawIntBits(distance2(values, ip * GROUP, centres, ic * GROUP)), ip});
+                    extra.add(new long[]{Float.floatToRawIntBits(distance2(values, ip * group, centres, ic * group)), ip});
                 }
                 extra.sort((a, b) -> {
                     int byDistance = Float.compare(Float.intBitsToFloat((int) a[0]), Float.intBitsToFloat((int) b[0]));
@@ -155,41 +180,43 @@ final class TrellisQuantizer {
     }
 
     /**
-     * {@code find_best_match} (AVX2, groups of 8, 256 clusters): for each group of 8 values of the block
-     * {@code x[xo..xo+blockSize)} scaled by 1/d, the index of the trellis group nearest in weighted squared distance
-     * among the points of the group's cluster. Distances: per value {@code w·((q − x/d)²)}, summed as
-     * {@code hsum_float_8x8} does (the order of {@link #hsum8}); each lane j keeps the first minimum among points
-     * j, j+8, …; the lanes are then compared in order 0..7, strictly.
+     * {@code find_best_match} (AVX2): for each group of the block {@code x[xo..xo+blockSize)} scaled by 1/d, the
+     * index of the trellis group nearest in weighted squared distance among the points of the group's cluster.
+     * Distances: per value {@code w·((q − x/d)²)}; with groups of 8 summed as {@code hsum_float_8x8} does (the order
+     * of {@link #hsum8}), lane i scoring points j+i; with groups of 4 two points share a vector and
+     * {@code hsum_float_4x8} gives (s0+s2)+(s1+s3), lanes 0..3 scoring points j, j+2, j+4, j+6 and lanes 4..7 points
+     * j+1, j+3, j+5, j+7. Each lane keeps its first minimum; the lanes are then compared in order 0..7, strictly.
      */
     void findBestMatch(float d, float[] x, int xo, float[] w, int wo, int blockSize, int[] best, int bo) {
-        int groups = blockSize / GROUP;
+        int groups = blockSize / group;
         if (d == 0) {
             Arrays.fill(best, bo, bo + groups, 0);
             return;
         }
         float id = 1 / d;
-        float[] sx = new float[GROUP], s = new float[GROUP], laneBest = new float[GROUP];
-        int[] laneIndex = new int[GROUP];
+        float[] sx = new float[group], s = new float[group], laneBest = new float[8];
+        int[] laneIndex = new int[8];
         for (int l = 0; l < groups; l++) {
-            int xl = xo + GROUP * l, wl = wo + GROUP * l;
-            for (int j = 0; j < GROUP; j++) sx[j] = id * x[xl + j];
+            int xl = xo + group * l, wl = wo + group * l;
+            for (int j = 0; j < group; j++) sx[j] = id * x[xl + j];
             int u = cell(sx, 0);
             int[] points = inCluster[u];
             float[] v = points.length == 0 ? values : clusterValues[u];
-            int npoint = v.length / GROUP;
+            int npoint = v.length / group;
             Arrays.fill(laneBest, Float.POSITIVE_INFINITY);
             Arrays.fill(laneIndex, -1);
             for (int j = 0; j < npoint; j += 8) {
-                for (int i = 0; i < 8; i++) {
-                    int p = GROUP * (j + i);
-                    for (int k = 0; k < GROUP; k++) {
+                for (int lane = 0; lane < 8; lane++) {
+                    int point = group == 8 ? j + lane : j + 2 * (lane & 3) + (lane >> 2);
+                    int p = group * point;
+                    for (int k = 0; k < group; k++) {
                         float diff = v[p + k] - sx[k];
                         s[k] = w[wl + k] * (diff * diff);
                     }
-                    float score = hsum8(s);
-                    if (score < laneBest[i]) {
-                        laneBest[i] = score;
-                        laneIndex[i] = j + i;
+                    float score = group == 8 ? hsum8(s) : (s[0] + s[2]) + (s[1] + s[3]);
+                    if (score < laneBest[lane]) {
+                        laneBest[lane] = score;
+                        laneIndex[lane] = point;
                     }
                 }
             }
@@ -208,18 +235,16 @@ final class TrellisQuantizer {
 
     /**
      * {@code find_best_scale} (AVX2): with q the trellis values of {@code best[bo..)}, the least-squares scale
-     * Σwqx/Σwq² and its score (Σwqx)²/Σwq², or {0, 0} when Σwq² is not positive. Lane k sums element k of every
-     * group: {@code qw = q·w; qx = fma(qw, x, qx); q2 = fma(qw, q, q2)}, then {@link #hsum8}.
+     * Σwqx/Σwq² and its score (Σwqx)²/Σwq², or {0, 0} when Σwq² is not positive. Lane k sums the values at positions
+     * k, k+8, … of the block: {@code qw = q·w; qx = fma(qw, x, qx); q2 = fma(qw, q, q2)}, then {@link #hsum8}.
      */
     float[] findBestScale(float[] x, int xo, float[] w, int wo, int blockSize, int[] best, int bo) {
-        float[] qx = new float[GROUP], q2 = new float[GROUP];
-        for (int l = 0; l < blockSize / GROUP; l++) {
-            int q = GROUP * best[bo + l];
-            for (int k = 0; k < GROUP; k++) {
-                float qw = values[q + k] * w[wo + GROUP * l + k];
-                qx[k] = Math.fma(qw, x[xo + GROUP * l + k], qx[k]);
-                q2[k] = Math.fma(qw, values[q + k], q2[k]);
-            }
+        float[] qx = new float[8], q2 = new float[8];
+        for (int e = 0; e < blockSize; e++) {
+            float q = values[group * best[bo + e / group] + e % group];
+            float qw = q * w[wo + e];
+            qx[e % 8] = Math.fma(qw, x[xo + e], qx[e % 8]);
+            q2[e % 8] = Math.fma(qw, q, q2[e % 8]);
         }
         float sumqx = hsum8(qx), sumq2 = hsum8(q2);
         return sumq2 > 0 ? new float[]{sumqx / sumq2, sumqx * sumqx / sumq2} : new float[]{0f, 0f};

@@ -50,13 +50,30 @@ class TrellisReferenceTest {
         return cases;
     }
 
+    /** {@code -Dkiln.trellis.types=IQ4_KT,...} limits the golden cases to those types (a quicker run while working on one). */
+    private static boolean selected(GgmlType t) {
+        String only = System.getProperty("kiln.trellis.types");
+        return only == null || only.isBlank() || List.of(only.split(",")).contains(t.name());
+    }
+
+    /** Kiln's quantization of a tensor, kept for the dequantization case of the same tensor. */
+    private static final java.util.Map<String, byte[]> QUANTIZED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static byte[] quantizeOnce(String model, String tensor, GgmlType type, boolean imatrix) throws IOException {
+        String key = model + " " + type + " " + imatrix + " " + tensor;
+        byte[] b = QUANTIZED.get(key);
+        if (b == null) QUANTIZED.put(key, b = IqkReferenceTest.quantize(model, tensor, type, imatrix));
+        return b;
+    }
+
     @TestFactory
     List<DynamicTest> everyTensorMatchesIksQuantizer() throws IOException {
         List<DynamicTest> tests = new ArrayList<>();
         for (Case c : cases()) {
+            if (!selected(c.type())) continue;
             tests.add(DynamicTest.dynamicTest(c.model() + " " + c.type() + (c.imatrix() ? " (imatrix) " : " ") + c.tensor(), () -> {
                 assumeQuantizable(c.type());
-                assertEquals(c.sha256(), IkBuildReferenceTest.sha256(IqkReferenceTest.quantize(c.model(), c.tensor(), c.type(), c.imatrix())),
+                assertEquals(c.sha256(), IkBuildReferenceTest.sha256(quantizeOnce(c.model(), c.tensor(), c.type(), c.imatrix())),
                         c.model() + " " + c.type() + " " + c.tensor());
             }));
         }
@@ -68,6 +85,7 @@ class TrellisReferenceTest {
         List<Case> quantized = cases();
         List<DynamicTest> tests = new ArrayList<>();
         for (DequantCase c : dequantCases()) {
+            if (!selected(c.type())) continue;
             Case q = quantized.stream().filter(k -> k.model().equals(c.model()) && k.type() == c.type() && k.imatrix()
                     && k.tensor().equals(c.tensor())).findFirst().orElseThrow();
             tests.add(DynamicTest.dynamicTest(c.model() + " " + c.type() + " " + c.tensor(), () -> {
@@ -98,7 +116,7 @@ class TrellisReferenceTest {
         String dir = System.getProperty("kiln.trellis.ikFiles");
         if (dir == null || dir.isBlank()) {
             assumeQuantizable(c.type());
-            return IqkReferenceTest.quantize(c.model(), c.tensor(), c.type(), true);
+            return quantizeOnce(c.model(), c.tensor(), c.type(), true);
         }
         Path file = Path.of(dir, c.model() + "-" + c.type() + "-imat.gguf");
         Assumptions.assumeTrue(Files.exists(file), "ik's file missing: " + file);
