@@ -25,7 +25,10 @@ final class TrellisQuantizer {
     private final float[] values;
     private final float[] mid = new float[GROUP];
     private final int[][] inCluster;
-    private final float[][] clusterValues;
+    /** Per cluster, per value position k: the k-th value of its points in scan order (see {@link #scanOrder}). */
+    private final float[][][] clusterColumns;
+    /** Per cluster: the point (index into its list) at each scan position. */
+    private final int[][] scanOrder;
 
     /** {@code QuantizerIQKT<32, 8, bits, absolute, true>(256, neighbours)}. */
     TrellisQuantizer(int bits, boolean absolute, int neighbours) {
@@ -44,13 +47,27 @@ final class TrellisQuantizer {
         for (int i = 0; i < count; i++) Trellis.group(i, offset, 1f, absolute, group, values, group * i);
         float[] centres = clusterPoints(absolute);
         inCluster = finalizeClusters(neighbours, centres);
-        clusterValues = new float[clusters][];
+        clusterColumns = new float[clusters][][];
+        scanOrder = new int[clusters][];
         for (int c = 0; c < clusters; c++) {
             int[] points = inCluster[c];
-            float[] v = new float[points.length * group];
-            for (int p = 0; p < points.length; p++) System.arraycopy(values, group * points[p], v, group * p, group);
-            clusterValues[c] = v;
+            int[] order = new int[points.length];
+            for (int p = 0; p < points.length; p++) order[p] = (p & ~7) + laneOffset(p & 7);
+            float[][] columns = new float[group][points.length];
+            for (int p = 0; p < points.length; p++) {
+                for (int k = 0; k < group; k++) columns[k][p] = values[group * points[order[p]] + k];
+            }
+            clusterColumns[c] = columns;
+            scanOrder[c] = order;
         }
+    }
+
+    /**
+     * Which point of a chunk of 8 ik's vector lane {@code lane} scores: lane i the point i with groups of 8; with
+     * groups of 4 (two points per vector, {@code add_idx = 0,2,4,6,1,3,5,7}) lanes 0..3 the even points, 4..7 the odd.
+     */
+    private int laneOffset(int lane) {
+        return group == 8 ? lane : 2 * (lane & 3) + (lane >> 2);
     }
 
     /** The values of every index (scale 1), one group after the other: {@code values()}. */
@@ -194,30 +211,28 @@ final class TrellisQuantizer {
             return;
         }
         float id = 1 / d;
-        float[] sx = new float[group], s = new float[group], laneBest = new float[8];
+        float[] sx = new float[group], laneBest = new float[8];
         int[] laneIndex = new int[8];
         for (int l = 0; l < groups; l++) {
             int xl = xo + group * l, wl = wo + group * l;
             for (int j = 0; j < group; j++) sx[j] = id * x[xl + j];
             int u = cell(sx, 0);
-            int[] points = inCluster[u];
-            float[] v = points.length == 0 ? values : clusterValues[u];
-            int npoint = v.length / group;
+            int[] points = inCluster[u], order = scanOrder[u];
+            float[][] columns = clusterColumns[u];
+            if (points.length == 0) { // ik searches the whole table then (groups of 8; with 4 it asserts)
+                if (group == 4) throw new IllegalStateException("trellis cluster " + u + " has no points");
+                columns = allColumns();
+                order = null;
+            }
+            int npoint = columns[0].length;
+            float[] score = scores(columns, npoint, sx, w, wl);
             Arrays.fill(laneBest, Float.POSITIVE_INFINITY);
             Arrays.fill(laneIndex, -1);
-            for (int j = 0; j < npoint; j += 8) {
-                for (int lane = 0; lane < 8; lane++) {
-                    int point = group == 8 ? j + lane : j + 2 * (lane & 3) + (lane >> 2);
-                    int p = group * point;
-                    for (int k = 0; k < group; k++) {
-                        float diff = v[p + k] - sx[k];
-                        s[k] = w[wl + k] * (diff * diff);
-                    }
-                    float score = group == 8 ? hsum8(s) : (s[0] + s[2]) + (s[1] + s[3]);
-                    if (score < laneBest[lane]) {
-                        laneBest[lane] = score;
-                        laneIndex[lane] = point;
-                    }
+            for (int p = 0; p < npoint; p++) {
+                int lane = p & 7;
+                if (score[p] < laneBest[lane]) {
+                    laneBest[lane] = score[p];
+                    laneIndex[lane] = order == null ? p : order[p];
                 }
             }
             float bestScore = Float.POSITIVE_INFINITY;
@@ -231,6 +246,46 @@ final class TrellisQuantizer {
             if (jbest < 0) throw new IllegalStateException("trellis search found no point in cluster " + u);
             best[bo + l] = points.length == 0 ? jbest : points[jbest];
         }
+    }
+
+    private float[][] allColumns;
+
+    /** The whole table by value position (groups of 8: scan order is the index order). */
+    private synchronized float[][] allColumns() {
+        if (allColumns == null) {
+            int npoint = values.length / group;
+            float[][] columns = new float[group][npoint];
+            for (int p = 0; p < npoint; p++) for (int k = 0; k < group; k++) columns[k][p] = values[group * p + k];
+            allColumns = columns;
+        }
+        return allColumns;
+    }
+
+    /** Every point's score Σ w·((q − x)²), summed as ik's lanes do; one long element-wise loop the JIT vectorizes. */
+    private float[] scores(float[][] c, int npoint, float[] sx, float[] w, int wl) {
+        float[] score = new float[npoint];
+        if (group == 8) {
+            float x0 = sx[0], x1 = sx[1], x2 = sx[2], x3 = sx[3], x4 = sx[4], x5 = sx[5], x6 = sx[6], x7 = sx[7];
+            float w0 = w[wl], w1 = w[wl + 1], w2 = w[wl + 2], w3 = w[wl + 3], w4 = w[wl + 4], w5 = w[wl + 5], w6 = w[wl + 6], w7 = w[wl + 7];
+            float[] c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
+            for (int p = 0; p < npoint; p++) {
+                float d0 = c0[p] - x0, d1 = c1[p] - x1, d2 = c2[p] - x2, d3 = c3[p] - x3;
+                float d4 = c4[p] - x4, d5 = c5[p] - x5, d6 = c6[p] - x6, d7 = c7[p] - x7;
+                float s0 = w0 * (d0 * d0), s1 = w1 * (d1 * d1), s2 = w2 * (d2 * d2), s3 = w3 * (d3 * d3);
+                float s4 = w4 * (d4 * d4), s5 = w5 * (d5 * d5), s6 = w6 * (d6 * d6), s7 = w7 * (d7 * d7);
+                score[p] = ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7));
+            }
+        } else {
+            float x0 = sx[0], x1 = sx[1], x2 = sx[2], x3 = sx[3];
+            float w0 = w[wl], w1 = w[wl + 1], w2 = w[wl + 2], w3 = w[wl + 3];
+            float[] c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
+            for (int p = 0; p < npoint; p++) {
+                float d0 = c0[p] - x0, d1 = c1[p] - x1, d2 = c2[p] - x2, d3 = c3[p] - x3;
+                float s0 = w0 * (d0 * d0), s1 = w1 * (d1 * d1), s2 = w2 * (d2 * d2), s3 = w3 * (d3 * d3);
+                score[p] = (s0 + s2) + (s1 + s3);
+            }
+        }
+        return score;
     }
 
     /**
