@@ -31,9 +31,8 @@ abstract class IkBlockCodec implements RowCodec {
         return type;
     }
 
-    /** True; a codec whose quantizer is still missing (a trellis type) says false. */
     @Override
-    public boolean canQuantize() {
+    public final boolean canQuantize() {
         return true;
     }
 

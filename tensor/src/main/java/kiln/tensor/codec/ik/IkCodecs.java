@@ -16,8 +16,7 @@ import java.util.List;
  *
  * <p>Each codec is verified with and without importance weights (tensor/IK_CODECS.md): Q4_0, Q4_K, Q5_K, Q6_K and
  * IQ4_XS against ik's own fixture files, the others against ik's quantizer output on every fixture tensor.
- * The trellis types (IQ1_KT … IQ4_KT, {@link TrellisCodec}) are read only so far: their dequantization is checked
- * against ik's on synthetic rows.
+ * The trellis types (IQ1_KT … IQ4_KT, {@link TrellisCodec}), ik-only, against ik's output on every fixture tensor too.
  */
 public final class IkCodecs {
     private IkCodecs() {}

@@ -24,10 +24,6 @@ final class IkIq1Kt extends TrellisCodec {
         static final TrellisQuantizer INSTANCE = new TrellisQuantizer(13, false, 32);
     }
 
-    @Override
-    public boolean canQuantize() {
-        return true;
-    }
 
     /**
      * {@code quantize_row_iq1_kt_impl}: as IQ2_KT's ({@link TrellisScaleFit}) with a second start scale per block

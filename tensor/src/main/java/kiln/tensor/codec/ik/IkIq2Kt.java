@@ -26,10 +26,6 @@ final class IkIq2Kt extends TrellisCodec {
         static final TrellisQuantizer INSTANCE = new TrellisQuantizer(16, false, 8);
     }
 
-    @Override
-    public boolean canQuantize() {
-        return this == INSTANCE;
-    }
 
     /**
      * {@code quantize_row_iq2_kt_impl}: per block of 32, the trellis indices and scale that fit best for the start

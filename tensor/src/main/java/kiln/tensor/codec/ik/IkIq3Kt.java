@@ -29,10 +29,6 @@ final class IkIq3Kt extends TrellisCodec {
         static final TrellisQuantizer INSTANCE = new TrellisQuantizer(16, true, 8);
     }
 
-    @Override
-    public boolean canQuantize() {
-        return this == INSTANCE;
-    }
 
     /**
      * {@code quantize_row_iq3_kt_impl}: the magnitudes |x| are matched; per block of 32 the best-scoring of the searches
@@ -93,7 +89,7 @@ final class IkIq3Kt extends TrellisCodec {
             out[o] |= (byte) (level(id, scales[ib]) << 4 * (ib % 8 / 4));
         }
         putFloat(out, 0, d);
-        float sumqx = 0, sumq2 = 0;
+        float[] sums = new float[2];
         for (int ib = 0; ib < n / BLOCK; ib++) {
             int o = 4 + SIZE * (ib / 8), b = ib % 8, xb = xOff + BLOCK * ib, wb = BLOCK * ib;
             for (int j = 0; j < BLOCK; j++) {
@@ -104,16 +100,10 @@ final class IkIq3Kt extends TrellisCodec {
             q.findBestMatch(d * ls, xaux, 0, weights, wb, BLOCK, best, 0);
             for (int j = 0; j < GROUPS; j++) {
                 put16(out, o + QL + 2 * (GROUPS * b + j), best[j]);
-                int v = 8 * best[j];
-                for (int k = 0; k < 8; k++) {
-                    float qv = q.values()[v + k] * ls;
-                    float w = weights[wb + 8 * j + k];
-                    sumqx = Math.fma(w * xaux[8 * j + k], qv, sumqx);
-                    sumq2 = Math.fma(w * qv, qv, sumq2);
-                }
+                TrellisScaleFit.accumulate(sums, q.values(), 8, best[j], ls, weights, wb + 8 * j, xaux, 8 * j);
             }
         }
-        if (sumq2 > 0) putFloat(out, 0, sumqx / sumq2);
+        if (sums[1] > 0) putFloat(out, 0, sums[0] / sums[1]);
     }
 
     /** A block scale as an integer level 0..15 at inverse row scale {@code id}: ik's fused {@code nearest_int(id*scale)}. */

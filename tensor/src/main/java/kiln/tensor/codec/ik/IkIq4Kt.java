@@ -29,10 +29,6 @@ final class IkIq4Kt extends TrellisCodec {
         static final TrellisQuantizer SECOND = new TrellisQuantizer(GROUP, 15, false, 625, 6, SECOND_OFFSET);
     }
 
-    @Override
-    public boolean canQuantize() {
-        return this == INSTANCE;
-    }
 
     /**
      * {@code quantize_row_iq4_kt_impl}: per block of 32 the best-scoring search on the first table at
@@ -79,7 +75,7 @@ final class IkIq4Kt extends TrellisCodec {
         putFloat(out, 0, d);
         if (d == 0) return;
         float id = 1 / d;
-        float sumqx = 0, sumq2 = 0;
+        float[] sums = new float[2];
         for (int ib = 0; ib < n / BLOCK; ib++) {
             int o = 4 + SIZE * (ib / 8), b = ib % 8, shb = o + SHB + 4 * b, xb = xOff + BLOCK * ib, wb = BLOCK * ib;
             TrellisQuantizer q = (out[shb] & 1) != 0 ? second : first;
@@ -92,15 +88,10 @@ final class IkIq4Kt extends TrellisCodec {
                 for (int k = 0; k < 4; k++) out[shb + k] |= (byte) (high >>> 8 * k);
                 out[o + QL + g] = (byte) index;
                 out[o + QH + g % 32] |= (byte) (((index >> 8) & 0xf) << 4 * (g / 32));
-                for (int k = 0; k < GROUP; k++) {
-                    float qv = q.values()[GROUP * index + k] * ls;
-                    float w = weights[wb + GROUP * j + k];
-                    sumqx = Math.fma(w * x[xb + GROUP * j + k], qv, sumqx);
-                    sumq2 = Math.fma(w * qv, qv, sumq2);
-                }
+                TrellisScaleFit.accumulate(sums, q.values(), GROUP, index, ls, weights, wb + GROUP * j, x, xb + GROUP * j);
             }
         }
-        if (sumq2 > 0) putFloat(out, 0, sumqx / sumq2);
+        if (sums[1] > 0) putFloat(out, 0, sums[0] / sums[1]);
     }
 
     /**

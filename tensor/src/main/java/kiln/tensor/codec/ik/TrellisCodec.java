@@ -25,17 +25,9 @@ abstract class TrellisCodec extends IkBlockCodec {
         this.rowScaleFactor = rowScaleFactor;
     }
 
-    /** Whether this type's quantizer is here yet; the ones without one read only. */
+    /** {@code n} is one row; the row scale goes to {@code out[0..4)} (the quantizers ignore the kernel factor). */
     @Override
-    public boolean canQuantize() {
-        return false;
-    }
-
-    /** {@code n} is one row; the row scale goes to {@code out[0..4)}. */
-    @Override
-    void quantizeBlocks(float[] x, int xOff, int n, float[] weights, byte[] out) {
-        throw new UnsupportedOperationException("Kiln cannot quantize to " + type().ggmlName() + " yet");
-    }
+    abstract void quantizeBlocks(float[] x, int xOff, int n, float[] weights, byte[] out);
 
     /** One block ({@code block[0..typeSize)}) with the row scale {@code d} into {@code y[yOff..yOff+256)}. */
     abstract void dequantizeBlock(byte[] block, float d, float[] y, int yOff);

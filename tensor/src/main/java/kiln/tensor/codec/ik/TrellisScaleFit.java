@@ -1,8 +1,10 @@
 package kiln.tensor.codec.ik;
 
 /**
- * The scale fitting IQ1_KT and IQ2_KT share ({@code quantize_row_iq1_kt_impl} / {@code quantize_row_iq2_kt_impl}): the row
- * scale search over {@code iq4k_values} block scales and the choice between a block's old and new indices. Sums
+ * The scale fitting of the trellis quantizers: what IQ1_KT and IQ2_KT share ({@code quantize_row_iq1_kt_impl} /
+ * {@code quantize_row_iq2_kt_impl}: the first pass over blocks, the row scale search over {@code iq4k_values} block
+ * scales, the final pass keeping the better of a block's old and new indices) and the final refit sums all four
+ * types use ({@link #accumulate}). Sums
  * follow ik's build: the inner loops are unrolled and gcc fuses {@code acc += a*b*c} into {@code fma(a*b, c, acc)}
  * and {@code x − dl·q} into {@code fma(−dl, q, x)}.
  */
@@ -127,7 +129,7 @@ final class TrellisScaleFit {
                          java.util.function.IntUnaryOperator level, IndexStore store) {
         int[] best = new int[GROUPS];
         float[] values = q.values();
-        float sumqx = 0, sumq2 = 0;
+        float[] sums = new float[2];
         for (int ib = 0; ib < n / BLOCK; ib++) {
             int xb = xOff + BLOCK * ib, wb = BLOCK * ib;
             int ls = level.applyAsInt(ib);
@@ -136,15 +138,25 @@ final class TrellisScaleFit {
             keepBetter(values, x, xb, w, wb, dl, idx, GROUPS * ib, best, GROUPS);
             for (int j = 0; j < GROUPS; j++) {
                 store.put(ib, j, best[j]);
-                int v = 8 * best[j];
-                for (int k = 0; k < 8; k++) {
-                    float qv = values[v + k] * ls;
-                    float wk = w[wb + 8 * j + k];
-                    sumqx = Math.fma(wk * x[xb + 8 * j + k], qv, sumqx);
-                    sumq2 = Math.fma(wk * qv, qv, sumq2);
-                }
+                accumulate(sums, values, 8, best[j], ls, w, wb + 8 * j, x, xb + 8 * j);
             }
         }
-        return sumq2 > 0 ? sumqx / sumq2 : Float.NaN;
+        return sums[1] > 0 ? sums[0] / sums[1] : Float.NaN;
+    }
+
+    /**
+     * Adds one group's terms of the final refit Σwxq and Σwq² (q = trellis value × integer level {@code ls}) to
+     * {@code sums[0]} and {@code sums[1]}, fused as ik's build does: {@code fma(w·x, q, ·)}, {@code fma(w·q, q, ·)}.
+     */
+    static void accumulate(float[] sums, float[] values, int group, int index, int ls, float[] w, int wo, float[] x, int xo) {
+        float sumqx = sums[0], sumq2 = sums[1];
+        for (int k = 0; k < group; k++) {
+            float qv = values[group * index + k] * ls;
+            float wk = w[wo + k];
+            sumqx = Math.fma(wk * x[xo + k], qv, sumqx);
+            sumq2 = Math.fma(wk * qv, qv, sumq2);
+        }
+        sums[0] = sumqx;
+        sums[1] = sumq2;
     }
 }

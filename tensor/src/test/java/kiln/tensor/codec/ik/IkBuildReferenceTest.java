@@ -79,16 +79,18 @@ class IkBuildReferenceTest {
     void everyRegisteredCodecIsVerifiedWithAndWithoutWeights() throws IOException {
         List<Case> cases = cases();
         List<IqkReferenceTest.Case> iqk = IqkReferenceTest.cases();
+        List<TrellisReferenceTest.Case> trellis = TrellisReferenceTest.cases();
         for (RowCodec codec : IkCodecs.all()) {
-            if (!codec.canQuantize()) continue; // read-only codecs (the trellis types): TrellisDequantTest
             GgmlType t = codec.type();
             boolean byFile = IkQuantFileHashTest.VERIFIED_TYPES.contains(t);
             boolean plain = byFile || IkQuantGoldenTest.FIXTURE_TYPES.contains(t)
                     || cases.stream().anyMatch(c -> c.type() == t && !c.imatrix())
-                    || iqk.stream().anyMatch(c -> c.type() == t && !c.imatrix());
+                    || iqk.stream().anyMatch(c -> c.type() == t && !c.imatrix())
+                    || trellis.stream().anyMatch(c -> c.type() == t && !c.imatrix());
             boolean weighted = byFile || IkQuantGoldenTest.FIXTURE_IMATRIX_TYPES.contains(t)
                     || cases.stream().anyMatch(c -> c.type() == t && c.imatrix())
-                    || iqk.stream().anyMatch(c -> c.type() == t && c.imatrix());
+                    || iqk.stream().anyMatch(c -> c.type() == t && c.imatrix())
+                    || trellis.stream().anyMatch(c -> c.type() == t && c.imatrix());
             assertTrue(plain && weighted, t + ": verified without weights " + plain + ", with weights " + weighted);
         }
     }
