@@ -79,7 +79,8 @@ class IkBuildReferenceTest {
     void everyRegisteredCodecIsVerifiedWithAndWithoutWeights() throws IOException {
         List<Case> cases = cases();
         List<IqkReferenceTest.Case> iqk = IqkReferenceTest.cases();
-        List<TrellisReferenceTest.Case> trellis = TrellisReferenceTest.cases();
+        List<TrellisReferenceTest.Case> trellis = new java.util.ArrayList<>(TrellisReferenceTest.cases());
+        trellis.addAll(IkQ8KvReferenceTest.cases());
         for (RowCodec codec : IkCodecs.all()) {
             GgmlType t = codec.type();
             boolean byFile = IkQuantFileHashTest.VERIFIED_TYPES.contains(t);

@@ -37,16 +37,25 @@ class TrellisReferenceTest {
     record DequantCase(String model, GgmlType type, String tensor, String sha256) {}
 
     static List<Case> cases() throws IOException {
+        return cases("trellis-reference.sha256");
+    }
+
+    /** The cases of a list in this format (model, type, imatrix or -, tensor, sha256). */
+    static List<Case> cases(String resource) throws IOException {
         List<Case> cases = new ArrayList<>();
-        for (String[] f : IqkReferenceTest.lines("trellis-reference.sha256")) {
+        for (String[] f : IqkReferenceTest.lines(resource)) {
             cases.add(new Case(f[0], GgmlType.valueOf(f[1]), f[2].equals("imatrix"), f[3], f[4]));
         }
         return cases;
     }
 
     static List<DequantCase> dequantCases() throws IOException {
+        return dequantCases("trellis-dequant-reference.sha256");
+    }
+
+    static List<DequantCase> dequantCases(String resource) throws IOException {
         List<DequantCase> cases = new ArrayList<>();
-        for (String[] f : IqkReferenceTest.lines("trellis-dequant-reference.sha256")) cases.add(new DequantCase(f[0], GgmlType.valueOf(f[1]), f[2], f[3]));
+        for (String[] f : IqkReferenceTest.lines(resource)) cases.add(new DequantCase(f[0], GgmlType.valueOf(f[1]), f[2], f[3]));
         return cases;
     }
 
@@ -68,8 +77,18 @@ class TrellisReferenceTest {
 
     @TestFactory
     List<DynamicTest> everyTensorMatchesIksQuantizer() throws IOException {
+        return quantizationTests(cases());
+    }
+
+    @TestFactory
+    List<DynamicTest> dequantizationMatchesIks() throws IOException {
+        return dequantizationTests(cases(), dequantCases(), "-imat");
+    }
+
+    /** Kiln's quantization of each listed tensor against ik's sha256. */
+    static List<DynamicTest> quantizationTests(List<Case> cases) {
         List<DynamicTest> tests = new ArrayList<>();
-        for (Case c : cases()) {
+        for (Case c : cases) {
             if (!selected(c.type())) continue;
             tests.add(DynamicTest.dynamicTest(c.model() + " " + c.type() + (c.imatrix() ? " (imatrix) " : " ") + c.tensor(), () -> {
                 assumeQuantizable(c.type());
@@ -80,16 +99,18 @@ class TrellisReferenceTest {
         return tests;
     }
 
-    @TestFactory
-    List<DynamicTest> dequantizationMatchesIks() throws IOException {
-        List<Case> quantized = cases();
+    /**
+     * Kiln's dequantization of ik's bytes of each listed tensor (those of its imatrix case; from ik's file
+     * {@code DIR/MODEL-TYPE<fileSuffix>.gguf} with {@code -Dkiln.trellis.ikFiles=DIR}) against ik's f32 sha256.
+     */
+    static List<DynamicTest> dequantizationTests(List<Case> quantized, List<DequantCase> dequant, String fileSuffix) {
         List<DynamicTest> tests = new ArrayList<>();
-        for (DequantCase c : dequantCases()) {
+        for (DequantCase c : dequant) {
             if (!selected(c.type())) continue;
             Case q = quantized.stream().filter(k -> k.model().equals(c.model()) && k.type() == c.type() && k.imatrix()
                     && k.tensor().equals(c.tensor())).findFirst().orElseThrow();
             tests.add(DynamicTest.dynamicTest(c.model() + " " + c.type() + " " + c.tensor(), () -> {
-                byte[] bytes = iksBytes(c);
+                byte[] bytes = iksBytes(c, fileSuffix);
                 assertEquals(q.sha256(), IkBuildReferenceTest.sha256(bytes), "the quantized input differs from ik's");
                 assertEquals(c.sha256(), IkBuildReferenceTest.sha256(TrellisDequantTest.dequantize(c.type(), bytes,
                         IqkReferenceTest.rowLength(c.model(), c.tensor()))), "dequantized " + c.tensor());
@@ -112,13 +133,13 @@ class TrellisReferenceTest {
     }
 
     /** ik's bytes of the tensor: from ik's file when {@code kiln.trellis.ikFiles} names their folder, else Kiln's quantization. */
-    private static byte[] iksBytes(DequantCase c) throws IOException {
+    private static byte[] iksBytes(DequantCase c, String fileSuffix) throws IOException {
         String dir = System.getProperty("kiln.trellis.ikFiles");
         if (dir == null || dir.isBlank()) {
             assumeQuantizable(c.type());
             return quantizeOnce(c.model(), c.tensor(), c.type(), true);
         }
-        Path file = Path.of(dir, c.model() + "-" + c.type() + "-imat.gguf");
+        Path file = Path.of(dir, c.model() + "-" + c.type() + fileSuffix + ".gguf");
         Assumptions.assumeTrue(Files.exists(file), "ik's file missing: " + file);
         Fixtures.require();
         try (GgufFile in = GgufFile.open(file)) {
