@@ -15,13 +15,12 @@ public final class GridCodecs {
     private GridCodecs() {}
 
     public static List<RowCodec> of(Flavor flavor) {
-        boolean fused = flavor == Flavor.IK;
         return List.of(
                 new GridCodec(GgmlType.IQ2_XXS, Iq2Decoders::iq2xxs, null, true),
                 new GridCodec(GgmlType.IQ2_XS, Iq2Decoders::iq2xs, null, true),
                 new GridCodec(GgmlType.IQ2_S, Iq2Decoders::iq2s, null, false),
-                new GridCodec(GgmlType.IQ3_XXS, Iq3Decoders::iq3xxs, new Iq3XxsQuantizer(fused), false),
-                new GridCodec(GgmlType.IQ3_S, Iq3Decoders::iq3s, new Iq3SQuantizer(fused), false),
+                new GridCodec(GgmlType.IQ3_XXS, Iq3Decoders::iq3xxs, new Iq3XxsQuantizer(flavor), false),
+                new GridCodec(GgmlType.IQ3_S, Iq3Decoders::iq3s, new Iq3SQuantizer(flavor), false),
                 new GridCodec(GgmlType.IQ1_S, Iq1Decoders::iq1s, null, true),
                 new GridCodec(GgmlType.IQ1_M, Iq1Decoders::iq1m, null, false));
     }

@@ -70,6 +70,19 @@ final class GridNeighbours {
         return Iq1Holder.TABLES;
     }
 
+    /** {@code iq3xs_init_impl(256)}: {@code kgrid_256}, 4 values of 3 bits, nwant 2 (IQ3_XXS). */
+    static GridNeighbours iq3xxs() {
+        return Iq3xxsHolder.TABLES;
+    }
+
+    /** {@code iq3xs_init_impl(512)}: {@code kgrid_512}, 4 values of 3 bits, nwant 3 (IQ3_S). */
+    static GridNeighbours iq3s() {
+        return Iq3sHolder.TABLES;
+    }
+
+    /** {@code iq3xs_init_impl}'s map size: every key of 4 three-bit levels. */
+    static final int IQ3_MAP_SIZE = 4096;
+
     /** {@code iq2xs_init_impl}'s map size: every key of 8 two-bit levels up to 0xAAAA (all levels 2) and two more. */
     static final int IQ2_MAP_SIZE = 43692;
 
@@ -83,6 +96,14 @@ final class GridNeighbours {
 
     private static final class Iq2sHolder {
         static final GridNeighbours TABLES = new GridNeighbours(GridPoints.IQ2_S, 8, 2, IQ2_MAP_SIZE, 1);
+    }
+
+    private static final class Iq3xxsHolder {
+        static final GridNeighbours TABLES = new GridNeighbours(GridPoints.IQ3_XXS, 4, 3, IQ3_MAP_SIZE, 2);
+    }
+
+    private static final class Iq3sHolder {
+        static final GridNeighbours TABLES = new GridNeighbours(GridPoints.IQ3_S, 4, 3, IQ3_MAP_SIZE, 3);
     }
 
     private static final class Iq1Holder {

@@ -1,10 +1,12 @@
 package kiln.tensor.codec.grid;
 
+import kiln.tensor.codec.Flavor;
+
 import static kiln.tensor.codec.BlockCodec.putHalf;
 
 /**
- * {@code quantize_iq3_s} ({@code quantize_row_iq3_s_impl}, blocks of 32) of llama.cpp or, {@code fused},
- * ik_llama.cpp. Per block of 32: 8 indices into the 512-point grid (low 8 bits in {@code qs}, the 9th in
+ * {@code quantize_iq3_s} ({@code quantize_row_iq3_s_impl}, blocks of 32) of llama.cpp or ik_llama.cpp (the
+ * same algorithm; ik rounds with FMA, see {@link GridMath}). Per block of 32: 8 indices into the 512-point grid (low 8 bits in {@code qs}, the 9th in
  * {@code qh}), 32 sign bits and a 4-bit scale; one fp16 super-block scale {@code max/31 · 1.033}.
  *
  * <p>As in ggml, a block whose values are all zero writes no indices or signs and does not advance the
@@ -16,15 +18,17 @@ final class Iq3SQuantizer implements GridCodec.RowQuantizer {
     private static final int BLOCK_BYTES = 110;
     private static final int QS = 2, QH = 66, SIGNS = 74, SCALES = 106;
 
+    private final Flavor flavor;
     private final boolean fused;
 
-    Iq3SQuantizer(boolean fused) {
-        this.fused = fused;
+    Iq3SQuantizer(Flavor flavor) {
+        this.flavor = flavor;
+        this.fused = flavor == Flavor.IK;
     }
 
     @Override
     public void quantize(float[] x, int xOff, int n, float[] quantWeights, byte[] out) {
-        Iq3SubBlockSearch search = Iq3SubBlockSearch.iq3s(fused);
+        Iq3SubBlockSearch search = Iq3SubBlockSearch.iq3s(flavor);
         float[] weight = new float[32], waux = new float[32], xval = new float[32], scales = new float[8];
         for (int ibl = 0; ibl < n / 256; ++ibl) {
             int xbl = xOff + 256 * ibl, y = BLOCK_BYTES * ibl;

@@ -1,5 +1,7 @@
 package kiln.tensor.codec.grid;
 
+import kiln.tensor.codec.Flavor;
+
 import java.util.Arrays;
 
 /**
@@ -19,7 +21,8 @@ final class Iq3SubBlockSearch {
 
     private static final int MAX_LEVEL = 7;
 
-    private final Iq3GridSearch grid;
+    private final GridNeighbours grid;
+    private final Flavor flavor;
     private final int steps;
     private final boolean remapsEveryPoint;
     private final boolean fused;
@@ -32,24 +35,25 @@ final class Iq3SubBlockSearch {
     /** The grid index of each of the 8 points after {@link #search}. */
     final int[] index = new int[8];
 
-    private Iq3SubBlockSearch(Iq3GridSearch grid, int steps, boolean remapsEveryPoint, boolean fused,
+    private Iq3SubBlockSearch(GridNeighbours grid, int steps, boolean remapsEveryPoint, Flavor flavor,
                               boolean keepsPreviousOnFailure) {
         this.grid = grid;
+        this.flavor = flavor;
         this.steps = steps;
         this.remapsEveryPoint = remapsEveryPoint;
-        this.fused = fused;
+        this.fused = flavor == Flavor.IK;
         this.keepsPreviousOnFailure = keepsPreviousOnFailure;
         Arrays.fill(onGrid, true);
     }
 
-    /** IQ3_XXS's search ({@code is} in ±15), mainline's or ik's ({@code fused}). */
-    static Iq3SubBlockSearch iq3xxs(boolean fused) {
-        return new Iq3SubBlockSearch(Iq3GridSearch.IQ3_XXS, 15, false, fused, fused);
+    /** IQ3_XXS's search ({@code is} in ±15) as one tool runs it. */
+    static Iq3SubBlockSearch iq3xxs(Flavor flavor) {
+        return new Iq3SubBlockSearch(GridNeighbours.iq3xxs(), 15, false, flavor, flavor == Flavor.IK);
     }
 
     /** IQ3_S's search ({@code is} in ±9, every point mapped again in the refit). */
-    static Iq3SubBlockSearch iq3s(boolean fused) {
-        return new Iq3SubBlockSearch(Iq3GridSearch.IQ3_S, 9, true, fused, false);
+    static Iq3SubBlockSearch iq3s(Flavor flavor) {
+        return new Iq3SubBlockSearch(GridNeighbours.iq3s(), 9, true, flavor, false);
     }
 
     /** Searches the block whose |x|, importance and √importance are {@code xval}, {@code weight}, {@code waux}. */
@@ -68,9 +72,9 @@ final class Iq3SubBlockSearch {
                     int l = GridMath.nearestOddLevel(fused, id, xval[4 * k + i]);
                     trial[4 * k + i] = (byte) Math.max(0, Math.min(MAX_LEVEL, l));
                 }
-                int u = Iq3GridSearch.tuple(trial, 4 * k);
-                trialOnGrid[k] = grid.indexOf(u) >= 0;
-                if (!trialOnGrid[k]) grid.bestNeighbour(fused, u, xval, waux, 4 * k, thisScale, trial, 4 * k);
+                int u = key(trial, 4 * k);
+                trialOnGrid[k] = grid.gridIndex(u) >= 0;
+                if (!trialOnGrid[k]) grid.bestNeighbour(u, xval, 4 * k, waux, 4 * k, thisScale, flavor, trial, 4 * k);
             }
             float sumqx = 0, sumq2 = 0;
             for (int i = 0; i < 32; ++i) {
@@ -97,9 +101,9 @@ final class Iq3SubBlockSearch {
                     int l = GridMath.nearestOddLevel(fused, id, xval[4 * k + i]);
                     u |= Math.max(0, Math.min(MAX_LEVEL, l)) << 3 * i;
                 }
-                int gridIndex = grid.indexOf(u);
-                if (gridIndex < 0) gridIndex = grid.bestNeighbour(fused, u, xval, waux, 4 * k, scale, levels, 4 * k);
-                for (int i = 0; i < 4; ++i) levels[4 * k + i] = (byte) grid.pointLevel(gridIndex, i);
+                int gridIndex = grid.gridIndex(u);
+                if (gridIndex < 0) gridIndex = grid.bestNeighbour(u, xval, 4 * k, waux, 4 * k, scale, flavor, levels, 4 * k);
+                for (int i = 0; i < 4; ++i) levels[4 * k + i] = (byte) ((grid.position(gridIndex, i) - 1) / 2);
             }
             float sumqx = 0, sumq2 = 0;
             for (int i = 0; i < 32; ++i) {
@@ -111,10 +115,17 @@ final class Iq3SubBlockSearch {
             if (sumq2 > 0) scale = sumqx / sumq2;
         }
         for (int k = 0; k < 8; ++k) {
-            index[k] = grid.indexOf(Iq3GridSearch.tuple(levels, 4 * k));
+            index[k] = grid.gridIndex(key(levels, 4 * k));
             if (index[k] < 0) throw new IllegalStateException("IQ3 search left point " + k + " off the grid");
         }
         return scale;
+    }
+
+    /** The 12-bit key of levels {@code L[off..off+4)} (level i in bits 3i..3i+2). */
+    private static int key(byte[] L, int off) {
+        int u = 0;
+        for (int i = 0; i < 4; ++i) u |= L[off + i] << 3 * i;
+        return u;
     }
 
     /** A block whose values are all (nearly) zero: levels 0, as both tools clear them before skipping it. */

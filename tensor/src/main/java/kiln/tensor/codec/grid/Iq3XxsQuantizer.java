@@ -1,13 +1,15 @@
 package kiln.tensor.codec.grid;
 
+import kiln.tensor.codec.Flavor;
+
 import java.util.Arrays;
 
 import static kiln.tensor.codec.BlockCodec.put32;
 import static kiln.tensor.codec.BlockCodec.putHalf;
 
 /**
- * {@code quantize_iq3_xxs} ({@code quantize_row_iq3_xxs_impl} with grid size 256) of llama.cpp or, {@code fused},
- * ik_llama.cpp. Per block of 32: 8 grid indices and a u32 of 4×7 sign bits (each group of 8 holds an even number
+ * {@code quantize_iq3_xxs} ({@code quantize_row_iq3_xxs_impl} with grid size 256) of llama.cpp or ik_llama.cpp (the
+ * same algorithm; ik rounds with FMA, see {@link GridMath}). Per block of 32: 8 grid indices and a u32 of 4×7 sign bits (each group of 8 holds an even number
  * of minus signs: the value of least w·x² flips when the count is odd) with a 4-bit scale on top; one fp16
  * super-block scale {@code max/31 · 1.0125}.
  */
@@ -16,15 +18,17 @@ final class Iq3XxsQuantizer implements GridCodec.RowQuantizer {
     private static final int BLOCK_BYTES = 98;
     private static final float EPS = 1e-8f; // GROUP_MAX_EPS_IQ3_XXS
 
+    private final Flavor flavor;
     private final boolean fused;
 
-    Iq3XxsQuantizer(boolean fused) {
-        this.fused = fused;
+    Iq3XxsQuantizer(Flavor flavor) {
+        this.flavor = flavor;
+        this.fused = flavor == Flavor.IK;
     }
 
     @Override
     public void quantize(float[] x, int xOff, int n, float[] quantWeights, byte[] out) {
-        Iq3SubBlockSearch search = Iq3SubBlockSearch.iq3xxs(fused);
+        Iq3SubBlockSearch search = Iq3SubBlockSearch.iq3xxs(flavor);
         float[] weight = new float[32], waux = new float[32], xval = new float[32], scales = new float[8];
         int[] signs = new int[8];
         for (int ibl = 0; ibl < n / 256; ++ibl) {
