@@ -22,6 +22,11 @@ class Iq3Iq1ReferenceTest {
         return hashTests("iq3-reference.sha256");
     }
 
+    @TestFactory
+    List<DynamicTest> iq1TensorsMatchTheTools() throws IOException {
+        return hashTests("iq1-reference.sha256");
+    }
+
     private static List<DynamicTest> hashTests(String resource) throws IOException {
         List<DynamicTest> tests = new ArrayList<>();
         for (GridReferenceFiles.Case c : GridReferenceFiles.cases(resource)) {
