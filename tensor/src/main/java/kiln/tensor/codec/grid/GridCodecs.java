@@ -22,6 +22,6 @@ public final class GridCodecs {
                 new GridCodec(GgmlType.IQ3_XXS, Iq3Decoders::iq3xxs, new Iq3XxsQuantizer(flavor), false),
                 new GridCodec(GgmlType.IQ3_S, Iq3Decoders::iq3s, new Iq3SQuantizer(flavor), false),
                 new GridCodec(GgmlType.IQ1_S, Iq1Decoders::iq1s, new Iq1SQuantizer(flavor), true),
-                new GridCodec(GgmlType.IQ1_M, Iq1Decoders::iq1m, null, false));
+                new GridCodec(GgmlType.IQ1_M, Iq1Decoders::iq1m, new Iq1MQuantizer(flavor), false));
     }
 }

@@ -120,17 +120,8 @@ final class Iq1SQuantizer implements GridCodec.RowQuantizer {
                 bestShift = -bestShift;
             }
             float[] xx = bestShift == 1 ? Iq1Search.PLUS : Iq1Search.MINUS;
-            boolean allOnGrid = true;
             GridNeighbours grid = GridNeighbours.iq1();
-            for (int k = 0; k < 4; ++k) {
-                int u = Iq1Search.key(levels, 8 * k);
-                int gridIndex = grid.gridIndex(u);
-                if (gridIndex < 0) {
-                    allOnGrid = false;
-                    gridIndex = Iq1Search.bestNeighbour(u, x, xb + 8 * k, weight, 8 * k, scale, xx, fused, levels, 8 * k);
-                }
-                index[k] = gridIndex;
-            }
+            boolean allOnGrid = Iq1Search.mapToGrid(levels, 4, x, xb, weight, scale, new float[][] {xx, xx, xx, xx}, fused, index);
             if (!allOnGrid) {
                 float sumqx = 0, sumq2 = 0;
                 for (int k = 0; k < 4; ++k) {

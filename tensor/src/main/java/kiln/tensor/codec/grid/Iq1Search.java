@@ -64,6 +64,27 @@ final class Iq1Search {
         return bestIndex;
     }
 
+    /**
+     * Maps each group of 8 levels {@code L[8k..8k+8)} to its grid point, an off-grid group to its best neighbour at
+     * {@code scale} with the group's level values {@code groupLevels[k]} (which rewrites its levels); the indices go
+     * to {@code index}. Returns whether every group was on the grid.
+     */
+    static boolean mapToGrid(byte[] L, int groups, float[] x, int xb, float[] weight, float scale,
+                             float[][] groupLevels, boolean fused, int[] index) {
+        GridNeighbours grid = GridNeighbours.iq1();
+        boolean allOnGrid = true;
+        for (int k = 0; k < groups; ++k) {
+            int u = key(L, 8 * k);
+            int gridIndex = grid.gridIndex(u);
+            if (gridIndex < 0) {
+                allOnGrid = false;
+                gridIndex = bestNeighbour(u, x, xb + 8 * k, weight, 8 * k, scale, groupLevels[k], fused, L, 8 * k);
+            }
+            index[k] = gridIndex;
+        }
+        return allOnGrid;
+    }
+
     /** Level (0..2) of value i of grid point {@code point}. */
     static int level(GridNeighbours grid, int point, int i) {
         return (grid.position(point, i) - 1) / 2;
