@@ -15,7 +15,8 @@ import static kiln.tensor.codec.BlockCodec.put16;
  * <p>The tools differ beyond the search: ik takes sigma2 per 32 values ({@code 1.5·Σx²/32}) instead of per 256
  * ({@code 2·Σx²/256}), falls back to x² weights for a block whose weights vanish wherever x does not (its test
  * {@code Σw·|x|} skips the first value), multiplies the refitted scale by 1.085 instead of 1.1125, rounds with FMA,
- * and leaves an all-zero block's shift as the previous block's (mainline: 0).
+ * and leaves an all-zero block's shift as the previous block's (mainline: 0). Where no split scores (all weights of
+ * a block zero), ik aborts and Kiln writes mainline's empty block.
  */
 final class Iq1MQuantizer implements GridCodec.RowQuantizer {
 
@@ -56,8 +57,7 @@ final class Iq1MQuantizer implements GridCodec.RowQuantizer {
                 if (ik && sumwx == 0) {
                     for (int i = 0; i < 16; ++i) weight[i] = x[xb + i] * x[xb + i];
                 }
-                if (!search.search(x, xb, weight)) {
-                    if (ik) throw new IllegalStateException("IQ1_M: no split of block " + ib + " scores (ik aborts here)");
+                if (!search.search(x, xb, weight)) { // no split scores: mainline's fallback (ik aborts)
                     scales[ib] = 0;
                     shifts[ib] = 0;
                     continue;

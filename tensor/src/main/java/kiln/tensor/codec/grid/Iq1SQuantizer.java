@@ -1,5 +1,6 @@
 package kiln.tensor.codec.grid;
 
+import kiln.tensor.KilnException;
 import kiln.tensor.codec.Flavor;
 
 import static kiln.tensor.codec.BlockCodec.put16;
@@ -29,7 +30,7 @@ final class Iq1SQuantizer implements GridCodec.RowQuantizer {
 
     @Override
     public void quantize(float[] x, int xOff, int n, float[] quantWeights, byte[] out) {
-        if (quantWeights == null) throw new IllegalArgumentException("IQ1_S needs importance weights (an imatrix)");
+        if (quantWeights == null) throw new KilnException("cannot quantize to iq1_s without importance weights: pass an imatrix");
         float[] weight = new float[32], scales = new float[8];
         int[] shifts = new int[8], index = new int[4];
         Block block = new Block();
@@ -109,7 +110,7 @@ final class Iq1SQuantizer implements GridCodec.RowQuantizer {
                     }
                 }
             }
-            if (besti1 < 0 || besti2 < 0 || bestShift == 0) { // mainline's fallback; ik asserts
+            if (besti1 < 0 || besti2 < 0 || bestShift == 0) { // all weights zero: mainline's fallback (ik aborts)
                 empty(index);
                 return;
             }
