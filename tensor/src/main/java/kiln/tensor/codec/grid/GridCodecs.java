@@ -16,9 +16,9 @@ public final class GridCodecs {
 
     public static List<RowCodec> of(Flavor flavor) {
         return List.of(
-                new GridCodec(GgmlType.IQ2_XXS, Iq2Decoders::iq2xxs, null, true),
-                new GridCodec(GgmlType.IQ2_XS, Iq2Decoders::iq2xs, null, true),
-                new GridCodec(GgmlType.IQ2_S, Iq2Decoders::iq2s, null, false),
+                new GridCodec(GgmlType.IQ2_XXS, Iq2Decoders::iq2xxs, new Iq2XxsQuantizer(flavor), true),
+                new GridCodec(GgmlType.IQ2_XS, Iq2Decoders::iq2xs, new Iq2XsQuantizer(flavor), true),
+                new GridCodec(GgmlType.IQ2_S, Iq2Decoders::iq2s, new Iq2SQuantizer(flavor), false),
                 new GridCodec(GgmlType.IQ3_XXS, Iq3Decoders::iq3xxs, null, false),
                 new GridCodec(GgmlType.IQ3_S, Iq3Decoders::iq3s, null, false),
                 new GridCodec(GgmlType.IQ1_S, Iq1Decoders::iq1s, null, true),
