@@ -34,10 +34,20 @@ class Iq2ReferenceTest {
         return dequantizeTests(Flavor.IK, "iq2-ik-reference.sha256", "iq2-ik-dequant-reference.sha256");
     }
 
-    /** Each type is checked on both models, IQ2_S with and without an imatrix, and its dequantization too. */
+    @TestFactory
+    List<DynamicTest> everyTensorMatchesLlamaCppsQuantizer() throws IOException {
+        return quantizeTests(Flavor.MAINLINE, "iq2-mainline-reference.sha256");
+    }
+
+    @TestFactory
+    List<DynamicTest> dequantizationMatchesLlamaCpps() throws IOException {
+        return dequantizeTests(Flavor.MAINLINE, "iq2-mainline-reference.sha256", "iq2-mainline-dequant-reference.sha256");
+    }
+
+    /** Each type is checked on both models in both flavours, IQ2_S with and without an imatrix, and its dequantization too. */
     @Test
     void everyTypeIsCoveredOnBothModels() throws IOException {
-        for (Flavor flavor : List.of(Flavor.IK)) {
+        for (Flavor flavor : Flavor.values()) {
             String name = flavor.name().toLowerCase();
             List<GridFixtures.Case> quant = GridFixtures.cases("iq2-" + name + "-reference.sha256");
             List<GridFixtures.Case> dequant = GridFixtures.cases("iq2-" + name + "-dequant-reference.sha256");
