@@ -14,10 +14,12 @@ import static kiln.tensor.codec.BlockCodec.sumSquares;
  * without an imatrix {@code 0.25·σ² + x²}; 19 trial scales around max/5, then the off-grid groups re-rounded; the fp16
  * super-block scale is 0.9875·max/31 while the 4-bit scales are taken against max/31.
  *
- * <p>One difference besides rounding: llama.cpp clears the levels of every group before its search, ik only for an
- * all-zero group, so in ik a group whose every trial fits no better than 0 (Σw·x·q = 0: importance weights zero wherever
- * x ≠ 0) keeps the previous group's levels; Kiln does the same (the first group of a row starts from zeros, where ik's
- * stack array is uninitialized).
+ * <p>One difference besides rounding: llama.cpp clears the levels of every group before its search, ik never does, so in
+ * ik a group whose every trial fits no better than 0 (Σw·x·q = 0: importance weights zero wherever x ≠ 0) keeps the
+ * levels of the last group that had a fit — within the row, or from the previous row or whatever else last used that
+ * stack memory, since ik's array is not initialized. Kiln carries them across the groups of a row and starts each row
+ * from zeros, so for such a group at the start of a row its bytes can differ from ik's (both decode to zero: its weights
+ * say the values do not matter).
  */
 final class Iq2SQuantizer implements GridCodec.RowQuantizer {
     private static final int BLOCK_BYTES = 82;
@@ -51,7 +53,6 @@ final class Iq2SQuantizer implements GridCodec.RowQuantizer {
                 float max = search.maxValue();
                 if (max < GROUP_MAX_EPS) {
                     scales[ib] = 0;
-                    search.clearLevels();
                     continue;
                 }
                 float scale = search.trials(max, 9, max / (2 * Iq2Search.MAX_Q - 1));
