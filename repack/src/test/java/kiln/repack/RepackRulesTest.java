@@ -139,13 +139,13 @@ class RepackRulesTest {
     @Test
     void typesKilnCannotRepackFailUnlessSkipped() {
         Path in = new SyntheticGguf().kv("general.file_type", GgufValue.ofU32(30))
-                .tensor("blk.0.attn_v.weight", GgmlType.IQ2_XXS, 256, 4)
+                .tensor("blk.0.attn_v.weight", GgmlType.IQ2_BN, 256, 4)
                 .tensor("blk.0.attn_q.weight", GgmlType.IQ4_XS, 256, 8).write(tmp.resolve("iq.gguf"), 5);
         Path out = tmp.resolve("out.gguf");
         assertEquals(2, TestFiles.repack(in.toString(), out.toString()));
         assertFalse(Files.exists(out));
         assertEquals(0, TestFiles.repack(in.toString(), out.toString(), "--skip-unsupported"));
-        assertEquals(List.of(GgmlType.IQ2_XXS, GgmlType.IQ4_XS_R8), tensors(out).stream().map(TensorInfo::type).toList());
+        assertEquals(List.of(GgmlType.IQ2_BN, GgmlType.IQ4_XS_R8), tensors(out).stream().map(TensorInfo::type).toList());
     }
 
     @Test

@@ -14,6 +14,23 @@ import java.util.List;
 public final class GridCodecs {
     private GridCodecs() {}
 
+    /**
+     * Decodes one block of a grid type ({@code in[off..off+typeSize)}) into {@code y[yOff..yOff+256)}: the one decoder
+     * per type, shared by the codecs and the interleaved forms ({@code IQ2_XXS_R4} …).
+     */
+    public static void decodeBlock(GgmlType type, byte[] in, int off, float[] y, int yOff) {
+        switch (type) {
+            case IQ2_XXS -> Iq2Decoders.iq2xxs(in, off, y, yOff);
+            case IQ2_XS -> Iq2Decoders.iq2xs(in, off, y, yOff);
+            case IQ2_S -> Iq2Decoders.iq2s(in, off, y, yOff);
+            case IQ3_XXS -> Iq3Decoders.iq3xxs(in, off, y, yOff);
+            case IQ3_S -> Iq3Decoders.iq3s(in, off, y, yOff);
+            case IQ1_S -> Iq1Decoders.iq1s(in, off, y, yOff);
+            case IQ1_M -> Iq1Decoders.iq1m(in, off, y, yOff);
+            default -> throw new IllegalArgumentException(type.ggmlName() + " is not an i-quant grid type");
+        }
+    }
+
     public static List<RowCodec> of(Flavor flavor) {
         return List.of(
                 new GridCodec(GgmlType.IQ2_XXS, Iq2Decoders::iq2xxs, null, true),
