@@ -28,20 +28,16 @@ final class GridLevels {
     private static final long[] IQ1_UP = iq1(1), IQ1_DOWN = iq1(-1);
     /** For 8 sign bits: 0xFF in each byte whose bit is set. */
     private static final long[] SIGNS8 = new long[256];
-    /** For 4 sign bits. */
-    private static final int[] SIGNS4 = new int[16];
 
     static {
         for (int s = 0; s < 256; s++) {
             long m = 0;
             for (int j = 0; j < 8; j++) if ((s >> j & 1) != 0) m |= 0xFFL << 8 * j;
             SIGNS8[s] = m;
-            if (s < 16) SIGNS4[s] = (int) m;
         }
     }
 
     private static final long ONES8 = 0x0101010101010101L;
-    private static final int ONES4 = 0x01010101;
 
     private static long[] longs(byte[] grid) {
         long[] out = new long[grid.length / 8];
@@ -65,15 +61,15 @@ final class GridLevels {
         return out;
     }
 
-    /** 8 levels: the point with signs applied, at lv[o]. */
+    /** 8 levels: the point (or two 4-value points) with signs applied, at lv[o]. */
     private static void put8(long point, int signs, byte[] lv, int o) {
         long m = SIGNS8[signs];
         LONG.set(lv, o, (point ^ m) + (m & ONES8));
     }
 
-    private static void put4(int point, int signs, byte[] lv, int o) {
-        int m = SIGNS4[signs];
-        INT.set(lv, o, (point ^ m) + (m & ONES4));
+    /** Two 4-value points as one 8-value word (IQ3's signs cover both). */
+    private static long pair(int first, int second) {
+        return (first & 0xFFFFFFFFL) | (long) second << 32;
     }
 
     private static float half(byte[] b, int o) {
@@ -129,9 +125,8 @@ final class GridLevels {
             sc[2 * ib] = db;
             sc[2 * ib + 1] = db;
             for (int l = 0; l < 4; l++) {
-                int signs = Grids.SIGNS[aux >>> 7 * l & 127] & 0xFF, q = o + 2 + 8 * ib + 2 * l, p = lo + 32 * ib + 8 * l;
-                put4(IQ3_XXS[b[q] & 0xFF], signs & 0xf, lv, p);
-                put4(IQ3_XXS[b[q + 1] & 0xFF], signs >> 4, lv, p + 4);
+                int q = o + 2 + 8 * ib + 2 * l;
+                put8(pair(IQ3_XXS[b[q] & 0xFF], IQ3_XXS[b[q + 1] & 0xFF]), Grids.SIGNS[aux >>> 7 * l & 127] & 0xFF, lv, lo + 32 * ib + 8 * l);
             }
         }
     }
@@ -144,9 +139,9 @@ final class GridLevels {
             sc[2 * ib] = db;
             sc[2 * ib + 1] = db;
             for (int l = 0; l < 4; l++) {
-                int signs = b[o + 74 + 4 * ib + l] & 0xFF, q = o + 2 + 8 * ib + 2 * l, p = lo + 32 * ib + 8 * l;
-                put4(IQ3_S[(b[q] & 0xFF) | (h << (8 - 2 * l) & 256)], signs & 0xf, lv, p);
-                put4(IQ3_S[(b[q + 1] & 0xFF) | (h << (7 - 2 * l) & 256)], signs >> 4, lv, p + 4);
+                int q = o + 2 + 8 * ib + 2 * l;
+                put8(pair(IQ3_S[(b[q] & 0xFF) | (h << (8 - 2 * l) & 256)], IQ3_S[(b[q + 1] & 0xFF) | (h << (7 - 2 * l) & 256)]),
+                        b[o + 74 + 4 * ib + l] & 0xFF, lv, lo + 32 * ib + 8 * l);
             }
         }
     }

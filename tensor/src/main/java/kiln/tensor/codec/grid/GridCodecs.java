@@ -41,4 +41,9 @@ public final class GridCodecs {
                 new GridCodec(GgmlType.IQ1_S, Iq1Decoders::iq1s, null, true),
                 new GridCodec(GgmlType.IQ1_M, Iq1Decoders::iq1m, null, false));
     }
+
+    /** ik's own four-row IQ1_S_R4 and IQ1_M_R4 (not repacks of IQ1_S/IQ1_M; ik-only). */
+    public static List<RowCodec> ikFourRow() {
+        return List.of(Iq1R4Codec.IQ1_S_R4, Iq1R4Codec.IQ1_M_R4);
+    }
 }
