@@ -4,6 +4,7 @@ import kiln.tensor.GgmlType;
 import kiln.tensor.codec.Flavor;
 import kiln.tensor.codec.RowCodec;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
@@ -40,6 +41,14 @@ public final class GridCodecs {
                 new GridCodec(GgmlType.IQ3_S, Iq3Decoders::iq3s, null, false),
                 new GridCodec(GgmlType.IQ1_S, Iq1Decoders::iq1s, null, true),
                 new GridCodec(GgmlType.IQ1_M, Iq1Decoders::iq1m, null, false));
+    }
+
+    /**
+     * One IQ1_S_R4 group of 4 rows of {@code cols} values (a multiple of 256) at {@code src[off]} rewritten losslessly as 4
+     * IQ1_S rows at {@code dst[dstOff]}: the runtime runs IQ1_S_R4 through IQ1_S's kernels this way.
+     */
+    public static void iq1sR4AsIq1S(MemorySegment src, long off, MemorySegment dst, long dstOff, long cols) {
+        Iq1R4Codec.toIq1S(src, off, dst, dstOff, cols);
     }
 
     /** ik's own four-row IQ1_S_R4 and IQ1_M_R4 (not repacks of IQ1_S/IQ1_M; ik-only). */
