@@ -25,6 +25,7 @@ final class GridNeighbours {
     private final int valuesPerPoint;
     private final int bitsPerValue;
     private final byte[] positions;
+    private final float[] floatPositions;
     private final int[] map;
     private final char[] neighbours;
 
@@ -48,6 +49,8 @@ final class GridNeighbours {
             map[points[i]] = i;
         }
         neighbours = buildNeighbours(points.length, mask, nwant);
+        floatPositions = new float[positions.length];
+        for (int i = 0; i < positions.length; i++) floatPositions[i] = positions[i];
     }
 
     /** {@code kgrid_2bit_256}, nwant 2 (IQ2_XXS). */
@@ -166,30 +169,66 @@ final class GridNeighbours {
         int start = -map[key] - 1;
         int count = neighbours[start];
         boolean fused = flavor == Flavor.IK;
+        int best = valuesPerPoint == 8 ? bestOfEight(start, count, x, xOff, w, wOff, scale, fused)
+                : bestOfAny(start, count, x, xOff, w, wOff, scale, fused);
+        if (best < 0) throw new IllegalStateException("no neighbour of grid key " + key + " is finite");
+        for (int i = 0; i < valuesPerPoint; ++i) levels[levelsOff + i] = (byte) ((positions[best * valuesPerPoint + i] - 1) / 2);
+        return best;
+    }
+
+    /** The search over points of any width. */
+    private int bestOfAny(int start, int count, float[] x, int xOff, float[] w, int wOff, float scale, boolean fused) {
         float bestD2 = Float.MAX_VALUE;
         int best = -1;
         for (int j = 1; j <= count; ++j) {
             int point = neighbours[start + j];
             int p = point * valuesPerPoint;
             float d2 = 0;
-            for (int i = 0; i < valuesPerPoint; ++i) {
-                float q = positions[p + i];
-                if (fused) {
-                    float diff = Math.fma(scale, q, -x[xOff + i]);
-                    d2 = Math.fma(w[wOff + i] * diff, diff, d2);
-                } else {
-                    float diff = scale * q - x[xOff + i];
-                    d2 += w[wOff + i] * diff * diff;
-                }
-            }
+            for (int i = 0; i < valuesPerPoint; ++i) d2 = term(d2, floatPositions[p + i], x[xOff + i], w[wOff + i], scale, fused);
             if (d2 < bestD2) {
                 bestD2 = d2;
                 best = point;
             }
         }
-        if (best < 0) throw new IllegalStateException("no neighbour of grid key " + key + " is finite");
-        for (int i = 0; i < valuesPerPoint; ++i) levels[levelsOff + i] = (byte) ((positions[best * valuesPerPoint + i] - 1) / 2);
         return best;
+    }
+
+    /** The same for 8-value points, the values and weights held in locals as the C compiler holds them in registers. */
+    private int bestOfEight(int start, int count, float[] x, int xOff, float[] w, int wOff, float scale, boolean fused) {
+        float x0 = x[xOff], x1 = x[xOff + 1], x2 = x[xOff + 2], x3 = x[xOff + 3];
+        float x4 = x[xOff + 4], x5 = x[xOff + 5], x6 = x[xOff + 6], x7 = x[xOff + 7];
+        float w0 = w[wOff], w1 = w[wOff + 1], w2 = w[wOff + 2], w3 = w[wOff + 3];
+        float w4 = w[wOff + 4], w5 = w[wOff + 5], w6 = w[wOff + 6], w7 = w[wOff + 7];
+        float[] q = floatPositions;
+        float bestD2 = Float.MAX_VALUE;
+        int best = -1;
+        for (int j = 1; j <= count; ++j) {
+            int point = neighbours[start + j];
+            int p = point * 8;
+            float d2 = term(0, q[p], x0, w0, scale, fused);
+            d2 = term(d2, q[p + 1], x1, w1, scale, fused);
+            d2 = term(d2, q[p + 2], x2, w2, scale, fused);
+            d2 = term(d2, q[p + 3], x3, w3, scale, fused);
+            d2 = term(d2, q[p + 4], x4, w4, scale, fused);
+            d2 = term(d2, q[p + 5], x5, w5, scale, fused);
+            d2 = term(d2, q[p + 6], x6, w6, scale, fused);
+            d2 = term(d2, q[p + 7], x7, w7, scale, fused);
+            if (d2 < bestD2) {
+                bestD2 = d2;
+                best = point;
+            }
+        }
+        return best;
+    }
+
+    /** {@code d2 + w·(scale·q − x)²}: ik fuses the difference and the accumulation, llama.cpp rounds each step. */
+    private static float term(float d2, float q, float x, float w, float scale, boolean fused) {
+        if (fused) {
+            float diff = Math.fma(scale, q, -x);
+            return Math.fma(w * diff, diff, d2);
+        }
+        float diff = scale * q - x;
+        return d2 + w * diff * diff;
     }
 
     /**
