@@ -17,7 +17,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Whole-file byte identity for the i-quant grid file types (IQ3_XXS, IQ3_S, IQ3_M, IQ1_S, IQ1_M) in both flavours:
+ * Whole-file byte identity for the i-quant grid file types (IQ3_XXS, IQ3_S, IQ3_M, IQ1_S, IQ1_M, and the IQ2_S and IQ2_M
+ * mixes, which use IQ3_S too) in both flavours:
  * {@code kiln quantize --flavor F [EXTRA] [--imatrix …]} on the fixtures' bf16 files writes the file that tool's
  * llama-quantize wrote with the same arguments ({@code grid-files.sha256}, whose header says how it was made).
  */
