@@ -74,10 +74,6 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
     @Option(names = "--allow-requantize", description = "allow re-quantizing tensors that are already quantized")
     boolean allowRequantize;
 
-    @Option(names = "--ignore-imatrix-rules", description = "ik: quantize very-low-bit types without an imatrix where ik's"
-            + " quantizer allows it (IQ2_S, IQ1_M, ...; not IQ2_XXS, IQ2_XS, IQ1_S)")
-    boolean ignoreImatrixRules;
-
     @picocli.CommandLine.Mixin
     kiln.tensor.cli.ChecksumsOption checksums = new kiln.tensor.cli.ChecksumsOption();
 
@@ -148,10 +144,7 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
             }
             List<KvOverride> overrides = new ArrayList<>();
             for (String o : overrideKv) overrides.add(KvOverride.parse(o));
-            if (ignoreImatrixRules && fl != Flavor.IK) {
-                throw new KilnException("--ignore-imatrix-rules is ik_llama.cpp's option; llama.cpp has none (use --flavor ik)");
-            }
-            QuantizePlan plan = QuantizePlan.build(file.metadata(), file.tensors(), opts, im, hideImatrix, overrides, ignoreImatrixRules);
+            QuantizePlan plan = QuantizePlan.build(file.metadata(), file.tensors(), opts, im, hideImatrix, overrides);
             if (im != null) reportMissingWeights(plan);
             if (dryRun) {
                 printPlan(plan);

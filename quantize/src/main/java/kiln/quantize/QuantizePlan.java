@@ -36,18 +36,8 @@ public record QuantizePlan(List<Item> items, GgufMetadata metadata, GgufLayout l
     /** As {@link #build(GgufMetadata, List, QuantizeOptions, ImatrixInput, boolean)}, with {@code --override-kv} entries. */
     public static QuantizePlan build(GgufMetadata inputMetadata, List<TensorInfo> fileOrder, QuantizeOptions opts,
                                      ImatrixInput imatrix, boolean hideImatrix, List<KvOverride> overrides) {
-        return build(inputMetadata, fileOrder, opts, imatrix, hideImatrix, overrides, false);
-    }
-
-    /**
-     * As above; {@code ignoreImatrixRules} is ik's {@code --ignore-imatrix-rules}: neither the file type nor a tensor
-     * is refused for want of an imatrix, except where ik's {@code ggml_quantize_chunk} itself asserts one (IQ2_XXS,
-     * IQ2_XS, IQ1_S: {@code ggml_quantize_requires_imatrix}), which Kiln refuses in one line instead of aborting.
-     */
-    public static QuantizePlan build(GgufMetadata inputMetadata, List<TensorInfo> fileOrder, QuantizeOptions opts,
-                                     ImatrixInput imatrix, boolean hideImatrix, List<KvOverride> overrides, boolean ignoreImatrixRules) {
         Flavor flavor = opts.flavor();
-        if (imatrix == null && !ignoreImatrixRules && LlamaFtype.in(opts.ftype().value(), LlamaFtype.IQ2_XS, LlamaFtype.IQ2_XXS, LlamaFtype.IQ2_S,
+        if (imatrix == null && LlamaFtype.in(opts.ftype().value(), LlamaFtype.IQ2_XS, LlamaFtype.IQ2_XXS, LlamaFtype.IQ2_S,
                 LlamaFtype.Q2_K_S, LlamaFtype.IQ1_S, LlamaFtype.IQ1_M)) {
             throw new KilnException("Please do not use IQ1_S, IQ1_M, IQ2_S, IQ2_XXS, IQ2_XS or Q2_K_S quantization without an importance matrix"
                     + " (" + opts.ftype().name() + " needs --imatrix FILE)");
@@ -72,11 +62,7 @@ public record QuantizePlan(List<Item> items, GgufMetadata metadata, GgufLayout l
             float[] w = null;
             if (target != t.type()) {
                 if (imatrix != null) w = weightsFor(t, imatrix, flavor);
-                if (w == null && ignoreImatrixRules && (target == GgmlType.IQ2_XXS || target == GgmlType.IQ2_XS || target == GgmlType.IQ1_S)) {
-                    throw new KilnException("tensor " + t.name() + ": " + target.ggmlName() + " cannot be quantized without importance weights"
-                            + " even with --ignore-imatrix-rules (ik_llama.cpp asserts them there); pass --imatrix FILE");
-                }
-                if (w == null && !ignoreImatrixRules && requiresImatrix(t.name(), target, ftype, flavor)) {
+                if (w == null && requiresImatrix(t.name(), target, ftype, flavor)) {
                     throw new KilnException("Missing importance matrix for tensor " + t.name() + " in a very low-bit quantization ("
                             + (imatrix == null ? "pass --imatrix FILE" : "the imatrix has no entry for it; use one that covers it")
                             + ", or give it another type with --tensor-type or --custom-q)");

@@ -66,7 +66,7 @@ record FixtureCommands(String model, String tag, Flavor flavor, String input, St
             boolean pure = extra.contains("--pure");
             QuantizeOptions opts = new QuantizeOptions(flavor, ft, pure, null, null, List.of(), extra.contains("--leave-output-tensor"), false, 2);
             ImatrixInput im = imatrix == null ? null : ImatrixInput.load(dir().resolve(imatrix), imatrix, List.of(), List.of(), flavor);
-            return QuantizePlan.build(in.metadata(), in.tensors(), opts, im, false, List.of(), extra.contains("--ignore-imatrix-rules"));
+            return QuantizePlan.build(in.metadata(), in.tensors(), opts, im, false);
         }
     }
 

@@ -17,7 +17,7 @@ import java.util.Objects;
 
 /**
  * Whole-file byte identity for the IQ2 file types: {@code kiln quantize --flavor mainline|ik --imatrix … IQ2_XXS|IQ2_XS}
- * (and IQ2_M {@code --pure}, in ik also without an imatrix with {@code --ignore-imatrix-rules}) on the fixtures' bf16 files writes the file each tool's llama-quantize wrote with the same
+ * (and IQ2_M {@code --pure}) on the fixtures' bf16 files writes the file each tool's llama-quantize wrote with the same
  * arguments ({@code iq2-files.sha256}, whose header says how they were made): the type mixes, the grid quantizers and
  * the metadata together.
  */
@@ -36,8 +36,7 @@ class Iq2FileIdentityTest {
                 String[] f = line.trim().split("\\s+"); // model flavour options input imatrix ftype sha256
                 Flavor flavor = Flavor.parse(f[1]);
                 List<String> options = f[2].equals("-") ? List.of() : List.of(f[2].split(","));
-                FixtureCommands c = new FixtureCommands(f[0], f[1] + "-" + f[5], flavor, f[3], f[5] + ".gguf", f[5],
-                        f[4].equals("-") ? null : f[4], options, 0);
+                FixtureCommands c = new FixtureCommands(f[0], f[1] + "-" + f[5], flavor, f[3], f[5] + ".gguf", f[5], f[4], options, 0);
                 tests.add(DynamicTest.dynamicTest(f[0] + " " + f[1] + " " + f[5] + (options.isEmpty() ? "" : " " + f[2]),
                         () -> FixtureByteIdentityTest.quantizeAndCompare(c, f[6], tmp)));
             }

@@ -141,20 +141,6 @@ class QuantizeBadInputTest {
         assertNoOutput(out);
     }
 
-    /** ik's --ignore-imatrix-rules: not llama.cpp's; and where ik's quantizer asserts weights, a one-line refusal. */
-    @Test
-    void ignoreImatrixRulesIsIksAndStopsWhereIkAsserts() throws Exception {
-        Path in = Fixtures.file("tiny-llama/mainline/tiny-llama-bf16.gguf");
-        Path out = tmp.resolve("o.gguf");
-        Result mainline = run("--flavor", "mainline", "--ignore-imatrix-rules", in.toString(), out.toString(), "IQ2_M");
-        assertEquals(2, mainline.code());
-        assertTrue(mainline.err().contains("--ignore-imatrix-rules is ik_llama.cpp's"), mainline.err());
-        Result xxs = run("--flavor", "ik", "--ignore-imatrix-rules", in.toString(), out.toString(), "IQ2_XXS");
-        assertEquals(2, xxs.code());
-        assertTrue(xxs.err().contains("iq2_xxs cannot be quantized without importance weights") && xxs.err().contains("tensor blk."), xxs.err());
-        assertNoOutput(out);
-    }
-
     @Test
     void includeAndExcludeWeightsCannotBeCombined() {
         Path in = Fixtures.file("tiny-llama/mainline/tiny-llama-bf16.gguf");
