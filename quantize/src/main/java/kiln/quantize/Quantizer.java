@@ -30,6 +30,11 @@ public final class Quantizer {
     public static void checkCodecs(QuantizePlan plan) {
         for (QuantizePlan.Item it : plan.items()) {
             if (!it.converts()) continue;
+            if (it.weights() == null && quantizerRequiresWeights(it.target())) {
+                throw new KilnException("tensor " + it.input().name() + ": quantizing to " + it.target().ggmlName() + " needs importance"
+                        + " weights and this tensor has none (llama-quantize aborts here on GGML_ASSERT(imatrix != NULL)); pass --imatrix"
+                        + " FILE with an entry for it, or give it another type with --custom-q/--tensor-type");
+            }
             if (it.input().type() != GgmlType.F32 && !Codecs.canDequantize(it.input().type())) {
                 throw new KilnException("tensor " + it.input().name() + ": Kiln cannot read type " + it.input().type().ggmlName());
             }
@@ -38,6 +43,11 @@ public final class Quantizer {
                         + " (" + plan.options().flavor().name().toLowerCase(java.util.Locale.ROOT) + " flavour) yet");
             }
         }
+    }
+
+    /** ggml_quantize_requires_imatrix (both tools): these quantizers cannot run without importance weights. */
+    static boolean quantizerRequiresWeights(GgmlType type) {
+        return type == GgmlType.IQ2_XXS || type == GgmlType.IQ2_XS || type == GgmlType.IQ1_S;
     }
 
     /**

@@ -1,0 +1,108 @@
+package kiln.quantize;
+
+import kiln.tensor.KilnException;
+import kiln.tensor.cli.CliSupport;
+import kiln.tensor.gguf.GgufFile;
+import kiln.tensor.testing.Fixtures;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * For every ftype of ik's llama-quantize, with and without the fixture imatrix, with --ignore-imatrix-rules, each
+ * per-class option (--attn-q-type … --ffn-up-type), --ffn-gate-inp-type, --custom-q, --pure, --output-tensor-type,
+ * --token-embedding-type and --leave-output-tensor, on tiny-deepseek (8 experts) and tiny-llama (GQA 2): Kiln's
+ * {@code kiln quantize --flavor ik} command line plans the same type for every tensor as ik's
+ * {@code llama-quantize --dry-run} printed, or refuses with ik's message where ik refused
+ * (ik-type-choice/*.txt, recorded by make-references.py there). Needs no codec.
+ */
+class IkTypeChoiceTest {
+
+    private record Model(String name, String gguf, String imatrix) {}
+
+    private static final List<Model> MODELS = List.of(
+            new Model("tiny-deepseek", "tiny-deepseek/ik/tiny-deepseek-bf16.gguf", "tiny-deepseek/ik/tiny-deepseek.imatrix"),
+            new Model("tiny-llama", "tiny-llama/mainline/tiny-llama-bf16.gguf", "tiny-llama/ik/tiny-llama.imatrix"));
+
+    @TestFactory
+    Stream<DynamicTest> everyRecordedIkRunGetsIksTypes() throws IOException {
+        Fixtures.require();
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Model m : MODELS) {
+            List<String> lines = reference(m.name());
+            List<String> tensors = null;
+            for (String line : lines) {
+                if (line.startsWith("#")) continue;
+                if (line.startsWith("tensors: ")) {
+                    tensors = List.of(line.substring(9).split(" "));
+                    continue;
+                }
+                List<String> names = tensors;
+                int bar = line.indexOf(" | ");
+                String args = line.substring(0, bar), want = line.substring(bar + 3);
+                tests.add(DynamicTest.dynamicTest(m.name() + ": " + args, () -> check(m, names, args, want)));
+            }
+        }
+        assertTrue(tests.size() > 500, "reference runs: " + tests.size());
+        return tests.stream();
+    }
+
+    private static void check(Model m, List<String> names, String args, String want) {
+        Path in = Fixtures.file(m.gguf());
+        List<String> words = new ArrayList<>(Arrays.asList(args.split(" ")));
+        String ftype = words.removeLast();
+        List<String> argv = new ArrayList<>(List.of("--flavor", "ik", "--dry-run"));
+        for (String w : words) argv.add(w.equals("IMATRIX") ? Fixtures.file(m.imatrix()).toString() : w);
+        argv.addAll(List.of(in.toString(), in.resolveSibling("unused-ik-type-choice.gguf").toString(), ftype));
+        QuantizeCommand cmd = new QuantizeCommand();
+        cmd.out = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        CliSupport.configure(new CommandLine(cmd)).parseArgs(argv.toArray(String[]::new));
+        try (GgufFile file = GgufFile.open(in)) {
+            QuantizePlan plan;
+            try {
+                plan = cmd.setup(file, in).plan();
+            } catch (KilnException e) {
+                if (!want.startsWith("error: ")) fail("ik quantizes this, Kiln refused: " + e.getMessage());
+                String ik = want.substring(7);
+                assertTrue(e.getMessage().startsWith(ik), "ik: " + ik + "\nKiln: " + e.getMessage());
+                return;
+            }
+            if (want.startsWith("error: ")) fail("ik refused (" + want + "), Kiln planned " + plan.typeCounts());
+            List<String> types = List.of(want.split(" "));
+            assertEquals(names.size(), types.size(), "reference line length");
+            assertEquals(names.size(), plan.items().size(), "tensor count");
+            List<String> diffs = new ArrayList<>();
+            for (int i = 0; i < names.size(); i++) {
+                QuantizePlan.Item it = plan.items().get(i);
+                assertEquals(names.get(i), it.input().name(), "tensor order");
+                if (!types.get(i).equals(it.target().ggmlName())) {
+                    diffs.add(names.get(i) + ": ik " + types.get(i) + ", Kiln " + it.target().ggmlName());
+                }
+            }
+            assertEquals(List.of(), diffs);
+        }
+    }
+
+    static List<String> reference(String model) throws IOException {
+        try (InputStream s = IkTypeChoiceTest.class.getResourceAsStream("ik-type-choice/" + model + ".txt")) {
+            assertNotNull(s, "reference file for " + model);
+            return new String(s.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        }
+    }
+}
