@@ -27,10 +27,15 @@ class IqkFileIdentityTest {
 
     @TestFactory
     List<DynamicTest> kilnWritesIksFile() throws IOException {
+        return fromShaList("iqk-files.sha256", tmp);
+    }
+
+    /** One test per line of a sha256 list of ik-made files ("model input imatrix type sha256"). */
+    static List<DynamicTest> fromShaList(String resource, Path tmp) throws IOException {
         Fixtures.require();
         List<DynamicTest> tests = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(Objects.requireNonNull(
-                IqkFileIdentityTest.class.getResourceAsStream("iqk-files.sha256")), StandardCharsets.UTF_8))) {
+                IqkFileIdentityTest.class.getResourceAsStream(resource)), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 if (line.isBlank() || line.startsWith("#")) continue;
                 String[] f = line.trim().split("\\s+"); // model input imatrix type sha256
