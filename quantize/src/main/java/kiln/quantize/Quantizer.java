@@ -26,15 +26,20 @@ public final class Quantizer {
 
     private Quantizer() {}
 
-    /** Checks up front that every conversion has the codecs it needs, naming the first tensor that has not. */
+    /**
+     * Checks up front that every conversion can run: first that no quantizer that needs importance weights lacks them
+     * (where llama-quantize aborts), then that Kiln has the codecs, naming the first tensor that fails.
+     */
     public static void checkCodecs(QuantizePlan plan) {
         for (QuantizePlan.Item it : plan.items()) {
-            if (!it.converts()) continue;
-            if (it.weights() == null && quantizerRequiresWeights(it.target())) {
+            if (it.converts() && it.weights() == null && quantizerRequiresWeights(it.target())) {
                 throw new KilnException("tensor " + it.input().name() + ": quantizing to " + it.target().ggmlName() + " needs importance"
                         + " weights and this tensor has none (llama-quantize aborts here on GGML_ASSERT(imatrix != NULL)); pass --imatrix"
                         + " FILE with an entry for it, or give it another type with --custom-q/--tensor-type");
             }
+        }
+        for (QuantizePlan.Item it : plan.items()) {
+            if (!it.converts()) continue;
             if (it.input().type() != GgmlType.F32 && !Codecs.canDequantize(it.input().type())) {
                 throw new KilnException("tensor " + it.input().name() + ": Kiln cannot read type " + it.input().type().ggmlName());
             }
