@@ -37,9 +37,9 @@ final class IkArgs {
     @Option(names = "--ignore-imatrix-rules", description = "do not refuse very-low-bit types without importance data (ik); quantizers that cannot run without it are still refused")
     boolean ignoreImatrixRules;
 
-    @Option(names = "--keep-split", description = "not supported: Kiln writes a split input as one file")
+    @Option(names = "--keep-split", description = "write the output in the input's shards, named PREFIX-0000i-of-0000N.gguf (ik)")
     boolean keepSplit;
-    @Option(names = "--partial-requant", description = "not supported (ik: with --keep-split, only the missing split files)")
+    @Option(names = "--partial-requant", description = "not supported (ik: with --keep-split, write only the missing split files)")
     boolean partialRequant;
     @Option(names = "--extra-output-tensor", paramLabel = "TYPE", description = "not supported (ik: add output_extra.weight of TYPE)")
     String extraOutputTensor;
@@ -58,8 +58,7 @@ final class IkArgs {
 
     /** Options Kiln does not implement at all, and ik's options given to the mainline flavour. */
     void refuseUnsupported(Flavor flavor) {
-        if (keepSplit) throw new KilnException("--keep-split is not supported: Kiln writes a split input as one file (leave out --keep-split)");
-        if (partialRequant) throw new KilnException("--partial-requant is not supported (it works with --keep-split, which Kiln does not have)");
+        if (partialRequant) throw new KilnException("--partial-requant is not supported (Kiln always writes every split file)");
         if (extraOutputTensor != null) throw new KilnException("--extra-output-tensor is not supported (Kiln does not add output_extra.weight)");
         if (flavor == Flavor.MAINLINE) {
             List<String> given = given();
@@ -86,6 +85,7 @@ final class IkArgs {
         if (ffnGateInp != null) g.add("--ffn-gate-inp-type");
         if (perLayerTokenEmbd != null) g.add("--per-layer-token-embedding-type");
         if (ignoreImatrixRules) g.add("--ignore-imatrix-rules");
+        if (keepSplit) g.add("--keep-split");
         if (symmetricQ40) g.add("--symmetric-q40");
         if (slowIq2ks) g.add("--slow-iq2ks");
         return g;

@@ -92,7 +92,11 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
     PrintStream out = System.out;
 
     /** What one run will do: where it writes, with how many threads, and the plan. */
-    record Setup(Path output, int threads, QuantizePlan plan) {}
+    record Setup(KeepSplit files, int threads, QuantizePlan plan) {
+        Path output() {
+            return files.paths().getFirst();
+        }
+    }
 
     @Override
     public Integer call() {
@@ -109,12 +113,25 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
             Ftype ftype = plan.options().ftype();
             Path output = setup.output();
             Progress progress = new Progress("quantize " + ftype.name(), plan.items().size(), file.tensorBytes());
-            Quantizer.run(file, plan, output, progress);
+            if (plan.options().flavor() == Flavor.IK) createParentDirectories(setup.files().paths());
+            Quantizer.run(file, plan, setup.files(), progress);
             out.printf(Locale.ROOT, "%s: %s -> %s (%s, %s flavour, %d tensors, %s)%n", ftype.name(), in, output,
                     Progress.human(plan.layout().fileSize()), plan.options().flavor().name().toLowerCase(Locale.ROOT),
                     plan.items().size(), counts(plan));
             checksums.afterWrite(output, setup.threads());
             return 0;
+        }
+    }
+
+    /** ik's ensure_output_directory: the output's folders are created. */
+    private static void createParentDirectories(List<Path> outputs) {
+        for (Path p : outputs) {
+            Path dir = p.toAbsolutePath().getParent();
+            try {
+                Files.createDirectories(dir);
+            } catch (java.io.IOException e) {
+                throw new KilnException(dir + ": cannot create the output folder: " + e.getMessage());
+            }
         }
     }
 
@@ -175,7 +192,19 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
             for (String o : overrideKv) overrides.add(KvOverride.parse(o));
             QuantizePlan plan = QuantizePlan.build(file.metadata(), file.tensors(), opts, im, hideImatrix, overrides);
             if (im != null) reportMissingWeights(plan);
-            return new Setup(output, nthreads, plan);
+            KeepSplit files = KeepSplit.single(plan, output);
+            if (ikArgs.keepSplit) {
+                String prefix = next == 2 ? output.toString().substring(0, output.toString().length() - 5) : KeepSplit.prefix(positional.get(1));
+                files = KeepSplit.of(file, plan, prefix);
+                for (Path p : files.paths()) {
+                    for (GgufFile.Shard s : file.shards()) {
+                        if (p.toAbsolutePath().normalize().equals(s.path().toAbsolutePath().normalize())) {
+                            throw new KilnException(p + ": the output would overwrite the input");
+                        }
+                    }
+                }
+            }
+            return new Setup(files, nthreads, plan);
         }
     }
 

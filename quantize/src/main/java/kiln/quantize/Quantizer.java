@@ -13,6 +13,8 @@ import kiln.tensor.gguf.TensorInfo;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
@@ -61,6 +63,11 @@ public final class Quantizer {
      * bytes at their final position.
      */
     public static void run(GgufFile in, QuantizePlan plan, Path output, Progress progress) {
+        run(in, plan, KeepSplit.single(plan, output), progress);
+    }
+
+    /** As {@link #run(GgufFile, QuantizePlan, Path, Progress)}, into the files of {@code files} (ik's --keep-split). */
+    static void run(GgufFile in, QuantizePlan plan, KeepSplit files, Progress progress) {
         checkCodecs(plan);
         int threads = Math.max(1, plan.options().threads());
         kiln.tensor.codec.Flavor flavor = plan.options().flavor();
@@ -80,7 +87,9 @@ public final class Quantizer {
             start[i + 1] = start[i] + units;
         }
         AtomicIntegerArray remaining = new AtomicIntegerArray(chunksOf);
-        try (GgufOutput out = GgufOutput.create(output, plan.layout())) {
+        List<GgufOutput> outs = new ArrayList<>();
+        try {
+            for (int f = 0; f < files.paths().size(); f++) outs.add(GgufOutput.create(files.paths().get(f), files.layouts().get(f)));
             Parallel.forEach(start[n], threads, u -> {
                 int found = java.util.Arrays.binarySearch(start, u);
                 int i = found >= 0 ? found : -found - 2;
@@ -88,22 +97,25 @@ public final class Quantizer {
                 QuantizePlan.Item it = plan.items().get(i);
                 TensorInfo t = it.input();
                 MemorySegment src = in.data(t);
+                GgufOutput out = outs.get(files.fileOf()[i]);
+                int index = files.indexInFile()[i];
                 long bytes;
                 if (!it.converts()) {
-                    out.write(i, src);
+                    out.write(index, src);
                     bytes = t.byteSize();
                 } else {
                     long r0 = (u - start[i]) * chunk[i];
                     long rows = Math.min(chunk[i], t.rowCount() - r0);
                     long outRow = it.target().rowSize(t.dim(0));
-                    final int index = i;
                     quantizeChunk(t, it.target(), it.weights(), rowQuantizer(it.target(), flavor), rowsOf(t, src, flavor), r0, rows,
                             (first, seg) -> out.write(index, first * outRow, seg));
                     bytes = rows * t.rowSize();
                 }
                 progress.advance(remaining.decrementAndGet(i) == 0 ? 1 : 0, bytes);
             });
-            out.commit();
+            for (GgufOutput out : outs) out.commit();
+        } finally {
+            for (GgufOutput out : outs) out.close();
         }
         progress.done();
     }

@@ -106,7 +106,10 @@ class IkQuantizeBadInputTest {
     @Test
     void unsupportedAndMisplacedOptions() throws Exception {
         Path out = tmp.resolve("o.gguf");
-        assertRefused(run("--flavor", "ik", "--keep-split", llama(), out.toString(), "Q4_K_M"), "--keep-split is not supported", out);
+        assertRefused(run("--flavor", "ik", "--keep-split", "--partial-requant", llama(), out.toString(), "Q4_K_M"),
+                "--partial-requant is not supported", out);
+        assertRefused(run("--flavor", "mainline", "--keep-split", llama(), out.toString(), "Q4_K_M"),
+                "--keep-split: ik_llama.cpp's option, not llama.cpp's: add --flavor ik", out);
         assertRefused(run("--flavor", "ik", "--extra-output-tensor", "q4_K", llama(), out.toString(), "Q4_K_M"),
                 "--extra-output-tensor is not supported", out);
         assertRefused(run("--flavor", "mainline", "--attn-q-type", "q8_0", llama(), out.toString(), "Q4_K_M"),
