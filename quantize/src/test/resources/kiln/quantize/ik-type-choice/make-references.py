@@ -7,7 +7,7 @@ Writes OUT_DIR/<model>.txt: one line per run, "ARGS | t1 t2 ..." (the types in f
 ARGS are llama-quantize's arguments after --dry-run, with IMATRIX for the fixture imatrix; the input and
 output file come before the ftype (the last word of ARGS).
 """
-import re, subprocess, sys
+import hashlib, os, re, subprocess, sys
 
 BIN, FIX, OUT = sys.argv[1], sys.argv[2], sys.argv[3]
 MODELS = {
@@ -23,7 +23,17 @@ CLASS_OPTIONS = ["--attn-q-type", "--attn-k-type", "--attn-v-type", "--attn-qkv-
                  "--ffn-gate-type", "--ffn-down-type", "--ffn-up-type"]
 CLASS_FTYPES = ["Q4_K_M", "Q2_K", "IQ2_XXS", "IQ2_KS", "IQ1_S_R4", "IQ2_KT", "IQ3_XXS", "IQ3_K", "IQ4_KS_R4", "Q8_0"]
 
-def runs():
+def mla_imatrix(path):
+    """ik's legacy imatrix with blk.0.attn_kv_b and blk.1.attn_v_b only (all ones): each MLA tensor finds the other."""
+    import struct
+    entries = [("blk.0.attn_kv_b.weight", 256), ("blk.1.attn_v_b.weight", 256)]
+    b = struct.pack("<i", len(entries))
+    for name, n in entries:
+        b += struct.pack("<i", len(name)) + name.encode() + struct.pack("<ii", 1, n) + struct.pack("<%df" % n, *([1.0] * n))
+    b += struct.pack("<ii", 1, 8) + b"mla-test"
+    open(path, "wb").write(b)
+
+def runs(model):
     for f in ftypes():
         yield ["--imatrix", "IMATRIX", f]
         yield [f]
@@ -46,6 +56,15 @@ def runs():
     yield ["--custom-q", ".=q8_k_r8", "Q4_K_M"]
     yield ["--custom-q", "ffn_up=iq1_s", "Q4_K_M"]
     yield ["--ignore-imatrix-rules", "--custom-q", "ffn_up=iq1_s", "Q4_K_M"]
+    # ik's imatrix fallbacks: ffn_gate -> ffn_up, ffn_gate_exps -> ffn_gate_up_exps -> ffn_up_exps, attn_v_b <-> attn_kv_b
+    # (the fixture imatrix of tiny-deepseek has no ffn_gate_exps, attn_kv_b, attn_v_b, attn_k_b entries)
+    keep_v_b = ["--custom-q", "attn_v_b=q8_0"] if model == "tiny-deepseek" else []
+    yield ["--imatrix", "IMATRIX"] + keep_v_b + ["IQ2_XXS"]
+    yield ["--imatrix", "IMATRIX", "--exclude-weights", "ffn_gate"] + keep_v_b + ["IQ2_XXS"]
+    yield ["--imatrix", "IMATRIX", "--exclude-weights", "ffn_up"] + keep_v_b + ["IQ2_XXS"]
+    yield ["--imatrix", "IMATRIX", "--include-weights", "blk.0."] + keep_v_b + ["IQ2_XXS"]
+    if model == "tiny-deepseek":
+        yield ["--imatrix", "MLAIMATRIX", "--custom-q", "attn_kv_b=iq2_xxs,attn_v_b=iq2_xxs,.=q8_0", "Q8_0"]
     for f in ["Q4_K_M", "IQ2_XXS_R4", "Q8_K_R8", "IQ1_M_R4"]:
         yield im + ["--pure", f]
         yield im + ["--output-tensor-type", "q4_k_r4", "--token-embedding-type", "iq4_xs_r8", f]
@@ -53,7 +72,7 @@ def runs():
 
 def run(model, args):
     gguf, imat = MODELS[model]
-    a = [FIX + "/" + imat if x == "IMATRIX" else x for x in args]
+    a = [FIX + "/" + imat if x == "IMATRIX" else OUT + "/mla.imatrix" if x == "MLAIMATRIX" else x for x in args]
     cmd = [BIN + "/llama-quantize", "--dry-run"] + a[:-1] + [FIX + "/" + gguf, "/tmp/ref-ikmix/unused.gguf", a[-1]]
     p = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
     err = p.stderr
@@ -73,11 +92,12 @@ def run(model, args):
     return names, types
 
 def main():
+    mla_imatrix(OUT + "/mla.imatrix")
     commit = subprocess.run(["git", "-C", BIN + "/../..", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     for model in MODELS:
         gguf, imat = MODELS[model]
         lines, tensors, plain = [], None, {}
-        for args in runs():
+        for args in runs(model):
             r = run(model, args)
             if len(args) == 1:
                 plain[args[0]] = r
@@ -95,10 +115,12 @@ def main():
             f.write("# ik_llama.cpp's tensor type choice, recorded by make-references.py (this folder)\n")
             f.write("# tool: ik_llama.cpp %s, build/bin/llama-quantize (CPU build)\n" % commit)
             f.write("# command per line: llama-quantize --dry-run ARGS-without-last IN /tmp/ref-ikmix/unused.gguf FTYPE\n")
-            f.write("# IN = fixtures/%s, IMATRIX = fixtures/%s\n" % (gguf, imat))
+            f.write("# IN = fixtures/%s, IMATRIX = fixtures/%s, MLAIMATRIX = the file mla_imatrix() writes (sha256 below)\n" % (gguf, imat))
             f.write("# each line: ARGS | the types in file order (\"converting to T\", else the tensor's own type) or error: MESSAGE\n")
+            f.write("mla-imatrix-sha256: " + hashlib.sha256(open(OUT + "/mla.imatrix", "rb").read()).hexdigest() + "\n")
             f.write("tensors: " + " ".join(tensors) + "\n")
             for l in lines:
                 f.write(l + "\n")
+    os.remove(OUT + "/mla.imatrix")
 
 main()
