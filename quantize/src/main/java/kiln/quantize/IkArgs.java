@@ -43,6 +43,10 @@ final class IkArgs {
     boolean partialRequant;
     @Option(names = "--extra-output-tensor", paramLabel = "TYPE", description = "not supported (ik: add output_extra.weight of TYPE)")
     String extraOutputTensor;
+    @Option(names = "--repack", description = "not here: ik's offline repack is kiln repack IN OUT")
+    boolean repack;
+    @Option(names = "--repack-pattern", paramLabel = "RE,...", description = "not here: kiln repack --repack-pattern RE,...")
+    String repackPattern;
     @Option(names = "--symmetric-q40", description = "ik's [-7,7] Q4_0: accepted with --dry-run only (Kiln does not write it)")
     boolean symmetricQ40;
     @Option(names = "--slow-iq2ks", description = "ik's original IQ2_KS search: accepted with --dry-run only (Kiln does not write it)")
@@ -59,6 +63,9 @@ final class IkArgs {
     /** Options Kiln does not implement at all, and ik's options given to the mainline flavour. */
     void refuseUnsupported(Flavor flavor) {
         if (partialRequant) throw new KilnException("--partial-requant is not supported (Kiln always writes every split file)");
+        if (repack || repackPattern != null) {
+            throw new KilnException("--repack/--repack-pattern: ik's offline repack is its own command in Kiln: kiln repack [--repack-pattern RE,...] IN.gguf OUT.gguf");
+        }
         if (extraOutputTensor != null) throw new KilnException("--extra-output-tensor is not supported (Kiln does not add output_extra.weight)");
         if (flavor == Flavor.MAINLINE) {
             List<String> given = given();

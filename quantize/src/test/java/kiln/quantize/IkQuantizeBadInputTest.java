@@ -110,6 +110,7 @@ class IkQuantizeBadInputTest {
                 "--partial-requant is not supported", out);
         assertRefused(run("--flavor", "mainline", "--keep-split", llama(), out.toString(), "Q4_K_M"),
                 "--keep-split: ik_llama.cpp's option, not llama.cpp's: add --flavor ik", out);
+        assertRefused(run("--flavor", "ik", "--repack", llama(), out.toString(), "Q4_K_M"), "kiln repack", out);
         assertRefused(run("--flavor", "ik", "--extra-output-tensor", "q4_K", llama(), out.toString(), "Q4_K_M"),
                 "--extra-output-tensor is not supported", out);
         assertRefused(run("--flavor", "mainline", "--attn-q-type", "q8_0", llama(), out.toString(), "Q4_K_M"),
