@@ -34,7 +34,6 @@ class IkKeepSplitTest {
 
     @TestFactory
     List<DynamicTest> kilnWritesIksSplitFiles() throws IOException {
-        Fixtures.require();
         List<String[]> rows = new ArrayList<>();
         try (InputStream s = IkKeepSplitTest.class.getResourceAsStream("ik-keep-split.sha256")) {
             for (String line : new String(s.readAllBytes(), StandardCharsets.UTF_8).lines().toList()) {

@@ -33,26 +33,33 @@ import static org.junit.jupiter.api.Assertions.fail;
  * per-class option (--attn-q-type … --ffn-up-type), --ffn-gate-inp-type, --custom-q, --pure, --output-tensor-type,
  * --token-embedding-type, --leave-output-tensor and ik's imatrix fallbacks (ffn_gate → ffn_up, ffn_gate_exps →
  * ffn_up_exps, attn_v_b ↔ attn_kv_b, seen through which tensor first lacks data), on tiny-deepseek (8 experts) and
- * tiny-llama (GQA 2): Kiln's
+ * tiny-llama (GQA 2), and every ftype on zero-weight synthetic Llamas of the shapes those lack (GQA 4, 4 experts, fused
+ * attn_qkv; {@link SyntheticGguf}, no fixture needed): Kiln's
  * {@code kiln quantize --flavor ik} command line plans the same type for every tensor as ik's
  * {@code llama-quantize --dry-run} printed, or refuses with ik's message where ik refused
  * (ik-type-choice/*.txt, recorded by make-references.py there). Needs no codec.
  */
 class IkTypeChoiceTest {
 
-    private record Model(String name, String gguf, String imatrix) {}
+    /** A fixture model (gguf, imatrix relative to the fixtures), or a synthetic one (gguf null: SyntheticGguf kind = name less "synth-"). */
+    private record Model(String name, String gguf, String imatrix) {
+        Path input(Path tmp) {
+            return gguf != null ? Fixtures.file(gguf) : tmp.resolve(name + ".gguf");
+        }
+    }
 
     private static final List<Model> MODELS = List.of(
             new Model("tiny-deepseek", "tiny-deepseek/ik/tiny-deepseek-bf16.gguf", "tiny-deepseek/ik/tiny-deepseek.imatrix"),
-            new Model("tiny-llama", "tiny-llama/mainline/tiny-llama-bf16.gguf", "tiny-llama/ik/tiny-llama.imatrix"));
+            new Model("tiny-llama", "tiny-llama/mainline/tiny-llama-bf16.gguf", "tiny-llama/ik/tiny-llama.imatrix"),
+            new Model("synth-gqa4", null, null), new Model("synth-moe4", null, null), new Model("synth-qkv", null, null));
 
     @TempDir
     static Path tmp;
 
     @TestFactory
     Stream<DynamicTest> everyRecordedIkRunGetsIksTypes() throws Exception {
-        Fixtures.require();
         Path mla = writeMlaImatrix(tmp.resolve("mla.imatrix"));
+        for (String kind : SyntheticGguf.KINDS) SyntheticGguf.write(kind, tmp.resolve("synth-" + kind + ".gguf"));
         List<DynamicTest> tests = new ArrayList<>();
         for (Model m : MODELS) {
             List<String> lines = reference(m.name());
@@ -61,6 +68,10 @@ class IkTypeChoiceTest {
                 if (line.startsWith("#")) continue;
                 if (line.startsWith("mla-imatrix-sha256: ")) {
                     assertEquals(line.substring(20), FixtureByteIdentityTest.sha256(mla), "the MLA imatrix ik was given");
+                    continue;
+                }
+                if (line.startsWith("synthetic-sha256: ")) {
+                    assertEquals(line.substring(18), FixtureByteIdentityTest.sha256(m.input(tmp)), "the synthetic model ik was given");
                     continue;
                 }
                 if (line.startsWith("tensors: ")) {
@@ -73,7 +84,7 @@ class IkTypeChoiceTest {
                 tests.add(DynamicTest.dynamicTest(m.name() + ": " + args, () -> check(m, names, args, want, mla)));
             }
         }
-        assertTrue(tests.size() > 500, "reference runs: " + tests.size());
+        assertTrue(tests.size() > 800, "reference runs: " + tests.size());
         return tests.stream();
     }
 
@@ -92,7 +103,7 @@ class IkTypeChoiceTest {
     }
 
     private static void check(Model m, List<String> names, String args, String want, Path mla) {
-        Path in = Fixtures.file(m.gguf());
+        Path in = m.input(tmp);
         List<String> words = new ArrayList<>(Arrays.asList(args.split(" ")));
         String ftype = words.removeLast();
         List<String> argv = new ArrayList<>(List.of("--flavor", "ik", "--dry-run"));

@@ -1,7 +1,6 @@
 package kiln.quantize;
 
 import kiln.tensor.codec.Flavor;
-import kiln.tensor.testing.Fixtures;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +31,7 @@ class IqkFileIdentityTest {
 
     /** One test per line of a sha256 list of ik-made files ("model input imatrix type sha256 [options...]"). */
     static List<DynamicTest> fromShaList(String resource, Path tmp) throws IOException {
-        Fixtures.require();
+        // each test needs the fixtures (FixtureCommands.dir): without them each is reported as skipped
         List<DynamicTest> tests = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(Objects.requireNonNull(
                 IqkFileIdentityTest.class.getResourceAsStream(resource)), StandardCharsets.UTF_8))) {

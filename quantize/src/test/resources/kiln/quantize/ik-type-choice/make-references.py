@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Records ik_llama.cpp's per-tensor type choice (llama-quantize --dry-run) for IkTypeChoiceTest.
 
-usage: make-references.py IK_BIN_DIR FIXTURES_DIR OUT_DIR
+usage: make-references.py IK_BIN_DIR FIXTURES_DIR OUT_DIR SYNTH_DIR
+SYNTH_DIR holds synth-{gqa4,moe4,qkv}.gguf written by SyntheticGguf's main (test sources); no imatrix for them.
 Writes OUT_DIR/<model>.txt: one line per run, "ARGS | t1 t2 ..." (the types in file order, as the dry run's
 "converting to T" or the tensor's own type) or "ARGS | error: MESSAGE" (llama-quantize's failure line).
 ARGS are llama-quantize's arguments after --dry-run, with IMATRIX for the fixture imatrix; the input and
@@ -9,10 +10,11 @@ output file come before the ftype (the last word of ARGS).
 """
 import hashlib, os, re, subprocess, sys
 
-BIN, FIX, OUT = sys.argv[1], sys.argv[2], sys.argv[3]
+BIN, FIX, OUT, SYNTH = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 MODELS = {
     "tiny-deepseek": ("tiny-deepseek/ik/tiny-deepseek-bf16.gguf", "tiny-deepseek/ik/tiny-deepseek.imatrix"),
     "tiny-llama": ("tiny-llama/mainline/tiny-llama-bf16.gguf", "tiny-llama/ik/tiny-llama.imatrix"),
+    "synth-gqa4": (None, None), "synth-moe4": (None, None), "synth-qkv": (None, None),
 }
 
 def ftypes():
@@ -34,6 +36,17 @@ def mla_imatrix(path):
     open(path, "wb").write(b)
 
 def runs(model):
+    for r in all_runs(model):
+        if MODELS[model][1] is None:
+            if len(r) > 2 or (len(r) == 2 and r[0] != "--ignore-imatrix-rules"):
+                continue  # the synthetic shapes are there for the mixes' own rules: plain ftype runs only
+            if "MLAIMATRIX" in r or (r[:2] == ["--imatrix", "IMATRIX"] and r[2:3] != ["--ignore-imatrix-rules"]):
+                continue
+            if r[:2] == ["--imatrix", "IMATRIX"]:
+                r = r[2:]
+        yield r
+
+def all_runs(model):
     for f in ftypes():
         yield ["--imatrix", "IMATRIX", f]
         yield [f]
@@ -72,8 +85,9 @@ def runs(model):
 
 def run(model, args):
     gguf, imat = MODELS[model]
+    gguf = FIX + "/" + gguf if gguf else SYNTH + "/" + model + ".gguf"
     a = [FIX + "/" + imat if x == "IMATRIX" else OUT + "/mla.imatrix" if x == "MLAIMATRIX" else x for x in args]
-    cmd = [BIN + "/llama-quantize", "--dry-run"] + a[:-1] + [FIX + "/" + gguf, "/tmp/ref-ikmix/unused.gguf", a[-1]]
+    cmd = [BIN + "/llama-quantize", "--dry-run"] + a[:-1] + [gguf, "/tmp/ref-ikmix/unused.gguf", a[-1]]
     p = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
     err = p.stderr
     if p.returncode != 0:
@@ -115,7 +129,11 @@ def main():
             f.write("# ik_llama.cpp's tensor type choice, recorded by make-references.py (this folder)\n")
             f.write("# tool: ik_llama.cpp %s, build/bin/llama-quantize (CPU build)\n" % commit)
             f.write("# command per line: llama-quantize --dry-run ARGS-without-last IN /tmp/ref-ikmix/unused.gguf FTYPE\n")
-            f.write("# IN = fixtures/%s, IMATRIX = fixtures/%s, MLAIMATRIX = the file mla_imatrix() writes (sha256 below)\n" % (gguf, imat))
+            if gguf:
+                f.write("# IN = fixtures/%s, IMATRIX = fixtures/%s, MLAIMATRIX = the file mla_imatrix() writes (sha256 below)\n" % (gguf, imat))
+            else:
+                f.write("# IN = SyntheticGguf.write(\"%s\") (sha256 below), no imatrix\n" % model[6:])
+                f.write("synthetic-sha256: " + hashlib.sha256(open(SYNTH + "/" + model + ".gguf", "rb").read()).hexdigest() + "\n")
             f.write("# each line: ARGS | the types in file order (\"converting to T\", else the tensor's own type) or error: MESSAGE\n")
             f.write("mla-imatrix-sha256: " + hashlib.sha256(open(OUT + "/mla.imatrix", "rb").read()).hexdigest() + "\n")
             f.write("tensors: " + " ".join(tensors) + "\n")
