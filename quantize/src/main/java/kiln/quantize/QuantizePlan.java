@@ -44,7 +44,7 @@ public record QuantizePlan(List<Item> items, GgufMetadata metadata, GgufLayout l
         ModelFacts facts = ModelFacts.of(inputMetadata, fileOrder);
         List<TensorInfo> ordered = TypePolicy.order(fileOrder, flavor);
         TypePolicy policy = TypePolicy.create(facts, opts, imatrix != null, ordered);
-        int ftype = opts.ftype().isCopy() ? inputFileType(inputMetadata) : opts.ftype().value();
+        int ftype = opts.ftype().isCopy() ? inputFileType(inputMetadata, fileOrder) : opts.ftype().value();
         List<GgmlType> targets = new ArrayList<>();
         for (TensorInfo t : ordered) {
             GgmlType target = policy.choose(t);
@@ -92,11 +92,9 @@ public record QuantizePlan(List<Item> items, GgufMetadata metadata, GgufLayout l
                 LlamaFtype.IQ1_M_R4, LlamaFtype.IQ1_M);
     }
 
-    /** ik's COPY writes the input's own general.file_type (the model loader's ftype). */
-    private static int inputFileType(GgufMetadata md) {
-        if (md.get(QuantizeMetadata.FT) == null) {
-            throw new KilnException("COPY keeps the input's general.file_type, and the input has none (expected a GGUF with general.file_type)");
-        }
+    /** ik's COPY writes the model loader's ftype: the input's general.file_type, else guessed from its tensor types. */
+    private static int inputFileType(GgufMetadata md, List<TensorInfo> fileOrder) {
+        if (md.get(QuantizeMetadata.FT) == null) return IkGuessedFtype.of(fileOrder);
         return (int) md.getLong(QuantizeMetadata.FT, 0);
     }
 

@@ -23,6 +23,11 @@ final class SyntheticGguf {
     static final List<String> KINDS = List.of("gqa4", "moe4", "qkv");
 
     static Path write(String kind, Path out) {
+        return write(kind, out, true);
+    }
+
+    /** Without {@code general.file_type} when {@code fileType} is false (ik then guesses it). */
+    static Path write(String kind, Path out, boolean fileType) {
         int layers = 8, heads = 8, kv = kind.equals("gqa4") ? 2 : 8, experts = kind.equals("moe4") ? 4 : 0;
         long n = 256, kvDim = n / heads * kv;
         GgufMetadata md = new GgufMetadata();
@@ -41,7 +46,7 @@ final class SyntheticGguf {
             md.put("llama.expert_count", GgufValue.ofU32(experts));
             md.put("llama.expert_used_count", GgufValue.ofU32(2));
         }
-        md.put("general.file_type", GgufValue.ofU32(32));
+        if (fileType) md.put("general.file_type", GgufValue.ofU32(32));
         List<GgufLayout.Entry> e = new ArrayList<>();
         e.add(new GgufLayout.Entry("token_embd.weight", GgmlType.BF16, new long[]{n, 512}));
         for (int l = 0; l < layers; l++) {
@@ -75,6 +80,6 @@ final class SyntheticGguf {
     }
 
     public static void main(String[] args) {
-        System.out.println(write(args[0], Path.of(args[1])));
+        System.out.println(write(args[0], Path.of(args[1]), args.length < 3 || !args[2].equals("no-file-type")));
     }
 }
