@@ -62,7 +62,8 @@ public record QuantizePlan(List<Item> items, GgufMetadata metadata, GgufLayout l
             if (target != t.type()) {
                 if (imatrix != null) w = weightsFor(t, imatrix, flavor);
                 if (w == null && !opts.ik().ignoreImatrixRules() && requiresImatrix(t.name(), target, ftype, flavor)) {
-                    throw new KilnException("Missing importance matrix for tensor " + t.name() + " in a very low-bit quantization");
+                    throw new KilnException("Missing importance matrix for tensor " + t.name() + " in a very low-bit quantization ("
+                            + "the imatrix has no entry for it; use one that covers it, or give it another type with --tensor-type or --custom-q)");
                 }
                 if (t.type().isQuantized() && !opts.allowRequantize()) {
                     throw new KilnException("requantizing from type " + t.type().ggmlName() + " is disabled (tensor " + t.name()

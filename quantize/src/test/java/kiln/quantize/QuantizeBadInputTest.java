@@ -123,6 +123,18 @@ class QuantizeBadInputTest {
         assertNoOutput(out);
     }
 
+    /** ik's tiny-deepseek imatrix has no attn_v_b entry: the tensor is named, with what to do (ik refuses the same). */
+    @Test
+    void aVeryLowBitTensorWithoutImatrixEntryIsNamed() throws Exception {
+        Path in = Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf");
+        Path out = tmp.resolve("o.gguf");
+        Result r = run("--flavor", "ik", "--imatrix", Fixtures.file("tiny-deepseek/ik/tiny-deepseek.imatrix").toString(),
+                in.toString(), out.toString(), "IQ2_XXS");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("Missing importance matrix for tensor blk.0.attn_v_b.weight") && r.err().contains("--custom-q"), r.err());
+        assertNoOutput(out);
+    }
+
     @Test
     void includeAndExcludeWeightsCannotBeCombined() {
         Path in = Fixtures.file("tiny-llama/mainline/tiny-llama-bf16.gguf");

@@ -70,6 +70,32 @@ final class Iq1R4Codec implements RowCodec {
         }
     }
 
+    /**
+     * One IQ1_S_R4 group as 4 IQ1_S rows (row length a multiple of 256): lossless, the fields are the same (each row's
+     * scale becomes each of its blocks' d; a block's 4 index bytes and its u16 qh move unchanged), so IQ1_S's decoder
+     * and kernels give the same values.
+     */
+    static void toIq1S(MemorySegment src, long off, MemorySegment dst, long dstOff, long cols) {
+        if (cols % 256 != 0) throw new IllegalArgumentException("iq1_s_r4 → iq1_s needs rows of whole 256-value blocks; got " + cols);
+        int nblock = Math.toIntExact(cols / 32), rowBytes = Math.toIntExact(cols / 256 * 50);
+        byte[] g = new byte[8 + nblock * 24], rows = new byte[4 * rowBytes];
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, off, g, 0, g.length);
+        for (int k = 0; k < 4; k++) {
+            for (int b = 0; b < nblock / 8; b++) {
+                int o = k * rowBytes + 50 * b;
+                rows[o] = g[2 * k];
+                rows[o + 1] = g[2 * k + 1];
+                for (int j = 0; j < 8; j++) {
+                    int blk = 8 + (8 * b + j) * 24;
+                    for (int i = 0; i < 4; i++) rows[o + 2 + 4 * j + i] = g[blk + 4 * i + k];
+                    rows[o + 34 + 2 * j] = g[blk + 16 + 2 * k];
+                    rows[o + 35 + 2 * j] = g[blk + 17 + 2 * k];
+                }
+            }
+        }
+        MemorySegment.copy(rows, 0, dst, ValueLayout.JAVA_BYTE, dstOff, rows.length);
+    }
+
     /** {@code y[j] = dl * (grid[j] + delta)}, as {@link Iq1Decoders}. */
     private static void point(int index, float dl, float delta, float[] y, int yOff) {
         for (int j = 0; j < 8; ++j) y[yOff + j] = dl * (Grids.IQ1[8 * index + j] + delta);

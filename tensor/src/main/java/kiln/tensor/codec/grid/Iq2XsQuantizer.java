@@ -1,0 +1,191 @@
+package kiln.tensor.codec.grid;
+
+import kiln.tensor.KilnException;
+import kiln.tensor.codec.Flavor;
+import kiln.tensor.codec.QuantMath;
+
+import java.util.Arrays;
+
+import static kiln.tensor.codec.BlockCodec.put16;
+import static kiln.tensor.codec.BlockCodec.putHalf;
+import static kiln.tensor.codec.BlockCodec.sumSquares;
+
+/**
+ * IQ2_XS (2.3125 bits per weight): ggml's {@code quantize_row_iq2_xs_impl}. Per 16 values two points of the
+ * 512-point grid with 7 sign bits each (one u16: 9-bit index, signs in bits 9..15) and a 4-bit scale; an fp16
+ * super-block scale.
+ *
+ * <p>llama.cpp: 19 trial scales around max/5, then the groups whose levels were off the grid re-rounded at the best
+ * scale and the scale refitted; d = max scale/31, asserting importance weights. ik_llama.cpp changed the search
+ * ({@link IkSearch}): the first scale is the best split of the sorted values into levels 1, 3, 5; 15 trials around it;
+ * up to three re-roundings of both groups while the grid points change and the fit improves; and the super-block
+ * scale is refitted at the end ({@code 1.05·Σw·q·x / Σw·q²} over the values as decoded). ik's function also runs
+ * without weights ({@code quantize_row_iq2_xs_ref}).
+ */
+final class Iq2XsQuantizer implements GridCodec.RowQuantizer {
+    private static final int BLOCK_BYTES = 74;
+
+    private final Flavor flavor;
+    private final Iq2Rounding rounding;
+
+    Iq2XsQuantizer(Flavor flavor) {
+        this.flavor = flavor;
+        this.rounding = flavor == Flavor.IK ? Iq2Rounding.IK_XS : Iq2Rounding.MAINLINE;
+    }
+
+    @Override
+    public void quantize(float[] x, int xOff, int n, float[] weights, byte[] out) {
+        if (weights == null && flavor == Flavor.MAINLINE) {
+            throw new KilnException("IQ2_XS needs importance weights (an imatrix) in llama.cpp's quantizer");
+        }
+        Iq2Search search = new Iq2Search(GridNeighbours.iq2xs(), rounding, flavor, 16);
+        IkSearch ik = flavor == Flavor.IK ? new IkSearch(search) : null;
+        float[] scales = new float[16];
+        int[] q2 = new int[32];
+        for (int ibl = 0; ibl < n / 256; ++ibl) {
+            int xbl = xOff + 256 * ibl;
+            Arrays.fill(q2, 0);
+            float maxScale = 0;
+            float sigma2 = sumSquares(x, xbl, 256) / 256;
+            for (int ib = 0; ib < 16; ++ib) {
+                int xb = xbl + 16 * ib;
+                search.weights(x, xb, weights, 256 * ibl + 16 * ib, sigma2);
+                search.foldSigns(x, xb, true);
+                if (flavor == Flavor.MAINLINE) search.clearLevels();
+                float max = search.maxValue();
+                if (max < QuantMath.GROUP_MAX_EPS) {
+                    scales[ib] = 0;
+                    search.clearLevels();
+                    continue;
+                }
+                float scale = ik != null ? ik.groupScale() : mainlineGroupScale(search, max);
+                if (scale < 0) {
+                    scale = -scale;
+                    search.flipSigns(127);
+                }
+                for (int k = 0; k < 2; ++k) q2[2 * ib + k] = search.finalGridIndex(k) | search.signs[k] << 9;
+                scales[ib] = scale;
+                maxScale = Math.max(maxScale, scale);
+            }
+            int o = BLOCK_BYTES * ibl;
+            Arrays.fill(out, o, o + BLOCK_BYTES, (byte) 0);
+            if (maxScale == 0) continue;
+            float d = maxScale / 31;
+            putHalf(out, o, d);
+            float id = 1 / d;
+            int[] scaleLevels = new int[16];
+            for (int ib = 0; ib < 16; ++ib) {
+                scaleLevels[ib] = search.scaleLevel(id, scales[ib]);
+                out[o + 66 + ib / 2] |= (byte) (scaleLevels[ib] << 4 * (ib % 2));
+            }
+            for (int i = 0; i < 32; ++i) put16(out, o + 2 + 2 * i, q2[i]);
+            if (ik != null) {
+                float refitted = ik.superBlockScale(x, xbl, weights, 256 * ibl, sigma2, q2, scaleLevels);
+                if (!Float.isNaN(refitted)) putHalf(out, o, refitted);
+            }
+        }
+    }
+
+    /** llama.cpp: trials around max/5, then the off-grid groups re-rounded at the best scale. */
+    private static float mainlineGroupScale(Iq2Search search, float max) {
+        float scale = search.trials(max, 9, max / (2 * Iq2Search.MAX_Q - 1));
+        boolean anyOffGrid = !search.onGrid[0] || !search.onGrid[1];
+        if (anyOffGrid && scale > 0) scale = search.refit(scale, true);
+        return scale;
+    }
+
+    /** ik_llama.cpp's search and super-block refit for IQ2_XS. */
+    static final class IkSearch {
+        private final Iq2Search search;
+        private final Integer[] order = new Integer[16];
+        private final float[] sumX = new float[17], sumW = new float[17];
+
+        IkSearch(Iq2Search search) {
+            this.search = search;
+        }
+
+        /** The group's scale; its levels in {@code search.levels}. */
+        float groupScale() {
+            float scale = splitScale();
+            float effMax = scale * (2 * Iq2Search.MAX_Q - 1);
+            scale = search.trials(effMax, 7, scale);
+            if (scale != 0) scale = rerounded(scale);
+            return scale;
+        }
+
+        /**
+         * The best scale for levels 1, 3, 5 assigned to the values sorted ascending (glibc's stable merge sort) and
+         * cut at every i1 ≤ i2: Σw·x·q / Σw·q² from prefix sums.
+         */
+        private float splitScale() {
+            float[] xval = search.xval, weight = search.weight;
+            for (int j = 0; j < 16; ++j) order[j] = j;
+            Arrays.sort(order, (a, b) -> xval[a] < xval[b] ? -1 : xval[a] > xval[b] ? 1 : 0);
+            sumX[0] = sumW[0] = 0;
+            for (int j = 0; j < 16; ++j) {
+                int i = order[j];
+                sumX[j + 1] = Math.fma(weight[i], xval[i], sumX[j]);
+                sumW[j + 1] = sumW[j] + weight[i];
+            }
+            float best = 0, scale = 0;
+            for (int i1 = 0; i1 <= 16; ++i1) {
+                for (int i2 = i1; i2 <= 16; ++i2) {
+                    float sumqx = Math.fma(sumX[16] - sumX[i2], 5, Math.fma(sumX[i2] - sumX[i1], 3, sumX[i1]));
+                    float sumq2 = Math.fma(sumW[16] - sumW[i2], 25, Math.fma(sumW[i2] - sumW[i1], 9, sumW[i1]));
+                    if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+                        scale = sumqx / sumq2;
+                        best = scale * sumqx;
+                    }
+                }
+            }
+            return scale;
+        }
+
+        /** Up to three re-roundings of both groups at 1/scale, kept while a grid point changes and the fit improves. */
+        private float rerounded(float scale) {
+            for (int iter = 0; iter < 3; ++iter) {
+                float id = 1 / scale;
+                boolean changed = false;
+                for (int k = 0; k < 2; ++k) {
+                    search.trialGridIndex[k] = search.snap(k, id, scale, search.trialLevels, false, null);
+                    if (search.trialGridIndex[k] != search.gridIndex[k]) changed = true;
+                }
+                if (!changed) break;
+                search.fit(search.trialLevels);
+                if (!search.fitBeatsBest()) break;
+                scale = search.sumqx / search.sumq2;
+                search.best = scale * search.sumqx;
+                System.arraycopy(search.trialLevels, 0, search.levels, 0, 16);
+                System.arraycopy(search.trialGridIndex, 0, search.gridIndex, 0, 2);
+            }
+            return scale;
+        }
+
+        /**
+         * {@code 1.05f·Σw·q·x / Σw·q²} over the super-block as it decodes (q = 0.125·(2l+1)·grid value·sign), the
+         * weights recomputed; NaN when Σw·q² is not positive (d then stays max/31).
+         */
+        float superBlockScale(float[] x, int xbl, float[] qw, int qwOff, float sigma2, int[] q2, int[] scaleLevels) {
+            float sumqx = 0, sumq2 = 0;
+            Iq2Rounding r = search.rounding;
+            for (int ib = 0; ib < 16; ++ib) {
+                int l = 2 * scaleLevels[ib] + 1;
+                float step = 0.125f * l;
+                int xb = xbl + 16 * ib;
+                for (int k = 0; k < 2; ++k) {
+                    int index = q2[2 * ib + k] & 511;
+                    int signs = Grids.SIGNS[q2[2 * ib + k] >>> 9] & 0xFF;
+                    for (int j = 0; j < 8; ++j) {
+                        float xi = x[xb + 8 * k + j];
+                        float w = qw != null ? r.importanceWeight(qw[qwOff + 16 * ib + 8 * k + j], sigma2, xi) : r.defaultWeight(sigma2, xi);
+                        int g = Grids.IQ2_XS[8 * index + j];
+                        float q = step * ((signs & (1 << j)) != 0 ? -g : g);
+                        sumqx = Math.fma(w * q, xi, sumqx);
+                        sumq2 = Math.fma(w * q, q, sumq2);
+                    }
+                }
+            }
+            return sumq2 > 0 ? 1.05f * sumqx / sumq2 : Float.NaN;
+        }
+    }
+}
