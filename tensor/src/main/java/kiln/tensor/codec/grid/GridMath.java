@@ -3,7 +3,8 @@ package kiln.tensor.codec.grid;
 import kiln.tensor.codec.QuantMath;
 
 /**
- * The roundings of the grid quantizers in each tool's reference build. llama.cpp compiles {@code ggml-quants.c} in
+ * The roundings of the grid quantizers in each tool's reference build (IQ3_XXS, IQ3_S, IQ1_S, IQ1_M directly; the
+ * IQ2 quantizers through {@link Iq2Rounding}, which says per function which sites ik fuses). llama.cpp compiles {@code ggml-quants.c} in
  * ISO C mode without FMA: every product and sum is rounded on its own. ik_llama.cpp compiles it with
  * {@code -march=native} in GNU C mode, and gcc contracts each {@code a*b + c} of these quantizers into one fused
  * multiply-add (read from the disassembly of ik's {@code ggml-quants.c.o}: the weight {@code sigma2 + x*x}, the

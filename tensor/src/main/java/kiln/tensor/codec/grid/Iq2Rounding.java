@@ -1,7 +1,5 @@
 package kiln.tensor.codec.grid;
 
-import static kiln.tensor.codec.QuantMath.nearestInt;
-
 /**
  * The roundings of one build of one IQ2 quantizer. llama.cpp's reference build rounds every operation
  * ({@link #MAINLINE}); ik_llama.cpp's compiles ggml-quants.c with {@code -march=native} in GNU C mode, so gcc
@@ -16,6 +14,8 @@ import static kiln.tensor.codec.QuantMath.nearestInt;
  * <li>in IQ2_S's scale trials the first 8 values' {@code id*x} products are shared the same way, so their level is
  *     {@code nearest_int(0.5f*((id*x) - 1))} with only the outer multiply-add fused.</li>
  * </ul>
+ * The shared formulas are {@link GridMath}'s (the IQ3 and IQ1 quantizers use them too); this class holds which of them
+ * each IQ2 build fuses.
  */
 final class Iq2Rounding {
 
@@ -27,8 +27,6 @@ final class Iq2Rounding {
     static final Iq2Rounding IK_XS = new Iq2Rounding(true, false, true);
     /** ik's {@code quantize_row_iq2_s_impl}. */
     static final Iq2Rounding IK_S = new Iq2Rounding(true, false, false);
-
-    private static final float ROUNDING_MAGIC = 12582912.f;
 
     private final boolean fused;
     private final boolean fusedDefaultWeight;
@@ -46,7 +44,7 @@ final class Iq2Rounding {
 
     /** {@code qw * sqrtf(sigma2 + x*x)}. */
     float importanceWeight(float qw, float sigma2, float x) {
-        return qw * (float) Math.sqrt(fused ? Math.fma(x, x, sigma2) : sigma2 + x * x);
+        return qw * (float) Math.sqrt(GridMath.mulAdd(fused, x, x, sigma2));
     }
 
     /** {@code 0.25f*sigma2 + x*x}, the weight without an imatrix (IQ2_S; ik's IQ2_XXS and IQ2_XS too). */
@@ -57,34 +55,27 @@ final class Iq2Rounding {
 
     /** {@code (2*kMaxQ - 1 + is*0.1f) / reference} with kMaxQ = 3. */
     float trialInverseScale(int is, float reference) {
-        return (fused ? Math.fma((float) is, 0.1f, 5.0f) : 5 + is * 0.1f) / reference;
+        return GridMath.mulAdd(fused, is, 0.1f, 5.0f) / reference;
     }
 
     /** {@code nearest_int(0.5f*(id*x - 1))}: the level (before clamping) of x at inverse scale id. */
     int level(float id, float x) {
-        if (!fused) return nearestInt(0.5f * (id * x - 1));
-        return halfToNearest(Math.fma(id, x, -1.0f));
+        return GridMath.nearestOddLevel(fused, id, x);
     }
 
     /** {@link #level} inside a scale trial, for the value's group of 8 (k). */
     int trialLevel(float id, float x, int group) {
-        if (fused && group == 0 && !fusedFirstGroupTrialLevels) return halfToNearest(id * x - 1);
+        if (fused && group == 0 && !fusedFirstGroupTrialLevels) return GridMath.nearestOddLevel(false, id, x); // outer fma rounds alike
         return level(id, x);
     }
 
     /** {@code sumqx + w*x*q}. */
     float addQx(float sumqx, float w, float x, float q) {
-        return fused ? Math.fma(w * x, q, sumqx) : sumqx + w * x * q;
+        return GridMath.mulAdd(fused, w * x, q, sumqx);
     }
 
     /** {@code sumq2 + w*q*q}. */
     float addQ2(float sumq2, float w, float q) {
-        return fused ? Math.fma(w * q, q, sumq2) : sumq2 + w * q * q;
-    }
-
-    /** {@code nearest_int(0.5f*t)} with the product fused into the rounding add. */
-    private static int halfToNearest(float t) {
-        float val = Math.fma(t, 0.5f, ROUNDING_MAGIC);
-        return (Float.floatToRawIntBits(val) & 0x007fffff) - 0x00400000;
+        return GridMath.mulAdd(fused, w * q, q, sumq2);
     }
 }

@@ -5,9 +5,10 @@ import kiln.tensor.codec.Flavor;
 import static kiln.tensor.codec.BlockCodec.putHalf;
 
 /**
- * {@code quantize_iq3_s} ({@code quantize_row_iq3_s_impl}, blocks of 32) of llama.cpp or ik_llama.cpp (the
- * same algorithm; ik rounds with FMA, see {@link GridMath}). Per block of 32: 8 indices into the 512-point grid (low 8 bits in {@code qs}, the 9th in
- * {@code qh}), 32 sign bits and a 4-bit scale; one fp16 super-block scale {@code max/31 · 1.033}.
+ * {@code quantize_iq3_s} ({@code quantize_row_iq3_s_impl}, blocks of 32) of llama.cpp or ik_llama.cpp (the same
+ * algorithm; ik rounds with FMA, see {@link GridMath}). Per block of 32: 8 indices into the 512-point grid (low 8
+ * bits in {@code qs}, the 9th in {@code qh}), 32 sign bits and a 4-bit scale; one fp16 super-block scale
+ * {@code max/31 · 1.033}.
  *
  * <p>As in ggml, a block whose values are all zero writes no indices or signs and does not advance the
  * {@code qs}/{@code signs} cursors: the next block's bytes take its place (its {@code qh} bits stay at the right

@@ -8,10 +8,10 @@ import static kiln.tensor.codec.BlockCodec.put32;
 import static kiln.tensor.codec.BlockCodec.putHalf;
 
 /**
- * {@code quantize_iq3_xxs} ({@code quantize_row_iq3_xxs_impl} with grid size 256) of llama.cpp or ik_llama.cpp (the
- * same algorithm; ik rounds with FMA, see {@link GridMath}). Per block of 32: 8 grid indices and a u32 of 4×7 sign bits (each group of 8 holds an even number
- * of minus signs: the value of least w·x² flips when the count is odd) with a 4-bit scale on top; one fp16
- * super-block scale {@code max/31 · 1.0125}.
+ * {@code quantize_iq3_xxs} ({@code quantize_row_iq3_xxs_impl} with grid size 256) of llama.cpp or ik_llama.cpp
+ * (the same algorithm; ik rounds with FMA, see {@link GridMath}). Per block of 32: 8 grid indices and a u32 of 4×7
+ * sign bits (each group of 8 holds an even number of minus signs: the value of least w·x² flips when the count is
+ * odd) with a 4-bit scale on top; one fp16 super-block scale {@code max/31 · 1.0125}.
  */
 final class Iq3XxsQuantizer implements GridCodec.RowQuantizer {
 

@@ -40,6 +40,13 @@ final class GridReferenceFiles {
         }
     }
 
+    /** A list of one tool's runs, without the tool column ({@code model type imatrix|- tensor sha256}). */
+    static List<Case> cases(String resource, Flavor flavor) throws IOException {
+        List<Case> cases = new ArrayList<>();
+        for (String[] f : lines(resource)) cases.add(new Case(flavor, f[0], GgmlType.valueOf(f[1]), f[2].equals("imatrix"), f[3], f[4]));
+        return cases;
+    }
+
     static List<Case> cases(String resource) throws IOException {
         List<Case> cases = new ArrayList<>();
         for (String[] f : lines(resource)) {
@@ -115,8 +122,12 @@ final class GridReferenceFiles {
         }
     }
 
-    static String sha256(byte[] b) throws NoSuchAlgorithmException {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+    static String sha256(byte[] b) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static List<String[]> lines(String resource) throws IOException {

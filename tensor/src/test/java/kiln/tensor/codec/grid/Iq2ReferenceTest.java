@@ -49,8 +49,8 @@ class Iq2ReferenceTest {
     void everyTypeIsCoveredOnBothModels() throws IOException {
         for (Flavor flavor : Flavor.values()) {
             String name = flavor.name().toLowerCase();
-            List<GridFixtures.Case> quant = GridFixtures.cases("iq2-" + name + "-reference.sha256");
-            List<GridFixtures.Case> dequant = GridFixtures.cases("iq2-" + name + "-dequant-reference.sha256");
+            List<GridReferenceFiles.Case> quant = GridReferenceFiles.cases("iq2-" + name + "-reference.sha256", flavor);
+            List<GridReferenceFiles.Case> dequant = GridReferenceFiles.cases("iq2-" + name + "-dequant-reference.sha256", flavor);
             for (GgmlType t : TYPES) {
                 for (String model : List.of("tiny-deepseek", "tiny-llama")) {
                     assertTrue(quant.stream().anyMatch(c -> c.type() == t && c.model().equals(model) && c.imatrix()), flavor + " " + t + " " + model);
@@ -65,25 +65,25 @@ class Iq2ReferenceTest {
 
     private static List<DynamicTest> quantizeTests(Flavor flavor, String resource) throws IOException {
         List<DynamicTest> tests = new ArrayList<>();
-        for (GridFixtures.Case c : GridFixtures.cases(resource)) {
-            tests.add(DynamicTest.dynamicTest(c.toString(), () -> assertEquals(c.sha256(),
-                    GridFixtures.sha256(GridFixtures.quantize(c.model(), flavor, c.tensor(), c.type(), c.imatrix())), c.toString())));
+        for (GridReferenceFiles.Case c : GridReferenceFiles.cases(resource, flavor)) {
+            tests.add(DynamicTest.dynamicTest(c.name(), () -> assertEquals(c.sha256(),
+                    GridReferenceFiles.sha256(GridReferenceFiles.quantize(c)), c.name())));
         }
         return tests;
     }
 
     /** Kiln's decoding of Kiln's bytes, which the quantization test shows equal to the tool's. */
     private static List<DynamicTest> dequantizeTests(Flavor flavor, String quantResource, String dequantResource) throws IOException {
-        List<GridFixtures.Case> quantized = GridFixtures.cases(quantResource);
+        List<GridReferenceFiles.Case> quantized = GridReferenceFiles.cases(quantResource, flavor);
         List<DynamicTest> tests = new ArrayList<>();
-        for (GridFixtures.Case c : GridFixtures.cases(dequantResource)) {
-            GridFixtures.Case q = quantized.stream().filter(k -> k.model().equals(c.model()) && k.type() == c.type()
+        for (GridReferenceFiles.Case c : GridReferenceFiles.cases(dequantResource, flavor)) {
+            GridReferenceFiles.Case q = quantized.stream().filter(k -> k.model().equals(c.model()) && k.type() == c.type()
                     && k.imatrix() == c.imatrix() && k.tensor().equals(c.tensor())).findFirst().orElseThrow();
-            tests.add(DynamicTest.dynamicTest(c.toString(), () -> {
-                byte[] bytes = GridFixtures.quantize(c.model(), flavor, c.tensor(), c.type(), c.imatrix());
-                assertEquals(q.sha256(), GridFixtures.sha256(bytes), "the quantized input differs from the tool's");
-                int ne0 = GridFixtures.rowLength(c.model(), flavor, c.tensor());
-                assertEquals(c.sha256(), GridFixtures.sha256(GridFixtures.dequantize(c.type(), bytes, ne0)), "dequantized " + c);
+            tests.add(DynamicTest.dynamicTest(c.name(), () -> {
+                byte[] bytes = GridReferenceFiles.quantize(c);
+                assertEquals(q.sha256(), GridReferenceFiles.sha256(bytes), "the quantized input differs from the tool's");
+                assertEquals(c.sha256(), GridReferenceFiles.sha256(GridReferenceFiles.dequantize(c.type(), bytes, GridReferenceFiles.rowLength(c))),
+                        "dequantized " + c.name());
             }));
         }
         return tests;

@@ -37,7 +37,7 @@ class Iq2SyntheticRowsTest {
             GgmlType type = GgmlType.valueOf(f[1]);
             int mode = Integer.parseInt(f[2]), dist = Integer.parseInt(f[3]);
             tests.add(DynamicTest.dynamicTest(f[0] + " " + type + " weights " + mode + " rows " + dist,
-                    () -> assertEquals(f[4], GridFixtures.sha256(quantize(flavor, type, mode, dist)))));
+                    () -> assertEquals(f[4], GridReferenceFiles.sha256(quantize(flavor, type, mode, dist)))));
         }
         return tests;
     }
