@@ -28,10 +28,17 @@ class GridFileIdentityTest {
 
     @TestFactory
     List<DynamicTest> kilnWritesTheToolsFile() throws IOException {
+        return fromList("grid-files.sha256", tmp);
+    }
+
+    /**
+     * One test per line of {@code resource} (columns: tool, model, input, imatrix or "-", type, sha256, extra options).
+     */
+    static List<DynamicTest> fromList(String resource, Path tmp) throws IOException {
         Fixtures.require();
         List<DynamicTest> tests = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(Objects.requireNonNull(
-                GridFileIdentityTest.class.getResourceAsStream("grid-files.sha256")), StandardCharsets.UTF_8))) {
+                GridFileIdentityTest.class.getResourceAsStream(resource), resource), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 if (line.isBlank() || line.startsWith("#")) continue;
                 String[] f = line.trim().split("\\s+"); // tool model input imatrix type sha256 extra...

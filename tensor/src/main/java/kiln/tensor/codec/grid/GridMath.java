@@ -39,6 +39,19 @@ final class GridMath {
         return a > b ? a : b;
     }
 
+    /** C++'s {@code std::max(a, b)}: {@code a < b ? b : a} (a on ties). */
+    static float stdMax(float a, float b) {
+        return a < b ? b : a;
+    }
+
+    /**
+     * {@code nearest_int(a*b)} with the product fused into nearest_int's 1.5·2^23 rounding add, as ik's build
+     * compiles it: a*b rounded once, to the nearest integer (ties to even).
+     */
+    static int nearestIntFused(float a, float b) {
+        return (Float.floatToRawIntBits(Math.fma(a, b, 12582912.f)) & 0x007fffff) - 0x00400000;
+    }
+
     /** {@code 2*Σx²/QK_K} over one super-block of 256 values, the sum rounded in order. */
     static float sigma2(float[] x, int off) {
         float sumx2 = 0;

@@ -2,6 +2,8 @@ package kiln.tensor.codec.grid;
 
 import kiln.tensor.Fp16;
 import kiln.tensor.GgmlType;
+import kiln.tensor.KilnException;
+import kiln.tensor.codec.BlockCodec;
 import kiln.tensor.codec.RowCodec;
 
 import java.lang.foreign.MemorySegment;
@@ -19,18 +21,28 @@ import java.lang.foreign.ValueLayout;
  *       high bits 0..2 and 4..6, delta signs 0x08 and 0x80), {@code scales[4]} (two 4-bit scales per row, no 2s+1);
  *       value {@code d·s·(grid + ±1/8)} ({@code dequantize_row_iq1_m_r4}).</li>
  * </ul>
- * Kiln reads them; quantizing to them is not done yet.
+ * Quantizing follows ik's {@code quantize_iq1_s_r4} / {@code quantize_iq1_m_r4} ({@link Iq1SR4Quantizer},
+ * {@link Iq1MR4Quantizer}); {@code weights} is the one row-length imatrix vector all 4 rows share. Neither needs
+ * importance weights ({@code ggml_quantize_requires_imatrix} is false for both; only llama-quantize's very-low-bit rule
+ * asks for an imatrix, at file level).
  */
 final class Iq1R4Codec implements RowCodec {
-    static final Iq1R4Codec IQ1_S_R4 = new Iq1R4Codec(GgmlType.IQ1_S_R4, 24);
-    static final Iq1R4Codec IQ1_M_R4 = new Iq1R4Codec(GgmlType.IQ1_M_R4, 28);
+    static final Iq1R4Codec IQ1_S_R4 = new Iq1R4Codec(GgmlType.IQ1_S_R4, Iq1SR4Quantizer.BLOCK_BYTES, new Iq1SR4Quantizer());
+    static final Iq1R4Codec IQ1_M_R4 = new Iq1R4Codec(GgmlType.IQ1_M_R4, Iq1MR4Quantizer.BLOCK_BYTES, new Iq1MR4Quantizer());
+
+    /** One group of 4 rows of {@code nPerRow} values at {@code x[xOff]} (imatrix or null) into {@code out} (zeroed). */
+    interface GroupQuantizer {
+        void quantize(float[] x, int xOff, int nPerRow, float[] imatrix, byte[] out);
+    }
 
     private final GgmlType type;
     private final int blockBytes;
+    private final GroupQuantizer quantizer;
 
-    private Iq1R4Codec(GgmlType type, int blockBytes) {
+    private Iq1R4Codec(GgmlType type, int blockBytes, GroupQuantizer quantizer) {
         this.type = type;
         this.blockBytes = blockBytes;
+        this.quantizer = quantizer;
     }
 
     @Override
@@ -39,11 +51,29 @@ final class Iq1R4Codec implements RowCodec {
     }
 
     @Override
-    public void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOff, int n) {
-        if (n % (4 * 32) != 0) {
-            throw new IllegalArgumentException(type.ggmlName() + ": " + n + " values are not whole groups of 4 rows of 32-value blocks");
+    public boolean canQuantize() {
+        return true;
+    }
+
+    @Override
+    public void quantize(float[] src, int srcOff, MemorySegment dst, long dstOffset, int n, float[] weights) {
+        int nPerRow = checkGroup(n);
+        BlockCodec.checkFinite(type, src, srcOff, n, "input rows");
+        if (weights != null) {
+            if (weights.length < nPerRow) {
+                throw new KilnException("cannot quantize to " + type.ggmlName() + ": the importance weights hold "
+                        + weights.length + " values, the row " + nPerRow);
+            }
+            BlockCodec.checkFinite(type, weights, 0, nPerRow, "importance weights");
         }
-        int nPerRow = n / 4, nblock = nPerRow / 32;
+        byte[] group = new byte[8 + nPerRow / 32 * blockBytes];
+        quantizer.quantize(src, srcOff, nPerRow, weights, group);
+        MemorySegment.copy(group, 0, dst, ValueLayout.JAVA_BYTE, dstOffset, group.length);
+    }
+
+    @Override
+    public void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOff, int n) {
+        int nPerRow = checkGroup(n), nblock = nPerRow / 32;
         byte[] g = new byte[8 + nblock * blockBytes];
         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset, g, 0, g.length);
         float[] d = new float[4];
@@ -94,6 +124,14 @@ final class Iq1R4Codec implements RowCodec {
             }
         }
         MemorySegment.copy(rows, 0, dst, ValueLayout.JAVA_BYTE, dstOff, rows.length);
+    }
+
+    /** The row length of a call on {@code n} values: one group of 4 rows of whole 32-value blocks. */
+    private int checkGroup(int n) {
+        if (n <= 0 || n % (4 * 32) != 0) {
+            throw new KilnException(type.ggmlName() + ": " + n + " values are not a group of 4 rows of 32-value blocks");
+        }
+        return n / 4;
     }
 
     /** {@code y[j] = dl * (grid[j] + delta)}, as {@link Iq1Decoders}. */

@@ -18,8 +18,6 @@ import static kiln.tensor.codec.BlockCodec.u16;
 final class Iq1SQuantizer implements GridCodec.RowQuantizer {
 
     private static final int BLOCK_BYTES = 50;
-    private static final float EPS = 1e-12f; // GROUP_MAX_EPS_IQ1_S
-
     private final Flavor flavor;
     private final boolean fused;
 
@@ -33,7 +31,7 @@ final class Iq1SQuantizer implements GridCodec.RowQuantizer {
         if (quantWeights == null) throw new KilnException("cannot quantize to iq1_s without importance weights: pass an imatrix");
         float[] weight = new float[32], scales = new float[8];
         int[] shifts = new int[8], index = new int[4];
-        Block block = new Block();
+        Iq1SBlockSearch block = new Iq1SBlockSearch(flavor);
         for (int ibl = 0; ibl < n / 256; ++ibl) {
             int xbl = xOff + 256 * ibl, y = BLOCK_BYTES * ibl;
             float sigma2 = GridMath.sigma2(x, xbl);
@@ -64,85 +62,6 @@ final class Iq1SQuantizer implements GridCodec.RowQuantizer {
                 int q = y + 34 + 2 * ib;
                 put16(out, q, u16(out, q) | l << 12);
             }
-        }
-    }
-
-    /** One block of 32: its scale, shift (+1 or −1) and 4 grid indices. */
-    private final class Block {
-        final float[] sumx = new float[33], sumw = new float[33];
-        final int[] order = new int[32];
-        final byte[] levels = new byte[32];
-        float scale;
-        int shift;
-
-        void search(float[] x, int xb, float[] weight, int[] index) {
-            float max = Math.abs(x[xb]);
-            for (int i = 1; i < 32; ++i) max = GridMath.cMax(max, Math.abs(x[xb + i]));
-            if (max < EPS) {
-                empty(index);
-                return;
-            }
-            Iq1Search.sortAscending(x, xb, 32, order);
-            sumx[0] = sumw[0] = 0;
-            for (int j = 0; j < 32; ++j) {
-                int i = order[j];
-                sumx[j + 1] = GridMath.mulAdd(fused, weight[i], x[xb + i], sumx[j]);
-                sumw[j + 1] = sumw[j] + weight[i];
-            }
-            float bestScore = flavor == Flavor.IK ? -Float.MIN_NORMAL : -Float.MAX_VALUE;
-            scale = max;
-            int besti1 = -1, besti2 = -1, bestShift = 0;
-            for (int i1 = 0; i1 <= 32; ++i1) {
-                for (int i2 = i1; i2 <= 32; ++i2) {
-                    for (int s = 1; s >= -1; s -= 2) {
-                        float[] xx = s == 1 ? Iq1Search.PLUS : Iq1Search.MINUS;
-                        float sumqx = GridMath.mulAdd(fused, sumx[32] - sumx[i2], xx[2],
-                                (sumx[i1] - sumx[0]) * xx[0] + (sumx[i2] - sumx[i1]) * xx[1]);
-                        float sumq2 = GridMath.mulAdd(fused, (sumw[32] - sumw[i2]) * xx[2], xx[2],
-                                (sumw[i1] - sumw[0]) * xx[0] * xx[0] + (sumw[i2] - sumw[i1]) * xx[1] * xx[1]);
-                        if (sumq2 > 0 && sumqx * sumqx > bestScore * sumq2) {
-                            scale = sumqx / sumq2;
-                            bestScore = scale * sumqx;
-                            besti1 = i1;
-                            besti2 = i2;
-                            bestShift = s;
-                        }
-                    }
-                }
-            }
-            if (besti1 < 0 || besti2 < 0 || bestShift == 0) { // all weights zero: mainline's fallback (ik aborts)
-                empty(index);
-                return;
-            }
-            for (int j = 0; j < 32; ++j) levels[order[j]] = (byte) (j < besti1 ? 0 : j < besti2 ? 1 : 2);
-            if (scale < 0) {
-                for (int j = 0; j < 32; ++j) levels[j] = (byte) (2 - levels[j]);
-                scale = -scale;
-                bestShift = -bestShift;
-            }
-            float[] xx = bestShift == 1 ? Iq1Search.PLUS : Iq1Search.MINUS;
-            GridNeighbours grid = GridNeighbours.iq1();
-            boolean allOnGrid = Iq1Search.mapToGrid(levels, 4, x, xb, weight, scale, new float[][] {xx, xx, xx, xx}, fused, index);
-            if (!allOnGrid) {
-                float sumqx = 0, sumq2 = 0;
-                for (int k = 0; k < 4; ++k) {
-                    for (int j = 0; j < 8; ++j) {
-                        float w = weight[8 * k + j];
-                        float q = xx[Iq1Search.level(grid, index[k], j)];
-                        sumqx = GridMath.mulAdd(fused, w * q, x[xb + 8 * k + j], sumqx);
-                        sumq2 = GridMath.mulAdd(fused, w * q, q, sumq2);
-                    }
-                }
-                if (sumqx > 0 && sumq2 > 0) scale = sumqx / sumq2;
-            }
-            shift = bestShift;
-        }
-
-        /** An all-zero block: scale 0, shift +1, grid point 0 (levels 1, as ggml's {@code memset(L, 1, …)}). */
-        private void empty(int[] index) {
-            scale = 0;
-            shift = 1;
-            java.util.Arrays.fill(index, 0);
         }
     }
 }

@@ -84,19 +84,22 @@ final class GridReferenceFiles {
         }
     }
 
-    /** Row by row; rows of 3-D slice {@code s} take {@code imatrix[s·ne0, (s+1)·ne0)}. */
+    /**
+     * Row by row (a group of rows at a time for an interleaved type such as IQ1_S_R4); rows of 3-D slice {@code s}
+     * take {@code imatrix[s·ne0, (s+1)·ne0)}.
+     */
     static byte[] quantize(GgufFile in, TensorInfo t, GgmlType type, Flavor flavor, float[] imatrix) {
         RowCodec codec = Codecs.require(type, flavor);
         RowCodec reader = Codecs.require(t.type(), Flavor.MAINLINE);
-        int ne0 = (int) t.dim(0);
+        int ne0 = (int) t.dim(0), group = type.interleave();
         long ne1 = t.dim(1), rows = t.rowCount(), rowBytes = type.rowSize(ne0);
         byte[] out = new byte[Math.toIntExact(rows * rowBytes)];
         MemorySegment dst = MemorySegment.ofArray(out), src = in.data(t);
-        float[] x = new float[ne0], w = imatrix == null ? null : new float[ne0];
-        for (long r = 0; r < rows; r++) {
-            reader.dequantize(src, r * t.rowSize(), x, 0, ne0);
+        float[] x = new float[ne0 * group], w = imatrix == null ? null : new float[ne0];
+        for (long r = 0; r < rows; r += group) {
+            for (int g = 0; g < group; g++) reader.dequantize(src, (r + g) * t.rowSize(), x, g * ne0, ne0);
             if (w != null) System.arraycopy(imatrix, (int) (r / ne1) * ne0, w, 0, ne0);
-            codec.quantize(x, 0, dst, r * rowBytes, ne0, w);
+            codec.quantize(x, 0, dst, r * rowBytes, ne0 * group, w);
         }
         return out;
     }
