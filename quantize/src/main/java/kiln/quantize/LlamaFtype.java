@@ -15,6 +15,10 @@ final class LlamaFtype {
     static final int IQ2_K = 138, IQ3_K = 139, IQ4_K = 140, IQ5_K = 141, IQ6_K = 142, IQ2_K_R4 = 338, IQ3_K_R4 = 339,
             IQ4_K_R4 = 340, IQ5_K_R4 = 341, IQ4_KS = 145, IQ5_KS = 150, IQ4_KS_R4 = 345, IQ5_KS_R4 = 350,
             IQ3_KS = 154, IQ4_KSS = 148, IQ3_KL = 146, IQ2_KL = 155, IQ2_KS = 147;
+    static final int MXFP4 = 38, Q4_0_4_4 = 33, Q4_0_4_8 = 34, Q4_0_8_8 = 35, IQ1_BN = 136, IQ2_BN = 137, Q8_KV = 149,
+            IQ2_KT = 151, IQ3_KT = 152, IQ4_KT = 153, IQ1_KT = 156, IQ2_XXS_R4 = 219, IQ2_XS_R4 = 220, IQ3_XXS_R4 = 223,
+            IQ1_S_R4 = 224, IQ3_S_R4 = 226, IQ2_M_R4 = 229, IQ1_M_R4 = 231, IQ2_BN_R4 = 337, MXFP4_R8 = 351, Q8_KV_R8 = 398,
+            Q8_K_R8 = 399;
 
     static boolean in(int v, int... set) {
         for (int s : set) if (s == v) return true;

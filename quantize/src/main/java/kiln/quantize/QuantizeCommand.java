@@ -75,6 +75,9 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
     boolean allowRequantize;
 
     @picocli.CommandLine.Mixin
+    IkArgs ikArgs = new IkArgs();
+
+    @picocli.CommandLine.Mixin
     kiln.tensor.cli.ChecksumsOption checksums = new kiln.tensor.cli.ChecksumsOption();
 
     @Option(names = "--dry-run", description = "print the type of every tensor and the sizes, write nothing")
@@ -88,12 +91,55 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
 
     PrintStream out = System.out;
 
+    /** What one run will do: where it writes, with how many threads, and the plan. */
+    record Setup(KeepSplit files, int threads, QuantizePlan plan) {
+        Path output() {
+            return files.paths().getFirst();
+        }
+    }
+
     @Override
     public Integer call() {
         Path in = Path.of(positional.get(0));
         if (!Files.isRegularFile(in)) throw new KilnException(in + ": no such input file");
         try (GgufFile file = GgufFile.open(in)) {
+            Setup setup = setup(file, in);
+            QuantizePlan plan = setup.plan();
+            if (dryRun) {
+                printPlan(plan);
+                return 0;
+            }
+            ikArgs.refuseUnreproducedAtWriteTime();
+            Ftype ftype = plan.options().ftype();
+            Path output = setup.output();
+            Progress progress = new Progress("quantize " + ftype.name(), plan.items().size(), file.tensorBytes());
+            if (plan.options().flavor() == Flavor.IK) createParentDirectories(setup.files().paths());
+            Quantizer.run(file, plan, setup.files(), progress);
+            out.printf(Locale.ROOT, "%s: %s -> %s (%s, %s flavour, %d tensors, %s)%n", ftype.name(), in, output,
+                    Progress.human(plan.layout().fileSize()), plan.options().flavor().name().toLowerCase(Locale.ROOT),
+                    plan.items().size(), counts(plan));
+            checksums.afterWrite(output, setup.threads());
+            return 0;
+        }
+    }
+
+    /** ik's ensure_output_directory: the output's folders are created. */
+    private static void createParentDirectories(List<Path> outputs) {
+        for (Path p : outputs) {
+            Path dir = p.toAbsolutePath().getParent();
+            try {
+                Files.createDirectories(dir);
+            } catch (java.io.IOException e) {
+                throw new KilnException(dir + ": cannot create the output folder: " + e.getMessage());
+            }
+        }
+    }
+
+    /** Parses the arguments against the open input and builds the plan (no byte is written). */
+    Setup setup(GgufFile file, Path in) {
+        {
             Flavor fl = flavor != null ? parseFlavor(flavor) : defaultFlavor(file);
+            ikArgs.refuseUnsupported(fl);
             Ftype ftype;
             Path output;
             int next;
@@ -135,7 +181,7 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
             }
             for (String s : customQ) rules.addAll(TensorTypeRule.parseList(s));
             QuantizeOptions opts = new QuantizeOptions(fl, ftype, pure, type(outputTensorType), type(tokenEmbeddingType), rules,
-                    leaveOutputTensor, allowRequantize, nthreads);
+                    leaveOutputTensor, allowRequantize, nthreads, ikArgs.options());
             ImatrixInput im = null;
             if (imatrix != null) {
                 im = ImatrixInput.load(imatrix, imatrixLabel != null ? imatrixLabel : imatrix.toString(), includeWeights, excludeWeights, fl);
@@ -146,16 +192,19 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
             for (String o : overrideKv) overrides.add(KvOverride.parse(o));
             QuantizePlan plan = QuantizePlan.build(file.metadata(), file.tensors(), opts, im, hideImatrix, overrides);
             if (im != null) reportMissingWeights(plan);
-            if (dryRun) {
-                printPlan(plan);
-                return 0;
+            KeepSplit files = KeepSplit.single(plan, output);
+            if (ikArgs.keepSplit) {
+                String prefix = next == 2 ? output.toString().substring(0, output.toString().length() - 5) : KeepSplit.prefix(positional.get(1));
+                files = KeepSplit.of(file, plan, prefix);
+                for (Path p : files.paths()) {
+                    for (GgufFile.Shard s : file.shards()) {
+                        if (p.toAbsolutePath().normalize().equals(s.path().toAbsolutePath().normalize())) {
+                            throw new KilnException(p + ": the output would overwrite the input");
+                        }
+                    }
+                }
             }
-            Progress progress = new Progress("quantize " + ftype.name(), plan.items().size(), file.tensorBytes());
-            Quantizer.run(file, plan, output, progress);
-            out.printf(Locale.ROOT, "%s: %s -> %s (%s, %s flavour, %d tensors, %s)%n", ftype.name(), in, output,
-                    Progress.human(plan.layout().fileSize()), fl.name().toLowerCase(Locale.ROOT), plan.items().size(), counts(plan));
-            checksums.afterWrite(output, nthreads);
-            return 0;
+            return new Setup(files, nthreads, plan);
         }
     }
 
@@ -172,7 +221,7 @@ public final class QuantizeCommand implements Callable<Integer>, KilnSubcommand 
         return s.endsWith(".gguf") || s.contains("/") || s.contains("\\");
     }
 
-    private static GgmlType type(String s) {
+    static GgmlType type(String s) {
         return s == null ? null : TensorTypeRule.parseType(s);
     }
 

@@ -17,11 +17,20 @@ import java.util.List;
  * @param leaveOutputTensor  --leave-output-tensor
  * @param allowRequantize    --allow-requantize
  * @param threads            worker threads (changes nothing in the output)
+ * @param ik                 ik_llama.cpp's own options ({@link IkOptions#NONE} for none)
  */
 public record QuantizeOptions(Flavor flavor, Ftype ftype, boolean pure, GgmlType outputTensorType, GgmlType tokenEmbeddingType,
-                              List<TensorTypeRule> rules, boolean leaveOutputTensor, boolean allowRequantize, int threads) {
+                              List<TensorTypeRule> rules, boolean leaveOutputTensor, boolean allowRequantize, int threads,
+                              IkOptions ik) {
     public QuantizeOptions {
         rules = List.copyOf(rules);
+        if (ik == null) ik = IkOptions.NONE;
+    }
+
+    /** Without ik's own options. */
+    public QuantizeOptions(Flavor flavor, Ftype ftype, boolean pure, GgmlType outputTensorType, GgmlType tokenEmbeddingType,
+                           List<TensorTypeRule> rules, boolean leaveOutputTensor, boolean allowRequantize, int threads) {
+        this(flavor, ftype, pure, outputTensorType, tokenEmbeddingType, rules, leaveOutputTensor, allowRequantize, threads, IkOptions.NONE);
     }
 
     public static QuantizeOptions of(Flavor flavor, Ftype ftype) {

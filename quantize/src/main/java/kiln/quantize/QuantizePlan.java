@@ -37,15 +37,14 @@ public record QuantizePlan(List<Item> items, GgufMetadata metadata, GgufLayout l
     public static QuantizePlan build(GgufMetadata inputMetadata, List<TensorInfo> fileOrder, QuantizeOptions opts,
                                      ImatrixInput imatrix, boolean hideImatrix, List<KvOverride> overrides) {
         Flavor flavor = opts.flavor();
-        if (imatrix == null && LlamaFtype.in(opts.ftype().value(), LlamaFtype.IQ2_XS, LlamaFtype.IQ2_XXS, LlamaFtype.IQ2_S,
-                LlamaFtype.Q2_K_S, LlamaFtype.IQ1_S, LlamaFtype.IQ1_M)) {
+        if (imatrix == null && needsImatrix(opts)) {
             throw new KilnException("Please do not use IQ1_S, IQ1_M, IQ2_S, IQ2_XXS, IQ2_XS or Q2_K_S quantization without an importance matrix"
                     + " (" + opts.ftype().name() + " needs --imatrix FILE)");
         }
         ModelFacts facts = ModelFacts.of(inputMetadata, fileOrder);
         List<TensorInfo> ordered = TypePolicy.order(fileOrder, flavor);
         TypePolicy policy = TypePolicy.create(facts, opts, imatrix != null, ordered);
-        int ftype = opts.ftype().value();
+        int ftype = opts.ftype().isCopy() ? inputFileType(inputMetadata, fileOrder) : opts.ftype().value();
         List<GgmlType> targets = new ArrayList<>();
         for (TensorInfo t : ordered) {
             GgmlType target = policy.choose(t);
@@ -62,8 +61,10 @@ public record QuantizePlan(List<Item> items, GgufMetadata metadata, GgufLayout l
             float[] w = null;
             if (target != t.type()) {
                 if (imatrix != null) w = weightsFor(t, imatrix, flavor);
-                if (w == null && requiresImatrix(t.name(), target, ftype, flavor)) {
-                    throw new KilnException("Missing importance matrix for tensor " + t.name() + " in a very low-bit quantization");
+                if (w == null && !opts.ik().ignoreImatrixRules() && requiresImatrix(t.name(), target, ftype, flavor)) {
+                    throw new KilnException("Missing importance matrix for tensor " + t.name() + " in a very low-bit quantization ("
+                            + (imatrix == null ? "pass --imatrix FILE" : "the imatrix has no entry for it; use one that covers it")
+                            + ", or give it another type with --tensor-type or --custom-q)");
                 }
                 if (t.type().isQuantized() && !opts.allowRequantize()) {
                     throw new KilnException("requantizing from type " + t.type().ggmlName() + " is disabled (tensor " + t.name()
@@ -80,6 +81,23 @@ public record QuantizePlan(List<Item> items, GgufMetadata metadata, GgufLayout l
         List<GgufLayout.Entry> entries = new ArrayList<>();
         for (Item it : items) entries.add(new GgufLayout.Entry(it.input().name(), it.target(), it.input().ne()));
         return new QuantizePlan(items, md, new GgufLayout(md, entries), opts);
+    }
+
+    /** The mixes whose driver refuses to start without an imatrix (ik: its _R4 forms too, unless --ignore-imatrix-rules). */
+    private static boolean needsImatrix(QuantizeOptions opts) {
+        int f = opts.ftype().value();
+        if (opts.flavor() == Flavor.MAINLINE) {
+            return LlamaFtype.in(f, LlamaFtype.IQ2_XS, LlamaFtype.IQ2_XXS, LlamaFtype.IQ2_S, LlamaFtype.Q2_K_S, LlamaFtype.IQ1_S, LlamaFtype.IQ1_M);
+        }
+        return !opts.ik().ignoreImatrixRules() && LlamaFtype.in(f, LlamaFtype.IQ2_XS, LlamaFtype.IQ2_XXS, LlamaFtype.IQ2_S,
+                LlamaFtype.IQ2_XXS_R4, LlamaFtype.Q2_K_S, LlamaFtype.IQ2_XS_R4, LlamaFtype.IQ1_S, LlamaFtype.IQ1_S_R4,
+                LlamaFtype.IQ1_M_R4, LlamaFtype.IQ1_M);
+    }
+
+    /** ik's COPY writes the model loader's ftype: the input's general.file_type, else guessed from its tensor types. */
+    private static int inputFileType(GgufMetadata md, List<TensorInfo> fileOrder) {
+        if (md.get(QuantizeMetadata.FT) == null) return IkGuessedFtype.of(fileOrder);
+        return (int) md.getLong(QuantizeMetadata.FT, 0);
     }
 
     private static float[] weightsFor(TensorInfo t, ImatrixInput imatrix, Flavor flavor) {

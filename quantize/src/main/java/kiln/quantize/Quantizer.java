@@ -13,6 +13,8 @@ import kiln.tensor.gguf.TensorInfo;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
@@ -26,8 +28,18 @@ public final class Quantizer {
 
     private Quantizer() {}
 
-    /** Checks up front that every conversion has the codecs it needs, naming the first tensor that has not. */
+    /**
+     * Checks up front that every conversion can run: first that no quantizer that needs importance weights lacks them
+     * (where llama-quantize aborts), then that Kiln has the codecs, naming the first tensor that fails.
+     */
     public static void checkCodecs(QuantizePlan plan) {
+        for (QuantizePlan.Item it : plan.items()) {
+            if (it.converts() && it.weights() == null && quantizerRequiresWeights(it.target())) {
+                throw new KilnException("tensor " + it.input().name() + ": quantizing to " + it.target().ggmlName() + " needs importance"
+                        + " weights and this tensor has none (llama-quantize aborts here on GGML_ASSERT(imatrix != NULL)); pass --imatrix"
+                        + " FILE with an entry for it, or give it another type with --custom-q/--tensor-type");
+            }
+        }
         for (QuantizePlan.Item it : plan.items()) {
             if (!it.converts()) continue;
             if (it.input().type() != GgmlType.F32 && !Codecs.canDequantize(it.input().type())) {
@@ -40,12 +52,22 @@ public final class Quantizer {
         }
     }
 
+    /** ggml_quantize_requires_imatrix (both tools): these quantizers cannot run without importance weights. */
+    static boolean quantizerRequiresWeights(GgmlType type) {
+        return type == GgmlType.IQ2_XXS || type == GgmlType.IQ2_XS || type == GgmlType.IQ1_S;
+    }
+
     /**
      * Writes the plan's output. All tensors are cut into work units (a whole tensor to copy, or a chunk of rows to
      * quantize) that run in one parallel loop, so small tensors keep every thread busy too; each unit writes its
      * bytes at their final position.
      */
     public static void run(GgufFile in, QuantizePlan plan, Path output, Progress progress) {
+        run(in, plan, KeepSplit.single(plan, output), progress);
+    }
+
+    /** As {@link #run(GgufFile, QuantizePlan, Path, Progress)}, into the files of {@code files} (ik's --keep-split). */
+    static void run(GgufFile in, QuantizePlan plan, KeepSplit files, Progress progress) {
         checkCodecs(plan);
         int threads = Math.max(1, plan.options().threads());
         kiln.tensor.codec.Flavor flavor = plan.options().flavor();
@@ -65,7 +87,9 @@ public final class Quantizer {
             start[i + 1] = start[i] + units;
         }
         AtomicIntegerArray remaining = new AtomicIntegerArray(chunksOf);
-        try (GgufOutput out = GgufOutput.create(output, plan.layout())) {
+        List<GgufOutput> outs = new ArrayList<>();
+        try {
+            for (int f = 0; f < files.paths().size(); f++) outs.add(GgufOutput.create(files.paths().get(f), files.layouts().get(f)));
             Parallel.forEach(start[n], threads, u -> {
                 int found = java.util.Arrays.binarySearch(start, u);
                 int i = found >= 0 ? found : -found - 2;
@@ -73,22 +97,25 @@ public final class Quantizer {
                 QuantizePlan.Item it = plan.items().get(i);
                 TensorInfo t = it.input();
                 MemorySegment src = in.data(t);
+                GgufOutput out = outs.get(files.fileOf()[i]);
+                int index = files.indexInFile()[i];
                 long bytes;
                 if (!it.converts()) {
-                    out.write(i, src);
+                    out.write(index, src);
                     bytes = t.byteSize();
                 } else {
                     long r0 = (u - start[i]) * chunk[i];
                     long rows = Math.min(chunk[i], t.rowCount() - r0);
                     long outRow = it.target().rowSize(t.dim(0));
-                    final int index = i;
                     quantizeChunk(t, it.target(), it.weights(), rowQuantizer(it.target(), flavor), rowsOf(t, src, flavor), r0, rows,
                             (first, seg) -> out.write(index, first * outRow, seg));
                     bytes = rows * t.rowSize();
                 }
                 progress.advance(remaining.decrementAndGet(i) == 0 ? 1 : 0, bytes);
             });
-            out.commit();
+            for (GgufOutput out : outs) out.commit();
+        } finally {
+            for (GgufOutput out : outs) out.close();
         }
         progress.done();
     }

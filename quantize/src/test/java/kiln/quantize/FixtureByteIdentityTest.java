@@ -47,13 +47,13 @@ class FixtureByteIdentityTest {
 
     /** Runs {@code kiln quantize} for {@code c} into {@code tmp} and compares the file's sha256 with {@code want}. */
     static void quantizeAndCompare(FixtureCommands c, String want, Path tmp) throws Exception {
-        QuantizePlan plan = c.plan();
+        Path out = tmp.resolve(c.tag() + ".gguf");
+        QuantizePlan plan = c.cliPlan(out);
         try {
             Quantizer.checkCodecs(plan);
         } catch (KilnException e) {
             Assumptions.abort(e.getMessage());
         }
-        Path out = tmp.resolve(c.tag() + ".gguf");
         QuantizeCommand cmd = new QuantizeCommand();
         cmd.imatrixLabel = c.imatrix();
         cmd.out = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());

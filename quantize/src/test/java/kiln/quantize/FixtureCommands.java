@@ -70,6 +70,17 @@ record FixtureCommands(String model, String tag, Flavor flavor, String input, St
         }
     }
 
+    /** The plan Kiln's command line ({@link #kilnArgs}) makes, every option included. */
+    QuantizePlan cliPlan(Path out) {
+        QuantizeCommand cmd = new QuantizeCommand();
+        cmd.out = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+        kiln.tensor.cli.CliSupport.configure(new picocli.CommandLine(cmd)).parseArgs(kilnArgs(out));
+        Path in = dir().resolve(input);
+        try (GgufFile f = GgufFile.open(in)) {
+            return cmd.setup(f, in).plan();
+        }
+    }
+
     /** Kiln's command line for the same work (input and imatrix resolved in the fixture folder). */
     String[] kilnArgs(Path out) {
         List<String> a = new ArrayList<>();

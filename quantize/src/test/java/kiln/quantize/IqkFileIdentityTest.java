@@ -1,7 +1,6 @@
 package kiln.quantize;
 
 import kiln.tensor.codec.Flavor;
-import kiln.tensor.testing.Fixtures;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,16 +26,23 @@ class IqkFileIdentityTest {
 
     @TestFactory
     List<DynamicTest> kilnWritesIksFile() throws IOException {
-        Fixtures.require();
+        return fromShaList("iqk-files.sha256", tmp);
+    }
+
+    /** One test per line of a sha256 list of ik-made files ("model input imatrix type sha256 [options...]"). */
+    static List<DynamicTest> fromShaList(String resource, Path tmp) throws IOException {
+        // each test needs the fixtures (FixtureCommands.dir): without them each is reported as skipped
         List<DynamicTest> tests = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(Objects.requireNonNull(
-                IqkFileIdentityTest.class.getResourceAsStream("iqk-files.sha256")), StandardCharsets.UTF_8))) {
+                IqkFileIdentityTest.class.getResourceAsStream(resource)), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 if (line.isBlank() || line.startsWith("#")) continue;
-                String[] f = line.trim().split("\\s+"); // model input imatrix type sha256
+                String[] f = line.trim().split("\\s+"); // model input imatrix type sha256 [options...]
+                List<String> options = List.of(f).subList(5, f.length);
                 FixtureCommands c = new FixtureCommands(f[0], f[3], Flavor.IK, f[1], f[3] + ".gguf", f[3],
-                        f[2].equals("-") ? null : f[2], List.of(), 0);
-                tests.add(DynamicTest.dynamicTest(f[0] + " " + f[3] + (c.imatrix() != null ? " (imatrix)" : ""),
+                        f[2].equals("-") ? null : f[2], options, 0);
+                tests.add(DynamicTest.dynamicTest(f[0] + " " + f[3] + (c.imatrix() != null ? " (imatrix)" : "")
+                                + (options.isEmpty() ? "" : " " + String.join(" ", options)),
                         () -> FixtureByteIdentityTest.quantizeAndCompare(c, f[4], tmp)));
             }
         }

@@ -123,6 +123,24 @@ class QuantizeBadInputTest {
         assertNoOutput(out);
     }
 
+    /** ik's tiny-deepseek imatrix has no attn_v_b entry: the tensor is named, with what to do (ik refuses the same). */
+    @Test
+    void aVeryLowBitTensorWithoutImatrixEntryIsNamed() throws Exception {
+        Path in = Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf");
+        Path out = tmp.resolve("o.gguf");
+        Result r = run("--flavor", "ik", "--imatrix", Fixtures.file("tiny-deepseek/ik/tiny-deepseek.imatrix").toString(),
+                in.toString(), out.toString(), "IQ2_XXS");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("Missing importance matrix for tensor blk.0.attn_v_b.weight") && r.err().contains("no entry for it")
+                && r.err().contains("--custom-q"), r.err());
+        assertNoOutput(out);
+        // without any imatrix (ik's IQ2_M: no ftype-level refusal, the IQ2_S tensors are refused one by one)
+        Result none = run("--flavor", "ik", in.toString(), out.toString(), "IQ2_M");
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("Missing importance matrix for tensor") && none.err().contains("pass --imatrix FILE"), none.err());
+        assertNoOutput(out);
+    }
+
     @Test
     void includeAndExcludeWeightsCannotBeCombined() {
         Path in = Fixtures.file("tiny-llama/mainline/tiny-llama-bf16.gguf");

@@ -112,7 +112,9 @@ public record RepackPlan(List<Step> steps, GgufMetadata metadata, long inputFile
             }
             Interleaver il = Interleavers.forPacked(t.type());
             if (il == null || t.type() == GgmlType.Q8_K_R8 || t.type() == GgmlType.Q8_K_R16) {
-                String why = il == null ? "Kiln cannot unpack it yet (supported: " + Interleavers.supported() + ")"
+                String why = t.type().base() == null
+                        ? "ik's own four-row type, not a repack of a base type: there is nothing to unpack (requantize it with kiln quantize instead)"
+                        : il == null ? "Kiln cannot unpack it yet (supported: " + Interleavers.supported() + ")"
                         : "its base type q8_K is not a file type (requantize it with kiln quantize instead)";
                 throw new KilnException(in.path() + ": tensor '" + t.name() + "' is " + t.type().ggmlName() + "; " + why);
             }

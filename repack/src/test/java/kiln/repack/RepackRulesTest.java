@@ -139,13 +139,33 @@ class RepackRulesTest {
     @Test
     void typesKilnCannotRepackFailUnlessSkipped() {
         Path in = new SyntheticGguf().kv("general.file_type", GgufValue.ofU32(30))
-                .tensor("blk.0.attn_v.weight", GgmlType.IQ2_XXS, 256, 4)
+                .tensor("blk.0.attn_v.weight", GgmlType.IQ2_BN, 256, 4)
                 .tensor("blk.0.attn_q.weight", GgmlType.IQ4_XS, 256, 8).write(tmp.resolve("iq.gguf"), 5);
         Path out = tmp.resolve("out.gguf");
         assertEquals(2, TestFiles.repack(in.toString(), out.toString()));
         assertFalse(Files.exists(out));
         assertEquals(0, TestFiles.repack(in.toString(), out.toString(), "--skip-unsupported"));
-        assertEquals(List.of(GgmlType.IQ2_XXS, GgmlType.IQ4_XS_R8), tensors(out).stream().map(TensorInfo::type).toList());
+        assertEquals(List.of(GgmlType.IQ2_BN, GgmlType.IQ4_XS_R8), tensors(out).stream().map(TensorInfo::type).toList());
+    }
+
+    /** IQ1_S_R4 is ik's own four-row type, not a repack: --undo refuses it with one line saying to requantize. */
+    @Test
+    void undoRefusesIksOwnFourRowTypes() {
+        Path in = new SyntheticGguf().kv("general.file_type", GgufValue.ofU32(30))
+                .tensor("blk.0.attn_v.weight", GgmlType.IQ1_S_R4, 256, 4).write(tmp.resolve("iq1.gguf"), 5);
+        Path out = tmp.resolve("back.gguf");
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            assertEquals(2, TestFiles.repack("--undo", in.toString(), out.toString()));
+        } finally {
+            System.setErr(old);
+        }
+        String msg = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(msg.contains("tensor 'blk.0.attn_v.weight' is iq1_s_r4; ik's own four-row type, not a repack"), msg);
+        assertEquals(1, msg.strip().lines().count(), msg);
+        assertFalse(Files.exists(out));
     }
 
     @Test

@@ -51,6 +51,25 @@ class CompatibilityRulesTest {
         assertEquals(true, Compatibility.kiln(d).loads(), Compatibility.kiln(d).reason());
     }
 
+    /** `repack --undo` is offered only for interleaved tensors whose base llama.cpp knows; the rest are named for requantizing. */
+    @Test
+    void mainlineFixNamesWhatUndoCannotFix() {
+        java.util.function.Function<kiln.tensor.GgmlType, ModelView> with = type -> changed("tiny-llama/mainline/tiny-llama-bf16.gguf", md -> {},
+                t -> t.replaceAll(x -> x.name().equals("blk.0.attn_q.weight") ? retyped(x, kiln.tensor.GgmlType.Q4_K_R4)
+                        : x.name().equals("blk.1.attn_q.weight") ? retyped(x, type) : x));
+        String onlyUndo = Compatibility.mainline(with.apply(kiln.tensor.GgmlType.Q6_K_R4)).reason();
+        assertTrue(onlyUndo.endsWith("`kiln repack --undo` turns the interleaved tensors back into their base types"), onlyUndo);
+        for (kiln.tensor.GgmlType t : List.of(kiln.tensor.GgmlType.IQ1_S_R4, kiln.tensor.GgmlType.IQ3_K_R4, kiln.tensor.GgmlType.IQ4_KS)) {
+            String mixed = Compatibility.mainline(with.apply(t)).reason();
+            assertTrue(mixed.endsWith("`kiln repack --undo` turns the interleaved tensors back into their base types, and the "
+                    + t.ggmlName() + " tensors need requantizing to a type llama.cpp knows"), mixed);
+        }
+    }
+
+    private static TensorInfo retyped(TensorInfo t, kiln.tensor.GgmlType type) {
+        return new TensorInfo(t.name(), type, t.ne(), t.offset(), t.shard());
+    }
+
     @Test
     void wrongShapeIsNamedWithBothShapes() {
         ModelView m = changed("tiny-llama/mainline/tiny-llama-bf16.gguf", md -> md.put("llama.attention.head_count_kv", GgufValue.ofU32(8)), t -> {});

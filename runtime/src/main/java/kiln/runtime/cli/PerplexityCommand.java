@@ -67,7 +67,7 @@ public final class PerplexityCommand implements KilnSubcommand, Callable<Integer
                 System.err.println("kiln perplexity: " + KernelInfo.describe() + ", " + m.backend().threads() + " threads");
                 if (rt.rtr) System.err.println("kiln perplexity: -rtr repacked " + m.repackedTensors() + " tensors to interleaved types");
             }
-            Progress progress = json ? null : new Progress("perplexity chunks", chunks > 0 ? chunks : 0, 0);
+            Progress progress = json ? null : Progress.ofItems("perplexity", "chunks", chunks > 0 ? chunks : 0);
             PerplexityResult r = kl ? Perplexity.klDivergence(m, klBase, chunks, c -> report(progress, c))
                     : Perplexity.run(m, text, chunks, klBase, c -> report(progress, c));
             if (progress != null) progress.done();

@@ -11,7 +11,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Vector kernels of ik's IQ2_K, IQ3_K, IQ4_K, IQ5_K and the row-scaled IQ2_KS, IQ3_KS, IQ4_KS, IQ5_KS: every 256-value block is first
+ * Vector kernels of ik's IQ2_K, IQ3_K, IQ4_K, IQ5_K and the row-scaled IQ2_KS, IQ3_KS, IQ4_KS, IQ5_KS (and, with the block
+ * decoders of {@link GridLevels}, of the i-quant grid types): every 256-value block is first
  * decoded to its 256 int8 levels and 16 float scales (one per 16 values) with byte-lane operations — the indices pulled
  * from the packed bits, looked up in the type's table with one byte shuffle, the block's shifted table being the plain
  * one plus a constant — and then one shared loop widens the levels to floats: against x for generation
@@ -30,7 +31,7 @@ final class IqkDots {
      * Decodes block {@code o} of the staged row into 256 levels at {@code lv[lo..]} and 16 scales at {@code sc[0..16)};
      * {@code rowScale}: the row's scale (the KS types; f32 or fp16 as {@link Type#rowMeta} says), else unused.
      */
-    private interface Block {
+    interface Block {
         void decode(byte[] b, int o, float rowScale, byte[] lv, int lo, float[] sc);
     }
 
@@ -47,6 +48,13 @@ final class IqkDots {
             case IQ5_KS -> new Type(4, 168, IqkDots::iq5ks);
             case IQ2_KS -> new Type(2, 70, IqkDots::iq2ks);
             case IQ3_KS -> new Type(2, 102, IqkDots::iq3ks);
+            case IQ2_XXS -> new Type(0, 66, GridLevels::iq2xxs);
+            case IQ2_XS -> new Type(0, 74, GridLevels::iq2xs);
+            case IQ2_S -> new Type(0, 82, GridLevels::iq2s);
+            case IQ3_XXS -> new Type(0, 98, GridLevels::iq3xxs);
+            case IQ3_S -> new Type(0, 110, GridLevels::iq3s);
+            case IQ1_S -> new Type(0, 50, GridLevels::iq1s);
+            case IQ1_M -> new Type(0, 56, GridLevels::iq1m);
             default -> null;
         };
     }

@@ -117,28 +117,26 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * Generation on interleaved rows without an in-place kernel (IQ4_XS_R8) through the base type's kernel: each group
-     * unpacked to its base rows (the repack codec's byte shuffle, into this thread's buffer), each row dotted by
+     * Generation on interleaved rows without an in-place kernel (IQ4_XS_R8, the grid types' _R4, IQ1_S_R4) through the
+     * base type's kernel: each group unpacked to its base rows ({@link GroupUnpacker}, into this thread's buffer), each row dotted by
      * {@link TypeKernels}. False (nothing done) when the base type has no vector dot at this width. Where an in-place
      * kernel exists it is 2–7× faster than this (JMH, bench/README.md).
      */
     private static boolean unpackedRows(Weight w, long r0, long r1, float[] x, int xOff, float[] out, int outOff,
                                         float[] rowBuf, float[] group) {
         int cols = w.cols(), il = w.interleave();
-        GgmlType base = w.type().base();
-        TypeKernels.Entry kernels = base == null ? null : TypeKernels.of(base);
+        GroupUnpacker unpacker = GroupUnpacker.of(w.type(), cols);
+        TypeKernels.Entry kernels = unpacker == null ? null : TypeKernels.of(unpacker.base());
         if (kernels == null || kernels.dot() == null || rowBuf.length < 32 || kernels.needsSums() && group.length < KQuantDots.sumsSize(cols)) {
             return false;
         }
-        kiln.tensor.repack.Interleaver unpacker = kiln.tensor.repack.Interleavers.forPacked(w.type());
-        if (unpacker == null) return false;
-        long baseRb = base.rowSize(cols);
+        long baseRb = unpacker.base().rowSize(cols);
         MemorySegment rows = unpacked(il * baseRb);
         byte[] buf = stage(baseRb);
         if (kernels.needsSums()) KQuantDots.sums(x, xOff, cols, group);
         TypeKernels.Dot dot = kernels.dot();
         for (long g = r0; g < r1; g += il) {
-            unpacker.unpack(w.data(), g * w.rowBytes(), rows, 0, cols);
+            unpacker.unpack().unpack(w.data(), g * w.rowBytes(), rows, 0, cols);
             for (int j = 0; j < il && g + j < r1; j++) out[outOff + (int) (g + j)] = dot.dot(rows, j * baseRb, x, xOff, group, cols, buf, rowBuf);
         }
         return true;
@@ -152,15 +150,15 @@ final class VectorKernels implements Kernels {
     private void interleavedTiles(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
                                   float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
         int cols = w.cols(), il = w.interleave();
-        GgmlType base = w.type().base();
-        kiln.tensor.repack.Interleaver unpacker = base != null && TypeKernels.decodes(base) && rowBuf.length >= 4 * cols
-                ? kiln.tensor.repack.Interleavers.forPacked(w.type()) : null;
+        GroupUnpacker found = GroupUnpacker.of(w.type(), cols);
+        GroupUnpacker unpacker = found != null && TypeKernels.decodes(found.base()) && rowBuf.length >= 4 * cols ? found : null;
+        GgmlType base = unpacker != null ? unpacker.base() : null;
         long baseRb = base != null ? base.rowSize(cols) : 0;
         for (long g = r0; g < r1; g += il) {
             MemorySegment rows = null;
             if (unpacker != null) {
                 rows = unpacked(il * baseRb);
-                unpacker.unpack(w.data(), g * w.rowBytes(), rows, 0, cols);
+                unpacker.unpack().unpack(w.data(), g * w.rowBytes(), rows, 0, cols);
             } else {
                 w.codec().dequantize(w.data(), g * w.rowBytes(), group, 0, il * cols);
             }

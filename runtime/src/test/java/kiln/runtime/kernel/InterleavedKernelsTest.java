@@ -69,6 +69,55 @@ class InterleavedKernelsTest {
         }
     }
 
+    /**
+     * The grid types' four-row forms (unpacked to their base rows) and ik's IQ1_S_R4 (rewritten as IQ1_S rows) and
+     * IQ1_M_R4 (the codec's group path) on random blocks with valid scales: the vector path equals the scalar oracle.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"IQ2_XXS_R4", "IQ2_XS_R4", "IQ2_S_R4", "IQ3_XXS_R4", "IQ3_S_R4", "IQ1_S_R4", "IQ1_M_R4"})
+    void gridFourRowTypesMatchTheScalarOracle(String name) {
+        GgmlType type = GgmlType.valueOf(name);
+        Random r = new Random(7);
+        Kernels v = VectorKernels.create(), s = new ScalarKernels();
+        for (int cols : new int[] {256, 768}) {
+            int rows = 12;
+            Weight w = randomGroups(type, rows, cols, r);
+            for (int nTok : new int[] {1, 5}) {
+                float[] x = KernelsTest.rnd(r, nTok * cols + 7);
+                float[] o1 = new float[nTok * rows], o2 = new float[nTok * rows];
+                float[] buf = new float[4 * cols], group = new float[4 * cols];
+                s.matmulRows(w, 0, rows, x, 7, cols, nTok, o1, 0, rows, buf, group);
+                v.matmulRows(w, 0, rows, x, 7, cols, nTok, o2, 0, rows, buf, group);
+                for (int i = 0; i < o1.length; i++) {
+                    assertEquals(o1[i], o2[i], 1e-5 * Math.sqrt(cols) * (1 + Math.abs(o1[i])), type + " cols=" + cols + " nTok=" + nTok + " i=" + i);
+                }
+            }
+        }
+    }
+
+    private static Weight randomGroups(GgmlType type, int rows, int cols, Random r) {
+        long bytes = type.rowSize(cols) * rows;
+        MemorySegment seg = Arena.ofAuto().allocate(bytes, 64);
+        Interleaver il = Interleavers.forPacked(type);
+        if (il != null) {
+            Weight base = LookupKernelsTest.randomBlocks(il.baseType(), Codecs.find(il.baseType()), rows, cols, r);
+            for (int g = 0; g < rows / 4; g++) il.repack(base.data(), g * il.baseGroupBytes(cols), seg, g * il.groupBytes(cols), cols);
+        } else {
+            byte[] b = new byte[Math.toIntExact(bytes)];
+            r.nextBytes(b);
+            long group = type.rowSize(cols) * 4;
+            for (int g = 0; g < rows / 4; g++) {
+                for (int k = 0; k < 4; k++) {
+                    short h = kiln.tensor.Fp16.floatToHalf((float) Math.abs(r.nextGaussian()) * 0.01f + 1e-4f);
+                    b[(int) (g * group) + 2 * k] = (byte) h;
+                    b[(int) (g * group) + 2 * k + 1] = (byte) (h >> 8);
+                }
+            }
+            MemorySegment.copy(MemorySegment.ofArray(b), 0, seg, 0, bytes);
+        }
+        return new Weight("w", type, Codecs.find(type), seg, rows, cols);
+    }
+
     @Test
     void q4kR4AllZeroAndExtremeBlocks() {
         Interleaver il = Interleavers.requirePacked(GgmlType.Q4_K_R4);

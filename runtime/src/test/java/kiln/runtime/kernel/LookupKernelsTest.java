@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class LookupKernelsTest {
     @ParameterizedTest
-    @ValueSource(strings = {"IQ4_NL", "IQ4_XS", "IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ4_KS", "IQ5_KS", "IQ2_KS", "IQ3_KS"})
+    @ValueSource(strings = {"IQ4_NL", "IQ4_XS", "IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ4_KS", "IQ5_KS", "IQ2_KS", "IQ3_KS", "IQ2_XXS", "IQ2_XS", "IQ2_S",
+            "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
     void kernelsEqualTheCodec(String name) {
         assumeTrue(IqkDots.supported() && KQuantDots.supported(), "no lookup-type vector kernels at " + VectorKernels.describe());
         GgmlType type = GgmlType.valueOf(name);
@@ -30,7 +31,8 @@ class LookupKernelsTest {
         RowCodec codec = Codecs.find(type);
         Random r = new Random(11);
         for (int cols : new int[] {256, 512, 4096}) {
-            Weight w = KernelsTest.weight(type, codec, 5, cols, r);
+            Weight w = codec.canQuantize() && !codec.requiresImatrix() ? KernelsTest.weight(type, codec, 5, cols, r)
+                    : randomBlocks(type, codec, 5, cols, r);
             byte[] stage = new byte[KQuantDots.scratchSize(w.rowBytes())];
             float[] want = new float[cols], got = new float[cols], scales = new float[32];
             for (int row = 0; row < 5; row++) {
@@ -47,5 +49,25 @@ class LookupKernelsTest {
                 assertEquals(exact, dot, 1e-6 * magnitude + 1e-6, name + " dot, row " + row + " of " + cols);
             }
         }
+    }
+
+    /** Random bytes with a small positive fp16 super-block scale (IQ1_M: its scale lives in the top nibbles of bytes 48..55). */
+    static Weight randomBlocks(GgmlType type, RowCodec codec, int rows, int cols, Random r) {
+        long rb = type.rowSize(cols);
+        byte[] b = new byte[Math.toIntExact(rb * rows)];
+        r.nextBytes(b);
+        for (int blk = 0; blk < b.length / type.typeSize(); blk++) {
+            int o = blk * type.typeSize();
+            short h = kiln.tensor.Fp16.floatToHalf((float) Math.abs(r.nextGaussian()) * 0.01f + 1e-4f);
+            if (type == GgmlType.IQ1_M) {
+                for (int i = 0; i < 4; i++) b[o + 49 + 2 * i] = (byte) ((b[o + 49 + 2 * i] & 0x0F) | ((h >> 4 * i) & 0xF) << 4);
+            } else {
+                b[o] = (byte) h;
+                b[o + 1] = (byte) (h >> 8);
+            }
+        }
+        java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(b.length, 64);
+        java.lang.foreign.MemorySegment.copy(java.lang.foreign.MemorySegment.ofArray(b), 0, seg, 0, b.length);
+        return new Weight("w", type, codec, seg, rows, cols);
     }
 }

@@ -94,11 +94,11 @@ class LoadingTest {
 
     @Test
     void typeWithoutCodecIsNamed() {
-        // a norm vector of 256 f32 retyped to IQ2_XXS (one 66-byte block): a type Kiln has no codec for
+        // a norm vector of 256 f32 retyped to IQ2_BN (ik's BitNet type): a type Kiln has no codec for
         Path f = GgufEdit.write(Fixtures.file("tiny-llama/mainline/tiny-llama-bf16.gguf"), tmp.resolve("x.gguf"), md -> {},
-                t -> true, n -> n, t -> t.name().equals("blk.0.attn_norm.weight") ? kiln.tensor.GgmlType.IQ2_XXS : t.type());
+                t -> true, n -> n, t -> t.name().equals("blk.0.attn_norm.weight") ? kiln.tensor.GgmlType.IQ2_BN : t.type());
         KilnException e = assertThrows(KilnException.class, () -> ModelLoader.load(f, opt(3)));
-        assertTrue(e.getMessage().startsWith("Kiln cannot run type iq2_xxs (tensor 'blk.0.attn_norm.weight'); it runs: "), e.getMessage());
+        assertTrue(e.getMessage().startsWith("Kiln cannot run type iq2_bn (tensor 'blk.0.attn_norm.weight'); it runs: "), e.getMessage());
         assertTrue(e.getMessage().contains("q4_k_r4"), "interleaved types are listed: " + e.getMessage());
     }
 

@@ -18,6 +18,7 @@ public final class Progress {
     static final long LINE_INTERVAL_NANOS = 5_000_000_000L;
 
     private final String what;
+    private final String unit;
     private final long totalBytes;
     private final long totalItems;
     private final Mode mode;
@@ -41,7 +42,21 @@ public final class Progress {
     }
 
     public Progress(String what, long totalItems, long totalBytes, Mode mode, long intervalNanos, PrintStream out) {
+        this(what, "tensors", totalItems, totalBytes, mode, intervalNanos, out);
+    }
+
+    /**
+     * Counting {@code unit} ("chunks", "tensors"); without a byte total (0) the line shows the items only, with a
+     * rate and ETA in items, and without an item total only the count.
+     */
+    public static Progress ofItems(String what, String unit, long totalItems) {
+        return new Progress(what, unit, totalItems, 0, System.console() != null ? Mode.TERMINAL : Mode.LINES,
+                System.console() != null ? 200_000_000L : LINE_INTERVAL_NANOS, System.err);
+    }
+
+    Progress(String what, String unit, long totalItems, long totalBytes, Mode mode, long intervalNanos, PrintStream out) {
         this.what = what;
+        this.unit = unit;
         this.totalItems = totalItems;
         this.totalBytes = totalBytes;
         this.mode = mode;
@@ -69,9 +84,17 @@ public final class Progress {
         double rate = b / secs;
         double eta = rate > 0 && totalBytes > 0 ? (totalBytes - b) / rate : 0;
         boolean lines = mode == Mode.LINES;
-        out.printf(Locale.ROOT, "%s%s: %d/%d tensors, %s/%s, %s/s, ETA %s%s", lines ? "" : "\r", what, items.get(), totalItems,
-                human(b), human(totalBytes), human((long) rate), eta > 0 ? String.format(Locale.ROOT, "%.0fs", eta) : "-",
-                lines || last ? "\n" : "   ");
+        String end = lines || last ? "\n" : "   ";
+        long n = items.get();
+        if (totalBytes == 0 && b == 0) {
+            double itemRate = n / secs, itemEta = itemRate > 0 && totalItems > n ? (totalItems - n) / itemRate : 0;
+            out.printf(Locale.ROOT, "%s%s: %s %s, %.2f/s, ETA %s%s", lines ? "" : "\r", what,
+                    totalItems > 0 ? n + "/" + totalItems : Long.toString(n), unit, itemRate,
+                    itemEta > 0 ? String.format(Locale.ROOT, "%.0fs", itemEta) : "-", end);
+        } else {
+            out.printf(Locale.ROOT, "%s%s: %d/%d %s, %s/%s, %s/s, ETA %s%s", lines ? "" : "\r", what, n, totalItems, unit,
+                    human(b), human(totalBytes), human((long) rate), eta > 0 ? String.format(Locale.ROOT, "%.0fs", eta) : "-", end);
+        }
         out.flush();
         printed = true;
     }

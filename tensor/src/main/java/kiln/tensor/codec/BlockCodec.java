@@ -88,6 +88,14 @@ public abstract class BlockCodec implements RowCodec {
     }
 
     private void checkFinite(float[] a, int off, int n, String what) {
+        checkFinite(type, a, off, n, what);
+    }
+
+    /**
+     * Refuses NaN and Inf in {@code a[off..off+n)} with a {@link KilnException} naming {@code what} (the input row,
+     * the importance weights): for codecs that are not block codecs but follow the same contract.
+     */
+    public static void checkFinite(GgmlType type, float[] a, int off, int n, String what) {
         for (int i = 0; i < n; i++) {
             float v = a[off + i];
             if (!Float.isFinite(v)) {

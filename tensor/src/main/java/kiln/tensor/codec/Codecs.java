@@ -41,6 +41,7 @@ public final class Codecs {
         for (Flavor f : Flavor.values()) {
             for (RowCodec c : kiln.tensor.codec.grid.GridCodecs.of(f)) register(c, f);
         }
+        for (RowCodec c : kiln.tensor.codec.grid.GridCodecs.ikFourRow()) register(c, Flavor.IK);
     }
 
     /** Registers a codec for both flavours. */
@@ -57,17 +58,18 @@ public final class Codecs {
     /**
      * The codec for a type: mainline's where mainline has the type, else ik's (ik-only types such as IQ5_K and
      * Q6_0). Dequantization is the same in both flavours, so readers use this; null when Kiln has none. An
-     * interleaved type's codec ({@link InterleavedCodec}) works on whole groups of rows.
+     * interleaved type's codec ({@link InterleavedCodec}, or a four-row type's own such as IQ1_S_R4) works on whole
+     * groups of rows.
      */
     public static RowCodec find(GgmlType type) {
-        if (type.isInterleaved()) return InterleavedCodec.of(type, Flavor.IK);
+        if (type.isInterleaved() && Interleavers.forPacked(type) != null) return InterleavedCodec.of(type, Flavor.IK);
         RowCodec c = MAINLINE.get(type);
         return c != null ? c : IK.get(type);
     }
 
     /** The codec whose quantizer is {@code flavor}'s (an interleaved type: its base type's in that flavour), or null. */
     public static RowCodec find(GgmlType type, Flavor flavor) {
-        if (type.isInterleaved()) return InterleavedCodec.of(type, flavor);
+        if (type.isInterleaved() && Interleavers.forPacked(type) != null) return InterleavedCodec.of(type, flavor);
         return (flavor == Flavor.IK ? IK : MAINLINE).get(type);
     }
 

@@ -39,6 +39,11 @@ public final class Interleavers {
         add(IqKR4.iq5());
         add(IqKsR4.iq4());
         add(IqKsR4.iq5());
+        add(IqGridR4.iq2xxs());
+        add(IqGridR4.iq2xs());
+        add(IqGridR4.iq2s());
+        add(IqGridR4.iq3xxs());
+        add(IqGridR4.iq3s());
         add(new Q8_KRn(GgmlType.Q8_K_R8, false));
         add(new Bf16R16());
         // Q8_K_R16 is not ik's repack target for Q8_K (Q8_K_R8 is); registered by packed type only.

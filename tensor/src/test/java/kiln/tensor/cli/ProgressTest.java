@@ -29,6 +29,23 @@ class ProgressTest {
     }
 
     @Test
+    void itemsWithoutBytesShowNoByteCounts() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        Progress p = new Progress("perplexity", "chunks", 4, 0, Progress.Mode.LINES, 0, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        p.advance(1, 0);
+        p.advance(3, 0);
+        p.done();
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(out.lines().allMatch(l -> l.startsWith("perplexity: ")), out);
+        assertTrue(out.contains("4/4 chunks, "), out);
+        assertFalse(out.contains(" B/") || out.contains("tensors"), out);
+        ByteArrayOutputStream open = new ByteArrayOutputStream();
+        Progress q = new Progress("perplexity", "chunks", 0, 0, Progress.Mode.LINES, 0, new PrintStream(open, true, StandardCharsets.UTF_8));
+        q.advance(7, 0);
+        assertTrue(open.toString(StandardCharsets.UTF_8).startsWith("perplexity: 7 chunks, "), open.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void aShortJobStaysQuietAsLines() {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         Progress p = new Progress("convert", 2, 200, Progress.Mode.LINES, Progress.LINE_INTERVAL_NANOS, new PrintStream(buf, true, StandardCharsets.UTF_8));

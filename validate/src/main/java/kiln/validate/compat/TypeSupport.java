@@ -39,9 +39,26 @@ final class TypeSupport {
         return sb.toString();
     }
 
-    static boolean anyInterleaved(ModelView m, Predicate<GgmlType> known) {
-        for (TensorInfo t : m.tensors()) if (!known.test(t.type()) && t.type().isInterleaved()) return true;
-        return false;
+    /**
+     * What makes the file load in llama.cpp: {@code kiln repack --undo} for interleaved tensors whose base type llama.cpp
+     * knows; requantizing for the rest (ik's own types, IQ1_S_R4/IQ1_M_R4 which are not repacks, and interleaved forms
+     * of ik-only types, whose base llama.cpp does not know either), named.
+     */
+    static String mainlineFix(ModelView m) {
+        java.util.Set<GgmlType> requantize = new java.util.TreeSet<>(java.util.Comparator.comparing(GgmlType::ggmlName));
+        boolean undoable = false;
+        for (TensorInfo t : m.tensors()) {
+            GgmlType ty = t.type();
+            if (ty.knownToMainline()) continue;
+            if (ty.isInterleaved() && ty.base() != null && ty.base().knownToMainline()) undoable = true;
+            else requantize.add(ty);
+        }
+        StringBuilder names = new StringBuilder();
+        for (GgmlType t : requantize) names.append(names.isEmpty() ? "" : ", ").append(t.ggmlName());
+        if (requantize.isEmpty()) return "; `kiln repack --undo` turns the interleaved tensors back into their base types";
+        if (!undoable) return "; requantize those tensors to a type llama.cpp knows";
+        return "; `kiln repack --undo` turns the interleaved tensors back into their base types, and the " + names
+                + " tensors need requantizing to a type llama.cpp knows";
     }
 
     /** mainline's gguf reader refusal, with what to do about it. */
@@ -53,10 +70,7 @@ final class TypeSupport {
                 ? "tensor '" + t.name() + "' has invalid ggml type " + id + ". should be in [0, " + MAINLINE_TYPE_COUNT + ")"
                 : "tensor '" + t.name() + "' has ggml type " + id + " (" + t.type().ggmlName() + "), which llama.cpp no longer supports";
         String types = unknownTypes(m, GgmlType::knownToMainline);
-        String fix = anyInterleaved(m, GgmlType::knownToMainline)
-                ? "; `kiln repack --undo` turns the interleaved tensors back into their base types"
-                : "; requantize those tensors to a type llama.cpp knows";
-        return msg + " (ik_llama.cpp-only types: " + types + ")" + fix;
+        return msg + " (ik_llama.cpp-only types: " + types + ")" + mainlineFix(m);
     }
 
     static String ikRefusal(ModelView m) {

@@ -8,7 +8,7 @@ import static kiln.tensor.codec.ik.FusedMath.nearestIntFma;
  * roundings of its reference build (see {@link FusedMath}). Level arrays are {@code byte[]} read with {@code & 0xFF}
  * (C's {@code uint8_t}).
  */
-final class IkQkxQuants {
+public final class IkQkxQuants {
     private IkQkxQuants() {}
 
     /**
@@ -239,6 +239,15 @@ final class IkQkxQuants {
      * the levels.
      */
     static float makeQp(int n, int nmax, float[] x, byte[] L, float[] qw) {
+        return makeQp(n, nmax, x, L, qw, true);
+    }
+
+    /**
+     * {@link #makeQp} as the C function is compiled where it is inlined: {@code fusedTrialError} false for its copy in
+     * {@code quantize_row_iq2_xxs_impl} (n = 32, nmax = 4), whose trial loop is vectorized, so each trial's error
+     * Σ (w·diff)·diff has its products rounded and summed in order; everything else as in the out-of-line clones.
+     */
+    public static float makeQp(int n, int nmax, float[] x, byte[] L, float[] qw, boolean fusedTrialError) {
         float max = 0;
         for (int i = 0; i < n; ++i) max = Math.max(max, x[i]);
         if (max < 1e-16f) {
@@ -261,7 +270,7 @@ final class IkQkxQuants {
             for (int i = 0; i < n; ++i) {
                 int l = Math.min(nmax, nearestIntFma(iscaleIs, x[i]));
                 float diff = Math.fma(-scaleIs, (float) l, x[i]);
-                mse = Math.fma(diff, qw[i] * diff, mse);
+                mse = fusedTrialError ? Math.fma(diff, qw[i] * diff, mse) : mse + qw[i] * diff * diff;
             }
             if (mse < bestMse) {
                 bestMse = mse;

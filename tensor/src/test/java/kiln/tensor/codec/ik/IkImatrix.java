@@ -14,7 +14,7 @@ import java.util.Map;
  * llama-quantize prepares it (§4.4): each vector divided by its {@code ncall} when {@code ncall > 0}, and the
  * per-tensor lookup with ik's fallbacks.
  */
-final class IkImatrix {
+public final class IkImatrix {
     private final Map<String, float[]> entries;
     private final int lastCall;
     private final String dataset;
@@ -25,7 +25,7 @@ final class IkImatrix {
         this.dataset = dataset;
     }
 
-    static IkImatrix read(Path path) throws IOException {
+    public static IkImatrix read(Path path) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(path)).order(ByteOrder.LITTLE_ENDIAN);
         int n = b.getInt();
         Map<String, float[]> entries = new HashMap<>();
@@ -72,7 +72,7 @@ final class IkImatrix {
      * ffn_up/gate_exps → ffn_gate_up_exps → ffn_up_exps, ffn_gate_up_exps → ffn_up_exps, ffn_gate → ffn_up,
      * and the MLA swap attn_v_b ↔ attn_kv_b. A vector of the wrong size is an error except for token_embd.
      */
-    float[] lookup(String tensor, long expectedSize) {
+    public float[] lookup(String tensor, long expectedSize) {
         float[] v = entries.get(tensor);
         if (v == null) {
             if (tensor.contains("ffn_up_exps.weight") || tensor.contains("ffn_gate_exps.weight")) {
