@@ -55,8 +55,18 @@ final class IqkDots {
             case IQ3_S -> new Type(0, 110, GridLevels::iq3s);
             case IQ1_S -> new Type(0, 50, GridLevels::iq1s);
             case IQ1_M -> new Type(0, 56, GridLevels::iq1m);
+            case IQ1_KT -> trellis(t, 56, TrellisLevels::iq1kt);
+            case IQ2_KT -> trellis(t, 68, TrellisLevels::iq2kt);
+            case IQ3_KT -> trellis(t, 100, TrellisLevels::iq3kt);
+            case IQ4_KT -> trellis(t, 128, TrellisLevels::iq4kt);
             default -> null;
         };
+    }
+
+    /** A trellis type: an f32 row scale, times ik's kernel factor for the type ({@code TrellisKernelCodecs}). */
+    private static Type trellis(GgmlType t, int blockBytes, Block block) {
+        float factor = kiln.tensor.codec.ik.TrellisKernelCodecs.rowScaleFactor(t);
+        return new Type(4, blockBytes, (b, o, d, lv, lo, sc) -> block.decode(b, o, d * factor, lv, lo, sc));
     }
 
     private static float rowScale(Type type, byte[] stage) {

@@ -81,7 +81,7 @@ final class TypeKernels {
         if (IqkDots.supported()) {
             for (GgmlType t : new GgmlType[] {GgmlType.IQ2_K, GgmlType.IQ3_K, GgmlType.IQ4_K, GgmlType.IQ5_K, GgmlType.IQ4_KS, GgmlType.IQ5_KS,
                     GgmlType.IQ2_KS, GgmlType.IQ3_KS, GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ3_XXS, GgmlType.IQ3_S,
-                    GgmlType.IQ1_S, GgmlType.IQ1_M}) {
+                    GgmlType.IQ1_S, GgmlType.IQ1_M, GgmlType.IQ1_KT, GgmlType.IQ2_KT, GgmlType.IQ3_KT, GgmlType.IQ4_KT}) {
                 IqkDots.Type k = IqkDots.of(t);
                 m.put(t, new Entry((d, o, x, xo, s, n, st, sc) -> IqkDots.dot(k, d, o, x, xo, n, st, sc),
                         (d, o, n, st, y) -> IqkDots.row(k, d, o, n, st, y), false));

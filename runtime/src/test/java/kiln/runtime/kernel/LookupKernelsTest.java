@@ -22,22 +22,30 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class LookupKernelsTest {
     @ParameterizedTest
     @ValueSource(strings = {"IQ4_NL", "IQ4_XS", "IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ4_KS", "IQ5_KS", "IQ2_KS", "IQ3_KS", "IQ2_XXS", "IQ2_XS", "IQ2_S",
-            "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
+            "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M", "IQ1_KT", "IQ2_KT", "IQ3_KT", "IQ4_KT"})
     void kernelsEqualTheCodec(String name) {
         assumeTrue(IqkDots.supported() && KQuantDots.supported(), "no lookup-type vector kernels at " + VectorKernels.describe());
         GgmlType type = GgmlType.valueOf(name);
         TypeKernels.Entry k = TypeKernels.of(type);
         assertNotNull(k, name + " has no entry in TypeKernels at " + VectorKernels.describe());
-        RowCodec codec = Codecs.find(type);
+        // the trellis types run as ik's kernels read them (IQ2_KT/IQ3_KT: a row-scale factor ik's dequantizer leaves out)
+        RowCodec trellis = kiln.tensor.codec.ik.TrellisKernelCodecs.forRuntime(type);
+        RowCodec codec = trellis != null ? trellis : Codecs.find(type);
         Random r = new Random(11);
         for (int cols : new int[] {256, 512, 4096}) {
-            Weight w = codec.canQuantize() && !codec.requiresImatrix() ? KernelsTest.weight(type, codec, 5, cols, r)
+            Weight w = trellis == null && codec.canQuantize() && !codec.requiresImatrix() ? KernelsTest.weight(type, codec, 5, cols, r)
                     : randomBlocks(type, codec, 5, cols, r);
             byte[] stage = new byte[KQuantDots.scratchSize(w.rowBytes())];
             float[] want = new float[cols], got = new float[cols], scales = new float[32];
             for (int row = 0; row < 5; row++) {
                 codec.dequantize(w.data(), row * w.rowBytes(), want, 0, cols);
                 k.decode().row(w.data(), row * w.rowBytes(), cols, stage, got);
+                if (type == GgmlType.IQ3_KT) { // ik negates |v|·scale after the product, levels carry the sign before it: zeros may differ in sign only
+                    for (int i = 0; i < cols; i++) {
+                        if (want[i] == 0f) want[i] = 0f;
+                        if (got[i] == 0f) got[i] = 0f;
+                    }
+                }
                 assertArrayEquals(want, got, name + " row " + row + " of " + cols);
                 float[] x = KernelsTest.rnd(r, cols + 3);
                 double exact = 0, magnitude = 0;
@@ -51,12 +59,19 @@ class LookupKernelsTest {
         }
     }
 
-    /** Random bytes with a small positive fp16 super-block scale (IQ1_M: its scale lives in the top nibbles of bytes 48..55). */
+    /**
+     * Random bytes with a small positive scale: the fp16 super-block scale (IQ1_M: in the top nibbles of bytes 48..55),
+     * or a row's f32 scale for the types with one (the trellis types).
+     */
     static Weight randomBlocks(GgmlType type, RowCodec codec, int rows, int cols, Random r) {
         long rb = type.rowSize(cols);
         byte[] b = new byte[Math.toIntExact(rb * rows)];
         r.nextBytes(b);
-        for (int blk = 0; blk < b.length / type.typeSize(); blk++) {
+        for (int row = 0; row < rows && type.rowMetaBytes() == 4; row++) {
+            int bits = Float.floatToIntBits((float) Math.abs(r.nextGaussian()) * 0.01f + 1e-4f);
+            for (int i = 0; i < 4; i++) b[(int) (row * rb) + i] = (byte) (bits >>> 8 * i);
+        }
+        for (int blk = 0; blk < b.length / type.typeSize() && type.rowMetaBytes() == 0; blk++) {
             int o = blk * type.typeSize();
             short h = kiln.tensor.Fp16.floatToHalf((float) Math.abs(r.nextGaussian()) * 0.01f + 1e-4f);
             if (type == GgmlType.IQ1_M) {

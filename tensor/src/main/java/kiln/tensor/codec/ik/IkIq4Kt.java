@@ -13,7 +13,7 @@ final class IkIq4Kt extends TrellisCodec {
     static final IkIq4Kt INSTANCE = new IkIq4Kt(1f);
 
     /** The second trellis table's offset (ik's {@code 32768 + 4096}). */
-    static final int SECOND_OFFSET = Trellis.OFFSET + 32768;
+    static final int SECOND_OFFSET = Trellis.SECOND_OFFSET;
 
     private static final int SHB = 0, QL = 32, QH = 96;
 

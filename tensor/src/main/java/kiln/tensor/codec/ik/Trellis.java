@@ -7,13 +7,17 @@ package kiln.tensor.codec.ik;
  * (mod 2^32), and the value is the sum of the four bytes of {@code x & 0x3f3f3f3f} minus 126 — an integer in
  * [−126, 126], exact in a float — times the scale, one float product (IQ3_KT takes the absolute value first).
  */
-final class Trellis {
+public final class Trellis {
     private Trellis() {}
 
     /** The offset added to every index (IQ4_KT's second table adds 32768 more). */
-    static final int OFFSET = 4096;
+    public static final int OFFSET = 4096;
 
-    private static final int MULTIPLIER = 0xCBAC1FED;
+    /** IQ4_KT's second table. */
+    public static final int SECOND_OFFSET = OFFSET + 32768;
+
+    /** The generator's multiplier: value k of a group comes from {@code (index + offset)·MULTIPLIER^(k+1)} (mod 2^32). */
+    public static final int MULTIPLIER = 0xCBAC1FED;
 
     /** {@code set_values(index, y + yOff, scale, offset)}: {@code count} values into {@code y[yOff..)}. */
     static void group(int index, int offset, float scale, boolean absolute, int count, float[] y, int yOff) {

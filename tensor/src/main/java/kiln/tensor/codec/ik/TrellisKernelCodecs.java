@@ -14,6 +14,15 @@ import kiln.tensor.codec.RowCodec;
 public final class TrellisKernelCodecs {
     private TrellisKernelCodecs() {}
 
+    /** The factor ik's x86 kernels apply to a trellis row's scale: 1.05 for IQ2_KT, 1.01 for IQ3_KT, else 1. */
+    public static float rowScaleFactor(GgmlType type) {
+        return switch (type) {
+            case IQ2_KT -> 1.05f;
+            case IQ3_KT -> 1.01f;
+            default -> 1f;
+        };
+    }
+
     /** The codec whose dequantization equals ik's x86 kernels' view of {@code type}, or null when it is not a trellis type. */
     public static RowCodec forRuntime(GgmlType type) {
         return switch (type) {
