@@ -64,38 +64,10 @@ final class Iq2Search {
         for (int i = 0; i < groupSize; ++i) waux[i] = (float) Math.sqrt(weight[i]);
     }
 
-    /**
-     * {@code xval = |x|} and the sign bits of each 8 values. With {@code evenParity} (IQ2_XXS, IQ2_XS: 7 stored
-     * sign bits, the 8th implied) an odd number of minus signs is made even by flipping the value of least
-     * {@code w·x²} (the first of equal ones), whose xval becomes negative.
-     */
+    /** {@code xval = |x|} and the sign bits of each 8 values ({@link GridSigns#fold}; 7 bits kept with {@code evenParity}). */
     void foldSigns(float[] x, int xOff, boolean evenParity) {
         for (int k = 0; k < groups; ++k) {
-            int nflip = 0, s = 0;
-            for (int i = 0; i < 8; ++i) {
-                float v = x[xOff + 8 * k + i];
-                if (v >= 0) xval[8 * k + i] = v;
-                else {
-                    xval[8 * k + i] = -v;
-                    ++nflip;
-                    s |= 1 << i;
-                }
-            }
-            if (evenParity && (nflip & 1) != 0) {
-                int imin = 0;
-                float x0 = x[xOff + 8 * k];
-                float min = weight[8 * k] * x0 * x0;
-                for (int i = 1; i < 8; ++i) {
-                    float xi = x[xOff + 8 * k + i];
-                    float ax = weight[8 * k + i] * xi * xi;
-                    if (ax < min) {
-                        min = ax;
-                        imin = i;
-                    }
-                }
-                xval[8 * k + imin] = -xval[8 * k + imin];
-                s ^= 1 << imin;
-            }
+            int s = GridSigns.fold(x, xOff + 8 * k, weight, 8 * k, xval, 8 * k, evenParity);
             signs[k] = evenParity ? s & 127 : s;
         }
     }

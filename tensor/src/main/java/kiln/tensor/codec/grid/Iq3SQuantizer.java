@@ -31,6 +31,7 @@ final class Iq3SQuantizer implements GridCodec.RowQuantizer {
     public void quantize(float[] x, int xOff, int n, float[] quantWeights, byte[] out) {
         Iq3SubBlockSearch search = Iq3SubBlockSearch.iq3s(flavor);
         float[] weight = new float[32], waux = new float[32], xval = new float[32], scales = new float[8];
+        int[] blockSigns = new int[4];
         for (int ibl = 0; ibl < n / 256; ++ibl) {
             int xbl = xOff + 256 * ibl, y = BLOCK_BYTES * ibl;
             int qs = y + QS, signs = y + SIGNS;
@@ -42,18 +43,7 @@ final class Iq3SQuantizer implements GridCodec.RowQuantizer {
                     weight[i] = GridMath.importance(fused, quantWeights, 256 * ibl + 32 * ib + i, sigma2, x[xb + i]);
                     waux[i] = (float) Math.sqrt(weight[i]);
                 }
-                int[] blockSigns = new int[4];
-                for (int k = 0; k < 4; ++k) {
-                    for (int i = 0; i < 8; ++i) {
-                        float v = x[xb + 8 * k + i];
-                        if (v >= 0) {
-                            xval[8 * k + i] = v;
-                        } else {
-                            xval[8 * k + i] = -v;
-                            blockSigns[k] |= 1 << i;
-                        }
-                    }
-                }
+                for (int k = 0; k < 4; ++k) blockSigns[k] = GridSigns.fold(x, xb + 8 * k, weight, 8 * k, xval, 8 * k, false);
                 float max = xval[0];
                 for (int i = 1; i < 32; ++i) max = GridMath.cMax(max, xval[i]);
                 if (max == 0) {

@@ -75,40 +75,10 @@ final class Iq3XxsQuantizer implements GridCodec.RowQuantizer {
         }
     }
 
-    /**
-     * |x| of one block of 32 into {@code xval} and the sign bits of each group of 8 (7 kept per group, the 8th
-     * implied by even parity): when a group has an odd number of negative values, the value of least
-     * {@code w·x²} (the first on ties) is taken with the wrong sign, its |x| negated in {@code xval}.
-     */
+    /** |x| of one block of 32 into {@code xval} and the 4×7 sign bits of its groups of 8 ({@link GridSigns#fold}, even parity). */
     private static int evenSigns(float[] x, int xb, float[] weight, float[] xval) {
         int packed = 0;
-        for (int k = 0; k < 4; ++k) {
-            int negatives = 0, s = 0;
-            for (int i = 0; i < 8; ++i) {
-                float v = x[xb + 8 * k + i];
-                if (v >= 0) {
-                    xval[8 * k + i] = v;
-                } else {
-                    xval[8 * k + i] = -v;
-                    ++negatives;
-                    s |= 1 << i;
-                }
-            }
-            if (negatives % 2 != 0) {
-                int imin = 0;
-                float min = weight[8 * k] * x[xb + 8 * k] * x[xb + 8 * k];
-                for (int i = 1; i < 8; ++i) {
-                    float ax = weight[8 * k + i] * x[xb + 8 * k + i] * x[xb + 8 * k + i];
-                    if (ax < min) {
-                        min = ax;
-                        imin = i;
-                    }
-                }
-                xval[8 * k + imin] = -xval[8 * k + imin];
-                s ^= 1 << imin;
-            }
-            packed |= (s & 127) << 7 * k;
-        }
+        for (int k = 0; k < 4; ++k) packed |= (GridSigns.fold(x, xb + 8 * k, weight, 8 * k, xval, 8 * k, true) & 127) << 7 * k;
         return packed;
     }
 }
