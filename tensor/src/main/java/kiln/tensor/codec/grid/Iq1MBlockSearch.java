@@ -13,8 +13,13 @@ abstract class Iq1MBlockSearch {
     final byte[] levels = new byte[16];
     /** The two grid indices after {@link #search}. */
     final int[] index = new int[2];
+    /** Each shift pattern's Σw·q·x and Σw·q² for the split being scored. */
+    final float[] sumqx = new float[4], sumq2 = new float[4];
     float scale;
     int shift;
+    /** The best split so far ({@link #startBest}, {@link #considerPatterns}); {@code bestK} −1 while none scored. */
+    float bestScore;
+    int bestI1, bestI2, bestK;
 
     Iq1MBlockSearch(boolean fused) {
         this.fused = fused;
@@ -25,6 +30,25 @@ abstract class Iq1MBlockSearch {
      * scores (mainline then treats the block as empty; ik aborts).
      */
     abstract boolean search(float[] x, int xb, float[] weight);
+
+    /** Starts a search: no split scored yet, the best score at {@code initial} (mainline −FLT_MAX, ik 0). */
+    void startBest(float initial) {
+        bestScore = initial;
+        bestI1 = bestI2 = bestK = -1;
+    }
+
+    /** Split (i1, i2) with the four patterns' sums in {@link #sumqx}/{@link #sumq2}: keeps a pattern that scores better. */
+    void considerPatterns(int i1, int i2) {
+        for (int k = 0; k < 4; ++k) {
+            if (sumq2[k] > 0 && sumqx[k] * sumqx[k] > bestScore * sumq2[k]) {
+                scale = sumqx[k] / sumq2[k];
+                bestScore = scale * sumqx[k];
+                bestI1 = i1;
+                bestI2 = i2;
+                bestK = k;
+            }
+        }
+    }
 
     /** The level values of group g (0: first 8 values, 1: last 8) under shift pattern k. */
     static float[] groupLevels(int k, int g) {

@@ -11,7 +11,6 @@ package kiln.tensor.codec.grid;
 final class Iq1MCumulativeSearch extends Iq1MBlockSearch {
 
     private final float[] sumw1 = new float[17], sumw2 = new float[17], sumx1 = new float[17], sumx2 = new float[17];
-    private final float[] sumqx = new float[4], sumq2 = new float[4];
 
     Iq1MCumulativeSearch() {
         super(true);
@@ -30,9 +29,8 @@ final class Iq1MCumulativeSearch extends Iq1MBlockSearch {
             sumw2[j + 1] = first ? sumw2[j] : sumw2[j] + weight[i];
             sumx2[j + 1] = first ? sumx2[j] : sumx2[j] + wx;
         }
-        float bestScore = 0;
+        startBest(0);
         scale = 0;
-        int besti1 = -1, besti2 = -1, bestK = -1;
         for (int i1 = 0; i1 <= 16; ++i1) {
             for (int i2 = i1; i2 <= 16; ++i2) {
                 for (int k = 0; k < 4; ++k) {
@@ -45,20 +43,12 @@ final class Iq1MCumulativeSearch extends Iq1MBlockSearch {
                     q2 = q2 + (sumw2[i1] - sumw2[0]) * b[0] * b[0] + (sumw2[i2] - sumw2[i1]) * b[1] * b[1];
                     sumq2[k] = GridMath.mulAdd(true, (sumw2[16] - sumw2[i2]) * b[2], b[2], q2);
                 }
-                for (int k = 0; k < 4; ++k) {
-                    if (sumq2[k] > 0 && sumqx[k] * sumqx[k] > bestScore * sumq2[k]) {
-                        scale = sumqx[k] / sumq2[k];
-                        bestScore = scale * sumqx[k];
-                        besti1 = i1;
-                        besti2 = i2;
-                        bestK = k;
-                    }
-                }
+                considerPatterns(i1, i2);
             }
         }
-        if (besti1 < 0 || besti2 < 0 || bestK < 0) return false;
+        if (bestK < 0) return false;
         shift = bestK;
-        if (!levelsToGrid(x, xb, weight, besti1, besti2)) {
+        if (!levelsToGrid(x, xb, weight, bestI1, bestI2)) {
             java.util.Arrays.fill(sumqx, 0);
             java.util.Arrays.fill(sumq2, 0);
             for (int j = 0; j < 16; ++j) {

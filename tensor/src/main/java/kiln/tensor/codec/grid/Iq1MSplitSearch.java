@@ -7,8 +7,6 @@ package kiln.tensor.codec.grid;
  */
 final class Iq1MSplitSearch extends Iq1MBlockSearch {
 
-    private final float[] sumqx = new float[4], sumq2 = new float[4];
-
     Iq1MSplitSearch() {
         super(false);
     }
@@ -16,8 +14,7 @@ final class Iq1MSplitSearch extends Iq1MBlockSearch {
     @Override
     boolean search(float[] x, int xb, float[] weight) {
         Iq1Search.sortAscending(x, xb, 16, order);
-        float bestScore = -Float.MAX_VALUE;
-        int besti1 = -1, besti2 = -1, bestK = -1;
+        startBest(-Float.MAX_VALUE);
         for (int i1 = 0; i1 <= 16; ++i1) {
             for (int i2 = i1; i2 <= 16; ++i2) {
                 java.util.Arrays.fill(sumqx, 0);
@@ -31,20 +28,12 @@ final class Iq1MSplitSearch extends Iq1MBlockSearch {
                         sumq2[k] += weight[i] * v * v;
                     }
                 }
-                for (int k = 0; k < 4; ++k) {
-                    if (sumq2[k] > 0 && sumqx[k] * sumqx[k] > bestScore * sumq2[k]) {
-                        scale = sumqx[k] / sumq2[k];
-                        bestScore = scale * sumqx[k];
-                        besti1 = i1;
-                        besti2 = i2;
-                        bestK = k;
-                    }
-                }
+                considerPatterns(i1, i2);
             }
         }
-        if (besti1 < 0 || besti2 < 0 || bestK < 0) return false;
+        if (bestK < 0) return false;
         shift = bestK;
-        if (!levelsToGrid(x, xb, weight, besti1, besti2)) {
+        if (!levelsToGrid(x, xb, weight, bestI1, bestI2)) {
             GridNeighbours grid = GridNeighbours.iq1();
             float sqx = 0, sq2 = 0;
             for (int k = 0; k < 2; ++k) {
