@@ -22,17 +22,25 @@ abstract class BlockInterleaver implements Interleaver {
     /** Bytes of one interleaved block column (all rows). */
     final int packedBlockBytes;
     /**
-     * Per-row metadata bytes ({@link GgmlType#rowMetaBytes()}): at the start of each base row, and gathered (row order)
-     * at the start of each group. Kernels find the group's metadata at the start of the group array.
+     * Per-row metadata bytes of the base type ({@link GgmlType#rowMetaBytes()}), at the start of each base row, and of
+     * the packed type, gathered (row order) at the start of each group. Most types keep the metadata as it is (equal
+     * sizes, copied); a type that drops part of it overrides {@link #packMeta}/{@link #unpackMeta}. Kernels find the
+     * group's metadata at the start of the group array.
      */
     final int meta;
+    final int packedMeta;
 
     BlockInterleaver(GgmlType packed, GgmlType base, int blockElems, int baseBlockBytes, int packedBlockBytes) {
         this(packed, base, blockElems, baseBlockBytes, packedBlockBytes, 0);
     }
 
     BlockInterleaver(GgmlType packed, GgmlType base, int blockElems, int baseBlockBytes, int packedBlockBytes, int meta) {
+        this(packed, base, blockElems, baseBlockBytes, packedBlockBytes, meta, meta);
+    }
+
+    BlockInterleaver(GgmlType packed, GgmlType base, int blockElems, int baseBlockBytes, int packedBlockBytes, int meta, int packedMeta) {
         this.meta = meta;
+        this.packedMeta = packedMeta;
         this.packed = packed;
         this.base = base;
         this.blockElems = blockElems;
@@ -61,6 +69,16 @@ abstract class BlockInterleaver implements Interleaver {
     /** Dequantizes one block column: row k's {@link #blockElems} values go to {@code out[outOff + k*outStride ...]}. */
     abstract void dequantizeBlock(byte[] y, int yOff, float[] out, int outOff, int outStride, int[] tmp);
 
+    /** Gathers the rows' metadata ({@code x[k*baseRow]}) into the group head ({@code y[0..]}); by default copied as it is. */
+    void packMeta(byte[] x, int baseRow, byte[] y) {
+        for (int k = 0; k < rows(); k++) System.arraycopy(x, k * baseRow, y, k * packedMeta, packedMeta);
+    }
+
+    /** Inverse of {@link #packMeta}; runs after the block columns are unpacked, so it may read the rows' quants. */
+    void unpackMeta(byte[] y, byte[] x, int baseRow) {
+        for (int k = 0; k < rows(); k++) System.arraycopy(y, k * packedMeta, x, k * baseRow, meta);
+    }
+
     /**
      * Byte layout of one group of {@link #rows()} rows: {@code blocks} block columns, base rows of {@code baseRow}
      * bytes ({@code baseBytes} in all), packed: {@code head} metadata bytes then the block columns ({@code packedBytes}).
@@ -73,7 +91,7 @@ abstract class BlockInterleaver implements Interleaver {
         }
         int nb = Math.toIntExact(nPerRow / blockElems);
         int baseRow = meta + nb * baseBlockBytes;
-        int head = meta * rows();
+        int head = packedMeta * rows();
         return new Group(nb, baseRow, baseRow * rows(), head, head + nb * packedBlockBytes);
     }
 
@@ -84,7 +102,7 @@ abstract class BlockInterleaver implements Interleaver {
         byte[] x = s.in(g.baseBytes);
         byte[] y = s.out(g.packedBytes);
         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, x, 0, g.baseBytes);
-        for (int k = 0; k < rows() && meta > 0; k++) System.arraycopy(x, k * g.baseRow, y, k * meta, meta);
+        if (meta > 0) packMeta(x, g.baseRow, y);
         for (int ib = 0; ib < g.blocks; ib++) packBlock(x, meta + ib * baseBlockBytes, g.baseRow, y, g.head + ib * packedBlockBytes, s.values);
         MemorySegment.copy(y, 0, dst, ValueLayout.JAVA_BYTE, dstOff, g.packedBytes);
     }
@@ -96,8 +114,8 @@ abstract class BlockInterleaver implements Interleaver {
         byte[] y = s.in(g.packedBytes);
         byte[] x = s.out(g.baseBytes);
         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, y, 0, g.packedBytes);
-        for (int k = 0; k < rows() && meta > 0; k++) System.arraycopy(y, k * meta, x, k * g.baseRow, meta);
         for (int ib = 0; ib < g.blocks; ib++) unpackBlock(y, g.head + ib * packedBlockBytes, x, meta + ib * baseBlockBytes, g.baseRow, s.values);
+        if (meta > 0) unpackMeta(y, x, g.baseRow);
         MemorySegment.copy(x, 0, dst, ValueLayout.JAVA_BYTE, dstOff, g.baseBytes);
     }
 

@@ -10,8 +10,9 @@ import java.lang.foreign.MemorySegment;
  * inverse, and dequantization of a group.
  *
  * <p>A "group" is {@code rows()} consecutive rows of a tensor (row index in flattened ne1·ne2·ne3 order). In both
- * types a group occupies {@link #groupBytes(long)} bytes, except for {@link GgmlType#Q8_K_R8}/{@link GgmlType#Q8_K_R16},
- * whose base {@link GgmlType#Q8_K} is larger (it carries sums the interleaved form drops).
+ * types a group occupies {@link #groupBytes(long)} bytes, except for {@link GgmlType#Q8_K_R8}/{@link GgmlType#Q8_K_R16}
+ * and {@link GgmlType#Q8_KV_R8}, whose bases {@link GgmlType#Q8_K} and {@link GgmlType#Q8_KV} are larger (they carry
+ * sums the interleaved form drops).
  *
  * <p>All methods are thread-safe (no shared state) and take {@code long} offsets; the caller passes whole groups.
  */

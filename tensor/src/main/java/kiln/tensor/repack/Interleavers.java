@@ -45,6 +45,7 @@ public final class Interleavers {
         add(IqGridR4.iq3xxs());
         add(IqGridR4.iq3s());
         add(new Q8_KRn(GgmlType.Q8_K_R8, false));
+        add(new Q8_KVR8());
         add(new Bf16R16());
         // Q8_K_R16 is not ik's repack target for Q8_K (Q8_K_R8 is); registered by packed type only.
         BY_PACKED.put(GgmlType.Q8_K_R16, new Q8_KRn(GgmlType.Q8_K_R16, true));

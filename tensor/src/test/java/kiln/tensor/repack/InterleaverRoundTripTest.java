@@ -15,13 +15,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-/** Repack and unpack are exact inverses on every bit pattern, for every exact interleaved type. */
+/**
+ * Repack and unpack are exact inverses on every bit pattern, for every exact interleaved type (the types whose repack
+ * drops the base rows' sums, Q8_K_R8/R16 and Q8_KV_R8, are exact only on rows whose sums are right: {@link Q8KvR8Test}).
+ */
 class InterleaverRoundTripTest {
 
     static List<Interleaver> exact() {
         List<Interleaver> out = new ArrayList<>();
         for (GgmlType t : Interleavers.supported()) {
-            if (t != GgmlType.Q8_K_R8 && t != GgmlType.Q8_K_R16) out.add(Interleavers.forPacked(t));
+            if (t != GgmlType.Q8_K_R8 && t != GgmlType.Q8_K_R16 && t != GgmlType.Q8_KV_R8) out.add(Interleavers.forPacked(t));
         }
         return out;
     }
