@@ -53,7 +53,7 @@ public final class RepackCommand implements KilnSubcommand, Callable<Integer> {
     boolean keepBf16;
 
     @Option(names = "--skip-unsupported", description = "leave tensors that ik would repack into a type Kiln cannot "
-            + "produce yet (IQ2_BN, Q8_KV) unchanged instead of failing")
+            + "produce yet (IQ2_BN) unchanged instead of failing")
     boolean skipUnsupported;
 
     @Option(names = "--file-type", paramLabel = "FTYPE", description = "with --undo: general.file_type to write "

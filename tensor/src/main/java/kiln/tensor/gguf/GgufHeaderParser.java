@@ -170,10 +170,13 @@ final class GgufHeaderParser {
 
         long dataOffset = pad(pos, alignment);
         long expected = 0;
+        TensorInfo previous = null;
         for (TensorInfo t : tensors) {
             if (t.offset() != expected) {
-                throw error(-1, "tensor '" + t.name() + "' has offset " + t.offset() + ", expected " + expected);
+                throw error(-1, "tensor '" + t.name() + "' has offset " + t.offset() + ", expected " + expected
+                        + IkRepackedQ8Kv.explain(previous, t.offset(), alignment));
             }
+            previous = t;
             long bytes = t.byteSize();
             if (dataOffset + t.offset() + bytes > size || dataOffset + t.offset() + bytes < 0) {
                 throw error(dataOffset + t.offset(), "tensor '" + t.name() + "' data (" + bytes + " bytes at data offset " + t.offset()
