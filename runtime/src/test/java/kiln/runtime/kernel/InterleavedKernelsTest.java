@@ -32,15 +32,15 @@ class InterleavedKernelsTest {
 
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"Q4_K_R4", "Q5_K_R4", "Q6_K_R4", "Q5_0_R4", "Q8_0_R8", "IQ4_XS_R8",
-            "IQ2_K_R4", "IQ3_K_R4", "IQ4_K_R4", "IQ5_K_R4", "IQ4_KS_R4", "IQ5_KS_R4"})
+            "IQ2_K_R4", "IQ3_K_R4", "IQ4_K_R4", "IQ5_K_R4", "IQ4_KS_R4", "IQ5_KS_R4", "Q8_KV_R8"})
     void interleavedKernelsMatchTheScalarOracle(String name) {
         GgmlType type = GgmlType.valueOf(name);
         Random r = new Random(5);
         Interleaver il = Interleavers.requirePacked(type);
         RowCodec base = Codecs.find(il.baseType());
         InterleavedKernel kernel = InterleavedKernel.forType(type);
-        // IQ4_XS_R8 and IQ*_K_R4 have no in-place kernel: generation unpacks groups for the base type's dot, prompts unpack too
-        if (type != GgmlType.IQ4_XS_R8 && !type.name().startsWith("IQ")) assertNotNull(kernel, "no " + type + " kernel at " + VectorKernels.describe());
+        // IQ4_XS_R8, IQ*_K_R4 and Q8_KV_R8 have no in-place kernel: generation unpacks groups for the base type's dot, prompts unpack too
+        if (type != GgmlType.IQ4_XS_R8 && type != GgmlType.Q8_KV_R8 && !type.name().startsWith("IQ")) assertNotNull(kernel, "no " + type + " kernel at " + VectorKernels.describe());
         int n = il.rows();
         Kernels v = VectorKernels.create(), s = new ScalarKernels();
         int[] colSizes = type.blockSize() == 32 ? new int[] {32, 96, 4096} : new int[] {256, 512, 2304};
