@@ -66,6 +66,21 @@ class CompatibilityRulesTest {
         }
     }
 
+    /** Q8_KV_R8 (ik's interleaved Q8_KV): ik and Kiln load it; llama.cpp knows neither it nor its base, so undo is no fix. */
+    @Test
+    void q8KvR8LoadsInIkAndKilnOnly() {
+        ModelView m = changed("tiny-llama/mainline/tiny-llama-bf16.gguf", md -> {},
+                t -> t.replaceAll(x -> x.ne().length == 2 && x.ne()[1] % 8 == 0 && !x.name().equals("token_embd.weight")
+                        ? retyped(x, kiln.tensor.GgmlType.Q8_KV_R8) : x));
+        RuntimeVerdict ml = Compatibility.mainline(m);
+        assertEquals(false, ml.loads());
+        assertTrue(ml.reason().contains("has invalid ggml type 398") && ml.reason().contains("q8_KV_r8 (29 tensors)")
+                && ml.reason().endsWith("requantize those tensors to a type llama.cpp knows"), ml.reason());
+        assertEquals(true, Compatibility.ik(m).loads(), Compatibility.ik(m).reason());
+        assertEquals(true, Compatibility.kiln(m).loads(), Compatibility.kiln(m).reason());
+        assertTrue(Compatibility.hasCodec(kiln.tensor.GgmlType.Q8_KV_R8));
+    }
+
     private static TensorInfo retyped(TensorInfo t, kiln.tensor.GgmlType type) {
         return new TensorInfo(t.name(), type, t.ne(), t.offset(), t.shard());
     }
