@@ -62,6 +62,10 @@ final class TypeKernels {
         m.put(GgmlType.Q8_0, bytes ? new Entry((d, o, x, xo, s, n, st, sc) -> VectorKernels.dotQ80(d, o, x, xo, n),
                 (d, o, n, st, y) -> VectorKernels.dequantQ80(d, o, y, n), false)
                 : new Entry(null, fastRows(GgmlType.Q8_0), false));
+        if (bytes) {
+            m.put(GgmlType.Q8_KV, new Entry((d, o, x, xo, s, n, st, sc) -> VectorKernels.dotQ8Kv(d, o, x, xo, n),
+                    (d, o, n, st, y) -> VectorKernels.dequantQ8Kv(d, o, y, n), false));
+        }
         if (bytes && VectorKernels.lanes() <= 16) {
             m.put(GgmlType.Q5_0, new Entry((d, o, x, xo, s, n, st, sc) -> VectorKernels.dotQ50(d, o, x, xo, n),
                     (d, o, n, st, y) -> VectorKernels.dotQ50(d, o, null, 0, n, y), false));

@@ -272,6 +272,24 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    /** ik's Q8_KV row (f32 d, i32 quant sum, int8 quants) as floats: {@code d·q}, as its codec (bit-identical). */
+    static void dequantQ8Kv(MemorySegment seg, long off, float[] dst, int n) {
+        float d = seg.get(kiln.tensor.Le.FLOAT, off);
+        for (int p = 0; p < n; p += L) {
+            ((FloatVector) ByteVector.fromMemorySegment(B, seg, off + 8 + p, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, p);
+        }
+    }
+
+    /** ik's Q8_KV row · f32 vector: int8 lanes widened to floats, FMA over the row, then scaled by the row's one d. */
+    static float dotQ8Kv(MemorySegment seg, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int p = 0; p < n; p += L) {
+            FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, seg, off + 8 + p, LE).convertShape(VectorOperators.B2F, F, 0);
+            acc = q.fma(FloatVector.fromArray(F, x, xo + p), acc);
+        }
+        return seg.get(kiln.tensor.Le.FLOAT, off) * acc.reduceLanes(VectorOperators.ADD);
+    }
+
     /** Q8_0 row · f32 vector: per block, int8 lanes widened to floats, FMA, then scaled by the block's f16 d. */
     static float dotQ80(MemorySegment seg, long off, float[] x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F);

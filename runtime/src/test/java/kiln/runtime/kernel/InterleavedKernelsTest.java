@@ -69,6 +69,27 @@ class InterleavedKernelsTest {
         }
     }
 
+    /** The runtime's Q8_KV_R8 unpack equals the interleaver's exact one except for the quant sums it leaves unwritten. */
+    @Test
+    void q8KvR8RowsAreTheInterleaversWithoutSums() {
+        Random r = new Random(398);
+        Interleaver il = Interleavers.requirePacked(GgmlType.Q8_KV_R8);
+        for (int cols : new int[] {32, 96, 4096}) {
+            byte[] packed = new byte[Math.toIntExact(il.groupBytes(cols) * 2)];
+            r.nextBytes(packed);
+            byte[] exact = new byte[Math.toIntExact(il.baseGroupBytes(cols) * 2)], fast = new byte[exact.length];
+            for (int g = 0; g < 2; g++) {
+                il.unpack(MemorySegment.ofArray(packed), g * il.groupBytes(cols), MemorySegment.ofArray(exact), g * il.baseGroupBytes(cols), cols);
+                Q8KvR8Rows.unpack(MemorySegment.ofArray(packed), g * il.groupBytes(cols), MemorySegment.ofArray(fast), g * il.baseGroupBytes(cols), cols);
+            }
+            for (int row = 0; row < 16; row++) {
+                int o = row * (8 + cols);
+                for (int i = 4; i < 8; i++) exact[o + i] = 0; // the sum
+            }
+            assertArrayEquals(exact, fast, "cols=" + cols);
+        }
+    }
+
     /**
      * The grid types' four-row forms (unpacked to their base rows) and ik's IQ1_S_R4 (rewritten as IQ1_S rows) and
      * IQ1_M_R4 (the codec's group path) on random blocks with valid scales: the vector path equals the scalar oracle.

@@ -69,7 +69,7 @@ class KernelsTest {
         Random r = new Random(2);
         Kernels v = VectorKernels.create(), s = new ScalarKernels();
         for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_XS, GgmlType.IQ4_NL,
-                GgmlType.IQ2_K, GgmlType.IQ3_K, GgmlType.IQ4_K, GgmlType.IQ5_K, GgmlType.IQ4_KS, GgmlType.IQ5_KS, GgmlType.IQ2_KS, GgmlType.IQ3_KS}) {
+                GgmlType.IQ2_K, GgmlType.IQ3_K, GgmlType.IQ4_K, GgmlType.IQ5_K, GgmlType.IQ4_KS, GgmlType.IQ5_KS, GgmlType.IQ2_KS, GgmlType.IQ3_KS, GgmlType.Q8_KV}) {
             RowCodec c = Codecs.find(type);
             if (c == null || !c.canQuantize()) continue;
             for (int cols : SIZES) {
