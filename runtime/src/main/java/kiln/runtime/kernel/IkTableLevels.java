@@ -98,21 +98,25 @@ final class IkTableLevels {
      */
     static void iq4kss(byte[] b, int o, float d, byte[] lv, int lo, float[] sc) {
         for (int ib = 0; ib < 8; ib++) {
-            int w = o + 16 * ib, ls = 0;
-            for (int k = 0; k < 8; k++) ls |= (b[w + 2 * k] & 1) << k;
+            int ls = iq4kssLevels(b, o + 16 * ib, lv, lo + 32 * ib);
             sc[2 * ib] = sc[2 * ib + 1] = d * ((ls & 254) - 127);
-            iq4kssLevels(b, w, ls, lv, lo + 32 * ib);
         }
     }
 
-    /** 32 IQ4_KSS levels from the 8 words at b[w..]: unscrambled to 16 bytes of nibbles (low: values 0..15, high: 16..31). */
-    private static void iq4kssLevels(byte[] b, int w, int shifted, byte[] lv, int o) {
-        ShortVector a = ByteVector.fromArray(B16, b, w).reinterpretAsShorts().and((short) 0xfffe);
+    /**
+     * 32 IQ4_KSS levels from the 8 words at b[w..]: unscrambled to 16 bytes of nibbles (low: values 0..15, high:
+     * 16..31); returns the block's scale byte, the words' low bits gathered as a lane mask.
+     */
+    private static int iq4kssLevels(byte[] b, int w, byte[] lv, int o) {
+        ShortVector words = ByteVector.fromArray(B16, b, w).reinterpretAsShorts();
+        int ls = (int) words.and((short) 1).compare(VectorOperators.NE, (short) 0).toLong();
+        ShortVector a = words.and((short) 0xfffe);
         ByteVector nibbles = a.lanewise(VectorOperators.XOR, a.lanewise(VectorOperators.LSHR, 1)).reinterpretAsBytes();
-        byte shift = (byte) ((shifted & 1) * IQ4_SHIFT);
+        byte shift = (byte) ((ls & 1) * IQ4_SHIFT);
         nibbles.and((byte) 0xf).selectFrom(IQ4_TABLE).add(shift).intoArray(lv, o);
         nibbles.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xf).selectFrom(IQ4_TABLE).add(shift)
                 .intoArray(lv, o + 16);
+        return ls;
     }
 
     // ---- IQ2_KL ----
