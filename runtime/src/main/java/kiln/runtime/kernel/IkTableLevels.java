@@ -78,16 +78,18 @@ final class IkTableLevels {
         }
     }
 
-    /** 16 IQ6_K levels: low index bits at bit {@code shift} of b[q..], the 2 high at bit {@code hShift} of b[h..]. */
+    /**
+     * 16 IQ6_K levels: low index bits at bit {@code shift} of b[q..], the 2 high at bit {@code hShift} of b[h..]; the
+     * 6-bit index looks up levels 0..31 and 32..63 with two two-table byte shuffles, the 6th bit picks one.
+     */
     private static void iq6Levels(byte[] b, int q, int shift, int h, int hShift, int shifted, byte[] lv, int o) {
         // bytes shifted through 16-bit lanes, then masked (what crossed over from the next byte masked off)
-        ByteVector idx = ByteVector.fromArray(B16, b, q).reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift).reinterpretAsBytes().and((byte) 0xf);
-        ShortVector hv = ByteVector.fromArray(B16, b, h).reinterpretAsShorts();
-        ByteVector bit4 = ZERO.sub(hv.lanewise(VectorOperators.LSHR, hShift).reinterpretAsBytes().and((byte) 1)); // all-ones where set
-        ByteVector bit5 = ZERO.sub(hv.lanewise(VectorOperators.LSHR, hShift + 1).reinterpretAsBytes().and((byte) 1));
-        ByteVector t0 = idx.selectFrom(IQ6_0), t1 = idx.selectFrom(IQ6_1), t2 = idx.selectFrom(IQ6_2), t3 = idx.selectFrom(IQ6_3);
-        ByteVector low = t0.add(t1.sub(t0).and(bit4)), high = t2.add(t3.sub(t2).and(bit4));
-        low.add(high.sub(low).and(bit5)).add((byte) ((shifted & 1) * IQ6_SHIFT)).intoArray(lv, o);
+        ByteVector low = ByteVector.fromArray(B16, b, q).reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift).reinterpretAsBytes().and((byte) 0xf);
+        ByteVector high = ByteVector.fromArray(B16, b, h).reinterpretAsShorts().lanewise(VectorOperators.LSHR, hShift).reinterpretAsBytes().and((byte) 3);
+        ByteVector idx = low.or(high.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes()); // no byte exceeds 0x3f
+        ByteVector bit6 = ZERO.sub(high.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 1).reinterpretAsBytes()); // all-ones where set
+        ByteVector first = idx.selectFrom(IQ6_0, IQ6_1), second = idx.selectFrom(IQ6_2, IQ6_3); // index mod 32
+        first.add(second.sub(first).and(bit6)).add((byte) ((shifted & 1) * IQ6_SHIFT)).intoArray(lv, o);
     }
 
     // ---- IQ4_KSS ----
