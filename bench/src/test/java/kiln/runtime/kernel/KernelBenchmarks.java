@@ -37,7 +37,7 @@ public class KernelBenchmarks {
     static final int ROWS = Integer.getInteger("kb.rows", 1024), COLS = Integer.getInteger("kb.cols", 4096);
 
     @Param({"Q4_K", "Q5_K", "Q6_K", "Q5_0", "Q8_0", "BF16", "F16", "Q4_K_R4", "Q6_K_R4", "Q8_0_R8", "Q5_0_R4", "IQ4_XS",
-            "IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ4_K_R4", "IQ4_KS", "IQ5_KS", "IQ4_NL"})
+            "IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ4_K_R4", "IQ4_KS", "IQ5_KS", "IQ4_NL", "IQ6_K", "IQ4_KSS", "IQ2_KL", "Q8_KV"})
     public String type;
 
     private Weight w;

@@ -12,7 +12,8 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Vector kernels of ik's IQ2_K, IQ3_K, IQ4_K, IQ5_K and the row-scaled IQ2_KS, IQ3_KS, IQ4_KS, IQ5_KS (and, with the block
- * decoders of {@link GridLevels}, of the i-quant grid types): every 256-value block is first
+ * decoders of {@link GridLevels}, {@link TrellisLevels} and {@link IkTableLevels}, of the i-quant grid types, the trellis
+ * types, IQ6_K, IQ4_KSS and IQ2_KL): every 256-value block is first
  * decoded to its 256 int8 levels and 16 float scales (one per 16 values) with byte-lane operations — the indices pulled
  * from the packed bits, looked up in the type's table with one byte shuffle, the block's shifted table being the plain
  * one plus a constant — and then one shared loop widens the levels to floats: against x for generation
@@ -59,13 +60,16 @@ final class IqkDots {
             case IQ2_KT -> trellis(t, 68, TrellisLevels::iq2kt);
             case IQ3_KT -> trellis(t, 100, TrellisLevels::iq3kt);
             case IQ4_KT -> trellis(t, 128, TrellisLevels::iq4kt);
+            case IQ6_K -> new Type(0, 212, IkTableLevels::iq6k);
+            case IQ4_KSS -> new Type(4, 128, IkTableLevels::iq4kss);
+            case IQ2_KL -> new Type(2, 86, IkTableLevels::iq2kl);
             default -> null;
         };
     }
 
-    /** A trellis type: an f32 row scale, times ik's kernel factor for the type ({@code TrellisKernelCodecs}). */
+    /** A trellis type: an f32 row scale, times ik's kernel factor for the type ({@code IkKernelCodecs}). */
     private static Type trellis(GgmlType t, int blockBytes, Block block) {
-        float factor = kiln.tensor.codec.ik.TrellisKernelCodecs.rowScaleFactor(t);
+        float factor = kiln.tensor.codec.ik.IkKernelCodecs.rowScaleFactor(t);
         return new Type(4, blockBytes, (b, o, d, lv, lo, sc) -> block.decode(b, o, d * factor, lv, lo, sc));
     }
 

@@ -16,7 +16,7 @@ import kiln.tensor.codec.ik.Trellis;
  * in [−126, 126], so one int8 level; here the 8 values of a group (two groups of 4 for IQ4_KT) are one 8-lane integer
  * multiply by the powers of M, the byte sum one multiply by 0x01010101. The value is level × (row scale · block scale),
  * bit for bit the codec's ({@code kiln.tensor.codec.ik.IkIq*Kt}, the scalar oracle, with ik's kernel factor on the row
- * scale, {@code TrellisKernelCodecs}). Every vector stays inside one method (a vector crossing a call C2 does not
+ * scale, {@code IkKernelCodecs}). Every vector stays inside one method (a vector crossing a call C2 does not
  * inline is boxed).
  */
 final class TrellisLevels {

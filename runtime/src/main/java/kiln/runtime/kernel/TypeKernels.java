@@ -62,11 +62,9 @@ final class TypeKernels {
         m.put(GgmlType.Q8_0, bytes ? new Entry((d, o, x, xo, s, n, st, sc) -> VectorKernels.dotQ80(d, o, x, xo, n),
                 (d, o, n, st, y) -> VectorKernels.dequantQ80(d, o, y, n), false)
                 : new Entry(null, fastRows(GgmlType.Q8_0), false));
-        if (bytes) {
+        if (bytes && VectorKernels.lanes() <= 16) { // (the Q8_KV dot steps 2·L values: a divisor of its rows' multiple of 32)
             m.put(GgmlType.Q8_KV, new Entry((d, o, x, xo, s, n, st, sc) -> VectorKernels.dotQ8Kv(d, o, x, xo, n),
                     (d, o, n, st, y) -> VectorKernels.dequantQ8Kv(d, o, y, n), false));
-        }
-        if (bytes && VectorKernels.lanes() <= 16) {
             m.put(GgmlType.Q5_0, new Entry((d, o, x, xo, s, n, st, sc) -> VectorKernels.dotQ50(d, o, x, xo, n),
                     (d, o, n, st, y) -> VectorKernels.dotQ50(d, o, null, 0, n, y), false));
         }
@@ -85,7 +83,8 @@ final class TypeKernels {
         if (IqkDots.supported()) {
             for (GgmlType t : new GgmlType[] {GgmlType.IQ2_K, GgmlType.IQ3_K, GgmlType.IQ4_K, GgmlType.IQ5_K, GgmlType.IQ4_KS, GgmlType.IQ5_KS,
                     GgmlType.IQ2_KS, GgmlType.IQ3_KS, GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ3_XXS, GgmlType.IQ3_S,
-                    GgmlType.IQ1_S, GgmlType.IQ1_M, GgmlType.IQ1_KT, GgmlType.IQ2_KT, GgmlType.IQ3_KT, GgmlType.IQ4_KT}) {
+                    GgmlType.IQ1_S, GgmlType.IQ1_M, GgmlType.IQ1_KT, GgmlType.IQ2_KT, GgmlType.IQ3_KT, GgmlType.IQ4_KT,
+                    GgmlType.IQ6_K, GgmlType.IQ4_KSS, GgmlType.IQ2_KL}) {
                 IqkDots.Type k = IqkDots.of(t);
                 m.put(t, new Entry((d, o, x, xo, s, n, st, sc) -> IqkDots.dot(k, d, o, x, xo, n, st, sc),
                         (d, o, n, st, y) -> IqkDots.row(k, d, o, n, st, y), false));

@@ -265,29 +265,34 @@ final class VectorKernels implements Kernels {
     static void dequantQ80(MemorySegment seg, long off, float[] dst, int n) {
         for (int b = 0; b < n / 32; b++) {
             long o = off + 34L * b;
-            float d = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o));
-            for (int p = 0; p < 32; p += L) {
-                ((FloatVector) ByteVector.fromMemorySegment(B, seg, o + 2 + p, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, 32 * b + p);
-            }
+            int8Times(seg, o + 2, Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o)), dst, 32 * b, 32);
         }
     }
 
-    /** ik's Q8_KV row (f32 d, i32 quant sum, int8 quants) as floats: {@code d·q}, as its codec (bit-identical). */
+    /** {@code count} (a multiple of the lane count) int8 values at seg[at..] times d into dst[to..]. */
+    private static void int8Times(MemorySegment seg, long at, float d, float[] dst, int to, int count) {
+        for (int p = 0; p < count; p += L) {
+            ((FloatVector) ByteVector.fromMemorySegment(B, seg, at + p, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, to + p);
+        }
+    }
+
+    /** ik's Q8_KV: the row's f32 d, the i32 sum of its quants (unused here), then one int8 per value. */
+    private static final int Q8_KV_META = 8;
+
+    /** A Q8_KV row as floats: q·d with the row's one d ({@code dequantize_row_q8_KV}). */
     static void dequantQ8Kv(MemorySegment seg, long off, float[] dst, int n) {
-        float d = seg.get(kiln.tensor.Le.FLOAT, off);
-        for (int p = 0; p < n; p += L) {
-            ((FloatVector) ByteVector.fromMemorySegment(B, seg, off + 8 + p, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, p);
-        }
+        int8Times(seg, off + Q8_KV_META, seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, off), dst, 0, n);
     }
 
-    /** ik's Q8_KV row · f32 vector: int8 lanes widened to floats, FMA over the row, then scaled by the row's one d. */
+    /** Q8_KV row · f32 vector ({@code n} a multiple of 32): int8 lanes widened to floats, two FMA chains, times d once. */
     static float dotQ8Kv(MemorySegment seg, long off, float[] x, int xo, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int p = 0; p < n; p += L) {
-            FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, seg, off + 8 + p, LE).convertShape(VectorOperators.B2F, F, 0);
-            acc = q.fma(FloatVector.fromArray(F, x, xo + p), acc);
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        long q = off + Q8_KV_META;
+        for (int i = 0; i < n; i += 2 * L) { // n is a multiple of 32, so of 2·L
+            a0 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, q + i, LE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = ((FloatVector) ByteVector.fromMemorySegment(B, seg, q + i + L, LE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
         }
-        return seg.get(kiln.tensor.Le.FLOAT, off) * acc.reduceLanes(VectorOperators.ADD);
+        return seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, off) * a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     /** Q8_0 row · f32 vector: per block, int8 lanes widened to floats, FMA, then scaled by the block's f16 d. */

@@ -86,7 +86,7 @@ public final class WeightSource {
 
     static RowCodec codecFor(GgmlType type, String tensor) {
         // the trellis types as ik's kernels read them (their row scale × 1.05 / 1.01), not as its dequantize_row does
-        RowCodec c = kiln.tensor.codec.ik.TrellisKernelCodecs.forRuntime(type);
+        RowCodec c = kiln.tensor.codec.ik.IkKernelCodecs.forRuntime(type);
         if (c == null) c = Codecs.find(type);
         if (c != null) return c;
         throw new KilnException("Kiln cannot run type " + type.ggmlName() + " (tensor '" + tensor + "'); it runs: " + runnableTypes());

@@ -64,7 +64,7 @@ abstract class IkBlockCodec implements RowCodec {
     @Override
     public void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOff, int n) {
         RowCodec mainline = Codecs.find(type);
-        if (mainline != null && mainline != this) {
+        if (mainline != null && mainline.getClass() != getClass()) { // (not this codec's other view, IQ6_K's kernel levels)
             mainline.dequantize(src, srcOffset, dst, dstOff, n);
             return;
         }

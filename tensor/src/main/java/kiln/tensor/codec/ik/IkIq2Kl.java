@@ -80,6 +80,19 @@ final class IkIq2Kl extends IkBlockCodec {
         }
     }
 
+    /** The grid points as bytes: point i's first level at 2i, its second at 2i + 1 (both IQ3_K plain levels). */
+    static byte[] pairLevels() {
+        byte[] plain = IqkTables.plain(GgmlType.IQ3_K), pairs = new byte[64];
+        for (int j = 0; j < 64; ++j) {
+            int i = K_INDEX[j];
+            if (i >= 0) {
+                pairs[2 * i] = plain[j / 8];
+                pairs[2 * i + 1] = plain[j % 8];
+            }
+        }
+        return pairs;
+    }
+
     private IkIq2Kl() {
         super(GgmlType.IQ2_KL);
     }

@@ -11,7 +11,7 @@ import kiln.tensor.GgmlType;
 final class IkIq2Kt extends TrellisCodec {
     static final IkIq2Kt INSTANCE = new IkIq2Kt(1f);
     /** As ik's x86 matrix multiplication reads it ({@code iqk_gemm_ktquants.cpp}: row scale × 1.05f). */
-    static final IkIq2Kt AS_IK_KERNELS_READ_IT = new IkIq2Kt(TrellisKernelCodecs.rowScaleFactor(GgmlType.IQ2_KT));
+    static final IkIq2Kt AS_IK_KERNELS_READ_IT = new IkIq2Kt(IkKernelCodecs.rowScaleFactor(GgmlType.IQ2_KT));
 
     private static final int SCALES = 0, QL = 4;
 

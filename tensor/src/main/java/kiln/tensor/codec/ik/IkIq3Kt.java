@@ -14,7 +14,7 @@ import kiln.tensor.KilnException;
 final class IkIq3Kt extends TrellisCodec {
     static final IkIq3Kt INSTANCE = new IkIq3Kt(1f);
     /** As ik's x86 matrix multiplication reads it ({@code iqk_gemm_ktquants.cpp}: row scale × 1.01f). */
-    static final IkIq3Kt AS_IK_KERNELS_READ_IT = new IkIq3Kt(TrellisKernelCodecs.rowScaleFactor(GgmlType.IQ3_KT));
+    static final IkIq3Kt AS_IK_KERNELS_READ_IT = new IkIq3Kt(IkKernelCodecs.rowScaleFactor(GgmlType.IQ3_KT));
 
     private static final int SCALES = 0, QL = 4, QH = 68;
 

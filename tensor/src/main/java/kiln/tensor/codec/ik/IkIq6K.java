@@ -14,7 +14,9 @@ import static kiln.tensor.codec.ik.FusedMath.nearestIntFma;
  * ik's cubic {@code -127 + q·(6.2568 + q·(-0.11218 + q·0.0011972))} (fused as ik's build computes it) instead.
  */
 final class IkIq6K extends IkBlockCodec {
-    static final IkIq6K INSTANCE = new IkIq6K();
+    static final IkIq6K INSTANCE = new IkIq6K(false);
+    /** As ik's kernels read it: each index's int8 table level ({@link IkKernelCodecs}), not the cubic. */
+    static final IkIq6K AS_IK_KERNELS_READ_IT = new IkIq6K(true);
 
     private static final int D = 0, EXTRA = 2, SCALES = 4, QS = 20, QH = 148, SIZE = 212;
     private static final float A = -127.f, B = 6.2568f, C = 0.11218f, DD = 0.0011972f, S = 1.f;
@@ -26,6 +28,16 @@ final class IkIq6K extends IkBlockCodec {
           -2,    0,    3,    6,    9,   12,   14,   17,   20,   23,   27,   30,   33,   36,   40,   44,
           47,   51,   55,   59,   63,   68,   72,   77,   82,   87,   92,   98,  103,  109,  115,  121
     };
+
+    /** The int8 levels ik's kernels read: {@link #VALUES}, then each + 1 (the shifted table). */
+    static final byte[] KERNEL_VALUES = new byte[128];
+
+    static {
+        for (int i = 0; i < 64; i++) {
+            KERNEL_VALUES[i] = VALUES[i];
+            KERNEL_VALUES[64 + i] = (byte) (VALUES[i] + 1);
+        }
+    }
 
     /** {@code iq6nl_index} (unsigned): the nearest level, or 64+k when between k and k+1. */
     private static final short[] INDEX = {
@@ -53,8 +65,18 @@ final class IkIq6K extends IkBlockCodec {
 
     private static final IqkSearch SEARCH = new IqkSearch(LEVELS, 16, 5, 1, false, true, false, false);
 
-    private IkIq6K() {
+    private final boolean tableLevels;
+
+    private IkIq6K(boolean tableLevels) {
         super(GgmlType.IQ6_K);
+        this.tableLevels = tableLevels;
+    }
+
+    /** Index q's level (+1 where the table is shifted): {@code iq6nl_values} as ik's kernels, or ik's cubic as its dequantizer. */
+    private float level(int q, float m) {
+        if (tableLevels) return VALUES[q] + m;
+        float f = q;
+        return Math.fma(f, Math.fma(f, Math.fma(f, DD, -C), B), A) + m;
     }
 
     @Override
@@ -100,7 +122,7 @@ final class IkIq6K extends IkBlockCodec {
         if (sumq2 > 0) putHalf(out, o + D, sumqx / sumq2);
     }
 
-    /** {@code dequantize_row_iq6_k}. */
+    /** {@code dequantize_row_iq6_k} (with {@link #tableLevels}: the levels of ik's kernels). */
     @Override
     void dequantizeBlock(byte[] b, float[] y, int yb) {
         float d = half(b, D);
@@ -113,8 +135,8 @@ final class IkIq6K extends IkBlockCodec {
                 int lowShift = 4 * (k / 2), highShift = shift + 2 * (k / 2);
                 for (int j = 0; j < 16; ++j) {
                     int jj = j + 16 * (k % 2);
-                    float q = (((b[qs + jj] & 0xFF) >> lowShift) & 0xf) | ((((b[qh + jj] & 0xFF) >> highShift) & 3) << 4);
-                    y[yb + 16 * k + j] = dl * (Math.fma(q, Math.fma(q, Math.fma(q, DD, -C), B), A) + m);
+                    int q = (((b[qs + jj] & 0xFF) >> lowShift) & 0xf) | ((((b[qh + jj] & 0xFF) >> highShift) & 3) << 4);
+                    y[yb + 16 * k + j] = dl * level(q, m);
                 }
             }
             yb += 64;

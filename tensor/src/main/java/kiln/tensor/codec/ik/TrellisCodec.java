@@ -11,14 +11,14 @@ import static kiln.tensor.codec.QuantMath.QK_K;
  * Base of the trellis types (IQ1_KT, IQ2_KT, IQ3_KT, IQ4_KT): a row is one f32 scale {@code d}, then blocks of 256
  * values whose groups are {@link Trellis} indices. ik's {@code dequantize_row_iq*_kt} multiply {@code d} by the
  * quantizer's {@code kScale}, which is 1 for these integer trellises, so {@code d} is used as stored (a codec made for
- * {@link TrellisKernelCodecs} multiplies it by ik's kernel factor first). Subclasses decode one block.
+ * {@link IkKernelCodecs} multiplies it by ik's kernel factor first). Subclasses decode one block.
  */
 abstract class TrellisCodec extends IkBlockCodec {
     private final float rowScaleFactor;
 
     /**
      * @param rowScaleFactor 1 for ik's {@code dequantize_row_iq*_kt}; the factor ik's matrix multiplication applies to
-     *                       the row scale for {@link TrellisKernelCodecs}
+     *                       the row scale for {@link IkKernelCodecs}
      */
     TrellisCodec(GgmlType type, float rowScaleFactor) {
         super(type);

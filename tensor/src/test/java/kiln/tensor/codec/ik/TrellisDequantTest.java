@@ -80,7 +80,7 @@ class TrellisDequantTest {
             int rowBytes = Math.toIntExact(t.rowSize(TrellisSyntheticRows.COLUMNS)), n = TrellisSyntheticRows.COLUMNS;
             ByteBuffer b = ByteBuffer.wrap(scaled).order(ByteOrder.LITTLE_ENDIAN);
             for (int r = 0; r < TrellisSyntheticRows.ROWS; r++) b.putFloat(r * rowBytes, b.getFloat(r * rowBytes) * factor);
-            RowCodec kernels = TrellisKernelCodecs.forRuntime(t);
+            RowCodec kernels = IkKernelCodecs.forRuntime(t);
             float[] got = new float[n], want = new float[n];
             for (int r = 0; r < TrellisSyntheticRows.ROWS; r++) {
                 kernels.dequantize(MemorySegment.ofArray(rows), (long) r * rowBytes, got, 0, n);
@@ -88,7 +88,7 @@ class TrellisDequantTest {
                 assertArrayEquals(want, got, t + " row " + r);
             }
         }
-        assertEquals(null, TrellisKernelCodecs.forRuntime(GgmlType.IQ4_KS));
+        assertEquals(null, IkKernelCodecs.forRuntime(GgmlType.IQ4_KS));
     }
 
     @Test
