@@ -34,8 +34,21 @@ abstract class InterleavedKernel {
     /** Bytes of a group staged at a time (whole units: a 256-column block of a k-quant group, a 32-column block of Q5_0_R4/Q8_0_R8). */
     static final int STAGE_BYTES = 8192;
     private static final java.lang.invoke.VarHandle SHORT = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(short[].class, LE);
-    /** Floats of per-thread scale scratch a kernel may use. */
+    /** Floats of per-thread scale scratch a kernel uses unless it says more ({@link #scratchFloats}). */
     static final int SCRATCH = 192;
+
+    /**
+     * Lanes with lane % 4 == k (k = 1, 2, 3): a per-row scalar spread to its row's lanes is a broadcast blended
+     * under these ({@code broadcast(d0).blend(broadcast(d1), ROW1)…}), never scalar stores read back as a vector
+     * (that load waits for the stores: no store forwarding).
+     */
+    static final jdk.incubator.vector.VectorMask<Float> ROW1 = rowLanes(1), ROW2 = rowLanes(2), ROW3 = rowLanes(3);
+
+    private static jdk.incubator.vector.VectorMask<Float> rowLanes(int k) {
+        long bits = 0;
+        for (int j = k; j < L; j += 4) bits |= 1L << j;
+        return jdk.incubator.vector.VectorMask.fromLong(F, bits);
+    }
 
     /** Lanes j take lane {@code first + j/4}: a per-row value (in lanes first, first+1, …) spread over each row's four lanes. */
     static VectorShuffle<Float> spread(int first) {
@@ -96,6 +109,11 @@ abstract class InterleavedKernel {
         return blockColumns;
     }
 
+    /** Floats of the {@code scratch} array {@link #rows} needs. */
+    int scratchFloats() {
+        return SCRATCH;
+    }
+
     boolean supports(int cols) {
         return cols % blockColumns() == 0;
     }
@@ -135,7 +153,7 @@ abstract class InterleavedKernel {
 
     /**
      * out[outOff + r] for every row r in [r0, r1) (r0 a multiple of the interleave, r1 too or the row count)
-     * against one expanded token; {@code scratch} holds {@link #SCRATCH} floats, {@code stage} at least
+     * against one expanded token; {@code scratch} holds {@link #scratchFloats} floats, {@code stage} at least
      * {@link #STAGE_BYTES} bytes.
      */
     final void rows(MemorySegment data, long rowBytes, long r0, long r1, int cols, float[] ex, float[] out, int outOff, float[] scratch, byte[] stage) {

@@ -21,13 +21,20 @@ final class KQuantR4Kernel extends InterleavedKernel {
     static final KQuantR4Kernel Q4_K_R4 = new KQuantR4Kernel(false), Q5_K_R4 = new KQuantR4Kernel(true);
     /** Q5_K_R4: the qh bit of chunk c's low nibbles (its high nibbles take the next bit). */
     private static final int[] FIFTH_BIT = {0, 4, 2, 6};
-    private static final VectorShuffle<Float> SPREAD = spread(0), SPREAD_HIGH = spread(2);
+    /** Slot p + j of a scale vector spread to its row's lanes (j = 0, 4, 8, 12 at 16 lanes; 0, 2, 4, 6 at 8). */
+    private static final VectorShuffle<Float> SP0 = spread(0), SP2 = spread(2), SP4 = spread(4), SP6 = spread(6),
+            SP8 = L == 16 ? spread(8) : null, SP12 = L == 16 ? spread(12) : null;
 
     private final boolean five;
 
     private KQuantR4Kernel(boolean five) {
         super(N4, 256, 4, true);
         this.five = five;
+    }
+
+    @Override
+    int scratchFloats() {
+        return SCRATCH_FLOATS;
     }
 
     @Override
@@ -55,31 +62,43 @@ final class KQuantR4Kernel extends InterleavedKernel {
     }
 
     /**
-     * A block's 32 slots: d_k·sc into scales[0..32), dmin_k·m into scales[48..80) (slot s = 4ib + k, row k = s % 4);
-     * scales[80..112) hold the rows' d and dmin spread to lane % 4.
+     * A block's 32 slots: d_k·sc spread to the lanes that multiply them, scales[SPREAD + 16ib..) for 32-column block
+     * ib (at 8 lanes rows 0, 1 then rows 2, 3), so the block loops load each with one aligned vector load of what
+     * one vector store wrote (a load that spans two stores, or scalar stores, waits for them: no store forwarding);
+     * dmin_k·m into scales[48..80) (slot s = 4ib + k, row k = s % 4).
      */
     private static void decodeScales(byte[] buf, int o, float[] scales) {
-        for (int k = 0; k < 4; k++) {
-            float d = f16(buf, o + 2 * k), dmin = f16(buf, o + 8 + 2 * k);
-            for (int lane = k; lane < 16; lane += 4) {
-                scales[80 + lane] = d;
-                scales[96 + lane] = dmin;
-            }
-        }
-        FloatVector d = FloatVector.fromArray(F, scales, 80), dmin = FloatVector.fromArray(F, scales, 96);
+        FloatVector d = FloatVector.broadcast(F, f16(buf, o)).blend(FloatVector.broadcast(F, f16(buf, o + 2)), ROW1)
+                .blend(FloatVector.broadcast(F, f16(buf, o + 4)), ROW2).blend(FloatVector.broadcast(F, f16(buf, o + 6)), ROW3);
+        FloatVector dmin = FloatVector.broadcast(F, f16(buf, o + 8)).blend(FloatVector.broadcast(F, f16(buf, o + 10)), ROW1)
+                .blend(FloatVector.broadcast(F, f16(buf, o + 12)), ROW2).blend(FloatVector.broadcast(F, f16(buf, o + 14)), ROW3);
         for (int p = 0; p < 32; p += L) {
             ByteVector sl = ByteVector.fromArray(B, buf, o + 32 + p);
             ByteVector sh = ByteVector.fromArray(B, buf, o + 16 + (p & 15));
             if (p >= 16) sh = sh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
             ByteVector sc = sl.and((byte) 15).or(sh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30));
             ByteVector mn = sl.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(sh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30));
-            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scales, p);
+            FloatVector scf = ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 0)).mul(d);
+            int at = SPREAD + 4 * p; // block ib = p / 4 and the next L / 4 - 1
+            if (L == 16) {
+                scf.rearrange(SP0).intoArray(scales, at);
+                scf.rearrange(SP4).intoArray(scales, at + 16);
+                scf.rearrange(SP8).intoArray(scales, at + 32);
+                scf.rearrange(SP12).intoArray(scales, at + 48);
+            } else {
+                scf.rearrange(SP0).intoArray(scales, at);
+                scf.rearrange(SP2).intoArray(scales, at + 8);
+                scf.rearrange(SP4).intoArray(scales, at + 16);
+                scf.rearrange(SP6).intoArray(scales, at + 24);
+            }
             ((FloatVector) mn.convertShape(VectorOperators.B2F, F, 0)).mul(dmin).intoArray(scales, 48 + p);
         }
     }
 
     /** Scratch slots of the accumulators: dot lanes (two vectors at 8 lanes), then the minimum lanes. */
-    private static final int ACC = 128, MIN = 160;
+    private static final int ACC = 128, MIN = 160, SPREAD = 192;
+    /** Floats of scratch these kernels use. */
+    static final int SCRATCH_FLOATS = SPREAD + 128;
 
     /*
      * One call per 256-column block with arrays and scalars only: its eight 32-column blocks accumulate in
@@ -99,7 +118,7 @@ final class KQuantR4Kernel extends InterleavedKernel {
                 hi = ((FloatVector) v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
                         .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, x + 32 * c + 16), hi);
             }
-            acc = lo.add(hi).fma(FloatVector.fromArray(F, s, 4 * ib).rearrange(SPREAD), acc);
+            acc = lo.add(hi).fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib), acc);
         }
         acc.add(FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
     }
@@ -125,7 +144,7 @@ final class KQuantR4Kernel extends InterleavedKernel {
                 hi = ((FloatVector) v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hh)
                         .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, x + 32 * c + 16), hi);
             }
-            acc = lo.add(hi).fma(FloatVector.fromArray(F, s, 4 * ib).rearrange(SPREAD), acc);
+            acc = lo.add(hi).fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib), acc);
         }
         acc.add(FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
     }
@@ -144,9 +163,8 @@ final class KQuantR4Kernel extends InterleavedKernel {
                 a1 = ((FloatVector) v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0))
                         .fma(xh, ((FloatVector) v1.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(xl, a1));
             }
-            FloatVector sc = FloatVector.fromArray(F, s, 4 * ib);
-            acc0 = a0.fma(sc.rearrange(SPREAD), acc0);
-            acc1 = a1.fma(sc.rearrange(SPREAD_HIGH), acc1);
+            acc0 = a0.fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib), acc0);
+            acc1 = a1.fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib + 8), acc1);
         }
         acc0.add(FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
         acc1.add(FloatVector.fromArray(F, s, ACC + 8)).intoArray(s, ACC + 8);
@@ -176,9 +194,8 @@ final class KQuantR4Kernel extends InterleavedKernel {
                 a1 = ((FloatVector) v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hh1).convertShape(VectorOperators.B2F, F, 0))
                         .fma(xh, ((FloatVector) v1.and((byte) 15).or(hl1).convertShape(VectorOperators.B2F, F, 0)).fma(xl, a1));
             }
-            FloatVector sc = FloatVector.fromArray(F, s, 4 * ib);
-            acc0 = a0.fma(sc.rearrange(SPREAD), acc0);
-            acc1 = a1.fma(sc.rearrange(SPREAD_HIGH), acc1);
+            acc0 = a0.fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib), acc0);
+            acc1 = a1.fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib + 8), acc1);
         }
         acc0.add(FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
         acc1.add(FloatVector.fromArray(F, s, ACC + 8)).intoArray(s, ACC + 8);

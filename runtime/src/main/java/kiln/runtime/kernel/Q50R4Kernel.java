@@ -21,16 +21,17 @@ final class Q50R4Kernel extends InterleavedKernel {
         super(KQuantR4Kernel.N4, 32, 4, false);
     }
 
-    /** Scratch slots: the rows' d of a block at [0..16) (only the first four are read), the accumulators from ACC. */
-    private static final int ACC = 16;
+    /** Scratch slots: the accumulators from ACC, the staged blocks' d from DS (ROWS per block). */
+    private static final int ACC = 16, DS = 48, ROWS = 4;
 
     @Override
     void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
-        int nb = cols / 32, per = stagedUnits(BLOCK_BYTES);
+        int nb = cols / 32, per = Math.min(stagedUnits(BLOCK_BYTES), (SCRATCH - DS - 16) / ROWS);
         java.util.Arrays.fill(s, ACC, ACC + 16, 0f);
         for (int b0 = 0; b0 < nb; b0 += per) {
             int n = Math.min(per, nb - b0);
             stage(data, off + (long) BLOCK_BYTES * b0, BLOCK_BYTES, n, stage);
+            rowScales(stage, n, s);
             if (L == 16) blocks16(stage, n, ex, b0 * EXPANDED, s);
             else blocks8(stage, n, ex, b0 * EXPANDED, s);
         }
@@ -38,9 +39,14 @@ final class Q50R4Kernel extends InterleavedKernel {
         if (L == 8) sumRows(s, ACC + 8, out, o, 2);
     }
 
-    /** The rows' d of the block staged at buf[bo] into scratch[0..4). */
-    private static void rowScales(byte[] buf, int bo, float[] s) {
-        for (int k = 0; k < 4; k++) s[k] = f16(buf, bo + 2 * k);
+    /**
+     * The rows' d of the {@code n} staged blocks into scratch[DS + ROWS·b + k], all before the blocks are multiplied:
+     * a vector load right after the scalar stores it covers would wait for them (no store forwarding).
+     */
+    private static void rowScales(byte[] buf, int n, float[] s) {
+        for (int b = 0; b < n; b++) {
+            for (int k = 0; k < ROWS; k++) s[DS + ROWS * b + k] = f16(buf, BLOCK_BYTES * b + 2 * k);
+        }
     }
 
     /** The {@code n} staged blocks against ex[e..), added to the accumulator in scratch. */
@@ -60,8 +66,7 @@ final class Q50R4Kernel extends InterleavedKernel {
                 lo = ((FloatVector) l.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, x + 32 * c), lo);
                 hi = ((FloatVector) h.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, x + 32 * c + 16), hi);
             }
-            rowScales(buf, bo, s);
-            acc = lo.add(hi).fma(FloatVector.fromArray(F, s, 0).rearrange(S0), acc);
+            acc = lo.add(hi).fma(FloatVector.fromArray(F, s, DS + ROWS * b).rearrange(S0), acc);
         }
         acc.intoArray(s, ACC);
     }
@@ -87,8 +92,7 @@ final class Q50R4Kernel extends InterleavedKernel {
                 if (half == 0) blk0 = blk;
                 else blk1 = blk;
             }
-            rowScales(buf, bo, s);
-            FloatVector d = FloatVector.fromArray(F, s, 0);
+            FloatVector d = FloatVector.fromArray(F, s, DS + ROWS * b);
             acc0 = blk0.fma(d.rearrange(S0), acc0);
             acc1 = blk1.fma(d.rearrange(S2), acc1);
         }

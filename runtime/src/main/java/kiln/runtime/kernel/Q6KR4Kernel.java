@@ -32,7 +32,6 @@ final class Q6KR4Kernel extends InterleavedKernel {
             stage(data, off + (long) BLOCK_BYTES * b0, BLOCK_BYTES, n, stage);
             for (int j = 0; j < n; j++) {
                 int bo = BLOCK_BYTES * j, e = 8 * (b0 + j) * EXPANDED;
-                rowScales(stage, bo, s);
                 if (L == 16) block16(stage, bo, ex, e, s);
                 else block8(stage, bo, ex, e, s);
             }
@@ -41,16 +40,8 @@ final class Q6KR4Kernel extends InterleavedKernel {
         if (L == 8) sumRows(s, ACC + 8, out, o, 2);
     }
 
-    /** Scratch slot of the accumulator (two vectors at 8 lanes); scratch[0..16) holds the rows' d by lane % 4. */
+    /** Scratch slot of the accumulator (two vectors at 8 lanes). */
     private static final int ACC = 128;
-
-    /** The rows' d spread to lane % 4, in scratch[0..16). */
-    private static void rowScales(byte[] buf, int bo, float[] scratch) {
-        for (int k = 0; k < 4; k++) {
-            float d = f16(buf, bo + 2 * k);
-            for (int lane = k; lane < 16; lane += 4) scratch[lane] = d;
-        }
-    }
 
     /*
      * One call per 256-column block with arrays and scalars only; its eight 32-column blocks accumulate in
@@ -62,7 +53,8 @@ final class Q6KR4Kernel extends InterleavedKernel {
      * 4(c/2) and 4(c/2)+2, less 32; chunks 0, 2 take scale 8ib+k, chunks 1, 3 scale 8ib+k+4.
      */
     private static void block16(byte[] buf, int bo, float[] ex, int e, float[] s) {
-        FloatVector acc = FloatVector.zero(F), d = FloatVector.fromArray(F, s, 0);
+        FloatVector acc = FloatVector.zero(F), d = FloatVector.broadcast(F, f16(buf, bo)).blend(FloatVector.broadcast(F, f16(buf, bo + 2)), ROW1)
+                .blend(FloatVector.broadcast(F, f16(buf, bo + 4)), ROW2).blend(FloatVector.broadcast(F, f16(buf, bo + 6)), ROW3); // the rows' d by lane % 4
         for (int ib = 0; ib < 8; ib++) {
             int ql = bo + QL + 64 * ib, qh = bo + QH + 32 * ib, x = e + EXPANDED * ib;
             FloatVector blkA = FloatVector.zero(F), blkB = blkA;
@@ -84,7 +76,8 @@ final class Q6KR4Kernel extends InterleavedKernel {
 
     /** {@link #block16} at 8 lanes: rows 0, 1 in the first 8 bytes of each chunk, rows 2, 3 in the next 8. */
     private static void block8(byte[] buf, int bo, float[] ex, int e, float[] s) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, d = FloatVector.fromArray(F, s, 0);
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, d = FloatVector.broadcast(F, f16(buf, bo)).blend(FloatVector.broadcast(F, f16(buf, bo + 2)), ROW1)
+                .blend(FloatVector.broadcast(F, f16(buf, bo + 4)), ROW2).blend(FloatVector.broadcast(F, f16(buf, bo + 6)), ROW3); // the rows' d by lane % 4
         for (int ib = 0; ib < 8; ib++) {
             int ql = bo + QL + 64 * ib, qh = bo + QH + 32 * ib, x = e + EXPANDED * ib;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0; // [A|B] × rows [0,1 | 2,3]

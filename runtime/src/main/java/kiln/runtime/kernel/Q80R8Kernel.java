@@ -21,25 +21,31 @@ final class Q80R8Kernel extends InterleavedKernel {
         super(OFFSETS, 32, 8, false);
     }
 
-    /** Scratch slots: the rows' d of a block at [0..16) (only the first eight are read), the accumulators from ACC. */
-    private static final int ACC = 16;
+    /** Scratch slots: the accumulators from ACC, the staged blocks' d from DS (ROWS per block). */
+    private static final int ACC = 16, DS = 48, ROWS = 8;
 
     @Override
     void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
-        int nb = cols / 32, per = stagedUnits(BLOCK_BYTES);
+        int nb = cols / 32, per = Math.min(stagedUnits(BLOCK_BYTES), (SCRATCH - DS - 16) / ROWS);
         java.util.Arrays.fill(s, ACC, ACC + 32, 0f);
         for (int b0 = 0; b0 < nb; b0 += per) {
             int n = Math.min(per, nb - b0);
             stage(data, off + (long) BLOCK_BYTES * b0, BLOCK_BYTES, n, stage);
+            rowScales(stage, n, s);
             if (L == 16) blocks16(stage, n, ex, b0 * EXPANDED, s);
             else blocks8(stage, n, ex, b0 * EXPANDED, s);
         }
         for (int a = 0; a < 32 / L; a++) sumRows(s, ACC + L * a, out, o, a * L / 4);
     }
 
-    /** The eight rows' d of the block staged at buf[bo] into scratch[0..8). */
-    private static void rowScales(byte[] buf, int bo, float[] s) {
-        for (int k = 0; k < 8; k++) s[k] = f16(buf, bo + 2 * k);
+    /**
+     * The rows' d of the {@code n} staged blocks into scratch[DS + ROWS·b + k], all before the blocks are multiplied:
+     * a vector load right after the scalar stores it covers would wait for them (no store forwarding).
+     */
+    private static void rowScales(byte[] buf, int n, float[] s) {
+        for (int b = 0; b < n; b++) {
+            for (int k = 0; k < ROWS; k++) s[DS + ROWS * b + k] = f16(buf, BLOCK_BYTES * b + 2 * k);
+        }
     }
 
     /** The {@code n} staged blocks against ex[e..): rows 0..3 in the first 16 bytes of each 32-byte chunk, rows 4..7 in the next 16. */
@@ -56,8 +62,7 @@ final class Q80R8Kernel extends InterleavedKernel {
                 blk2 = ((FloatVector) ByteVector.fromArray(B, buf, q + 32).convertShape(VectorOperators.B2F, F, 0)).fma(x1, blk2);
                 blk3 = ((FloatVector) ByteVector.fromArray(B, buf, q + 48).convertShape(VectorOperators.B2F, F, 0)).fma(x1, blk3);
             }
-            rowScales(buf, bo, s);
-            FloatVector d = FloatVector.fromArray(F, s, 0);
+            FloatVector d = FloatVector.fromArray(F, s, DS + ROWS * b);
             acc0 = blk0.add(blk2).fma(d.rearrange(S0), acc0);
             acc1 = blk1.add(blk3).fma(d.rearrange(S4), acc1);
         }
@@ -80,8 +85,7 @@ final class Q80R8Kernel extends InterleavedKernel {
                 blk2 = ((FloatVector) ByteVector.fromArray(B, buf, q + 16).convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk2);
                 blk3 = ((FloatVector) ByteVector.fromArray(B, buf, q + 24).convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk3);
             }
-            rowScales(buf, bo, s);
-            FloatVector d = FloatVector.fromArray(F, s, 0);
+            FloatVector d = FloatVector.fromArray(F, s, DS + ROWS * b);
             acc0 = blk0.fma(d.rearrange(S0), acc0);
             acc1 = blk1.fma(d.rearrange(S2), acc1);
             acc2 = blk2.fma(d.rearrange(S4), acc2);

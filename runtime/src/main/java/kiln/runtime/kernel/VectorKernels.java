@@ -63,7 +63,7 @@ final class VectorKernels implements Kernels {
         int cols = w.cols();
         if (w.interleave() > 1) {
             InterleavedKernel ik = InterleavedKernel.forType(w.type());
-            boolean inPlace = ik != null && ik.supports(cols) && group.length >= ik.expandedSize(cols) && rowBuf.length >= InterleavedKernel.SCRATCH;
+            boolean inPlace = ik != null && ik.supports(cols) && group.length >= ik.expandedSize(cols) && rowBuf.length >= ik.scratchFloats();
             if (nTok == 1 && !inPlace && unpackedRows(w, r0, r1, x, xOff, out, outOff, rowBuf, group)) {
                 return;
             }
