@@ -33,6 +33,13 @@ abstract class InterleavedKernel {
     static final int EXPANDED = 8 * L;
     /** Bytes of a group staged at a time (whole units: a 256-column block of a k-quant group, a 32-column block of Q5_0_R4/Q8_0_R8). */
     static final int STAGE_BYTES = 8192;
+    /**
+     * Where the 8-lane bodies that assemble a 32-column block's values first (Q5_K_R4, Q6_K_R4: 16-byte operations,
+     * half as many as on each 8-byte half) put them: the 128 bytes after the staged chunk.
+     */
+    static final int DECODED = STAGE_BYTES;
+    /** 16 byte lanes: the 8-lane bodies' value assembly. */
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     private static final java.lang.invoke.VarHandle SHORT = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(short[].class, LE);
     /** Floats of per-thread scale scratch a kernel uses unless it says more ({@link #scratchFloats}). */
     static final int SCRATCH = 192;
@@ -154,7 +161,7 @@ abstract class InterleavedKernel {
     /**
      * out[outOff + r] for every row r in [r0, r1) (r0 a multiple of the interleave, r1 too or the row count)
      * against one expanded token; {@code scratch} holds {@link #scratchFloats} floats, {@code stage} at least
-     * {@link #STAGE_BYTES} bytes.
+     * {@link #STAGE_BYTES} + 128 bytes.
      */
     final void rows(MemorySegment data, long rowBytes, long r0, long r1, int cols, float[] ex, float[] out, int outOff, float[] scratch, byte[] stage) {
         for (long r = r0; r < r1; r += groupRows) group(data, r * rowBytes, cols, ex, out, outOff + (int) r, scratch, stage);

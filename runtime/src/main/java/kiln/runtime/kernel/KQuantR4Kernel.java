@@ -154,15 +154,17 @@ final class KQuantR4Kernel extends InterleavedKernel {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int ib = 0; ib < 8; ib++) {
             int q = bo + 64 + 64 * ib, x = e + EXPANDED * ib;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, h0 = a0, h1 = a0; // rows 0, 1 | 2, 3 × low | high nibbles
             for (int c = 0; c < 4; c++) {
                 FloatVector xl = FloatVector.fromArray(F, ex, x + 16 * c), xh = FloatVector.fromArray(F, ex, x + 16 * c + 8);
                 ByteVector v0 = ByteVector.fromArray(B, buf, q + 16 * c), v1 = ByteVector.fromArray(B, buf, q + 16 * c + 8);
-                a0 = ((FloatVector) v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0))
-                        .fma(xh, ((FloatVector) v0.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(xl, a0));
-                a1 = ((FloatVector) v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0))
-                        .fma(xh, ((FloatVector) v1.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(xl, a1));
+                a0 = ((FloatVector) v0.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(xl, a0);
+                h0 = ((FloatVector) v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0)).fma(xh, h0);
+                a1 = ((FloatVector) v1.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(xl, a1);
+                h1 = ((FloatVector) v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0)).fma(xh, h1);
             }
+            a0 = a0.add(h0);
+            a1 = a1.add(h1);
             acc0 = a0.fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib), acc0);
             acc1 = a1.fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib + 8), acc1);
         }
@@ -170,29 +172,34 @@ final class KQuantR4Kernel extends InterleavedKernel {
         acc1.add(FloatVector.fromArray(F, s, ACC + 8)).intoArray(s, ACC + 8);
     }
 
-    /** {@link #block8} for Q5_K_R4, the fifth bits as in {@link #block16Five}. */
+    /**
+     * {@link #block8} for Q5_K_R4: each 32-column block's values (0..31) are assembled first with 16-byte operations
+     * (the fifth bits as in {@link #block16Five}) into stage[DECODED..+128) (chunk c's low nibbles at 32c, its high
+     * nibbles at 32c + 16), then widened 8 at a time: half the byte operations of assembling each 8-byte half.
+     */
     private static void block8Five(byte[] buf, int bo, float[] ex, int e, float[] s) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int ib = 0; ib < 8; ib++) {
-            int q = bo + 192 + 64 * ib, x = e + EXPANDED * ib, qh = bo + 64 + 16 * ib;
-            ByteVector h0 = ByteVector.fromArray(B, buf, qh), h1 = ByteVector.fromArray(B, buf, qh + 8);
-            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            int q = bo + 192 + 64 * ib, x = e + EXPANDED * ib;
+            ByteVector h = ByteVector.fromArray(B16, buf, bo + 64 + 16 * ib);
             for (int c = 0; c < 4; c++) {
                 int bit = FIFTH_BIT[c];
+                ByteVector hl = (bit <= 4 ? h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4 - bit)
+                        : h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, bit - 4)).reinterpretAsBytes().and((byte) 0x10);
+                ByteVector hh = (bit <= 3 ? h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3 - bit)
+                        : h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, bit - 3)).reinterpretAsBytes().and((byte) 0x10);
+                ByteVector v = ByteVector.fromArray(B16, buf, q + 16 * c);
+                v.and((byte) 15).or(hl).intoArray(buf, DECODED + 32 * c);
+                v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hh).intoArray(buf, DECODED + 32 * c + 16);
+            }
+            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            for (int c = 0; c < 4; c++) {
                 FloatVector xl = FloatVector.fromArray(F, ex, x + 16 * c), xh = FloatVector.fromArray(F, ex, x + 16 * c + 8);
-                ByteVector v0 = ByteVector.fromArray(B, buf, q + 16 * c), v1 = ByteVector.fromArray(B, buf, q + 16 * c + 8);
-                ByteVector hl0 = (bit <= 4 ? h0.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4 - bit)
-                        : h0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, bit - 4)).reinterpretAsBytes().and((byte) 0x10);
-                ByteVector hh0 = (bit <= 3 ? h0.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3 - bit)
-                        : h0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, bit - 3)).reinterpretAsBytes().and((byte) 0x10);
-                ByteVector hl1 = (bit <= 4 ? h1.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4 - bit)
-                        : h1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, bit - 4)).reinterpretAsBytes().and((byte) 0x10);
-                ByteVector hh1 = (bit <= 3 ? h1.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3 - bit)
-                        : h1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, bit - 3)).reinterpretAsBytes().and((byte) 0x10);
-                a0 = ((FloatVector) v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hh0).convertShape(VectorOperators.B2F, F, 0))
-                        .fma(xh, ((FloatVector) v0.and((byte) 15).or(hl0).convertShape(VectorOperators.B2F, F, 0)).fma(xl, a0));
-                a1 = ((FloatVector) v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hh1).convertShape(VectorOperators.B2F, F, 0))
-                        .fma(xh, ((FloatVector) v1.and((byte) 15).or(hl1).convertShape(VectorOperators.B2F, F, 0)).fma(xl, a1));
+                int d = DECODED + 32 * c;
+                a0 = ((FloatVector) ByteVector.fromArray(B, buf, d + 16).convertShape(VectorOperators.B2F, F, 0))
+                        .fma(xh, ((FloatVector) ByteVector.fromArray(B, buf, d).convertShape(VectorOperators.B2F, F, 0)).fma(xl, a0));
+                a1 = ((FloatVector) ByteVector.fromArray(B, buf, d + 24).convertShape(VectorOperators.B2F, F, 0))
+                        .fma(xh, ((FloatVector) ByteVector.fromArray(B, buf, d + 8).convertShape(VectorOperators.B2F, F, 0)).fma(xl, a1));
             }
             acc0 = a0.fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib), acc0);
             acc1 = a1.fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib + 8), acc1);

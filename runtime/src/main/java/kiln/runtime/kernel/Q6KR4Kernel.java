@@ -74,28 +74,37 @@ final class Q6KR4Kernel extends InterleavedKernel {
         acc.add(FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
     }
 
-    /** {@link #block16} at 8 lanes: rows 0, 1 in the first 8 bytes of each chunk, rows 2, 3 in the next 8. */
+    /**
+     * {@link #block16} at 8 lanes: each block's values (q − 32) assembled first with 16-byte operations into
+     * stage[DECODED..+128) (chunk c's low nibbles at 32c, high at 32c + 16; rows 0, 1 in the first 8 bytes of
+     * each, rows 2, 3 in the next 8), then widened 8 at a time.
+     */
     private static void block8(byte[] buf, int bo, float[] ex, int e, float[] s) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, d = FloatVector.broadcast(F, f16(buf, bo)).blend(FloatVector.broadcast(F, f16(buf, bo + 2)), ROW1)
                 .blend(FloatVector.broadcast(F, f16(buf, bo + 4)), ROW2).blend(FloatVector.broadcast(F, f16(buf, bo + 6)), ROW3); // the rows' d by lane % 4
         for (int ib = 0; ib < 8; ib++) {
             int ql = bo + QL + 64 * ib, qh = bo + QH + 32 * ib, x = e + EXPANDED * ib;
+            for (int c = 0; c < 4; c++) {
+                ByteVector v = ByteVector.fromArray(B16, buf, ql + 16 * c);
+                ByteVector h = ByteVector.fromArray(B16, buf, qh + 16 * (c & 1)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes(); // only bits 0-3 are used, masked below
+                v.and((byte) 15).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32).intoArray(buf, DECODED + 32 * c);
+                v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32)
+                        .intoArray(buf, DECODED + 32 * c + 16);
+            }
             FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0; // [A|B] × rows [0,1 | 2,3]
             for (int c = 0; c < 4; c++) {
                 FloatVector xl = FloatVector.fromArray(F, ex, x + 16 * c), xh = FloatVector.fromArray(F, ex, x + 16 * c + 8);
-                for (int half = 0; half < 2; half++) {
-                    ByteVector v = ByteVector.fromArray(B, buf, ql + 16 * c + 8 * half);
-                    ByteVector h = ByteVector.fromArray(B, buf, qh + 16 * (c & 1) + 8 * half).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes(); // only bits 0-3 are used, masked below
-                    ByteVector lo = v.and((byte) 15).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                    ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                    FloatVector p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(xl));
-                    if ((c & 1) == 0) {
-                        if (half == 0) a0 = a0.add(p);
-                        else a1 = a1.add(p);
-                    } else {
-                        if (half == 0) b0 = b0.add(p);
-                        else b1 = b1.add(p);
-                    }
+                int at = DECODED + 32 * c;
+                FloatVector p0 = ((FloatVector) ByteVector.fromArray(B, buf, at + 16).convertShape(VectorOperators.B2F, F, 0))
+                        .fma(xh, ((FloatVector) ByteVector.fromArray(B, buf, at).convertShape(VectorOperators.B2F, F, 0)).mul(xl));
+                FloatVector p1 = ((FloatVector) ByteVector.fromArray(B, buf, at + 24).convertShape(VectorOperators.B2F, F, 0))
+                        .fma(xh, ((FloatVector) ByteVector.fromArray(B, buf, at + 8).convertShape(VectorOperators.B2F, F, 0)).mul(xl));
+                if ((c & 1) == 0) {
+                    a0 = a0.add(p0);
+                    a1 = a1.add(p1);
+                } else {
+                    b0 = b0.add(p0);
+                    b1 = b1.add(p1);
                 }
             }
             FloatVector sc = ((FloatVector) ByteVector.fromArray(B, buf, bo + 8 + 8 * ib).convertShape(VectorOperators.B2F, F, 0)).mul(d);
