@@ -71,7 +71,7 @@ final class VectorKernels implements Kernels {
                 // generation: the interleaved bytes in place, each weight read once per token
                 for (int t = 0; t < nTok; t++) {
                     ik.expand(x, xOff + t * xStride, cols, group);
-                    ik.rows(w.data(), w.rowBytes(), r0, r1, cols, group, out, outOff + t * outStride, rowBuf, stage(InterleavedKernel.STAGE_BYTES));
+                    ik.rows(w.data(), w.rowBytes(), r0, r1, cols, group, out, outOff + t * outStride, rowBuf, stage(InterleavedKernel.STAGE_BYTES + 128)); // the staged chunk and the 8-lane bodies' decoded block
                 }
             } else if (nTok >= 4 && cols % L == 0) {
                 interleavedTiles(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf, group);
