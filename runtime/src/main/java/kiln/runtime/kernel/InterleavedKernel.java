@@ -15,9 +15,12 @@ import java.nio.ByteOrder;
  * A kernel that multiplies ik's interleaved rows (_R4/_R8) in place, without unpacking them: 4 or 8 rows of one
  * group sit side by side in 4-byte chunks, so one vector of quants widened to floats holds four consecutive
  * columns of each of several rows (row k in lanes 4k..4k+3), and meets the same four activations repeated.
- * {@link #expand} lays a token's activations out that way once per product and thread (8 lane groups of 16
- * floats per 32 columns, each group four columns from {@link #offsets()} repeated four times); the kernels then
- * stream the weights once. The 256-bit (AVX2) and 512-bit (AVX-512) bodies are the two supported widths; the
+ * {@link #expand} lays a token's activations out that way once per product and thread (8 lane groups of L
+ * floats per 32 columns, each group four columns from {@link #offsets()} repeated L/4 times: at 8 lanes the
+ * expanded token is half the size, so more of it stays in L1); the kernels then stream the weights once, a
+ * chunk of a group's bytes at a time copied into a per-thread byte array ({@link #STAGE_BYTES}) and read with
+ * array loads (short vector loads from a segment each pay a bounds and liveness check, as {@link KQuantDots}
+ * found for the plain types). The 256-bit (AVX2) and 512-bit (AVX-512) bodies are the two supported widths; the
  * scalar oracle is each type's repack codec ({@code kiln.tensor.repack}, through {@link ScalarKernels}).
  */
 abstract class InterleavedKernel {
@@ -26,10 +29,33 @@ abstract class InterleavedKernel {
     static final int L = F.length();
     static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** Floats of expanded activations per 32 columns (8 lane groups × 16 lanes). */
-    static final int EXPANDED = 128;
-    /** Floats of per-thread scale scratch a kernel may use. */
+    /** Floats of expanded activations per 32 columns (8 lane groups × L lanes). */
+    static final int EXPANDED = 8 * L;
+    /** Bytes of a group staged at a time (whole units: a 256-column block of a k-quant group, a 32-column block of Q5_0_R4/Q8_0_R8). */
+    static final int STAGE_BYTES = 8192;
+    /**
+     * Where the 8-lane bodies that assemble a 32-column block's values first (Q5_K_R4, Q6_K_R4: 16-byte operations,
+     * half as many as on each 8-byte half) put them: the 128 bytes after the staged chunk.
+     */
+    static final int DECODED = STAGE_BYTES;
+    /** 16 byte lanes: the 8-lane bodies' value assembly. */
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final java.lang.invoke.VarHandle SHORT = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(short[].class, LE);
+    /** Floats of per-thread scale scratch a kernel uses unless it says more ({@link #scratchFloats}). */
     static final int SCRATCH = 192;
+
+    /**
+     * Lanes with lane % 4 == k (k = 1, 2, 3): a per-row scalar spread to its row's lanes is a broadcast blended
+     * under these ({@code broadcast(d0).blend(broadcast(d1), ROW1)…}), never scalar stores read back as a vector
+     * (that load waits for the stores: no store forwarding).
+     */
+    static final jdk.incubator.vector.VectorMask<Float> ROW1 = rowLanes(1), ROW2 = rowLanes(2), ROW3 = rowLanes(3);
+
+    private static jdk.incubator.vector.VectorMask<Float> rowLanes(int k) {
+        long bits = 0;
+        for (int j = k; j < L; j += 4) bits |= 1L << j;
+        return jdk.incubator.vector.VectorMask.fromLong(F, bits);
+    }
 
     /** Lanes j take lane {@code first + j/4}: a per-row value (in lanes first, first+1, …) spread over each row's four lanes. */
     static VectorShuffle<Float> spread(int first) {
@@ -90,6 +116,11 @@ abstract class InterleavedKernel {
         return blockColumns;
     }
 
+    /** Floats of the {@code scratch} array {@link #rows} needs. */
+    int scratchFloats() {
+        return SCRATCH;
+    }
+
     boolean supports(int cols) {
         return cols % blockColumns() == 0;
     }
@@ -106,7 +137,7 @@ abstract class InterleavedKernel {
 
     /**
      * One token's activations x[xo..xo+cols) as the kernel reads them: per 32 columns, lane group h holds
-     * x[base + offsets[h] + lane % 4] in 16 lanes; with {@link #needsSums} then, per 256 columns, 32 slots
+     * x[base + offsets[h] + lane % 4] in L lanes; with {@link #needsSums} then, per 256 columns, 32 slots
      * s = 4ib + k holding the sum of 32-column block ib (for row k's minimum).
      */
     final void expand(float[] x, int xo, int cols, float[] ex) {
@@ -116,7 +147,7 @@ abstract class InterleavedKernel {
             int e = ib * EXPANDED, base = xo + 32 * ib;
             for (int h = 0; h < 8; h++) {
                 int src = base + off[h];
-                for (int lane = 0; lane < 16; lane++) ex[e + 16 * h + lane] = x[src + (lane & 3)];
+                for (int lane = 0; lane < L; lane++) ex[e + L * h + lane] = x[src + (lane & 3)];
             }
             if (needsSums()) {
                 float s = 0;
@@ -129,14 +160,30 @@ abstract class InterleavedKernel {
 
     /**
      * out[outOff + r] for every row r in [r0, r1) (r0 a multiple of the interleave, r1 too or the row count)
-     * against one expanded token; {@code scratch} holds {@link #SCRATCH} floats.
+     * against one expanded token; {@code scratch} holds {@link #scratchFloats} floats, {@code stage} at least
+     * {@link #STAGE_BYTES} + 128 bytes.
      */
-    final void rows(MemorySegment data, long rowBytes, long r0, long r1, int cols, float[] ex, float[] out, int outOff, float[] scratch) {
-        for (long r = r0; r < r1; r += groupRows) group(data, r * rowBytes, cols, ex, out, outOff + (int) r, scratch);
+    final void rows(MemorySegment data, long rowBytes, long r0, long r1, int cols, float[] ex, float[] out, int outOff, float[] scratch, byte[] stage) {
+        for (long r = r0; r < r1; r += groupRows) group(data, r * rowBytes, cols, ex, out, outOff + (int) r, scratch, stage);
     }
 
     /** out[o..o+groupRows) for the group whose bytes start at data[off]. */
-    abstract void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch);
+    abstract void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch, byte[] stage);
+
+    /** How many units of {@code unitBytes} one staging copy takes. */
+    static int stagedUnits(int unitBytes) {
+        return Math.max(1, STAGE_BYTES / unitBytes);
+    }
+
+    /** Copies {@code units} units of {@code unitBytes} from data[off] into stage[0..). */
+    static void stage(MemorySegment data, long off, int unitBytes, int units, byte[] stage) {
+        MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, off, stage, 0, unitBytes * units);
+    }
+
+    /** The fp16 at stage[o..o+2) as a float. */
+    static float f16(byte[] stage, int o) {
+        return Float.float16ToFloat((short) SHORT.get(stage, o));
+    }
 
     /**
      * Sums each row's four lanes of the accumulator stored at scratch[at..at+L) (row k in lanes 4k..4k+3, rows

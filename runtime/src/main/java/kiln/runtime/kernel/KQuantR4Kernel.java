@@ -4,8 +4,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
-import kiln.tensor.Le;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -23,7 +21,9 @@ final class KQuantR4Kernel extends InterleavedKernel {
     static final KQuantR4Kernel Q4_K_R4 = new KQuantR4Kernel(false), Q5_K_R4 = new KQuantR4Kernel(true);
     /** Q5_K_R4: the qh bit of chunk c's low nibbles (its high nibbles take the next bit). */
     private static final int[] FIFTH_BIT = {0, 4, 2, 6};
-    private static final VectorShuffle<Float> SPREAD = spread(0), SPREAD_HIGH = spread(2);
+    /** Slot p + j of a scale vector spread to its row's lanes (j = 0, 4, 8, 12 at 16 lanes; 0, 2, 4, 6 at 8). */
+    private static final VectorShuffle<Float> SP0 = spread(0), SP2 = spread(2), SP4 = spread(4), SP6 = spread(6),
+            SP8 = L == 16 ? spread(8) : null, SP12 = L == 16 ? spread(12) : null;
 
     private final boolean five;
 
@@ -33,126 +33,179 @@ final class KQuantR4Kernel extends InterleavedKernel {
     }
 
     @Override
-    void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch) {
-        walk(data, off, cols, five, ex, out, o, scratch);
+    int scratchFloats() {
+        return SCRATCH_FLOATS;
+    }
+
+    @Override
+    void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
+        int bb = five ? 704 : 576, nb = cols / 256, per = stagedUnits(bb);
+        java.util.Arrays.fill(s, ACC, MIN + 16, 0f);
+        int sums = cols / 32 * EXPANDED;
+        for (int b0 = 0; b0 < nb; b0 += per) {
+            int n = Math.min(per, nb - b0);
+            stage(data, off + (long) bb * b0, bb, n, stage);
+            for (int j = 0; j < n; j++) {
+                int b = b0 + j, bo = bb * j, e = 8 * b * EXPANDED;
+                decodeScales(stage, bo, s);
+                if (L == 16) {
+                    if (five) block16Five(stage, bo, ex, e, s);
+                    else block16(stage, bo, ex, e, s);
+                } else {
+                    if (five) block8Five(stage, bo, ex, e, s);
+                    else block8(stage, bo, ex, e, s);
+                }
+                minimums(s, ex, sums + 32 * b);
+            }
+        }
+        finish(s, out, o);
     }
 
     /**
-     * A block's 32 slots: d_k·sc into scales[0..32), dmin_k·m into scales[48..80) (slot s = 4ib + k, row k = s % 4);
-     * scales[80..112) hold the rows' d and dmin spread to lane % 4.
+     * A block's 32 slots: d_k·sc spread to the lanes that multiply them, scales[SPREAD + 16ib..) for 32-column block
+     * ib (at 8 lanes rows 0, 1 then rows 2, 3), so the block loops load each with one aligned vector load of what
+     * one vector store wrote (a load that spans two stores, or scalar stores, waits for them: no store forwarding);
+     * dmin_k·m into scales[48..80) (slot s = 4ib + k, row k = s % 4).
      */
-    private static void decodeScales(MemorySegment data, long o, float[] scales) {
-        for (int k = 0; k < 4; k++) {
-            float d = Float.float16ToFloat(data.get(Le.SHORT, o + 2L * k));
-            float dmin = Float.float16ToFloat(data.get(Le.SHORT, o + 8 + 2L * k));
-            for (int lane = k; lane < 16; lane += 4) {
-                scales[80 + lane] = d;
-                scales[96 + lane] = dmin;
-            }
-        }
-        FloatVector d = FloatVector.fromArray(F, scales, 80), dmin = FloatVector.fromArray(F, scales, 96);
+    private static void decodeScales(byte[] buf, int o, float[] scales) {
+        FloatVector d = FloatVector.broadcast(F, f16(buf, o)).blend(FloatVector.broadcast(F, f16(buf, o + 2)), ROW1)
+                .blend(FloatVector.broadcast(F, f16(buf, o + 4)), ROW2).blend(FloatVector.broadcast(F, f16(buf, o + 6)), ROW3);
+        FloatVector dmin = FloatVector.broadcast(F, f16(buf, o + 8)).blend(FloatVector.broadcast(F, f16(buf, o + 10)), ROW1)
+                .blend(FloatVector.broadcast(F, f16(buf, o + 12)), ROW2).blend(FloatVector.broadcast(F, f16(buf, o + 14)), ROW3);
         for (int p = 0; p < 32; p += L) {
-            ByteVector sl = ByteVector.fromMemorySegment(B, data, o + 32 + p, LE);
-            ByteVector sh = ByteVector.fromMemorySegment(B, data, o + 16 + (p & 15), LE);
+            ByteVector sl = ByteVector.fromArray(B, buf, o + 32 + p);
+            ByteVector sh = ByteVector.fromArray(B, buf, o + 16 + (p & 15));
             if (p >= 16) sh = sh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
             ByteVector sc = sl.and((byte) 15).or(sh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30));
             ByteVector mn = sl.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(sh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30));
-            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scales, p);
+            FloatVector scf = ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 0)).mul(d);
+            int at = SPREAD + 4 * p; // block ib = p / 4 and the next L / 4 - 1
+            if (L == 16) {
+                scf.rearrange(SP0).intoArray(scales, at);
+                scf.rearrange(SP4).intoArray(scales, at + 16);
+                scf.rearrange(SP8).intoArray(scales, at + 32);
+                scf.rearrange(SP12).intoArray(scales, at + 48);
+            } else {
+                scf.rearrange(SP0).intoArray(scales, at);
+                scf.rearrange(SP2).intoArray(scales, at + 8);
+                scf.rearrange(SP4).intoArray(scales, at + 16);
+                scf.rearrange(SP6).intoArray(scales, at + 24);
+            }
             ((FloatVector) mn.convertShape(VectorOperators.B2F, F, 0)).mul(dmin).intoArray(scales, 48 + p);
         }
     }
 
     /** Scratch slots of the accumulators: dot lanes (two vectors at 8 lanes), then the minimum lanes. */
-    private static final int ACC = 128, MIN = 160;
+    private static final int ACC = 128, MIN = 160, SPREAD = 192;
+    /** Floats of scratch these kernels use. */
+    static final int SCRATCH_FLOATS = SPREAD + 128;
 
     /*
-     * Each 32-column block is one call with arrays and scalars only, the accumulators living in scratch: C2 stops
-     * inlining the Vector API's calls in a method past its node budget, and a vector that then crosses a call is
-     * boxed (10x slower). Small bodies keep every vector in registers.
+     * One call per 256-column block with arrays and scalars only: its eight 32-column blocks accumulate in
+     * registers (the low and high nibbles in two chains, then one FMA under the slot scales) and the block's sum
+     * is added to scratch once. Each body is one loop nest, far below C2's inlining budget.
      */
 
-    /** Both widths: the 32-column block methods differ, the walk over the group does not. */
-    private static void walk(MemorySegment data, long off, int cols, boolean five, float[] ex, float[] out, int o, float[] s) {
-        java.util.Arrays.fill(s, ACC, MIN + 16, 0f);
-        int sums = cols / 32 * EXPANDED;
-        for (int b = 0; b < cols / 256; b++) {
-            long bo = off + (five ? 704L : 576L) * b;
-            decodeScales(data, bo, s);
-            for (int ib = 0; ib < 8; ib++) {
-                long q = bo + (five ? 192 : 64) + 64L * ib, qh = bo + 64 + 16L * ib;
-                int e = (8 * b + ib) * EXPANDED;
-                if (L == 16) {
-                    if (five) block16Five(data, q, qh, ex, e, s, ib);
-                    else block16(data, q, ex, e, s, ib);
-                } else {
-                    if (five) block8Five(data, q, qh, ex, e, s, ib);
-                    else block8(data, q, ex, e, s, ib);
-                }
+    /** The 256-column block staged at buf[bo]: Σ_ib d·sc·(q·x) added to the accumulator lanes. */
+    private static void block16(byte[] buf, int bo, float[] ex, int e, float[] s) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int ib = 0; ib < 8; ib++) {
+            int q = bo + 64 + 64 * ib, x = e + EXPANDED * ib;
+            FloatVector lo = FloatVector.zero(F), hi = lo;
+            for (int c = 0; c < 4; c++) {
+                ByteVector v = ByteVector.fromArray(B, buf, q + 16 * c);
+                lo = ((FloatVector) v.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, x + 32 * c), lo);
+                hi = ((FloatVector) v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                        .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, x + 32 * c + 16), hi);
             }
-            minimums(s, ex, sums + 32 * b);
+            acc = lo.add(hi).fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib), acc);
         }
-        finish(s, out, o);
+        acc.add(FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
     }
 
-    private static void block16(MemorySegment data, long q, float[] ex, int e, float[] s, int ib) {
-        FloatVector blk = FloatVector.zero(F);
-        for (int c = 0; c < 4; c++) {
-            ByteVector v = ByteVector.fromMemorySegment(B, data, q + 16L * c, LE);
-            blk = ((FloatVector) v.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c), blk);
-            blk = ((FloatVector) (v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c + 16), blk);
+    /**
+     * {@link #block16} for Q5_K_R4: chunk c's fifth bits (qh bits {@link #FIFTH_BIT}[c] and the next) moved to bit 4
+     * by one 16-bit shift each (left or right; the bits that cross from the neighbouring byte are masked off).
+     */
+    private static void block16Five(byte[] buf, int bo, float[] ex, int e, float[] s) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int ib = 0; ib < 8; ib++) {
+            int q = bo + 192 + 64 * ib, x = e + EXPANDED * ib;
+            ByteVector h = ByteVector.fromArray(B, buf, bo + 64 + 16 * ib);
+            FloatVector lo = FloatVector.zero(F), hi = lo;
+            for (int c = 0; c < 4; c++) {
+                int bit = FIFTH_BIT[c];
+                ByteVector hl = (bit <= 4 ? h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4 - bit)
+                        : h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, bit - 4)).reinterpretAsBytes().and((byte) 0x10);
+                ByteVector hh = (bit <= 3 ? h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3 - bit)
+                        : h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, bit - 3)).reinterpretAsBytes().and((byte) 0x10);
+                ByteVector v = ByteVector.fromArray(B, buf, q + 16 * c);
+                lo = ((FloatVector) v.and((byte) 15).or(hl).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, x + 32 * c), lo);
+                hi = ((FloatVector) v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hh)
+                        .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, x + 32 * c + 16), hi);
+            }
+            acc = lo.add(hi).fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib), acc);
         }
-        blk.fma(FloatVector.fromArray(F, s, 4 * ib).rearrange(SPREAD), FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
+        acc.add(FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
     }
 
-    private static void block16Five(MemorySegment data, long q, long qh, float[] ex, int e, float[] s, int ib) {
-        FloatVector blk = FloatVector.zero(F);
-        ByteVector h = ByteVector.fromMemorySegment(B, data, qh, LE);
-        for (int c = 0; c < 4; c++) {
-            ByteVector v = ByteVector.fromMemorySegment(B, data, q + 16L * c, LE);
-            ByteVector hc = h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, FIFTH_BIT[c]).reinterpretAsBytes(); // this chunk's fifth bits at bits 0 (low nibbles) and 1 (high); higher bits are masked below
-            ByteVector lo = v.and((byte) 15).or(hc.and((byte) 1).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes());
-            ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hc.and((byte) 2).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes());
-            blk = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c), blk);
-            blk = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c + 16), blk);
+    /** 8 lanes: rows 0, 1 in the first 8 bytes of a chunk (accumulator 0), rows 2, 3 in the next 8 (accumulator 1). */
+    private static void block8(byte[] buf, int bo, float[] ex, int e, float[] s) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int ib = 0; ib < 8; ib++) {
+            int q = bo + 64 + 64 * ib, x = e + EXPANDED * ib;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, h0 = a0, h1 = a0; // rows 0, 1 | 2, 3 × low | high nibbles
+            for (int c = 0; c < 4; c++) {
+                FloatVector xl = FloatVector.fromArray(F, ex, x + 16 * c), xh = FloatVector.fromArray(F, ex, x + 16 * c + 8);
+                ByteVector v0 = ByteVector.fromArray(B, buf, q + 16 * c), v1 = ByteVector.fromArray(B, buf, q + 16 * c + 8);
+                a0 = ((FloatVector) v0.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(xl, a0);
+                h0 = ((FloatVector) v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0)).fma(xh, h0);
+                a1 = ((FloatVector) v1.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(xl, a1);
+                h1 = ((FloatVector) v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0)).fma(xh, h1);
+            }
+            a0 = a0.add(h0);
+            a1 = a1.add(h1);
+            acc0 = a0.fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib), acc0);
+            acc1 = a1.fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib + 8), acc1);
         }
-        blk.fma(FloatVector.fromArray(F, s, 4 * ib).rearrange(SPREAD), FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
+        acc0.add(FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
+        acc1.add(FloatVector.fromArray(F, s, ACC + 8)).intoArray(s, ACC + 8);
     }
 
-    /** 8 lanes: rows 0, 1 in the first 8 bytes of a chunk, rows 2, 3 in the next 8. */
-    private static void block8(MemorySegment data, long q, float[] ex, int e, float[] s, int ib) {
-        FloatVector blk0 = FloatVector.zero(F), blk1 = blk0;
-        for (int c = 0; c < 4; c++) {
-            FloatVector xl = FloatVector.fromArray(F, ex, e + 32 * c), xh = FloatVector.fromArray(F, ex, e + 32 * c + 16);
-            ByteVector v0 = ByteVector.fromMemorySegment(B, data, q + 16L * c, LE);
-            ByteVector v1 = ByteVector.fromMemorySegment(B, data, q + 16L * c + 8, LE);
-            blk0 = ((FloatVector) (v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)).convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) v0.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk0));
-            blk1 = ((FloatVector) (v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)).convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) v1.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk1));
+    /**
+     * {@link #block8} for Q5_K_R4: each 32-column block's values (0..31) are assembled first with 16-byte operations
+     * (the fifth bits as in {@link #block16Five}) into stage[DECODED..+128) (chunk c's low nibbles at 32c, its high
+     * nibbles at 32c + 16), then widened 8 at a time: half the byte operations of assembling each 8-byte half.
+     */
+    private static void block8Five(byte[] buf, int bo, float[] ex, int e, float[] s) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int ib = 0; ib < 8; ib++) {
+            int q = bo + 192 + 64 * ib, x = e + EXPANDED * ib;
+            ByteVector h = ByteVector.fromArray(B16, buf, bo + 64 + 16 * ib);
+            for (int c = 0; c < 4; c++) {
+                int bit = FIFTH_BIT[c];
+                ByteVector hl = (bit <= 4 ? h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4 - bit)
+                        : h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, bit - 4)).reinterpretAsBytes().and((byte) 0x10);
+                ByteVector hh = (bit <= 3 ? h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3 - bit)
+                        : h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, bit - 3)).reinterpretAsBytes().and((byte) 0x10);
+                ByteVector v = ByteVector.fromArray(B16, buf, q + 16 * c);
+                v.and((byte) 15).or(hl).intoArray(buf, DECODED + 32 * c);
+                v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hh).intoArray(buf, DECODED + 32 * c + 16);
+            }
+            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            for (int c = 0; c < 4; c++) {
+                FloatVector xl = FloatVector.fromArray(F, ex, x + 16 * c), xh = FloatVector.fromArray(F, ex, x + 16 * c + 8);
+                int d = DECODED + 32 * c;
+                a0 = ((FloatVector) ByteVector.fromArray(B, buf, d + 16).convertShape(VectorOperators.B2F, F, 0))
+                        .fma(xh, ((FloatVector) ByteVector.fromArray(B, buf, d).convertShape(VectorOperators.B2F, F, 0)).fma(xl, a0));
+                a1 = ((FloatVector) ByteVector.fromArray(B, buf, d + 24).convertShape(VectorOperators.B2F, F, 0))
+                        .fma(xh, ((FloatVector) ByteVector.fromArray(B, buf, d + 8).convertShape(VectorOperators.B2F, F, 0)).fma(xl, a1));
+            }
+            acc0 = a0.fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib), acc0);
+            acc1 = a1.fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib + 8), acc1);
         }
-        accumulate8(blk0, blk1, s, ib);
-    }
-
-    private static void block8Five(MemorySegment data, long q, long qh, float[] ex, int e, float[] s, int ib) {
-        FloatVector blk0 = FloatVector.zero(F), blk1 = blk0;
-        ByteVector h0 = ByteVector.fromMemorySegment(B, data, qh, LE), h1 = ByteVector.fromMemorySegment(B, data, qh + 8, LE);
-        for (int c = 0; c < 4; c++) {
-            FloatVector xl = FloatVector.fromArray(F, ex, e + 32 * c), xh = FloatVector.fromArray(F, ex, e + 32 * c + 16);
-            ByteVector v0 = ByteVector.fromMemorySegment(B, data, q + 16L * c, LE);
-            ByteVector v1 = ByteVector.fromMemorySegment(B, data, q + 16L * c + 8, LE);
-            ByteVector g0 = h0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, FIFTH_BIT[c]).reinterpretAsBytes(), g1 = h1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, FIFTH_BIT[c]).reinterpretAsBytes();
-            ByteVector lo0 = v0.and((byte) 15).or(g0.and((byte) 1).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes());
-            ByteVector hi0 = v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(g0.and((byte) 2).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes());
-            ByteVector lo1 = v1.and((byte) 15).or(g1.and((byte) 1).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes());
-            ByteVector hi1 = v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(g1.and((byte) 2).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 3).reinterpretAsBytes());
-            blk0 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk0));
-            blk1 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk1));
-        }
-        accumulate8(blk0, blk1, s, ib);
-    }
-
-    private static void accumulate8(FloatVector blk0, FloatVector blk1, float[] s, int ib) {
-        FloatVector sc = FloatVector.fromArray(F, s, 4 * ib);
-        blk0.fma(sc.rearrange(SPREAD), FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
-        blk1.fma(sc.rearrange(SPREAD_HIGH), FloatVector.fromArray(F, s, ACC + 8)).intoArray(s, ACC + 8);
+        acc0.add(FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
+        acc1.add(FloatVector.fromArray(F, s, ACC + 8)).intoArray(s, ACC + 8);
     }
 
     /** The block's minimum terms: dmin_k·m (slots s = 4ib + k, in scratch[48..80)) times the 32-column sums. */

@@ -4,8 +4,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
-import kiln.tensor.Le;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -23,72 +21,82 @@ final class Q50R4Kernel extends InterleavedKernel {
         super(KQuantR4Kernel.N4, 32, 4, false);
     }
 
+    /** Scratch slots: the accumulators from ACC, the staged blocks' d from DS (ROWS per block). */
+    private static final int ACC = 16, DS = 48, ROWS = 4;
+
     @Override
-    void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch) {
-        if (L == 16) group16(data, off, cols, ex, out, o, scratch);
-        else group8(data, off, cols, ex, out, o, scratch);
-    }
-
-    /** The rows' d in scratch[0..4), as a vector for the spreads. */
-    private static FloatVector rowScales(MemorySegment data, long bo, float[] scratch) {
-        for (int k = 0; k < 4; k++) scratch[k] = Float.float16ToFloat(data.get(Le.SHORT, bo + 2L * k));
-        return FloatVector.fromArray(F, scratch, 0);
-    }
-
-    private static void group16(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < cols / 32; b++) {
-            long bo = off + (long) BLOCK_BYTES * b;
-            int e = b * EXPANDED;
-            ByteVector qh = ByteVector.fromMemorySegment(B, data, bo + 8, LE);
-            FloatVector blk = FloatVector.zero(F);
-            for (int c = 0; c < 4; c++) {
-                ByteVector v = ByteVector.fromMemorySegment(B, data, bo + 24 + 16L * c, LE);
-                // q − 16: the nibble, with its fifth bit (qh bit c for low nibbles, c + 4 for high) at bit 4
-                ByteVector hl = qh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, c).reinterpretAsBytes().and((byte) 1);
-                ByteVector hh = qh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, c + 4).reinterpretAsBytes().and((byte) 1);
-                ByteVector lo = v.and((byte) 15).or(hl.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes()).sub((byte) 16);
-                ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
-                        .or(hh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes()).sub((byte) 16);
-                blk = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c), blk);
-                blk = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c + 16), blk);
-            }
-            acc = blk.fma(rowScales(data, bo, scratch).rearrange(S0), acc);
+    void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
+        int nb = cols / 32, per = Math.min(stagedUnits(BLOCK_BYTES), (SCRATCH - DS - 16) / ROWS);
+        java.util.Arrays.fill(s, ACC, ACC + 16, 0f);
+        for (int b0 = 0; b0 < nb; b0 += per) {
+            int n = Math.min(per, nb - b0);
+            stage(data, off + (long) BLOCK_BYTES * b0, BLOCK_BYTES, n, stage);
+            rowScales(stage, n, s);
+            if (L == 16) blocks16(stage, n, ex, b0 * EXPANDED, s);
+            else blocks8(stage, n, ex, b0 * EXPANDED, s);
         }
-        acc.intoArray(scratch, 16);
-        sumRows(scratch, 16, out, o, 0);
+        sumRows(s, ACC, out, o, 0);
+        if (L == 8) sumRows(s, ACC + 8, out, o, 2);
     }
 
-    private static void group8(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        for (int b = 0; b < cols / 32; b++) {
-            long bo = off + (long) BLOCK_BYTES * b;
-            int e = b * EXPANDED;
-            ByteVector qh0 = ByteVector.fromMemorySegment(B, data, bo + 8, LE), qh1 = ByteVector.fromMemorySegment(B, data, bo + 16, LE);
-            FloatVector blk0 = FloatVector.zero(F), blk1 = blk0;
+    /**
+     * The rows' d of the {@code n} staged blocks into scratch[DS + ROWS·b + k], all before the blocks are multiplied:
+     * a vector load right after the scalar stores it covers would wait for them (no store forwarding).
+     */
+    private static void rowScales(byte[] buf, int n, float[] s) {
+        for (int b = 0; b < n; b++) {
+            for (int k = 0; k < ROWS; k++) s[DS + ROWS * b + k] = f16(buf, BLOCK_BYTES * b + 2 * k);
+        }
+    }
+
+    /** The {@code n} staged blocks against ex[e..), added to the accumulator in scratch. */
+    private static void blocks16(byte[] buf, int n, float[] ex, int e, float[] s) {
+        FloatVector acc = FloatVector.fromArray(F, s, ACC);
+        for (int b = 0; b < n; b++) {
+            int bo = BLOCK_BYTES * b, x = e + b * EXPANDED;
+            ByteVector qh = ByteVector.fromArray(B, buf, bo + 8);
+            FloatVector lo = FloatVector.zero(F), hi = lo;
             for (int c = 0; c < 4; c++) {
-                FloatVector xl = FloatVector.fromArray(F, ex, e + 32 * c), xh = FloatVector.fromArray(F, ex, e + 32 * c + 16);
-                ByteVector v0 = ByteVector.fromMemorySegment(B, data, bo + 24 + 16L * c, LE), v1 = ByteVector.fromMemorySegment(B, data, bo + 32 + 16L * c, LE);
-                for (int half = 0; half < 2; half++) {
-                    ByteVector v = half == 0 ? v0 : v1, qh = half == 0 ? qh0 : qh1;
-                    ByteVector hl = qh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, c).reinterpretAsBytes().and((byte) 1);
-                    ByteVector hh = qh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, c + 4).reinterpretAsBytes().and((byte) 1);
-                    ByteVector lo = v.and((byte) 15).or(hl.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes()).sub((byte) 16);
-                    ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
-                            .or(hh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes()).sub((byte) 16);
-                    FloatVector p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(xh,
-                            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(xl));
-                    if (half == 0) blk0 = blk0.add(p);
-                    else blk1 = blk1.add(p);
-                }
+                ByteVector v = ByteVector.fromArray(B, buf, bo + 24 + 16 * c);
+                // q − 16: the nibble, with its fifth bit (qh bit c for low nibbles, c + 4 for high) moved to bit 4
+                ByteVector hl = qh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4 - c).reinterpretAsBytes().and((byte) 0x10);
+                ByteVector hh = qh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, c).reinterpretAsBytes().and((byte) 0x10);
+                ByteVector l = v.and((byte) 15).or(hl).sub((byte) 16);
+                ByteVector h = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15).or(hh).sub((byte) 16);
+                lo = ((FloatVector) l.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, x + 32 * c), lo);
+                hi = ((FloatVector) h.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, x + 32 * c + 16), hi);
             }
-            FloatVector d = rowScales(data, bo, scratch);
+            acc = lo.add(hi).fma(FloatVector.fromArray(F, s, DS + ROWS * b).rearrange(S0), acc);
+        }
+        acc.intoArray(s, ACC);
+    }
+
+    /** {@link #blocks16} at 8 lanes: rows 0, 1 in the first 8 bytes of each chunk (and of qh), rows 2, 3 in the next 8. */
+    private static void blocks8(byte[] buf, int n, float[] ex, int e, float[] s) {
+        FloatVector acc0 = FloatVector.fromArray(F, s, ACC), acc1 = FloatVector.fromArray(F, s, ACC + 8);
+        for (int b = 0; b < n; b++) {
+            int bo = BLOCK_BYTES * b, x = e + b * EXPANDED;
+            FloatVector blk0 = FloatVector.zero(F), blk1 = blk0;
+            for (int half = 0; half < 2; half++) {
+                ByteVector qh = ByteVector.fromArray(B, buf, bo + 8 + 8 * half);
+                FloatVector blk = FloatVector.zero(F);
+                for (int c = 0; c < 4; c++) {
+                    FloatVector xl = FloatVector.fromArray(F, ex, x + 16 * c), xh = FloatVector.fromArray(F, ex, x + 16 * c + 8);
+                    ByteVector v = ByteVector.fromArray(B, buf, bo + 24 + 16 * c + 8 * half);
+                    ByteVector hl = qh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4 - c).reinterpretAsBytes().and((byte) 0x10);
+                    ByteVector hh = qh.reinterpretAsShorts().lanewise(VectorOperators.LSHR, c).reinterpretAsBytes().and((byte) 0x10);
+                    ByteVector l = v.and((byte) 15).or(hl).sub((byte) 16);
+                    ByteVector h = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15).or(hh).sub((byte) 16);
+                    blk = ((FloatVector) h.convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) l.convertShape(VectorOperators.B2F, F, 0)).fma(xl, blk));
+                }
+                if (half == 0) blk0 = blk;
+                else blk1 = blk;
+            }
+            FloatVector d = FloatVector.fromArray(F, s, DS + ROWS * b);
             acc0 = blk0.fma(d.rearrange(S0), acc0);
             acc1 = blk1.fma(d.rearrange(S2), acc1);
         }
-        acc0.intoArray(scratch, 16);
-        sumRows(scratch, 16, out, o, 0);
-        acc1.intoArray(scratch, 16);
-        sumRows(scratch, 16, out, o, 2);
+        acc0.intoArray(s, ACC);
+        acc1.intoArray(s, ACC + 8);
     }
 }

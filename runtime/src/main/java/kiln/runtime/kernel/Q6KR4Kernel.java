@@ -4,8 +4,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
-import kiln.tensor.Le;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -26,85 +24,94 @@ final class Q6KR4Kernel extends InterleavedKernel {
     }
 
     @Override
-    void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch) {
-        walk(data, off, cols, ex, out, o, scratch);
-    }
-
-    /** Scratch slot of the accumulator (two vectors at 8 lanes); scratch[0..16) holds the rows' d by lane % 4. */
-    private static final int ACC = 128;
-
-    /** The rows' d spread to lane % 4, in scratch[0..16). */
-    private static void rowScales(MemorySegment data, long bo, float[] scratch) {
-        for (int k = 0; k < 4; k++) {
-            float d = Float.float16ToFloat(data.get(Le.SHORT, bo + 2L * k));
-            for (int lane = k; lane < 16; lane += 4) scratch[lane] = d;
-        }
-    }
-
-    /*
-     * One call per 32-column block with arrays and scalars only, the accumulators in scratch (see KQuantR4Kernel:
-     * a body past C2's node budget boxes its vectors).
-     */
-
-    private static void walk(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s) {
+    void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
+        int nb = cols / 256, per = stagedUnits(BLOCK_BYTES);
         java.util.Arrays.fill(s, ACC, ACC + 16, 0f);
-        for (int b = 0; b < cols / 256; b++) {
-            long bo = off + (long) BLOCK_BYTES * b;
-            rowScales(data, bo, s);
-            for (int ib = 0; ib < 8; ib++) {
-                if (L == 16) block16(data, bo, ib, ex, (8 * b + ib) * EXPANDED, s);
-                else block8(data, bo, ib, ex, (8 * b + ib) * EXPANDED, s);
+        for (int b0 = 0; b0 < nb; b0 += per) {
+            int n = Math.min(per, nb - b0);
+            stage(data, off + (long) BLOCK_BYTES * b0, BLOCK_BYTES, n, stage);
+            for (int j = 0; j < n; j++) {
+                int bo = BLOCK_BYTES * j, e = 8 * (b0 + j) * EXPANDED;
+                if (L == 16) block16(stage, bo, ex, e, s);
+                else block8(stage, bo, ex, e, s);
             }
         }
         sumRows(s, ACC, out, o, 0);
         if (L == 8) sumRows(s, ACC + 8, out, o, 2);
     }
 
+    /** Scratch slot of the accumulator (two vectors at 8 lanes). */
+    private static final int ACC = 128;
+
+    /*
+     * One call per 256-column block with arrays and scalars only; its eight 32-column blocks accumulate in
+     * registers and the block's sum is added to scratch once (see KQuantR4Kernel).
+     */
+
     /**
      * Block ib: chunk c's values are its ql nibbles (low, high) with two bits of qh chunk c % 2 at bit pairs
      * 4(c/2) and 4(c/2)+2, less 32; chunks 0, 2 take scale 8ib+k, chunks 1, 3 scale 8ib+k+4.
      */
-    private static void block16(MemorySegment data, long bo, int ib, float[] ex, int e, float[] s) {
-        long ql = bo + QL + 64L * ib, qh = bo + QH + 32L * ib;
-        FloatVector blkA = FloatVector.zero(F), blkB = blkA;
-        for (int c = 0; c < 4; c++) {
-            ByteVector v = ByteVector.fromMemorySegment(B, data, ql + 16L * c, LE);
-            ByteVector h = (ByteVector.fromMemorySegment(B, data, qh + 16L * (c & 1), LE)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes(); // only bits 0-3 are used, masked below
-            ByteVector lo = v.and((byte) 15).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-            ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-            FloatVector p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, ex, e + 32 * c + 16));
-            p = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, e + 32 * c), p);
-            if ((c & 1) == 0) blkA = blkA.add(p);
-            else blkB = blkB.add(p);
-        }
-        FloatVector sc = ((FloatVector) ByteVector.fromMemorySegment(B, data, bo + 8 + 8L * ib, LE).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, s, 0));
-        FloatVector acc = blkA.fma(sc.rearrange(S0), FloatVector.fromArray(F, s, ACC));
-        blkB.fma(sc.rearrange(S4), acc).intoArray(s, ACC);
-    }
-
-    /** {@link #block16} at 8 lanes: rows 0, 1 in the first 8 bytes of each chunk, rows 2, 3 in the next 8. */
-    private static void block8(MemorySegment data, long bo, int ib, float[] ex, int e, float[] s) {
-        long ql = bo + QL + 64L * ib, qh = bo + QH + 32L * ib;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0; // [A|B] × rows [0,1 | 2,3]
-        for (int c = 0; c < 4; c++) {
-            FloatVector xl = FloatVector.fromArray(F, ex, e + 32 * c), xh = FloatVector.fromArray(F, ex, e + 32 * c + 16);
-            for (int half = 0; half < 2; half++) {
-                ByteVector v = ByteVector.fromMemorySegment(B, data, ql + 16L * c + 8 * half, LE);
-                ByteVector h = (ByteVector.fromMemorySegment(B, data, qh + 16L * (c & 1) + 8 * half, LE)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes(); // only bits 0-3 are used, masked below
+    private static void block16(byte[] buf, int bo, float[] ex, int e, float[] s) {
+        FloatVector acc = FloatVector.zero(F), d = FloatVector.broadcast(F, f16(buf, bo)).blend(FloatVector.broadcast(F, f16(buf, bo + 2)), ROW1)
+                .blend(FloatVector.broadcast(F, f16(buf, bo + 4)), ROW2).blend(FloatVector.broadcast(F, f16(buf, bo + 6)), ROW3); // the rows' d by lane % 4
+        for (int ib = 0; ib < 8; ib++) {
+            int ql = bo + QL + 64 * ib, qh = bo + QH + 32 * ib, x = e + EXPANDED * ib;
+            FloatVector blkA = FloatVector.zero(F), blkB = blkA;
+            for (int c = 0; c < 4; c++) {
+                ByteVector v = ByteVector.fromArray(B, buf, ql + 16 * c);
+                ByteVector h = ByteVector.fromArray(B, buf, qh + 16 * (c & 1)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes(); // only bits 0-3 are used, masked below
                 ByteVector lo = v.and((byte) 15).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
                 ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                FloatVector p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(xh, ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(xl));
+                FloatVector p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, ex, x + 32 * c + 16));
+                p = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, x + 32 * c), p);
+                if ((c & 1) == 0) blkA = blkA.add(p);
+                else blkB = blkB.add(p);
+            }
+            FloatVector sc = ((FloatVector) ByteVector.fromArray(B, buf, bo + 8 + 8 * ib).convertShape(VectorOperators.B2F, F, 0)).mul(d);
+            acc = blkB.fma(sc.rearrange(S4), blkA.fma(sc.rearrange(S0), acc));
+        }
+        acc.add(FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
+    }
+
+    /**
+     * {@link #block16} at 8 lanes: each block's values (q − 32) assembled first with 16-byte operations into
+     * stage[DECODED..+128) (chunk c's low nibbles at 32c, high at 32c + 16; rows 0, 1 in the first 8 bytes of
+     * each, rows 2, 3 in the next 8), then widened 8 at a time.
+     */
+    private static void block8(byte[] buf, int bo, float[] ex, int e, float[] s) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, d = FloatVector.broadcast(F, f16(buf, bo)).blend(FloatVector.broadcast(F, f16(buf, bo + 2)), ROW1)
+                .blend(FloatVector.broadcast(F, f16(buf, bo + 4)), ROW2).blend(FloatVector.broadcast(F, f16(buf, bo + 6)), ROW3); // the rows' d by lane % 4
+        for (int ib = 0; ib < 8; ib++) {
+            int ql = bo + QL + 64 * ib, qh = bo + QH + 32 * ib, x = e + EXPANDED * ib;
+            for (int c = 0; c < 4; c++) {
+                ByteVector v = ByteVector.fromArray(B16, buf, ql + 16 * c);
+                ByteVector h = ByteVector.fromArray(B16, buf, qh + 16 * (c & 1)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes(); // only bits 0-3 are used, masked below
+                v.and((byte) 15).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32).intoArray(buf, DECODED + 32 * c);
+                v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32)
+                        .intoArray(buf, DECODED + 32 * c + 16);
+            }
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0; // [A|B] × rows [0,1 | 2,3]
+            for (int c = 0; c < 4; c++) {
+                FloatVector xl = FloatVector.fromArray(F, ex, x + 16 * c), xh = FloatVector.fromArray(F, ex, x + 16 * c + 8);
+                int at = DECODED + 32 * c;
+                FloatVector p0 = ((FloatVector) ByteVector.fromArray(B, buf, at + 16).convertShape(VectorOperators.B2F, F, 0))
+                        .fma(xh, ((FloatVector) ByteVector.fromArray(B, buf, at).convertShape(VectorOperators.B2F, F, 0)).mul(xl));
+                FloatVector p1 = ((FloatVector) ByteVector.fromArray(B, buf, at + 24).convertShape(VectorOperators.B2F, F, 0))
+                        .fma(xh, ((FloatVector) ByteVector.fromArray(B, buf, at + 8).convertShape(VectorOperators.B2F, F, 0)).mul(xl));
                 if ((c & 1) == 0) {
-                    if (half == 0) a0 = a0.add(p);
-                    else a1 = a1.add(p);
+                    a0 = a0.add(p0);
+                    a1 = a1.add(p1);
                 } else {
-                    if (half == 0) b0 = b0.add(p);
-                    else b1 = b1.add(p);
+                    b0 = b0.add(p0);
+                    b1 = b1.add(p1);
                 }
             }
+            FloatVector sc = ((FloatVector) ByteVector.fromArray(B, buf, bo + 8 + 8 * ib).convertShape(VectorOperators.B2F, F, 0)).mul(d);
+            acc0 = b0.fma(sc.rearrange(S4), a0.fma(sc.rearrange(S0), acc0));
+            acc1 = b1.fma(sc.rearrange(S6), a1.fma(sc.rearrange(S2), acc1));
         }
-        FloatVector sc = ((FloatVector) ByteVector.fromMemorySegment(B, data, bo + 8 + 8L * ib, LE).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, s, 0));
-        b0.fma(sc.rearrange(S4), a0.fma(sc.rearrange(S0), FloatVector.fromArray(F, s, ACC))).intoArray(s, ACC);
-        b1.fma(sc.rearrange(S6), a1.fma(sc.rearrange(S2), FloatVector.fromArray(F, s, ACC + 8))).intoArray(s, ACC + 8);
+        acc0.add(FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
+        acc1.add(FloatVector.fromArray(F, s, ACC + 8)).intoArray(s, ACC + 8);
     }
 }
