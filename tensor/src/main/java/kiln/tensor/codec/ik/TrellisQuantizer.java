@@ -177,23 +177,38 @@ final class TrellisQuantizer {
         for (int ic = 0; ic < clusters; ic++) {
             List<Integer> points = in.get(ic);
             if (points.isEmpty() || points.size() % 8 != 0) {
-                List<long[]> extra = new ArrayList<>(); // (dist2, ip), sorted as std::pair<float, int>
+                // ik sorts every other point by (dist2, ip) and takes the first `add`; keeping only the `add` smallest
+                // in that order gives the same points without sorting the whole table per cluster
+                int add = 8 * ((points.size() + 7) / 8) - points.size(), have = 0;
+                float[] nearest = new float[add];
+                int[] nearestPoint = new int[add];
                 for (int ip = 0; ip < npoint; ip++) {
                     boolean canAdd = true;
                     for (int j = 0; j < neighbours; j++) if (which[neighbours * ip + j] == ic) { canAdd = false; break; }
                     if (!canAdd) continue;
-                    extra.add(new long[]{Float.floatToRawIntBits(distance2(values, ip * group, centres, ic * group)), ip});
+                    float dist2 = distance2(values, ip * group, centres, ic * group);
+                    int pos = have;
+                    while (pos > 0 && before(dist2, ip, nearest[pos - 1], nearestPoint[pos - 1])) pos--;
+                    if (pos == add) continue;
+                    int last = Math.min(have, add - 1);
+                    System.arraycopy(nearest, pos, nearest, pos + 1, last - pos);
+                    System.arraycopy(nearestPoint, pos, nearestPoint, pos + 1, last - pos);
+                    nearest[pos] = dist2;
+                    nearestPoint[pos] = ip;
+                    if (have < add) have++;
                 }
-                extra.sort((a, b) -> {
-                    int byDistance = Float.compare(Float.intBitsToFloat((int) a[0]), Float.intBitsToFloat((int) b[0]));
-                    return byDistance != 0 ? byDistance : Long.compare(a[1], b[1]);
-                });
-                int add = 8 * ((points.size() + 7) / 8) - points.size();
-                for (int i = 0; i < add; i++) points.add((int) extra.get(i)[1]);
+                if (have < add) throw new IllegalStateException("trellis cluster " + ic + " cannot be padded to a multiple of 8");
+                for (int i = 0; i < add; i++) points.add(nearestPoint[i]);
             }
             result[ic] = points.stream().mapToInt(Integer::intValue).toArray();
         }
         return result;
+    }
+
+    /** Whether (d1, p1) sorts before (d2, p2) as {@code std::pair<float, int>} does (distances are never NaN here). */
+    private static boolean before(float d1, int p1, float d2, int p2) {
+        int byDistance = Float.compare(d1, d2);
+        return byDistance != 0 ? byDistance < 0 : p1 < p2;
     }
 
     /** ik's {@code hsum_float_8}: ((l0+l4) + (l2+l6)) + ((l1+l5) + (l3+l7)). */
