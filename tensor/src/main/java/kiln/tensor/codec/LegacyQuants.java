@@ -5,7 +5,6 @@ import kiln.tensor.GgmlType;
 import static kiln.tensor.codec.QuantMath.cTruncToInt;
 import static kiln.tensor.codec.QuantMath.makeQkx3Quants;
 import static kiln.tensor.codec.QuantMath.makeQxQuants;
-import static kiln.tensor.codec.QuantMath.roundf;
 
 /**
  * The legacy 32-element types Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 (spec §3.3): {@code quantize_row_*_ref} without
@@ -221,6 +220,17 @@ final class LegacyQuants {
 
     // ------------------------------------------------------------------------------------------------ Q8_0
 
+    /**
+     * {@code (int) roundf(v)} for |v| below 2^23 (Q8_0's |x|·127/amax ≤ 127): the truncation plus one when the
+     * fraction, exact as {@code a − trunc(a)}, is at least ½; branch-free so the JIT can vectorize the block loop.
+     */
+    static int roundHalfAway(float v) {
+        float a = Math.abs(v);
+        int t = (int) a;
+        t += a - t >= 0.5f ? 1 : 0;
+        return v < 0 ? -t : t;
+    }
+
     private static final class Q8_0 extends BlockCodec {
         Q8_0() { super(GgmlType.Q8_0); }
 
@@ -237,7 +247,7 @@ final class LegacyQuants {
                 float d = amax / 127;
                 float id = d != 0 ? 1.0f / d : 0.0f;
                 putHalf(out, o, d);
-                for (int j = 0; j < QK; ++j) out[o + 2 + j] = (byte) cTruncToInt(roundf(x[xb + j] * id));
+                for (int j = 0; j < QK; ++j) out[o + 2 + j] = (byte) roundHalfAway(x[xb + j] * id);
             }
         }
 

@@ -44,7 +44,7 @@ public final class GridCodecs {
 
     /**
      * One IQ1_S_R4 group of 4 rows of {@code cols} values (a multiple of 256) at {@code src[off]} rewritten losslessly as 4
-     * IQ1_S rows at {@code dst[dstOff]}: the runtime runs IQ1_S_R4 through IQ1_S's kernels this way.
+     * IQ1_S rows at {@code dst[dstOff]} (not overlapping the source): the runtime runs IQ1_S_R4 through IQ1_S's kernels this way.
      */
     public static void iq1sR4AsIq1S(MemorySegment src, long off, MemorySegment dst, long dstOff, long cols) {
         Iq1R4Codec.toIq1S(src, off, dst, dstOff, cols);

@@ -1,6 +1,5 @@
 package kiln.tensor.codec.grid;
 
-import static kiln.tensor.codec.BlockCodec.putHalf;
 
 /**
  * ik_llama.cpp's {@code quantize_iq1_m_r4} for one group of 4 rows: per row and block of 32 the weights of
@@ -47,11 +46,7 @@ final class Iq1MR4Quantizer implements Iq1R4Codec.GroupQuantizer {
                 out[y + 20 + k] |= (byte) MASKS[shift[1]];
             }
         }
-        float[] invd = new float[4];
-        for (int k = 0; k < 4; ++k) {
-            putHalf(out, 2 * k, 1.0625f * max[k] / 15);
-            invd[k] = max[k] != 0 ? 15 / max[k] : 0f;
-        }
+        float[] invd = Iq1R4Codec.putRowScales(max, out);
         for (int ibl = 0; ibl < nblock; ++ibl) {
             for (int k = 0; k < 4; ++k) {
                 int ls1 = Math.max(0, Math.min(15, GridMath.nearestIntFused(scales[8 * ibl + 2 * k], invd[k])));

@@ -8,6 +8,7 @@ import kiln.tensor.codec.RowCodec;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * ik's IQ1_S_R4 and IQ1_M_R4: not repacks of IQ1_S/IQ1_M but four-row types of their own (blocks of 32 values, one fp16
@@ -27,6 +28,7 @@ import java.lang.foreign.ValueLayout;
  * asks for an imatrix, at file level).
  */
 final class Iq1R4Codec implements RowCodec {
+    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final Iq1R4Codec IQ1_S_R4 = new Iq1R4Codec(GgmlType.IQ1_S_R4, Iq1SR4Quantizer.BLOCK_BYTES, new Iq1SR4Quantizer());
     static final Iq1R4Codec IQ1_M_R4 = new Iq1R4Codec(GgmlType.IQ1_M_R4, Iq1MR4Quantizer.BLOCK_BYTES, new Iq1MR4Quantizer());
 
@@ -74,26 +76,23 @@ final class Iq1R4Codec implements RowCodec {
     @Override
     public void dequantize(MemorySegment src, long srcOffset, float[] dst, int dstOff, int n) {
         int nPerRow = checkGroup(n), nblock = nPerRow / 32;
-        byte[] g = new byte[8 + nblock * blockBytes];
-        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset, g, 0, g.length);
-        float[] d = new float[4];
-        for (int k = 0; k < 4; k++) d[k] = Fp16.halfToFloat((short) ((g[2 * k] & 0xFF) | (g[2 * k + 1] << 8)));
-        for (int ib = 0; ib < nblock; ib++) {
-            int b = 8 + ib * blockBytes;
-            for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < 4; k++) {
+            float d = Fp16.halfToFloat(src.get(LE_SHORT, srcOffset + 2 * k));
+            for (int ib = 0; ib < nblock; ib++) {
+                long b = srcOffset + 8 + (long) ib * blockBytes;
                 int y = dstOff + k * nPerRow + 32 * ib;
                 if (type == GgmlType.IQ1_S_R4) {
-                    int qh = (g[b + 16 + 2 * k] & 0xFF) | (g[b + 17 + 2 * k] & 0xFF) << 8;
+                    int qh = Short.toUnsignedInt(src.get(LE_SHORT, b + 16 + 2 * k));
                     float shift = (qh & 0x8000) != 0 ? -Iq1Decoders.DELTA : Iq1Decoders.DELTA;
-                    float dl = d[k] * (2 * ((qh >> 12) & 7) + 1);
-                    for (int i = 0; i < 4; i++) point((g[b + 4 * i + k] & 0xFF) | ((qh >> 3 * i) & 7) << 8, dl, shift, dst, y + 8 * i);
+                    float dl = d * (2 * ((qh >> 12) & 7) + 1);
+                    for (int i = 0; i < 4; i++) point(u8(src, b + 4 * i + k) | ((qh >> 3 * i) & 7) << 8, dl, shift, dst, y + 8 * i);
                 } else {
-                    int sc = g[b + 24 + k] & 0xFF;
+                    int sc = u8(src, b + 24 + k);
                     for (int i = 0; i < 2; i++) {
-                        float dl = d[k] * (i == 0 ? sc & 0xf : sc >> 4);
-                        int qh = g[b + 16 + 4 * i + k] & 0xFF;
-                        point((g[b + 8 * i + k] & 0xFF) | (qh & 0x07) << 8, dl, (qh & 0x08) != 0 ? -Iq1Decoders.DELTA : Iq1Decoders.DELTA, dst, y + 16 * i);
-                        point((g[b + 8 * i + k + 4] & 0xFF) | (qh & 0x70) << 4, dl, (qh & 0x80) != 0 ? -Iq1Decoders.DELTA : Iq1Decoders.DELTA, dst, y + 16 * i + 8);
+                        float dl = d * (i == 0 ? sc & 0xf : sc >> 4);
+                        int qh = u8(src, b + 16 + 4 * i + k);
+                        point(u8(src, b + 8 * i + k) | (qh & 0x07) << 8, dl, (qh & 0x08) != 0 ? -Iq1Decoders.DELTA : Iq1Decoders.DELTA, dst, y + 16 * i);
+                        point(u8(src, b + 8 * i + k + 4) | (qh & 0x70) << 4, dl, (qh & 0x80) != 0 ? -Iq1Decoders.DELTA : Iq1Decoders.DELTA, dst, y + 16 * i + 8);
                     }
                 }
             }
@@ -107,23 +106,33 @@ final class Iq1R4Codec implements RowCodec {
      */
     static void toIq1S(MemorySegment src, long off, MemorySegment dst, long dstOff, long cols) {
         if (cols % 256 != 0) throw new IllegalArgumentException("iq1_s_r4 → iq1_s needs rows of whole 256-value blocks; got " + cols);
-        int nblock = Math.toIntExact(cols / 32), rowBytes = Math.toIntExact(cols / 256 * 50);
-        byte[] g = new byte[8 + nblock * 24], rows = new byte[4 * rowBytes];
-        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, off, g, 0, g.length);
+        long nblock = cols / 32, rowBytes = cols / 256 * 50;
         for (int k = 0; k < 4; k++) {
-            for (int b = 0; b < nblock / 8; b++) {
-                int o = k * rowBytes + 50 * b;
-                rows[o] = g[2 * k];
-                rows[o + 1] = g[2 * k + 1];
+            short d = src.get(LE_SHORT, off + 2 * k);
+            for (long b = 0; b < nblock / 8; b++) {
+                long o = dstOff + k * rowBytes + 50 * b;
+                dst.set(LE_SHORT, o, d);
                 for (int j = 0; j < 8; j++) {
-                    int blk = 8 + (8 * b + j) * 24;
-                    for (int i = 0; i < 4; i++) rows[o + 2 + 4 * j + i] = g[blk + 4 * i + k];
-                    rows[o + 34 + 2 * j] = g[blk + 16 + 2 * k];
-                    rows[o + 35 + 2 * j] = g[blk + 17 + 2 * k];
+                    long blk = off + 8 + (8 * b + j) * 24;
+                    for (int i = 0; i < 4; i++) dst.set(ValueLayout.JAVA_BYTE, o + 2 + 4 * j + i, src.get(ValueLayout.JAVA_BYTE, blk + 4 * i + k));
+                    dst.set(LE_SHORT, o + 34 + 2 * j, src.get(LE_SHORT, blk + 16 + 2 * k));
                 }
             }
         }
-        MemorySegment.copy(rows, 0, dst, ValueLayout.JAVA_BYTE, dstOff, rows.length);
+    }
+
+    /**
+     * Writes a group's 4 fp16 row scales ({@code 1.0625 · max/15}, as ik's {@code quantize_iq1_s_r4} and
+     * {@code quantize_iq1_m_r4}) at the group's start and returns their inverses {@code 15/max} (0 for a zero row),
+     * with which the block scales are then rounded.
+     */
+    static float[] putRowScales(float[] max, byte[] out) {
+        float[] invd = new float[4];
+        for (int k = 0; k < 4; ++k) {
+            BlockCodec.putHalf(out, 2 * k, 1.0625f * max[k] / 15);
+            invd[k] = max[k] != 0 ? 15 / max[k] : 0f;
+        }
+        return invd;
     }
 
     /** The row length of a call on {@code n} values: one group of 4 rows of whole 32-value blocks. */
@@ -132,6 +141,10 @@ final class Iq1R4Codec implements RowCodec {
             throw new KilnException(type.ggmlName() + ": " + n + " values are not a group of 4 rows of 32-value blocks");
         }
         return n / 4;
+    }
+
+    private static int u8(MemorySegment s, long at) {
+        return Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, at));
     }
 
     /** {@code y[j] = dl * (grid[j] + delta)}, as {@link Iq1Decoders}. */

@@ -15,15 +15,12 @@ import static kiln.tensor.codec.BlockCodec.u16;
  * mapped to the 2048-point grid (off-grid groups to their best neighbour, then the scale refitted); 4 grid indices,
  * a u16 with their high bits, a 3-bit scale and the shift's sign; one fp16 super-block scale {@code max/15 · 1.125}.
  */
-final class Iq1SQuantizer implements GridCodec.RowQuantizer {
+final class Iq1SQuantizer extends FlavoredRowQuantizer {
 
     private static final int BLOCK_BYTES = 50;
-    private final Flavor flavor;
-    private final boolean fused;
 
     Iq1SQuantizer(Flavor flavor) {
-        this.flavor = flavor;
-        this.fused = flavor == Flavor.IK;
+        super(flavor);
     }
 
     @Override

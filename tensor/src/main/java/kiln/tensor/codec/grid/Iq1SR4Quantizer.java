@@ -1,7 +1,6 @@
 package kiln.tensor.codec.grid;
 
 import static kiln.tensor.codec.BlockCodec.put16;
-import static kiln.tensor.codec.BlockCodec.putHalf;
 import static kiln.tensor.codec.BlockCodec.u16;
 
 /**
@@ -45,11 +44,7 @@ final class Iq1SR4Quantizer implements Iq1R4Codec.GroupQuantizer {
                 putIndices(index, search.shift, out, y, k);
             }
         }
-        float[] invd = new float[4];
-        for (int k = 0; k < 4; ++k) {
-            putHalf(out, 2 * k, 1.0625f * max[k] / 15);
-            invd[k] = max[k] != 0 ? 15 / max[k] : 0f;
-        }
+        float[] invd = Iq1R4Codec.putRowScales(max, out);
         for (int ibl = 0; ibl < nblock; ++ibl) {
             for (int k = 0; k < 4; ++k) {
                 int ls = Math.max(0, Math.min(7, GridMath.nearestOddLevel(true, invd[k], scales[4 * ibl + k])));

@@ -14,17 +14,13 @@ import static kiln.tensor.codec.BlockCodec.putHalf;
  * {@code qs}/{@code signs} cursors: the next block's bytes take its place (its {@code qh} bits stay at the right
  * position).
  */
-final class Iq3SQuantizer implements GridCodec.RowQuantizer {
+final class Iq3SQuantizer extends FlavoredRowQuantizer {
 
     private static final int BLOCK_BYTES = 110;
     private static final int QS = 2, QH = 66, SIGNS = 74, SCALES = 106;
 
-    private final Flavor flavor;
-    private final boolean fused;
-
     Iq3SQuantizer(Flavor flavor) {
-        this.flavor = flavor;
-        this.fused = flavor == Flavor.IK;
+        super(flavor);
     }
 
     @Override

@@ -13,17 +13,13 @@ import static kiln.tensor.codec.BlockCodec.putHalf;
  * sign bits (each group of 8 holds an even number of minus signs: the value of least w·x² flips when the count is
  * odd) with a 4-bit scale on top; one fp16 super-block scale {@code max/31 · 1.0125}.
  */
-final class Iq3XxsQuantizer implements GridCodec.RowQuantizer {
+final class Iq3XxsQuantizer extends FlavoredRowQuantizer {
 
     private static final int BLOCK_BYTES = 98;
     private static final float EPS = 1e-8f; // GROUP_MAX_EPS_IQ3_XXS
 
-    private final Flavor flavor;
-    private final boolean fused;
-
     Iq3XxsQuantizer(Flavor flavor) {
-        this.flavor = flavor;
-        this.fused = flavor == Flavor.IK;
+        super(flavor);
     }
 
     @Override

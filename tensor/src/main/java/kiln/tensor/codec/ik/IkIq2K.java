@@ -2,6 +2,11 @@ package kiln.tensor.codec.ik;
 
 import kiln.tensor.GgmlType;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.util.Arrays;
 
 import static kiln.tensor.codec.QuantMath.QK_K;
@@ -45,6 +50,7 @@ final class IkIq2K extends IkBlockCodec {
         final long[] pairs = new long[16];
         final byte[] ls = new byte[16];
         final float[] headX = new float[4], headW = new float[4];
+        float best, d;
         boolean shifted;
     }
 
@@ -103,9 +109,66 @@ final class IkIq2K extends IkBlockCodec {
     /**
      * The best scale of one block: every split i1 ≤ i2 ≤ i3 of its values sorted ascending into four runs mapped to
      * the levels in order or reversed, on both tables. Returns the scale; {@code s.shifted} says whether the shifted
-     * table won.
+     * table won. For each (i1, i2) all i3 and the four variants are scored in vector lanes first, with the same
+     * roundings as the scalar sums; only a row holding a candidate that beats the best so far is then walked in ik's
+     * order ({@link #scanRow}), so the result is the scalar search's ({@link #searchBlockScalar}) to the bit: a row
+     * with no such candidate changes nothing in the scalar walk either.
      */
     private static float searchBlock(float[] x, int xo, float[] weight, Scratch s) {
+        sortedSums(x, xo, weight, s);
+        final float[] sumx = s.sumx, sumw = s.sumw, v = VARIANTS;
+        final VectorSpecies<Float> sp = FloatVector.SPECIES_PREFERRED;
+        s.best = 0;
+        s.d = 0;
+        s.shifted = false;
+        for (int i1 = 0; i1 < 16; ++i1) {
+            for (int i2 = i1; i2 < 16; ++i2) {
+                float x0 = sumx[i1] - sumx[0], x1 = sumx[i2] - sumx[i1];
+                float w0 = sumw[i1] - sumw[0], w1 = sumw[i2] - sumw[i1];
+                boolean beats = false;
+                for (int j = i2; j < 16 && !beats; j += sp.length()) {
+                    VectorMask<Float> lanes = sp.indexInRange(j, 16);
+                    FloatVector sx = FloatVector.fromArray(sp, sumx, j, lanes), sw = FloatVector.fromArray(sp, sumw, j, lanes);
+                    FloatVector x2 = sx.sub(sumx[i2]), x3 = FloatVector.broadcast(sp, sumx[16]).sub(sx);
+                    FloatVector w2 = sw.sub(sumw[i2]), w3 = FloatVector.broadcast(sp, sumw[16]).sub(sw);
+                    for (int k = 0; k < 4 && !beats; ++k) {
+                        float v0 = v[4 * k], v1 = v[4 * k + 1], v2 = v[4 * k + 2], v3 = v[4 * k + 3];
+                        float hx = Math.fma(x0, v0, x1 * v1), hw = Math.fma(w0 * v0, v0, (w1 * v1) * v1);
+                        FloatVector sumqx = x3.fma(FloatVector.broadcast(sp, v3), x2.fma(v2, hx));
+                        FloatVector sumq2 = w3.mul(v3).fma(FloatVector.broadcast(sp, v3), w2.mul(v2).fma(v2, hw));
+                        VectorMask<Float> better = sumq2.compare(VectorOperators.GT, 0f, lanes)
+                                .and(sumqx.mul(sumqx).compare(VectorOperators.GT, sumq2.mul(s.best)));
+                        beats = better.anyTrue();
+                    }
+                }
+                if (beats) scanRow(i1, i2, s);
+            }
+        }
+        return s.d;
+    }
+
+    /** The search of {@link #searchBlock} with scalar sums only, every (i1, i2) row walked: the oracle it equals. */
+    static float searchBlockScalar(float[] x, int xo, float[] weight, boolean[] shifted) {
+        Scratch s = new Scratch();
+        sortedSums(x, xo, weight, s);
+        s.best = 0;
+        s.d = 0;
+        s.shifted = false;
+        for (int i1 = 0; i1 < 16; ++i1) for (int i2 = i1; i2 < 16; ++i2) scanRow(i1, i2, s);
+        shifted[0] = s.shifted;
+        return s.d;
+    }
+
+    /** The vector search's result for tests: {@link #searchBlock} on a fresh scratch. */
+    static float searchBlockVector(float[] x, int xo, float[] weight, boolean[] shifted) {
+        Scratch s = new Scratch();
+        float d = searchBlock(x, xo, weight, s);
+        shifted[0] = s.shifted;
+        return d;
+    }
+
+    /** The block's values sorted ascending (as {@code std::sort} of (x, j) pairs) and the prefix sums Σw and Σwx. */
+    private static void sortedSums(float[] x, int xo, float[] weight, Scratch s) {
         long[] pairs = s.pairs;
         for (int j = 0; j < 16; ++j) pairs[j] = sortKey(x[xo + j]) << 4 | j;
         Arrays.sort(pairs);
@@ -116,37 +179,40 @@ final class IkIq2K extends IkBlockCodec {
             sumw[j + 1] = sumw[j] + weight[jj];
             sumx[j + 1] = Math.fma(weight[jj], x[xo + jj], sumx[j]);
         }
-        float best = 0, d = 0;
-        boolean shifted = false;
-        // the four variants in ik's order: plain, shifted, plain reversed, shifted reversed; the i3-invariant
-        // head of each sum is computed once per (i1, i2) with the same roundings as ik's expression
-        final float[] v = VARIANTS;
-        final float[] hx = s.headX, hw = s.headW;
-        for (int i1 = 0; i1 < 16; ++i1) {
-            for (int i2 = i1; i2 < 16; ++i2) {
-                float x0 = sumx[i1] - sumx[0], x1 = sumx[i2] - sumx[i1];
-                float w0 = sumw[i1] - sumw[0], w1 = sumw[i2] - sumw[i1];
-                for (int k = 0; k < 4; ++k) {
-                    float v0 = v[4 * k], v1 = v[4 * k + 1];
-                    hx[k] = Math.fma(x0, v0, x1 * v1); // ik's build fuses the first product into the rounded second
-                    hw[k] = Math.fma(w0 * v0, v0, (w1 * v1) * v1);
-                }
-                for (int i3 = i2; i3 < 16; ++i3) {
-                    float x2 = sumx[i3] - sumx[i2], x3 = sumx[16] - sumx[i3];
-                    float w2 = sumw[i3] - sumw[i2], w3 = sumw[16] - sumw[i3];
-                    for (int k = 0; k < 4; ++k) {
-                        float v2 = v[4 * k + 2], v3 = v[4 * k + 3];
-                        float sumqx = Math.fma(x3, v3, Math.fma(x2, v2, hx[k]));
-                        float sumq2 = Math.fma(w3 * v3, v3, Math.fma(w2 * v2, v2, hw[k]));
-                        if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-                            d = sumqx / sumq2; best = d * sumqx; shifted = (k & 1) != 0;
-                        }
-                    }
+    }
+
+    /**
+     * One (i1, i2) row of ik's search in its order: every i3 ≥ i2, the four variants in ik's order (plain, shifted,
+     * plain reversed, shifted reversed), updating {@code s.best}, {@code s.d} and {@code s.shifted}. The i3-invariant
+     * head of each sum is computed once with the same roundings as ik's expression (ik's build fuses the first
+     * product into the rounded second).
+     */
+    private static void scanRow(int i1, int i2, Scratch s) {
+        final float[] sumx = s.sumx, sumw = s.sumw, v = VARIANTS, hx = s.headX, hw = s.headW;
+        float best = s.best, d = s.d;
+        boolean shifted = s.shifted;
+        float x0 = sumx[i1] - sumx[0], x1 = sumx[i2] - sumx[i1];
+        float w0 = sumw[i1] - sumw[0], w1 = sumw[i2] - sumw[i1];
+        for (int k = 0; k < 4; ++k) {
+            float v0 = v[4 * k], v1 = v[4 * k + 1];
+            hx[k] = Math.fma(x0, v0, x1 * v1);
+            hw[k] = Math.fma(w0 * v0, v0, (w1 * v1) * v1);
+        }
+        for (int i3 = i2; i3 < 16; ++i3) {
+            float x2 = sumx[i3] - sumx[i2], x3 = sumx[16] - sumx[i3];
+            float w2 = sumw[i3] - sumw[i2], w3 = sumw[16] - sumw[i3];
+            for (int k = 0; k < 4; ++k) {
+                float v2 = v[4 * k + 2], v3 = v[4 * k + 3];
+                float sumqx = Math.fma(x3, v3, Math.fma(x2, v2, hx[k]));
+                float sumq2 = Math.fma(w3 * v3, v3, Math.fma(w2 * v2, v2, hw[k]));
+                if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+                    d = sumqx / sumq2; best = d * sumqx; shifted = (k & 1) != 0;
                 }
             }
         }
+        s.best = best;
+        s.d = d;
         s.shifted = shifted;
-        return d;
     }
 
     /** A key that sorts floats as C's {@code <} does (no NaN here), for {@code std::sort} of (x, j) pairs. */

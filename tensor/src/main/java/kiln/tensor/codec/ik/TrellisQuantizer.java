@@ -1,5 +1,11 @@
 package kiln.tensor.codec.ik;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -171,23 +177,38 @@ final class TrellisQuantizer {
         for (int ic = 0; ic < clusters; ic++) {
             List<Integer> points = in.get(ic);
             if (points.isEmpty() || points.size() % 8 != 0) {
-                List<long[]> extra = new ArrayList<>(); // (dist2, ip), sorted as std::pair<float, int>
+                // ik sorts every other point by (dist2, ip) and takes the first `add`; keeping only the `add` smallest
+                // in that order gives the same points without sorting the whole table per cluster
+                int add = 8 * ((points.size() + 7) / 8) - points.size(), have = 0;
+                float[] nearest = new float[add];
+                int[] nearestPoint = new int[add];
                 for (int ip = 0; ip < npoint; ip++) {
                     boolean canAdd = true;
                     for (int j = 0; j < neighbours; j++) if (which[neighbours * ip + j] == ic) { canAdd = false; break; }
                     if (!canAdd) continue;
-                    extra.add(new long[]{Float.floatToRawIntBits(distance2(values, ip * group, centres, ic * group)), ip});
+                    float dist2 = distance2(values, ip * group, centres, ic * group);
+                    int pos = have;
+                    while (pos > 0 && before(dist2, ip, nearest[pos - 1], nearestPoint[pos - 1])) pos--;
+                    if (pos == add) continue;
+                    int last = Math.min(have, add - 1);
+                    System.arraycopy(nearest, pos, nearest, pos + 1, last - pos);
+                    System.arraycopy(nearestPoint, pos, nearestPoint, pos + 1, last - pos);
+                    nearest[pos] = dist2;
+                    nearestPoint[pos] = ip;
+                    if (have < add) have++;
                 }
-                extra.sort((a, b) -> {
-                    int byDistance = Float.compare(Float.intBitsToFloat((int) a[0]), Float.intBitsToFloat((int) b[0]));
-                    return byDistance != 0 ? byDistance : Long.compare(a[1], b[1]);
-                });
-                int add = 8 * ((points.size() + 7) / 8) - points.size();
-                for (int i = 0; i < add; i++) points.add((int) extra.get(i)[1]);
+                if (have < add) throw new IllegalStateException("trellis cluster " + ic + " cannot be padded to a multiple of 8");
+                for (int i = 0; i < add; i++) points.add(nearestPoint[i]);
             }
             result[ic] = points.stream().mapToInt(Integer::intValue).toArray();
         }
         return result;
+    }
+
+    /** Whether (d1, p1) sorts before (d2, p2) as {@code std::pair<float, int>} does (distances are never NaN here). */
+    private static boolean before(float d1, int p1, float d2, int p2) {
+        int byDistance = Float.compare(d1, d2);
+        return byDistance != 0 ? byDistance < 0 : p1 < p2;
     }
 
     /** ik's {@code hsum_float_8}: ((l0+l4) + (l2+l6)) + ((l1+l5) + (l3+l7)). */
@@ -205,6 +226,11 @@ final class TrellisQuantizer {
      * j+1, j+3, j+5, j+7. Each lane keeps its first minimum; the lanes are then compared in order 0..7, strictly.
      */
     void findBestMatch(float d, float[] x, int xo, float[] w, int wo, int blockSize, int[] best, int bo) {
+        findBestMatch(d, x, xo, w, wo, blockSize, best, bo, true);
+    }
+
+    /** {@link #findBestMatch} with the lane scan in vectors ({@code vector}) or in scalars (the oracle tests use). */
+    void findBestMatch(float d, float[] x, int xo, float[] w, int wo, int blockSize, int[] best, int bo, boolean vector) {
         int groups = blockSize / group;
         if (d == 0) {
             Arrays.fill(best, bo, bo + groups, 0);
@@ -225,16 +251,9 @@ final class TrellisQuantizer {
                 order = null;
             }
             int npoint = columns[0].length;
-            float[] score = scores(columns, npoint, sx, w, wl);
-            Arrays.fill(laneBest, Float.POSITIVE_INFINITY);
-            Arrays.fill(laneIndex, -1);
-            for (int p = 0; p < npoint; p++) {
-                int lane = p & 7;
-                if (score[p] < laneBest[lane]) {
-                    laneBest[lane] = score[p];
-                    laneIndex[lane] = order == null ? p : order[p];
-                }
-            }
+            if (vector && group == 8) laneMinima8(columns, npoint, sx, w, wl, laneBest, laneIndex);
+            else if (vector) laneMinima4(columns, npoint, sx, w, wl, laneBest, laneIndex);
+            else laneMinimaScalar(columns, npoint, sx, w, wl, laneBest, laneIndex);
             float bestScore = Float.POSITIVE_INFINITY;
             int jbest = -1;
             for (int i = 0; i < 8; i++) {
@@ -244,7 +263,75 @@ final class TrellisQuantizer {
                 }
             }
             if (jbest < 0) throw new IllegalStateException("trellis search found no point in cluster " + u);
+            if (order != null) jbest = order[jbest];
             best[bo + l] = points.length == 0 ? jbest : points[jbest];
+        }
+    }
+
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+
+    /**
+     * Per lane i (points p ≡ i mod 8 in scan order) the first smallest score Σ w·((q − x)²) and its scan position,
+     * into {@code laneBest} and {@code laneIndex} (−1 where no score was below +∞): groups of 8, ik's
+     * {@code hsum_float_8x8} order; the lanes hold 8 consecutive points, as ik's AVX2 loop does.
+     */
+    private static void laneMinima8(float[][] c, int npoint, float[] sx, float[] w, int wl, float[] laneBest, int[] laneIndex) {
+        float x0 = sx[0], x1 = sx[1], x2 = sx[2], x3 = sx[3], x4 = sx[4], x5 = sx[5], x6 = sx[6], x7 = sx[7];
+        float w0 = w[wl], w1 = w[wl + 1], w2 = w[wl + 2], w3 = w[wl + 3], w4 = w[wl + 4], w5 = w[wl + 5], w6 = w[wl + 6], w7 = w[wl + 7];
+        float[] c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
+        FloatVector best = FloatVector.broadcast(F8, Float.POSITIVE_INFINITY);
+        IntVector index = IntVector.broadcast(I8, -1), lane = IntVector.zero(I8).addIndex(1);
+        for (int p = 0; p < npoint; p += 8) {
+            FloatVector d0 = FloatVector.fromArray(F8, c0, p).sub(x0), d1 = FloatVector.fromArray(F8, c1, p).sub(x1);
+            FloatVector d2 = FloatVector.fromArray(F8, c2, p).sub(x2), d3 = FloatVector.fromArray(F8, c3, p).sub(x3);
+            FloatVector d4 = FloatVector.fromArray(F8, c4, p).sub(x4), d5 = FloatVector.fromArray(F8, c5, p).sub(x5);
+            FloatVector d6 = FloatVector.fromArray(F8, c6, p).sub(x6), d7 = FloatVector.fromArray(F8, c7, p).sub(x7);
+            FloatVector s0 = d0.mul(d0).mul(w0), s1 = d1.mul(d1).mul(w1), s2 = d2.mul(d2).mul(w2), s3 = d3.mul(d3).mul(w3);
+            FloatVector s4 = d4.mul(d4).mul(w4), s5 = d5.mul(d5).mul(w5), s6 = d6.mul(d6).mul(w6), s7 = d7.mul(d7).mul(w7);
+            FloatVector score = s0.add(s4).add(s2.add(s6)).add(s1.add(s5).add(s3.add(s7)));
+            VectorMask<Float> lower = score.compare(VectorOperators.LT, best);
+            best = best.blend(score, lower);
+            index = index.blend(lane.add(p), lower.cast(I8));
+        }
+        best.intoArray(laneBest, 0);
+        index.intoArray(laneIndex, 0);
+    }
+
+    /**
+     * {@link #laneMinima8} for groups of 4: {@code hsum_float_4x8}'s (s0+s2)+(s1+s3); scan position p in lane p mod 8
+     * (the scan order puts ik's two points per vector there).
+     */
+    private static void laneMinima4(float[][] c, int npoint, float[] sx, float[] w, int wl, float[] laneBest, int[] laneIndex) {
+        float x0 = sx[0], x1 = sx[1], x2 = sx[2], x3 = sx[3];
+        float w0 = w[wl], w1 = w[wl + 1], w2 = w[wl + 2], w3 = w[wl + 3];
+        float[] c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
+        FloatVector best = FloatVector.broadcast(F8, Float.POSITIVE_INFINITY);
+        IntVector index = IntVector.broadcast(I8, -1), lane = IntVector.zero(I8).addIndex(1);
+        for (int p = 0; p < npoint; p += 8) {
+            FloatVector d0 = FloatVector.fromArray(F8, c0, p).sub(x0), d1 = FloatVector.fromArray(F8, c1, p).sub(x1);
+            FloatVector d2 = FloatVector.fromArray(F8, c2, p).sub(x2), d3 = FloatVector.fromArray(F8, c3, p).sub(x3);
+            FloatVector s0 = d0.mul(d0).mul(w0), s1 = d1.mul(d1).mul(w1), s2 = d2.mul(d2).mul(w2), s3 = d3.mul(d3).mul(w3);
+            FloatVector score = s0.add(s2).add(s1.add(s3));
+            VectorMask<Float> lower = score.compare(VectorOperators.LT, best);
+            best = best.blend(score, lower);
+            index = index.blend(lane.add(p), lower.cast(I8));
+        }
+        best.intoArray(laneBest, 0);
+        index.intoArray(laneIndex, 0);
+    }
+
+    /** The scalar oracle of {@link #laneMinima8} and {@link #laneMinima4}: every score, then each lane's first minimum. */
+    private void laneMinimaScalar(float[][] columns, int npoint, float[] sx, float[] w, int wl, float[] laneBest, int[] laneIndex) {
+        float[] score = scores(columns, npoint, sx, w, wl);
+        Arrays.fill(laneBest, Float.POSITIVE_INFINITY);
+        Arrays.fill(laneIndex, -1);
+        for (int p = 0; p < npoint; p++) {
+            int lane = p & 7;
+            if (score[p] < laneBest[lane]) {
+                laneBest[lane] = score[p];
+                laneIndex[lane] = p;
+            }
         }
     }
 

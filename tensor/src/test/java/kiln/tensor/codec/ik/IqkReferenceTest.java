@@ -127,8 +127,11 @@ class IqkReferenceTest {
         }
     }
 
-    /** Row by row (a type with a row scale needs whole rows). */
-    private static byte[] dequantize(GgmlType type, byte[] bytes, int ne0) {
+    /**
+     * Row by row, as llama-quantize's dequantization calls it (a type with a row scale needs whole rows), into the
+     * little-endian f32 bytes the reference hashes cover.
+     */
+    static byte[] dequantize(GgmlType type, byte[] bytes, int ne0) {
         RowCodec codec = Codecs.find(type);
         long rowBytes = type.rowSize(ne0);
         int rows = Math.toIntExact(bytes.length / rowBytes), n = rows * ne0;

@@ -53,7 +53,7 @@ class TrellisDequantTest {
             tests.add(DynamicTest.dynamicTest(c.type().toString(), () -> {
                 byte[] rows = TrellisSyntheticRows.rows(c.type());
                 assertEquals(c.inputSha256(), IkBuildReferenceTest.sha256(rows), "the synthetic rows differ from those fed to ik");
-                assertEquals(c.f32Sha256(), IkBuildReferenceTest.sha256(dequantize(c.type(), rows, TrellisSyntheticRows.COLUMNS)),
+                assertEquals(c.f32Sha256(), IkBuildReferenceTest.sha256(IqkReferenceTest.dequantize(c.type(), rows, TrellisSyntheticRows.COLUMNS)),
                         "dequantized " + c.type());
             }));
         }
@@ -96,17 +96,5 @@ class TrellisDequantTest {
         RowCodec codec = Codecs.find(GgmlType.IQ2_KT);
         byte[] row = new byte[Math.toIntExact(GgmlType.IQ2_KT.rowSize(256))];
         assertThrows(IllegalArgumentException.class, () -> codec.dequantize(MemorySegment.ofArray(row), 0, new float[128], 0, 128));
-    }
-
-    /** Row by row (the f32 scale starts each row), as llama-quantize's dequantization calls it. */
-    static byte[] dequantize(GgmlType type, byte[] bytes, int ne0) {
-        RowCodec codec = Codecs.find(type);
-        long rowBytes = type.rowSize(ne0);
-        int rows = Math.toIntExact(bytes.length / rowBytes), n = rows * ne0;
-        float[] y = new float[n];
-        for (int r = 0; r < rows; r++) codec.dequantize(MemorySegment.ofArray(bytes), r * rowBytes, y, r * ne0, ne0);
-        ByteBuffer b = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : y) b.putFloat(v);
-        return b.array();
     }
 }

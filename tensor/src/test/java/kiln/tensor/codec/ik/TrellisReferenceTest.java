@@ -112,7 +112,7 @@ class TrellisReferenceTest {
             tests.add(DynamicTest.dynamicTest(c.model() + " " + c.type() + " " + c.tensor(), () -> {
                 byte[] bytes = iksBytes(c, fileSuffix);
                 assertEquals(q.sha256(), IkBuildReferenceTest.sha256(bytes), "the quantized input differs from ik's");
-                assertEquals(c.sha256(), IkBuildReferenceTest.sha256(TrellisDequantTest.dequantize(c.type(), bytes,
+                assertEquals(c.sha256(), IkBuildReferenceTest.sha256(IqkReferenceTest.dequantize(c.type(), bytes,
                         IqkReferenceTest.rowLength(c.model(), c.tensor()))), "dequantized " + c.tensor());
             }));
         }
