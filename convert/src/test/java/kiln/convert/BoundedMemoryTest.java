@@ -139,7 +139,7 @@ class BoundedMemoryTest {
 
     private static void runIn48MbHeap(Path model, Path out, String... opts) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx48m", "--enable-native-access=ALL-UNNAMED",
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx48m", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), "kiln.convert.cli.ConvertMain",
                 model.toString(), "-o", out.toString(), "--threads", "2", "--no-progress"));
         cmd.addAll(List.of(opts));

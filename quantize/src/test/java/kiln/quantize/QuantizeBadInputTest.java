@@ -193,7 +193,7 @@ class QuantizeBadInputTest {
         Path out = tmp.resolve("full.gguf");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("java.class.path");
-        String cmd = "ulimit -f 512; exec '" + java + "' -cp '" + cp + "' " + QuantizeMain.class.getName() + " '" + in + "' '" + out + "' Q8_0 1";
+        String cmd = "ulimit -f 512; exec '" + java + "' --add-modules jdk.incubator.vector -cp '" + cp + "' " + QuantizeMain.class.getName() + " '" + in + "' '" + out + "' Q8_0 1";
         Process p = new ProcessBuilder(bash.toString(), "-c", cmd).redirectErrorStream(true).start();
         String text = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
