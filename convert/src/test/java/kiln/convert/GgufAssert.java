@@ -1,16 +1,13 @@
 package kiln.convert;
 
+import static kiln.tensor.testing.FileHashes.sha256;
 import kiln.tensor.gguf.GgufFile;
 import kiln.tensor.gguf.GgufValue;
 import kiln.tensor.gguf.TensorInfo;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -79,16 +76,6 @@ final class GgufAssert {
         return n;
     }
 
-    static String sha256(Path p) {
-        try (InputStream in = Files.newInputStream(p)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 20];
-            for (int r; (r = in.read(buf)) > 0; ) md.update(buf, 0, r);
-            return HexFormat.of().formatHex(md.digest());
-        } catch (IOException | java.security.NoSuchAlgorithmException e) {
-            throw new RuntimeException(e);
-        }
-    }
 
     static String metaString(Path p, String key) {
         try (GgufFile f = GgufFile.open(p)) {

@@ -1,5 +1,6 @@
 package kiln.convert;
 
+import kiln.tensor.testing.FileHashes;
 import kiln.convert.cli.ConvertCommand;
 import kiln.tensor.cli.CliSupport;
 import kiln.tensor.testing.Fixtures;
@@ -33,7 +34,7 @@ class GoldenConvertTest {
         Path out = convert("tiny-deepseek/hf", "--outtype", "bf16", "--mla-layout", "ik");
         Path ref = Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf");
         GgufAssert.assertSameModel(ref, out);
-        assertEquals(GgufAssert.sha256(ref), GgufAssert.sha256(out), "whole file (general.name and size_label guessed the same)");
+        assertEquals(FileHashes.sha256(ref), FileHashes.sha256(out), "whole file (general.name and size_label guessed the same)");
     }
 
     @Test
@@ -47,16 +48,16 @@ class GoldenConvertTest {
         Path out = convert("tiny-deepseek/hf", "--outtype", "bf16", "--mla-layout", "mainline");
         Path ref = Fixtures.file("tiny-deepseek/mainline/tiny-deepseek-bf16.gguf");
         GgufAssert.assertSameModel(ref, out);
-        assertEquals(GgufAssert.sha256(ref), GgufAssert.sha256(out));
+        assertEquals(FileHashes.sha256(ref), FileHashes.sha256(out));
     }
 
     @Test
     void tinyDeepseekF32MatchesRecordedSha256() {
         // ik/tiny-deepseek-f32.gguf and mainline/tiny-deepseek-f32.gguf were not kept; their sha256 are in the MANIFEST.
         assertEquals("ed42795af34af3bbfe5b1dda19fcb77965b68522e79ca4dd9b8e4febc71d4131",
-                GgufAssert.sha256(convert("tiny-deepseek/hf", "--outtype", "f32", "--mla-layout", "ik")));
+                FileHashes.sha256(convert("tiny-deepseek/hf", "--outtype", "f32", "--mla-layout", "ik")));
         assertEquals("f417a21cb8da4f4e7bde0bc4ca09aa035d44af0c45245bd2f3e3ad6848a3ebb8",
-                GgufAssert.sha256(convert("tiny-deepseek/hf", "--outtype", "f32", "--mla-layout", "mainline")));
+                FileHashes.sha256(convert("tiny-deepseek/hf", "--outtype", "f32", "--mla-layout", "mainline")));
     }
 
     @Test
@@ -64,7 +65,7 @@ class GoldenConvertTest {
         Path out = convert("tiny-deepseek-fp8/hf-fp8", "--outtype", "bf16", "--mla-layout", "mainline");
         Path ref = Fixtures.file("tiny-deepseek-fp8/mainline/tiny-deepseek-fp8-bf16.gguf");
         GgufAssert.assertSameModel(ref, out);
-        assertEquals(GgufAssert.sha256(ref), GgufAssert.sha256(out));
+        assertEquals(FileHashes.sha256(ref), FileHashes.sha256(out));
     }
 
     /**
@@ -97,9 +98,9 @@ class GoldenConvertTest {
         Path out = convert("tiny-llama/hf", "--outtype", "bf16");
         Path ref = Fixtures.file("tiny-llama/mainline/tiny-llama-bf16.gguf");
         GgufAssert.assertSameModel(ref, out);
-        assertEquals(GgufAssert.sha256(ref), GgufAssert.sha256(out));
+        assertEquals(FileHashes.sha256(ref), FileHashes.sha256(out));
         assertEquals("21f236a72fc2f1b65f13d65c054b6386d8927700fc60507404dfa839a01c0d32",
-                GgufAssert.sha256(convert("tiny-llama/hf", "--outtype", "f32")), "recorded sha256 of mainline's f32 conversion");
+                FileHashes.sha256(convert("tiny-llama/hf", "--outtype", "f32")), "recorded sha256 of mainline's f32 conversion");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package kiln.convert;
 
+import kiln.tensor.testing.FileHashes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import kiln.tensor.gguf.MlaLayout;
@@ -101,8 +102,8 @@ class OnePassQuantizeTest {
     private void check(Case c) throws Exception {
         Path one = onePass(c);
         Path two = twoSteps(c);
-        String sha = GgufAssert.sha256(one);
-        assertEquals(GgufAssert.sha256(two), sha, c + ": one pass vs convert bf16 + quantize");
+        String sha = FileHashes.sha256(one);
+        assertEquals(FileHashes.sha256(two), sha, c + ": one pass vs convert bf16 + quantize");
         String want = referenceSha(c);
         if (want != null) assertEquals(want, sha, c + ": vs the reference tool's " + c.reference());
         try (Stream<Path> s = Files.list(one.getParent())) {
@@ -168,7 +169,7 @@ class OnePassQuantizeTest {
         if (c.reference() == null) return null;
         Path dir = Fixtures.file(c.model());
         Path ref = dir.resolve(c.reference());
-        if (Files.exists(ref)) return GgufAssert.sha256(ref);
+        if (Files.exists(ref)) return FileHashes.sha256(ref);
         JsonNode arr = new ObjectMapper().readTree(dir.resolve("results/not_included_artifacts.json").toFile());
         for (JsonNode n : arr) if (n.get("file").asText().equals(c.reference())) return n.get("sha256").asText();
         throw new AssertionError("no reference file or recorded sha256 for " + c.reference());

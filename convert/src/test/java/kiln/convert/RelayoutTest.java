@@ -1,5 +1,6 @@
 package kiln.convert;
 
+import kiln.tensor.testing.FileHashes;
 import kiln.convert.cli.ConvertCommand;
 import kiln.tensor.cli.CliSupport;
 import kiln.tensor.gguf.GgufFile;
@@ -55,12 +56,12 @@ class RelayoutTest {
         Fixtures.require();
         Path ik = Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf");
         Path back = relayout(relayout(ik, "mainline"), "ik");
-        assertEquals(GgufAssert.sha256(ik), GgufAssert.sha256(back), "ik → mainline → ik");
+        assertEquals(FileHashes.sha256(ik), FileHashes.sha256(back), "ik → mainline → ik");
         Path ml = Fixtures.file("tiny-deepseek/mainline/tiny-deepseek-bf16.gguf");
         Path back2 = relayout(relayout(ml, "ik"), "mainline");
-        assertEquals(GgufAssert.sha256(ml), GgufAssert.sha256(back2), "mainline → ik → mainline");
+        assertEquals(FileHashes.sha256(ml), FileHashes.sha256(back2), "mainline → ik → mainline");
         Path back3 = relayout(relayout(ik, "legacy"), "ik");
-        assertEquals(GgufAssert.sha256(ik), GgufAssert.sha256(back3), "ik → legacy → ik");
+        assertEquals(FileHashes.sha256(ik), FileHashes.sha256(back3), "ik → legacy → ik");
     }
 
     /**
@@ -73,7 +74,7 @@ class RelayoutTest {
         Fixtures.require();
         Path fromR8 = relayout(Fixtures.file("tiny-deepseek/ik/tiny-deepseek-Q8_0_R8.gguf"), "mainline");
         Path fromQ8 = relayout(Fixtures.file("tiny-deepseek/ik/tiny-deepseek-Q8_0.gguf"), "mainline");
-        assertEquals(GgufAssert.sha256(fromQ8), GgufAssert.sha256(fromR8));
+        assertEquals(FileHashes.sha256(fromQ8), FileHashes.sha256(fromR8));
         Path keptForIk = relayout(Fixtures.file("tiny-deepseek/ik/tiny-deepseek-Q8_0_R8.gguf"), "ik");
         try (GgufFile f = GgufFile.open(keptForIk)) {
             assertEquals(kiln.tensor.GgmlType.Q8_0_R8, f.tensor("blk.0.ffn_down.weight").type(), "ik loads _R8: left as it is");
@@ -118,7 +119,7 @@ class RelayoutTest {
         assertEquals(0, CliSupport.run(new ConvertCommand(), Fixtures.file("tiny-deepseek/hf").toString(), "-o", ml.toString(),
                 "--mla-layout", "mainline", "--no-progress"));
         Path ik = relayout(ml, "ik");
-        assertNotEquals(GgufAssert.sha256(ml), GgufAssert.sha256(ik));
+        assertNotEquals(FileHashes.sha256(ml), FileHashes.sha256(ik));
         GgufAssert.assertSameModel(Fixtures.file("tiny-deepseek/ik/tiny-deepseek-bf16.gguf"), ik,
                 Set.of("general.name", "general.size_label", "deepseek2.expert_group_count", "deepseek2.expert_group_used_count"));
     }

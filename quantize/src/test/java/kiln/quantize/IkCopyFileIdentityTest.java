@@ -1,5 +1,6 @@
 package kiln.quantize;
 
+import kiln.tensor.testing.FileHashes;
 import kiln.tensor.cli.CliSupport;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -36,11 +37,11 @@ class IkCopyFileIdentityTest {
     @Test
     void copyOfAFileWithoutFileTypeWritesIksGuess() throws Exception {
         Path in = SyntheticGguf.write("moe4", tmp.resolve("noft.gguf"), false);
-        assertEquals("c6555c180c28a40b336d173428dfb04d721985af3283ae12e91de2dd1fdae9e6", FixtureByteIdentityTest.sha256(in), "the input ik was given");
+        assertEquals("c6555c180c28a40b336d173428dfb04d721985af3283ae12e91de2dd1fdae9e6", FileHashes.sha256(in), "the input ik was given");
         Path out = tmp.resolve("noft-COPY.gguf");
         QuantizeCommand cmd = new QuantizeCommand();
         cmd.out = new PrintStream(OutputStream.nullOutputStream());
         assertEquals(0, CliSupport.run(cmd, "--flavor", "ik", in.toString(), out.toString(), "COPY", "2"));
-        assertEquals("8643979cd4f5e4a9e0a2e5da7e68817eb6874c6ab6150c62f3c6c17266b24574", FixtureByteIdentityTest.sha256(out));
+        assertEquals("8643979cd4f5e4a9e0a2e5da7e68817eb6874c6ab6150c62f3c6c17266b24574", FileHashes.sha256(out));
     }
 }

@@ -1,5 +1,6 @@
 package kiln.quantize;
 
+import kiln.tensor.testing.FileHashes;
 import kiln.tensor.cli.CliSupport;
 import kiln.tensor.testing.Fixtures;
 import org.junit.jupiter.api.DynamicTest;
@@ -81,6 +82,6 @@ class IkKeepSplitTest {
     }
 
     private static String sha(Path f) throws Exception {
-        return FixtureByteIdentityTest.sha256(f);
+        return FileHashes.sha256(f);
     }
 }

@@ -1,5 +1,6 @@
 package kiln.quantize;
 
+import kiln.tensor.testing.FileHashes;
 import kiln.tensor.KilnException;
 import kiln.tensor.cli.CliSupport;
 import kiln.tensor.gguf.GgufFile;
@@ -67,11 +68,11 @@ class IkTypeChoiceTest {
             for (String line : lines) {
                 if (line.startsWith("#")) continue;
                 if (line.startsWith("mla-imatrix-sha256: ")) {
-                    assertEquals(line.substring(20), FixtureByteIdentityTest.sha256(mla), "the MLA imatrix ik was given");
+                    assertEquals(line.substring(20), FileHashes.sha256(mla), "the MLA imatrix ik was given");
                     continue;
                 }
                 if (line.startsWith("synthetic-sha256: ")) {
-                    assertEquals(line.substring(18), FixtureByteIdentityTest.sha256(m.input(tmp)), "the synthetic model ik was given");
+                    assertEquals(line.substring(18), FileHashes.sha256(m.input(tmp)), "the synthetic model ik was given");
                     continue;
                 }
                 if (line.startsWith("tensors: ")) {

@@ -1,5 +1,6 @@
 package kiln.quantize;
 
+import kiln.tensor.testing.FileHashes;
 import kiln.tensor.cli.CliSupport;
 import kiln.tensor.testing.Fixtures;
 import org.junit.jupiter.api.DynamicTest;
@@ -49,7 +50,7 @@ class InterleavedInputTest {
         cmd.out = new PrintStream(OutputStream.nullOutputStream());
         assertEquals(0, CliSupport.run(cmd, new String[] {"--allow-requantize", "--flavor", "ik", in.toString(), out.toString(), ftype, "1"}),
                 "exit code");
-        assertEquals(sha256, FixtureByteIdentityTest.sha256(out), input + " -> " + ftype);
+        assertEquals(sha256, FileHashes.sha256(out), input + " -> " + ftype);
         Files.delete(out);
     }
 }

@@ -1,5 +1,6 @@
 package kiln.repack;
 
+import kiln.tensor.testing.FileHashes;
 import kiln.tensor.gguf.GgufFile;
 import kiln.tensor.gguf.TensorInfo;
 import kiln.tensor.testing.Fixtures;
@@ -46,7 +47,7 @@ class DirectInterleavedUndoTest {
     private void undoEquals(String packed, String base) {
         Path out = tmp.resolve("undone.gguf");
         assertEquals(0, TestFiles.repack("--undo", Fixtures.file(packed).toString(), out.toString()));
-        assertEquals(TestFiles.sha256(Fixtures.file(base)), TestFiles.sha256(out));
+        assertEquals(FileHashes.sha256(Fixtures.file(base)), FileHashes.sha256(out));
     }
 
     private void undoRepack(String packed) {
@@ -64,6 +65,6 @@ class DirectInterleavedUndoTest {
         List<String> args = new ArrayList<>(List.of(undone.toString(), again.toString()));
         for (String n : names) args.addAll(List.of("--repack-pattern", n));
         assertEquals(0, TestFiles.repack(args.toArray(String[]::new)));
-        assertEquals(TestFiles.sha256(in), TestFiles.sha256(again), packed);
+        assertEquals(FileHashes.sha256(in), FileHashes.sha256(again), packed);
     }
 }

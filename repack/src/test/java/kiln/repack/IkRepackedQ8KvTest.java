@@ -1,5 +1,6 @@
 package kiln.repack;
 
+import kiln.tensor.testing.FileHashes;
 import kiln.tensor.GgmlType;
 import kiln.tensor.gguf.GgufFile;
 import kiln.tensor.gguf.GgufValue;
@@ -54,7 +55,7 @@ class IkRepackedQ8KvTest {
         assertEquals(Files.size(in), Files.size(back));
         Path again = tmp.resolve("again.gguf");
         assertEquals(0, TestFiles.repack(back.toString(), again.toString()));
-        assertEquals(TestFiles.sha256(out), TestFiles.sha256(again));
+        assertEquals(FileHashes.sha256(out), FileHashes.sha256(again));
     }
 
     /** ik's --repack output has the Q8_KV file's offsets with the Q8_KV_R8 type id: flip the id in the header. */

@@ -1,5 +1,6 @@
 package kiln.repack;
 
+import kiln.tensor.testing.FileHashes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import kiln.tensor.testing.Fixtures;
@@ -64,16 +65,16 @@ class RepackGoldenTest {
     private void reproduce(Path model, String in, String out, String threads, Map<String, String> recorded) {
         Path base = model.resolve(in);
         Assumptions.assumeTrue(Files.exists(base), "base file " + in + " of " + model.getFileName() + " is not in the fixtures");
-        String expected = Files.exists(model.resolve(out)) ? TestFiles.sha256(model.resolve(out)) : recorded.get(out);
+        String expected = Files.exists(model.resolve(out)) ? FileHashes.sha256(model.resolve(out)) : recorded.get(out);
         Assumptions.assumeTrue(expected != null, "no sha256 recorded for " + out);
 
         Path mine = tmp.resolve(Path.of(out).getFileName());
         assertEquals(0, TestFiles.repack(base.toString(), mine.toString(), "-t", threads));
-        assertEquals(expected, TestFiles.sha256(mine), "kiln repack " + in + " differs from ik's " + out);
+        assertEquals(expected, FileHashes.sha256(mine), "kiln repack " + in + " differs from ik's " + out);
 
         Path undone = tmp.resolve("undo-" + base.getFileName());
         assertEquals(0, TestFiles.repack("--undo", mine.toString(), undone.toString(), "-t", "3"));
-        assertEquals(TestFiles.sha256(base), TestFiles.sha256(undone), "kiln repack --undo does not restore " + in);
+        assertEquals(FileHashes.sha256(base), FileHashes.sha256(undone), "kiln repack --undo does not restore " + in);
         assertTrue(Files.notExists(undone.resolveSibling(undone.getFileName() + ".tmp")));
     }
 }

@@ -1,5 +1,6 @@
 package kiln.repack;
 
+import kiln.tensor.testing.FileHashes;
 import kiln.tensor.GgmlType;
 import kiln.tensor.gguf.GgufFile;
 import kiln.tensor.gguf.GgufValue;
@@ -62,7 +63,7 @@ class RepackRulesTest {
         }
         Path back = tmp.resolve("back.gguf");
         assertEquals(0, TestFiles.repack("--undo", out.toString(), back.toString()));
-        assertEquals(TestFiles.sha256(in), TestFiles.sha256(back));
+        assertEquals(FileHashes.sha256(in), FileHashes.sha256(back));
     }
 
     @Test
@@ -103,7 +104,7 @@ class RepackRulesTest {
             assertEquals("general.file_type", List.copyOf(f.metadata().keys()).getLast());
         }
         assertEquals(0, TestFiles.repack("--undo", out.toString(), back.toString()));
-        assertEquals(TestFiles.sha256(in), TestFiles.sha256(back));
+        assertEquals(FileHashes.sha256(in), FileHashes.sha256(back));
     }
 
     @Test

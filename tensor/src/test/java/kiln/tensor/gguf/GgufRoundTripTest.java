@@ -1,15 +1,12 @@
 package kiln.tensor.gguf;
 
+import static kiln.tensor.testing.FileHashes.sha256;
 import kiln.tensor.testing.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -49,14 +46,4 @@ class GgufRoundTripTest {
         assertTrue(n >= 10, "expected the fixture GGUFs, found " + n);
     }
 
-    static String sha256(Path p) throws IOException {
-        try (InputStream in = Files.newInputStream(p)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 20];
-            for (int r; (r = in.read(buf)) > 0; ) md.update(buf, 0, r);
-            return HexFormat.of().formatHex(md.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }
