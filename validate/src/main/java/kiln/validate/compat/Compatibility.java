@@ -22,7 +22,7 @@ public final class Compatibility {
     public static final String KILN = "kiln";
 
     private interface Rules {
-        Sim run(ModelView m) throws LoadFailure;
+        LoaderReplay run(ModelView m) throws LoadFailure;
     }
 
     public static List<RuntimeVerdict> judge(ModelView m) {
@@ -80,7 +80,7 @@ public final class Compatibility {
      * @param lateRefusal   a refusal that applies after the tensors check out (Kiln's codecs)
      */
     private static RuntimeVerdict verdict(String runtime, ModelView m, Rules rules, String readerRefusal, String lateRefusal) {
-        Sim sim = null;
+        LoaderReplay sim = null;
         String hparamFailure = null;
         if (rules != null) {
             try {

@@ -55,7 +55,7 @@ final class Deepseek2Rules {
 
     // ---------------------------------------------------------------- mainline llama.cpp
 
-    static Sim mainline(ModelView m) throws LoadFailure {
+    static LoaderReplay mainline(ModelView m) throws LoadFailure {
         Hparams hp = new Hparams(m.metadata(), ARCH);
         Base b = base(hp);
         boolean lite = liteByDepth(b.nLayer, b.nVocab);
@@ -83,7 +83,7 @@ final class Deepseek2Rules {
             throw new LoadFailure("GGML_ASSERT(n_embd_head_qk_nope >= 1) failed: key length " + headK + ", rope dimensions " + b.nRot);
         }
         TensorLoader l = new TensorLoader(m);
-        Sim sim = new Sim(l);
+        LoaderReplay sim = new LoaderReplay(l);
         sim.note = isMla ? "mainline MLA layout" : "legacy MLA layout (no key_length_mla/value_length_mla keys: runs as plain multi-head attention)";
         l.create("token_embd.weight", ne(b.nEmbd, b.nVocab), REQUIRED);
         l.create("output_norm.weight", ne(b.nEmbd), REQUIRED);
@@ -126,7 +126,7 @@ final class Deepseek2Rules {
 
     // ---------------------------------------------------------------- ik_llama.cpp
 
-    static Sim ik(ModelView m) throws LoadFailure {
+    static LoaderReplay ik(ModelView m) throws LoadFailure {
         Hparams hp = new Hparams(m.metadata(), ARCH);
         Base b = base(hp);
         long nHeadKv = b.nHeadKv;
@@ -167,7 +167,7 @@ final class Deepseek2Rules {
         boolean liteT = b.nLayer == 26 || b.nLayer == 27;
         long qkNope = headK - b.nRot;
         TensorLoader l = new TensorLoader(m);
-        Sim sim = new Sim(l);
+        LoaderReplay sim = new LoaderReplay(l);
         l.create("token_embd.weight", ne(b.nEmbd, b.nVocab), REQUIRED);
         l.create("output_norm.weight", ne(b.nEmbd), REQUIRED);
         l.create("output.weight", ne(b.nEmbd, b.nVocab), REQUIRED);
@@ -232,7 +232,7 @@ final class Deepseek2Rules {
     // ---------------------------------------------------------------- Kiln
 
     /** Kiln's runtime: ik, mainline and legacy MLA layouts, q_lora or not at any depth, tied or separate output. */
-    static Sim kiln(ModelView m) throws LoadFailure {
+    static LoaderReplay kiln(ModelView m) throws LoadFailure {
         Hparams hp = new Hparams(m.metadata(), ARCH);
         Base b = base(hp);
         hp.required("attention.layer_norm_rms_epsilon");
@@ -253,7 +253,7 @@ final class Deepseek2Rules {
         long qkNope = headK - b.nRot;
         if (qkNope < 1) throw new LoadFailure("key length " + headK + " leaves no room for " + b.nRot + " rope dimensions");
         TensorLoader l = new TensorLoader(m);
-        Sim sim = new Sim(l);
+        LoaderReplay sim = new LoaderReplay(l);
         sim.note = layout(m);
         l.create("token_embd.weight", ne(b.nEmbd, b.nVocab), REQUIRED);
         l.create("output_norm.weight", ne(b.nEmbd), REQUIRED);

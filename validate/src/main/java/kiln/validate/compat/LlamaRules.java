@@ -18,7 +18,7 @@ final class LlamaRules {
 
     static final String ARCH = "llama";
 
-    static Sim any(ModelView m) throws LoadFailure {
+    static LoaderReplay any(ModelView m) throws LoadFailure {
         Hparams hp = new Hparams(m.metadata(), ARCH);
         long nLayer = hp.layers();
         long nVocab = hp.vocab();
@@ -38,7 +38,7 @@ final class LlamaRules {
         if (nExpert > 0 && nExpertUsed == 0) throw new LoadFailure("model has expert layers but no expert layers are used");
 
         TensorLoader l = new TensorLoader(m);
-        Sim sim = new Sim(l);
+        LoaderReplay sim = new LoaderReplay(l);
         l.create("token_embd.weight", ne(nEmbd, nVocab), REQUIRED);
         l.create("output_norm.weight", ne(nEmbd), REQUIRED);
         boolean untied = l.create("output.weight", ne(nEmbd, nVocab), NOT_REQUIRED);
