@@ -80,19 +80,19 @@ public final class Compatibility {
      * @param lateRefusal   a refusal that applies after the tensors check out (Kiln's codecs)
      */
     private static RuntimeVerdict verdict(String runtime, ModelView m, Rules rules, String readerRefusal, String lateRefusal) {
-        LoaderReplay sim = null;
+        LoaderReplay replay = null;
         String hparamFailure = null;
         if (rules != null) {
             try {
-                sim = rules.run(m);
+                replay = rules.run(m);
             } catch (LoadFailure f) {
                 hparamFailure = f.getMessage();
             } catch (KilnException | ArithmeticException | IllegalArgumentException e) {
                 hparamFailure = "unreadable hyper-parameters: " + e.getMessage();
             }
         }
-        Long expected = sim == null ? null : sim.loader.expected();
-        List<String> warnings = sim == null ? List.of() : new ArrayList<>(sim.warnings);
+        Long expected = replay == null ? null : replay.loader.expected();
+        List<String> warnings = replay == null ? List.of() : new ArrayList<>(replay.warnings);
         if (readerRefusal != null) return new RuntimeVerdict(runtime, false, expected, "will not load: " + readerRefusal, List.of());
         if (rules == null && m.architecture() == null) {
             return new RuntimeVerdict(runtime, false, null, "will not load: " + describeArch(m) + ", nothing to run", List.of());
@@ -102,8 +102,8 @@ public final class Compatibility {
                     + " llama only, this file is " + describeArch(m), List.of());
         }
         if (hparamFailure != null) return new RuntimeVerdict(runtime, false, null, "will not load: " + hparamFailure, List.of());
-        TensorLoader l = sim.loader;
-        String where = sim.note.isEmpty() ? "" : " (" + sim.note + ")";
+        TensorLoader l = replay.loader;
+        String where = replay.note.isEmpty() ? "" : " (" + replay.note + ")";
         if (l.firstFailure() != null) {
             String more = l.missing().size() > 1 ? "; " + l.missing().size() + " missing: " + Names.summarize(l.missing()) : "";
             return new RuntimeVerdict(runtime, false, expected, "will not load: " + l.firstFailure() + more + where, List.of());
@@ -111,12 +111,12 @@ public final class Compatibility {
         String count = l.countFailure();
         if (count != null) {
             List<String> extra = l.unclaimed();
-            String reason = "will not load: \"" + count + "\": it reads this file as the " + (sim.note.isEmpty() ? m.architecture() : sim.note)
+            String reason = "will not load: \"" + count + "\": it reads this file as the " + (replay.note.isEmpty() ? m.architecture() : replay.note)
                     + " and expects " + l.expected() + " tensors, the file has " + l.fileCount()
                     + (extra.isEmpty() ? "" : " (" + extra.size() + " extra: " + Names.summarize(extra) + ")");
             return new RuntimeVerdict(runtime, false, expected, reason, List.of());
         }
         if (lateRefusal != null) return new RuntimeVerdict(runtime, false, expected, "will not load: " + lateRefusal, List.of());
-        return new RuntimeVerdict(runtime, true, expected, "loads (" + l.expected() + " tensors" + (sim.note.isEmpty() ? "" : ", " + sim.note) + ")", warnings);
+        return new RuntimeVerdict(runtime, true, expected, "loads (" + l.expected() + " tensors" + (replay.note.isEmpty() ? "" : ", " + replay.note) + ")", warnings);
     }
 }

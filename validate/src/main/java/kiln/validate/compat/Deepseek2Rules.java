@@ -83,8 +83,8 @@ final class Deepseek2Rules {
             throw new LoadFailure("GGML_ASSERT(n_embd_head_qk_nope >= 1) failed: key length " + headK + ", rope dimensions " + b.nRot);
         }
         TensorLoader l = new TensorLoader(m);
-        LoaderReplay sim = new LoaderReplay(l);
-        sim.note = isMla ? "mainline MLA layout" : "legacy MLA layout (no key_length_mla/value_length_mla keys: runs as plain multi-head attention)";
+        LoaderReplay replay = new LoaderReplay(l);
+        replay.note = isMla ? "mainline MLA layout" : "legacy MLA layout (no key_length_mla/value_length_mla keys: runs as plain multi-head attention)";
         l.create("token_embd.weight", ne(b.nEmbd, b.nVocab), REQUIRED);
         l.create("output_norm.weight", ne(b.nEmbd), REQUIRED);
         if (!l.create("output.weight", ne(b.nEmbd, b.nVocab), NOT_REQUIRED)) {
@@ -121,7 +121,7 @@ final class Deepseek2Rules {
                 sharedExperts(l, i, b.nEmbd, ffExp * nShared);
             }
         }
-        return sim;
+        return replay;
     }
 
     // ---------------------------------------------------------------- ik_llama.cpp
@@ -167,7 +167,7 @@ final class Deepseek2Rules {
         boolean liteT = b.nLayer == 26 || b.nLayer == 27;
         long qkNope = headK - b.nRot;
         TensorLoader l = new TensorLoader(m);
-        LoaderReplay sim = new LoaderReplay(l);
+        LoaderReplay replay = new LoaderReplay(l);
         l.create("token_embd.weight", ne(b.nEmbd, b.nVocab), REQUIRED);
         l.create("output_norm.weight", ne(b.nEmbd), REQUIRED);
         l.create("output.weight", ne(b.nEmbd, b.nVocab), REQUIRED);
@@ -210,23 +210,23 @@ final class Deepseek2Rules {
             }
         }
         if (adapted) {
-            sim.note = "adapts mainline's MLA layout (\"Adjusted mainline llama.cpp MLA tensors to ik_llama.cpp\"; derives attn_kv_b at load time)";
+            replay.note = "adapts mainline's MLA layout (\"Adjusted mainline llama.cpp MLA tensors to ik_llama.cpp\"; derives attn_kv_b at load time)";
         } else if (!anyKvB) {
-            sim.note = "mainline MLA layout";
+            replay.note = "mainline MLA layout";
         } else if (l.present(blk(0, "attn_k_b"))) {
-            sim.note = "ik layout";
+            replay.note = "ik layout";
         } else {
-            sim.note = "legacy MLA layout (derives attn_k_b/attn_v_b at load time)";
+            replay.note = "legacy MLA layout (derives attn_k_b/attn_v_b at load time)";
         }
         long groups = hp.optional("expert_group_count", 0);
         long groupsUsed = hp.optional("expert_group_used_count", 0);
         if (groups > 1 && groupsUsed < groups) {
-            sim.warnings.add("ik_llama.cpp ignores the expert groups (" + hp.key("expert_group_count") + " " + groups + ", "
+            replay.warnings.add("ik_llama.cpp ignores the expert groups (" + hp.key("expert_group_count") + " " + groups + ", "
                     + hp.key("expert_group_used_count") + " " + groupsUsed + ") and picks the top " + b.nExpertUsed + " of all "
                     + b.nExpert + " experts, so it routes differently from the trained model (tiny-deepseek: perplexity 80.2"
                     + " instead of 76.8)");
         }
-        return sim;
+        return replay;
     }
 
     // ---------------------------------------------------------------- Kiln
@@ -253,8 +253,8 @@ final class Deepseek2Rules {
         long qkNope = headK - b.nRot;
         if (qkNope < 1) throw new LoadFailure("key length " + headK + " leaves no room for " + b.nRot + " rope dimensions");
         TensorLoader l = new TensorLoader(m);
-        LoaderReplay sim = new LoaderReplay(l);
-        sim.note = layout(m);
+        LoaderReplay replay = new LoaderReplay(l);
+        replay.note = layout(m);
         l.create("token_embd.weight", ne(b.nEmbd, b.nVocab), REQUIRED);
         l.create("output_norm.weight", ne(b.nEmbd), REQUIRED);
         l.create("output.weight", ne(b.nEmbd, b.nVocab), NOT_REQUIRED);
@@ -293,7 +293,7 @@ final class Deepseek2Rules {
                 sharedExperts(l, i, b.nEmbd, ffExp * nShared);
             }
         }
-        return sim;
+        return replay;
     }
 
     // ---------------------------------------------------------------- shared pieces

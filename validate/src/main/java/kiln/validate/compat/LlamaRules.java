@@ -38,12 +38,12 @@ final class LlamaRules {
         if (nExpert > 0 && nExpertUsed == 0) throw new LoadFailure("model has expert layers but no expert layers are used");
 
         TensorLoader l = new TensorLoader(m);
-        LoaderReplay sim = new LoaderReplay(l);
+        LoaderReplay replay = new LoaderReplay(l);
         l.create("token_embd.weight", ne(nEmbd, nVocab), REQUIRED);
         l.create("output_norm.weight", ne(nEmbd), REQUIRED);
         boolean untied = l.create("output.weight", ne(nEmbd, nVocab), NOT_REQUIRED);
         if (!untied) l.create("token_embd.weight", ne(nEmbd, nVocab), DUPLICATED);
-        sim.note = untied ? "" : "tied output (uses token_embd)";
+        replay.note = untied ? "" : "tied output (uses token_embd)";
         long q = headK * nHead;
         long kGqa = headK * nHeadKv;
         long vGqa = headV * nHeadKv;
@@ -78,6 +78,6 @@ final class LlamaRules {
                 l.create(blk(i, "ffn_up_exps"), ne(nEmbd, nFf, nExpert), REQUIRED);
             }
         }
-        return sim;
+        return replay;
     }
 }
