@@ -1,0 +1,264 @@
+package kiln.runtime.kernel;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+import kiln.tensor.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * Four rows of an interleaved group (Q4_K_R4, Q6_K_R4, Q5_0_R4, Q8_0_R8) decoded straight from its bytes into floats
+ * for the prompt tiles, with no unpacking to base rows: the same floats, bit for bit, as the base type's vector
+ * decoder on the unpacked rows ({@link KQuantDots#k45Row}, {@link KQuantDots#q6kRow}, {@link VectorKernels#dotQ50},
+ * {@link VectorKernels#dequantQ80}), so the tiles' sums do not change. Per 256 columns (a staged chunk) in three
+ * passes: (1) each 32-column block's values are assembled in the interleaved order with 16-byte operations (a
+ * chunk's byte 4k+i holds four consecutive columns of row k, ik's N4 order spreads a block's columns over four
+ * chunks and two nibbles) into a value area, the low-nibble plane then the high one; (2) four-column units are
+ * moved to column order, row by row, as ints; (3) each row is widened to floats under its 16-column scales. The
+ * whole chunk goes through each pass before the next, so the vector loads of pass 3 do not wait on the int stores
+ * of pass 2 (no store forwarding across sizes). Arrays and scalars only cross calls (see {@link InterleavedKernel}).
+ */
+abstract class InterleavedRows {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    static final VectorSpecies<Byte> B = L == 8 || L == 16 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** Columns of a staged chunk. */
+    static final int CHUNK = 256;
+    /** Where the staged bytes end and the value area begins (the largest chunk: 8 Q8_0_R8 blocks of 272 bytes). */
+    static final int VALUES = 8 * 272;
+    /** The column-ordered rows: row k's values at ROWS + 256k. */
+    static final int ROWS = VALUES + 8 * 128;
+    /** Bytes of scratch {@link #rows} needs. */
+    static final int SCRATCH_BYTES = ROWS + 4 * CHUNK;
+    /** Floats of scale scratch: per row 16 scales (one per 16 columns of the chunk), then 16 minimums. */
+    static final int SCALE_FLOATS = 128;
+    private static final int MIN = 64;
+
+    /**
+     * Byte offset, within a 32-column block's value area, of columns 4g..4g+3 of row 0 (row k: + 4k): the N4 order
+     * (low nibbles of chunk m hold columns {0, 16, 4, 20}[m] + i, the high nibbles those + 8).
+     */
+    private static final int[] N4_UNITS = {0, 32, 64, 96, 16, 48, 80, 112};
+    /** Q8_0_R8: columns 4g.. of row 0 at qs[32g] (g < 4), at qs[128 + 32(g − 4)] after. */
+    private static final int[] R8_UNITS = {0, 32, 64, 96, 128, 160, 192, 224};
+
+    private final int blockCols, blockBytes, groupRows;
+    private final boolean minimums;
+
+    private InterleavedRows(int blockCols, int blockBytes, int groupRows, boolean minimums) {
+        this.blockCols = blockCols;
+        this.blockBytes = blockBytes;
+        this.groupRows = groupRows;
+        this.minimums = minimums;
+    }
+
+    /** The decoder of an interleaved type at this machine's width, or null. */
+    static InterleavedRows forType(GgmlType type) {
+        if (B == null) return null;
+        return switch (type) {
+            case Q4_K_R4 -> Q4K;
+            case Q6_K_R4 -> Q6K;
+            case Q5_0_R4 -> Q50;
+            case Q8_0_R8 -> Q80;
+            default -> null;
+        };
+    }
+
+    boolean supports(int cols) {
+        return cols % blockCols == 0;
+    }
+
+    int groupRows() {
+        return groupRows;
+    }
+
+    /**
+     * Rows first..first+3 of the group whose bytes start at data[off] (first a multiple of 4 below the group's
+     * rows) as floats: row k into dst[k·cols..(k+1)·cols). {@code stage} holds {@link #SCRATCH_BYTES},
+     * {@code scales} {@link #SCALE_FLOATS}.
+     */
+    final void rows(MemorySegment data, long off, int cols, int first, byte[] stage, float[] scales, float[] dst) {
+        int perChunk = CHUNK / blockCols;
+        for (int c0 = 0; c0 < cols; c0 += CHUNK) {
+            int blocks = Math.min(perChunk, (cols - c0) / blockCols);
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off + (long) blockBytes * (c0 / blockCols), stage, 0, blockBytes * blocks);
+            int n = values(stage, blocks, first, scales);
+            if (groupRows == 8) transpose(stage, n, 16, 272, first, R8_UNITS); // Q8_0_R8: its bytes are its values
+            else transpose(stage, n, VALUES, 128, 0, N4_UNITS);
+            if (minimums) widenFma(stage, n, scales, dst, cols, c0);
+            else widenMul(stage, n, scales, dst, cols, c0);
+        }
+    }
+
+    /**
+     * Pass 1 for {@code blocks} staged blocks: the values of 32-column block j at VALUES + 128j ({@link #N4_UNITS}
+     * order), row k's scale of columns 16h.. of the chunk at scales[16k + h] (its minimum at scales[64 + 16k + h]).
+     * Q8_0_R8, whose bytes are its values, sets only the scales. Returns the chunk's 32-column blocks.
+     */
+    abstract int values(byte[] st, int blocks, int first, float[] scales);
+
+    /**
+     * Pass 2: the four-column units of row k (of the group's first + k) of block j, found at
+     * base + stride·j + 4(first + k) + units[g], to ROWS + 256k + 32j + 4g, in column order.
+     */
+    private static void transpose(byte[] st, int n, int base, int stride, int first, int[] units) {
+        for (int k = 0; k < 4; k++) {
+            for (int j = 0; j < n; j++) {
+                int src = base + stride * j + 4 * (first + k), dst = ROWS + 256 * k + 32 * j;
+                for (int g = 0; g < 8; g++) INT.set(st, dst + 4 * g, (int) INT.get(st, src + units[g]));
+            }
+        }
+    }
+
+    /** Pass 3 with minimums: value·scale + min as one fma (Q4_K's {@code kBlockRow}: min = −dmin·m). */
+    private static void widenFma(byte[] st, int n, float[] sc, float[] dst, int cols, int c0) {
+        for (int k = 0; k < 4; k++) {
+            for (int h = 0; h < 2 * n; h++) {
+                FloatVector s = FloatVector.broadcast(F, sc[16 * k + h]), m = FloatVector.broadcast(F, sc[MIN + 16 * k + h]);
+                for (int p = 0; p < 16; p += L) {
+                    ((FloatVector) ByteVector.fromArray(B, st, ROWS + 256 * k + 16 * h + p).convertShape(VectorOperators.B2F, F, 0))
+                            .fma(s, m).intoArray(dst, k * cols + c0 + 16 * h + p);
+                }
+            }
+        }
+    }
+
+    /** Pass 3 without: value·scale. */
+    private static void widenMul(byte[] st, int n, float[] sc, float[] dst, int cols, int c0) {
+        for (int k = 0; k < 4; k++) {
+            for (int h = 0; h < 2 * n; h++) {
+                FloatVector s = FloatVector.broadcast(F, sc[16 * k + h]);
+                for (int p = 0; p < 16; p += L) {
+                    ((FloatVector) ByteVector.fromArray(B, st, ROWS + 256 * k + 16 * h + p).convertShape(VectorOperators.B2F, F, 0))
+                            .mul(s).intoArray(dst, k * cols + c0 + 16 * h + p);
+                }
+            }
+        }
+    }
+
+    static float f16(byte[] st, int o) {
+        return Float.float16ToFloat((short) SHORT.get(st, o));
+    }
+
+    static int u8(byte[] st, int o) {
+        return st[o] & 0xFF;
+    }
+
+    /** Q4_K_R4: 576-byte blocks {@code d[4], dmin[4], scales_h[16], scales_l[32], qs[512]}; value (d·sc)·q − dmin·m. */
+    private static final InterleavedRows Q4K = new InterleavedRows(256, 576, 4, true) {
+        @Override
+        int values(byte[] st, int blocks, int first, float[] sc) {
+            for (int j = 0; j < 8; j++) {
+                for (int m = 0; m < 4; m++) {
+                    ByteVector v = ByteVector.fromArray(B16, st, 64 + 64 * j + 16 * m);
+                    v.and((byte) 0x0F).intoArray(st, VALUES + 128 * j + 16 * m);
+                    v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                            .intoArray(st, VALUES + 128 * j + 64 + 16 * m);
+                }
+            }
+            for (int k = 0; k < 4; k++) {
+                float d = f16(st, 2 * k), dmin = f16(st, 8 + 2 * k);
+                for (int j = 0; j < 8; j++) {
+                    int s = 4 * j + k, l = u8(st, 32 + s), h = (u8(st, 16 + s % 16) >> 4 * (s / 16)) & 0xF;
+                    float scale = d * ((l & 0xF) | (h & 3) << 4), min = -dmin * ((l >> 4) | (h >> 2) << 4);
+                    sc[16 * k + 2 * j] = scale;
+                    sc[16 * k + 2 * j + 1] = scale;
+                    sc[MIN + 16 * k + 2 * j] = min;
+                    sc[MIN + 16 * k + 2 * j + 1] = min;
+                }
+            }
+            return 8;
+        }
+    };
+
+    /**
+     * Q6_K_R4: 840-byte blocks {@code d[4], scales[64], qh[256], ql[512]}; the top two bits of chunk m's low
+     * (high) nibbles are bits 4(m/2) (+2) of qh's 16 bytes m % 2; value (d·scale)·(q − 32) per 16 columns.
+     */
+    private static final InterleavedRows Q6K = new InterleavedRows(256, 840, 4, false) {
+        @Override
+        int values(byte[] st, int blocks, int first, float[] sc) {
+            for (int j = 0; j < 8; j++) {
+                for (int m = 0; m < 4; m++) {
+                    ByteVector h = ByteVector.fromArray(B16, st, 72 + 32 * j + 16 * (m & 1));
+                    ByteVector v = ByteVector.fromArray(B16, st, 328 + 64 * j + 16 * m);
+                    ByteVector hl, hh; // bits 4(m/2), +1 and 4(m/2)+2, +3 moved to bits 4, 5
+                    if (m < 2) {
+                        hl = h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30);
+                        hh = h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30);
+                    } else {
+                        hl = h.and((byte) 0x30);
+                        hh = h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x30);
+                    }
+                    v.and((byte) 0x0F).or(hl).sub((byte) 32).intoArray(st, VALUES + 128 * j + 16 * m);
+                    v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hh).sub((byte) 32)
+                            .intoArray(st, VALUES + 128 * j + 64 + 16 * m);
+                }
+            }
+            for (int k = 0; k < 4; k++) {
+                float d = f16(st, 2 * k);
+                for (int j = 0; j < 8; j++) {
+                    sc[16 * k + 2 * j] = d * st[8 + 8 * j + k];
+                    sc[16 * k + 2 * j + 1] = d * st[8 + 8 * j + k + 4];
+                }
+            }
+            return 8;
+        }
+    };
+
+    /** Q5_0_R4: 88-byte blocks {@code d[4], qh[16], qs[64]}; chunk m's fifth bits are bits m (low), m + 4 (high) of qh. */
+    private static final InterleavedRows Q50 = new InterleavedRows(32, 88, 4, false) {
+        @Override
+        int values(byte[] st, int blocks, int first, float[] sc) {
+            for (int j = 0; j < blocks; j++) {
+                int o = 88 * j;
+                ByteVector h = ByteVector.fromArray(B16, st, o + 8);
+                for (int m = 0; m < 4; m++) {
+                    ByteVector v = ByteVector.fromArray(B16, st, o + 24 + 16 * m);
+                    // bit m to bit 4 and bit m + 4 to bit 4 (16-bit shifts: what crosses from the next byte is masked off)
+                    ByteVector hl = h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4 - m).reinterpretAsBytes().and((byte) 0x10);
+                    ByteVector hh = m == 0 ? h.and((byte) 0x10) : h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, m).reinterpretAsBytes().and((byte) 0x10);
+                    v.and((byte) 0x0F).or(hl).sub((byte) 16).intoArray(st, VALUES + 128 * j + 16 * m);
+                    v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hh).sub((byte) 16)
+                            .intoArray(st, VALUES + 128 * j + 64 + 16 * m);
+                }
+                for (int k = 0; k < 4; k++) {
+                    float d = f16(st, o + 2 * k);
+                    sc[16 * k + 2 * j] = d;
+                    sc[16 * k + 2 * j + 1] = d;
+                }
+            }
+            return blocks;
+        }
+    };
+
+    /**
+     * Q8_0_R8: 272-byte blocks {@code d[8], qs[256]}, row k's columns 4g.. at qs[32g + 4k] (g < 4), the rest at
+     * qs[128 + 32(g − 4) + 4k] ({@link #R8_UNITS}): no pass 1, the scales only.
+     */
+    private static final InterleavedRows Q80 = new InterleavedRows(32, 272, 8, false) {
+        @Override
+        int values(byte[] st, int blocks, int first, float[] sc) {
+            for (int j = 0; j < blocks; j++) {
+                int o = 272 * j;
+                for (int k = 0; k < 4; k++) {
+                    float d = f16(st, o + 2 * (first + k));
+                    sc[16 * k + 2 * j] = d;
+                    sc[16 * k + 2 * j + 1] = d;
+                }
+            }
+            return blocks;
+        }
+    };
+}
