@@ -2,6 +2,7 @@ package kiln.runtime.kernel;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -30,6 +31,8 @@ abstract class InterleavedRows {
     static final int L = F.length();
     static final VectorSpecies<Byte> B = L == 8 || L == 16 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
     static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    /** 64 byte lanes: at 16 float lanes a 32-column block's four chunks in one vector. */
+    static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_512;
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
@@ -37,7 +40,7 @@ abstract class InterleavedRows {
     static final int CHUNK = 256;
     /** Where the staged bytes end and the value area begins (the largest chunk: 8 Q8_0_R8 blocks of 272 bytes). */
     static final int VALUES = 8 * 272;
-    /** The column-ordered rows: row k's values at ROWS + 256k. */
+    /** The column-ordered rows: row k's values of 32-column block j at ROWS + 128j + 32k. */
     static final int ROWS = VALUES + 8 * 128;
     /** Bytes of scratch {@link #rows} needs. */
     static final int SCRATCH_BYTES = ROWS + 4 * CHUNK;
@@ -52,6 +55,18 @@ abstract class InterleavedRows {
     private static final int[] N4_UNITS = {0, 32, 64, 96, 16, 48, 80, 112};
     /** Q8_0_R8: columns 4g.. of row 0 at qs[32g] (g < 4), at qs[128 + 32(g − 4)] after. */
     private static final int[] R8_UNITS = {0, 32, 64, 96, 128, 160, 192, 224};
+    /**
+     * At 16 lanes pass 2 is two two-vector selects per block ({@code vpermt2d}): int lane j of the result for rows
+     * 0, 1 (2, 3: {@link #ROWS23}) takes int {@code N4_UNITS[j % 8] / 4 + j / 8} of the low plane (0..15) then the
+     * high one (16..31).
+     */
+    private static final IntVector ROWS01 = L == 16 ? n4Select(0) : null, ROWS23 = L == 16 ? n4Select(2) : null;
+
+    private static IntVector n4Select(int k0) {
+        int[] idx = new int[16];
+        for (int j = 0; j < 16; j++) idx[j] = N4_UNITS[j % 8] / 4 + k0 + j / 8;
+        return IntVector.fromArray(IntVector.SPECIES_512, idx, 0);
+    }
 
     private final int blockCols, blockBytes, groupRows;
     private final boolean minimums;
@@ -95,6 +110,7 @@ abstract class InterleavedRows {
             MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off + (long) blockBytes * (c0 / blockCols), stage, 0, blockBytes * blocks);
             int n = values(stage, blocks, first, scales);
             if (groupRows == 8) transpose(stage, n, 16, 272, first, R8_UNITS); // Q8_0_R8: its bytes are its values
+            else if (L == 16) selectN4(stage, n);
             else transpose(stage, n, VALUES, 128, 0, N4_UNITS);
             if (minimums) widenFma(stage, n, scales, dst, cols, c0);
             else widenMul(stage, n, scales, dst, cols, c0);
@@ -110,14 +126,24 @@ abstract class InterleavedRows {
 
     /**
      * Pass 2: the four-column units of row k (of the group's first + k) of block j, found at
-     * base + stride·j + 4(first + k) + units[g], to ROWS + 256k + 32j + 4g, in column order.
+     * base + stride·j + 4(first + k) + units[g], to ROWS + 128j + 32k + 4g, in column order.
      */
     private static void transpose(byte[] st, int n, int base, int stride, int first, int[] units) {
         for (int k = 0; k < 4; k++) {
             for (int j = 0; j < n; j++) {
-                int src = base + stride * j + 4 * (first + k), dst = ROWS + 256 * k + 32 * j;
+                int src = base + stride * j + 4 * (first + k), dst = ROWS + 128 * j + 32 * k;
                 for (int g = 0; g < 8; g++) INT.set(st, dst + 4 * g, (int) INT.get(st, src + units[g]));
             }
+        }
+    }
+
+    /** Pass 2 of the N4 types at 16 lanes: each block's two value planes (64 bytes each) into rows 0, 1 and 2, 3 by two selects. */
+    private static void selectN4(byte[] st, int n) {
+        for (int j = 0; j < n; j++) {
+            IntVector lo = ByteVector.fromArray(B64, st, VALUES + 128 * j).reinterpretAsInts();
+            IntVector hi = ByteVector.fromArray(B64, st, VALUES + 128 * j + 64).reinterpretAsInts();
+            ROWS01.selectFrom(lo, hi).reinterpretAsBytes().intoArray(st, ROWS + 128 * j);
+            ROWS23.selectFrom(lo, hi).reinterpretAsBytes().intoArray(st, ROWS + 128 * j + 64);
         }
     }
 
@@ -127,7 +153,7 @@ abstract class InterleavedRows {
             for (int h = 0; h < 2 * n; h++) {
                 FloatVector s = FloatVector.broadcast(F, sc[16 * k + h]), m = FloatVector.broadcast(F, sc[MIN + 16 * k + h]);
                 for (int p = 0; p < 16; p += L) {
-                    ((FloatVector) ByteVector.fromArray(B, st, ROWS + 256 * k + 16 * h + p).convertShape(VectorOperators.B2F, F, 0))
+                    ((FloatVector) ByteVector.fromArray(B, st, ROWS + 128 * (h / 2) + 32 * k + 16 * (h % 2) + p).convertShape(VectorOperators.B2F, F, 0))
                             .fma(s, m).intoArray(dst, k * cols + c0 + 16 * h + p);
                 }
             }
@@ -140,7 +166,7 @@ abstract class InterleavedRows {
             for (int h = 0; h < 2 * n; h++) {
                 FloatVector s = FloatVector.broadcast(F, sc[16 * k + h]);
                 for (int p = 0; p < 16; p += L) {
-                    ((FloatVector) ByteVector.fromArray(B, st, ROWS + 256 * k + 16 * h + p).convertShape(VectorOperators.B2F, F, 0))
+                    ((FloatVector) ByteVector.fromArray(B, st, ROWS + 128 * (h / 2) + 32 * k + 16 * (h % 2) + p).convertShape(VectorOperators.B2F, F, 0))
                             .mul(s).intoArray(dst, k * cols + c0 + 16 * h + p);
                 }
             }
@@ -159,7 +185,13 @@ abstract class InterleavedRows {
     private static final InterleavedRows Q4K = new InterleavedRows(256, 576, 4, true) {
         @Override
         int values(byte[] st, int blocks, int first, float[] sc) {
-            for (int j = 0; j < 8; j++) {
+            if (L == 16) { // the block's four chunks at once: pass 2 then loads what each store wrote
+                for (int j = 0; j < 8; j++) {
+                    ByteVector v = ByteVector.fromArray(B64, st, 64 + 64 * j);
+                    v.and((byte) 0x0F).intoArray(st, VALUES + 128 * j);
+                    v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).intoArray(st, VALUES + 128 * j + 64);
+                }
+            } else for (int j = 0; j < 8; j++) {
                 for (int m = 0; m < 4; m++) {
                     ByteVector v = ByteVector.fromArray(B16, st, 64 + 64 * j + 16 * m);
                     v.and((byte) 0x0F).intoArray(st, VALUES + 128 * j + 16 * m);
