@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Single-thread prompt products on interleaved weights (the 4×4 tiles): a 256 × 2048 weight — a ds-qlora expert's
- * gate — of each _R4/_R8 type times a batch of tokens (12: what a routed expert sees of a 128-token prompt; 128: a
+ * gate — of each _R4/_R8 type (and the plain Q4_K, Q6_K beside them) times a batch of tokens (12: what a routed expert sees of a 128-token prompt; 128: a
  * dense product), through the Vector API kernels. Run with {@code JMH_BENCHMARKS=PromptTileBenchmarks bench/jmh.sh};
  * for an A/B against an older runtime, run the same class with that runtime's classes first on the class path.
  */
@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 public class PromptTileBenchmarks {
     static final int ROWS = Integer.getInteger("pb.rows", 256), COLS = Integer.getInteger("pb.cols", 2048);
 
-    @Param({"Q4_K_R4", "Q6_K_R4", "Q5_0_R4", "Q8_0_R8"})
+    @Param({"Q4_K_R4", "Q6_K_R4", "Q5_0_R4", "Q8_0_R8", "Q4_K", "Q6_K"})
     public String type;
 
     @Param({"12", "128"})
@@ -47,7 +47,15 @@ public class PromptTileBenchmarks {
     public void setup() {
         GgmlType t = GgmlType.valueOf(type);
         Random r = new Random(1);
-        w = InterleavedKernelsTest.interleaved(kiln.tensor.repack.Interleavers.requirePacked(t), Codecs.find(t.base()), ROWS, COLS, r);
+        if (t.interleave() > 1) {
+            w = InterleavedKernelsTest.interleaved(kiln.tensor.repack.Interleavers.requirePacked(t), Codecs.find(t.base()), ROWS, COLS, r);
+        } else { // a plain type beside them: what the interleaved rows would cost with nothing to undo
+            long rb = t.rowSize(COLS);
+            java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(rb * ROWS, 64);
+            float[] v = KernelsTest.rnd(r, ROWS * COLS);
+            for (int i = 0; i < ROWS; i++) Codecs.find(t).quantize(v, i * COLS, seg, i * rb, COLS, null);
+            w = new Weight("w", t, Codecs.find(t), seg, ROWS, COLS);
+        }
         x = new float[tokens * COLS];
         for (int j = 0; j < x.length; j++) x[j] = (float) r.nextGaussian();
         out = new float[tokens * ROWS];

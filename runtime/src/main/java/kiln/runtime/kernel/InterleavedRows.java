@@ -44,7 +44,10 @@ abstract class InterleavedRows {
     static final int ROWS = VALUES + 8 * 128;
     /** Bytes of scratch {@link #rows} needs. */
     static final int SCRATCH_BYTES = ROWS + 4 * CHUNK;
-    /** Floats of scale scratch: per row 16 scales (one per 16 columns of the chunk), then 16 minimums. */
+    /**
+     * Floats of scale scratch: row k's scale of the chunk's columns 16h.. at 4h + k, or for the type with minimums
+     * (Q4_K_R4: one scale per 32 columns, in its slot order s = 4·block + k) at 4(h / 2) + k, minimums from 64 on.
+     */
     static final int SCALE_FLOATS = 128;
     private static final int MIN = 64;
 
@@ -119,7 +122,7 @@ abstract class InterleavedRows {
 
     /**
      * Pass 1 for {@code blocks} staged blocks: the values of 32-column block j at VALUES + 128j ({@link #N4_UNITS}
-     * order), row k's scale of columns 16h.. of the chunk at scales[16k + h] (its minimum at scales[64 + 16k + h]).
+     * order), the scales as {@link #SCALE_FLOATS} says.
      * Q8_0_R8, whose bytes are its values, sets only the scales. Returns the chunk's 32-column blocks.
      */
     abstract int values(byte[] st, int blocks, int first, float[] scales);
@@ -151,7 +154,7 @@ abstract class InterleavedRows {
     private static void widenFma(byte[] st, int n, float[] sc, float[] dst, int cols, int c0) {
         for (int k = 0; k < 4; k++) {
             for (int h = 0; h < 2 * n; h++) {
-                FloatVector s = FloatVector.broadcast(F, sc[16 * k + h]), m = FloatVector.broadcast(F, sc[MIN + 16 * k + h]);
+                FloatVector s = FloatVector.broadcast(F, sc[4 * (h >> 1) + k]), m = FloatVector.broadcast(F, sc[MIN + 4 * (h >> 1) + k]);
                 for (int p = 0; p < 16; p += L) {
                     ((FloatVector) ByteVector.fromArray(B, st, ROWS + 128 * (h / 2) + 32 * k + 16 * (h % 2) + p).convertShape(VectorOperators.B2F, F, 0))
                             .fma(s, m).intoArray(dst, k * cols + c0 + 16 * h + p);
@@ -164,7 +167,7 @@ abstract class InterleavedRows {
     private static void widenMul(byte[] st, int n, float[] sc, float[] dst, int cols, int c0) {
         for (int k = 0; k < 4; k++) {
             for (int h = 0; h < 2 * n; h++) {
-                FloatVector s = FloatVector.broadcast(F, sc[16 * k + h]);
+                FloatVector s = FloatVector.broadcast(F, sc[4 * h + k]);
                 for (int p = 0; p < 16; p += L) {
                     ((FloatVector) ByteVector.fromArray(B, st, ROWS + 128 * (h / 2) + 32 * k + 16 * (h % 2) + p).convertShape(VectorOperators.B2F, F, 0))
                             .mul(s).intoArray(dst, k * cols + c0 + 16 * h + p);
@@ -177,9 +180,6 @@ abstract class InterleavedRows {
         return Float.float16ToFloat((short) SHORT.get(st, o));
     }
 
-    static int u8(byte[] st, int o) {
-        return st[o] & 0xFF;
-    }
 
     /** Q4_K_R4: 576-byte blocks {@code d[4], dmin[4], scales_h[16], scales_l[32], qs[512]}; value (d·sc)·q − dmin·m. */
     private static final InterleavedRows Q4K = new InterleavedRows(256, 576, 4, true) {
@@ -199,16 +199,20 @@ abstract class InterleavedRows {
                             .intoArray(st, VALUES + 128 * j + 64 + 16 * m);
                 }
             }
-            for (int k = 0; k < 4; k++) {
-                float d = f16(st, 2 * k), dmin = f16(st, 8 + 2 * k);
-                for (int j = 0; j < 8; j++) {
-                    int s = 4 * j + k, l = u8(st, 32 + s), h = (u8(st, 16 + s % 16) >> 4 * (s / 16)) & 0xF;
-                    float scale = d * ((l & 0xF) | (h & 3) << 4), min = -dmin * ((l >> 4) | (h >> 2) << 4);
-                    sc[16 * k + 2 * j] = scale;
-                    sc[16 * k + 2 * j + 1] = scale;
-                    sc[MIN + 16 * k + 2 * j] = min;
-                    sc[MIN + 16 * k + 2 * j + 1] = min;
-                }
+            // slot s = 4j + k: sc = scales_l[s] & 15 | (scales_h[s % 16] >> 4(s/16) & 3) << 4, m from the high nibble and bits 2-3
+            // the rows' d and −dmin by lane % 4 (written out: no vector crosses a call)
+            FloatVector d = FloatVector.broadcast(F, f16(st, 0)).blend(FloatVector.broadcast(F, f16(st, 0 + 2)), InterleavedKernel.ROW1)
+                    .blend(FloatVector.broadcast(F, f16(st, 0 + 4)), InterleavedKernel.ROW2).blend(FloatVector.broadcast(F, f16(st, 0 + 6)), InterleavedKernel.ROW3);
+            FloatVector negDmin = FloatVector.broadcast(F, f16(st, 8)).blend(FloatVector.broadcast(F, f16(st, 8 + 2)), InterleavedKernel.ROW1)
+                    .blend(FloatVector.broadcast(F, f16(st, 8 + 4)), InterleavedKernel.ROW2).blend(FloatVector.broadcast(F, f16(st, 8 + 6)), InterleavedKernel.ROW3).neg();
+            for (int p = 0; p < 32; p += L) {
+                ByteVector l = ByteVector.fromArray(B, st, 32 + p), h = ByteVector.fromArray(B, st, 16 + (p & 15));
+                if (p >= 16) h = h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector scale = l.and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30));
+                ByteVector min = l.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                        .or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30));
+                ((FloatVector) scale.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(sc, p); // d·sc, as the base decoder rounds it
+                ((FloatVector) min.convertShape(VectorOperators.B2F, F, 0)).mul(negDmin).intoArray(sc, MIN + p); // −dmin·m
             }
             return 8;
         }
@@ -238,13 +242,10 @@ abstract class InterleavedRows {
                             .intoArray(st, VALUES + 128 * j + 64 + 16 * m);
                 }
             }
-            for (int k = 0; k < 4; k++) {
-                float d = f16(st, 2 * k);
-                for (int j = 0; j < 8; j++) {
-                    sc[16 * k + 2 * j] = d * st[8 + 8 * j + k];
-                    sc[16 * k + 2 * j + 1] = d * st[8 + 8 * j + k + 4];
-                }
-            }
+            // scales[4h + k] (row k's of columns 16h..) times the rows' d by lane % 4
+            FloatVector d = FloatVector.broadcast(F, f16(st, 0)).blend(FloatVector.broadcast(F, f16(st, 0 + 2)), InterleavedKernel.ROW1)
+                    .blend(FloatVector.broadcast(F, f16(st, 0 + 4)), InterleavedKernel.ROW2).blend(FloatVector.broadcast(F, f16(st, 0 + 6)), InterleavedKernel.ROW3);
+            for (int p = 0; p < 64; p += L) ((FloatVector) ByteVector.fromArray(B, st, 8 + p).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(sc, p);
             return 8;
         }
     };
@@ -267,8 +268,8 @@ abstract class InterleavedRows {
                 }
                 for (int k = 0; k < 4; k++) {
                     float d = f16(st, o + 2 * k);
-                    sc[16 * k + 2 * j] = d;
-                    sc[16 * k + 2 * j + 1] = d;
+                    sc[8 * j + k] = d;
+                    sc[8 * j + 4 + k] = d;
                 }
             }
             return blocks;
@@ -286,8 +287,8 @@ abstract class InterleavedRows {
                 int o = 272 * j;
                 for (int k = 0; k < 4; k++) {
                     float d = f16(st, o + 2 * (first + k));
-                    sc[16 * k + 2 * j] = d;
-                    sc[16 * k + 2 * j + 1] = d;
+                    sc[8 * j + k] = d;
+                    sc[8 * j + 4 + k] = d;
                 }
             }
             return blocks;
