@@ -21,8 +21,9 @@ import java.nio.ByteOrder;
  * {@link VectorKernels#dequantQ80}), so the tiles' sums do not change. Per 256 columns (a staged chunk) in three
  * passes: (1) each 32-column block's values are assembled in the interleaved order with 16-byte operations (a
  * chunk's byte 4k+i holds four consecutive columns of row k, ik's N4 order spreads a block's columns over four
- * chunks and two nibbles) into a value area, the low-nibble plane then the high one; (2) four-column units are
- * moved to column order, row by row, as ints; (3) each row is widened to floats under its 16-column scales. The
+ * chunks and two nibbles) into a value area, the low-nibble plane then the high one, and the scales decoded (in
+ * vectors for the k-quants); (2) four-column units are moved to column order (at 16 lanes two two-vector int
+ * selects per block, else int moves); (3) each row is widened to floats under its 16-column scales. The
  * whole chunk goes through each pass before the next, so the vector loads of pass 3 do not wait on the int stores
  * of pass 2 (no store forwarding across sizes). Arrays and scalars only cross calls (see {@link InterleavedKernel}).
  */

@@ -17,8 +17,8 @@ import java.nio.ByteOrder;
  * Vector API kernels. Generation (one token): each row dotted straight from the mapping by its type's kernel
  * ({@link TypeKernels}: the row codecs here, {@link KQuantDots}), ik's interleaved types in place
  * ({@link InterleavedKernel}). Prompt batches: each row is dequantized once (its type's decoder, else its codec) and
- * multiplied four rows by four tokens in registers; interleaved groups are unpacked once to base rows for the same
- * tiles.
+ * multiplied four rows by four tokens in registers; interleaved groups are decoded straight from their bytes for the
+ * same tiles ({@link InterleavedRows}: Q4_K_R4, Q6_K_R4, Q5_0_R4, Q8_0_R8) or else unpacked once to base rows.
  */
 final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -151,8 +151,8 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * Prompt batches on interleaved rows: four rows at a time meet four tokens at a time in registers. Each group is
-     * unpacked once to its base rows (the repack codec's byte shuffle, cheaper than its scalar dequantizer) and the
+     * Prompt batches on interleaved rows: four rows at a time meet four tokens at a time in registers. The types
+     * {@link InterleavedRows} decodes go to {@link #decodedTiles}; for the others each group is unpacked once to its base rows (the repack codec's byte shuffle, cheaper than its scalar dequantizer) and the
      * rows decoded with the base type's vector decoder; a base type without one is dequantized by the codec.
      */
     private void interleavedTiles(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
