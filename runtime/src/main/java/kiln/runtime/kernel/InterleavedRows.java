@@ -39,8 +39,13 @@ abstract class InterleavedRows {
 
     /** Columns of a staged chunk. */
     static final int CHUNK = 256;
-    /** Where the staged bytes end and the value area begins (the largest chunk: 8 Q8_0_R8 blocks of 272 bytes). */
-    static final int VALUES = 8 * 272;
+    /**
+     * Bytes of the group staged by one copy (whole chunks; at least one, the largest being 8 Q8_0_R8 blocks of 272
+     * bytes): a segment copy pays checks per call (a tenth of the profile when each chunk was copied on its own).
+     */
+    static final int STAGED = 8192;
+    /** Where the staged bytes end and the value area begins. */
+    static final int VALUES = STAGED;
     /** The column-ordered rows: row k's values of 32-column block j at ROWS + 128j + 32k. */
     static final int ROWS = VALUES + 8 * 128;
     /** Bytes of scratch {@link #rows} needs. */
@@ -108,12 +113,16 @@ abstract class InterleavedRows {
      * {@code scales} {@link #SCALE_FLOATS}.
      */
     final void rows(MemorySegment data, long off, int cols, int first, byte[] stage, float[] scales, float[] dst) {
-        int perChunk = CHUNK / blockCols;
-        for (int c0 = 0; c0 < cols; c0 += CHUNK) {
-            int blocks = Math.min(perChunk, (cols - c0) / blockCols);
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off + (long) blockBytes * (c0 / blockCols), stage, 0, blockBytes * blocks);
-            int n = values(stage, blocks, first, scales);
-            if (groupRows == 8) transpose(stage, n, 16, 272, first, R8_UNITS); // Q8_0_R8: its bytes are its values
+        int perChunk = CHUNK / blockCols, chunkBytes = blockBytes * perChunk, perCopy = STAGED / chunkBytes;
+        long groupBytes = (long) blockBytes * (cols / blockCols);
+        for (int c0 = 0, chunk = 0; c0 < cols; c0 += CHUNK, chunk++) {
+            int blocks = Math.min(perChunk, (cols - c0) / blockCols), at = chunkBytes * (chunk % perCopy);
+            if (at == 0) {
+                long from = (long) chunkBytes * chunk;
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off + from, stage, 0, (int) Math.min(STAGED - STAGED % chunkBytes, groupBytes - from));
+            }
+            int n = values(stage, at, blocks, first, scales);
+            if (groupRows == 8) transpose(stage, n, at + 16, 272, first, R8_UNITS); // Q8_0_R8: its bytes are its values
             else if (L == 16) selectN4(stage, n);
             else transpose(stage, n, VALUES, 128, 0, N4_UNITS);
             if (minimums) widenFma(stage, n, scales, dst, cols, c0);
@@ -122,11 +131,11 @@ abstract class InterleavedRows {
     }
 
     /**
-     * Pass 1 for {@code blocks} staged blocks: the values of 32-column block j at VALUES + 128j ({@link #N4_UNITS}
+     * Pass 1 for {@code blocks} blocks staged at st[at..): the values of 32-column block j at VALUES + 128j ({@link #N4_UNITS}
      * order), the scales as {@link #SCALE_FLOATS} says.
      * Q8_0_R8, whose bytes are its values, sets only the scales. Returns the chunk's 32-column blocks.
      */
-    abstract int values(byte[] st, int blocks, int first, float[] scales);
+    abstract int values(byte[] st, int at, int blocks, int first, float[] scales);
 
     /**
      * Pass 2: the four-column units of row k (of the group's first + k) of block j, found at
@@ -185,16 +194,16 @@ abstract class InterleavedRows {
     /** Q4_K_R4: 576-byte blocks {@code d[4], dmin[4], scales_h[16], scales_l[32], qs[512]}; value (d·sc)·q − dmin·m. */
     private static final InterleavedRows Q4K = new InterleavedRows(256, 576, 4, true) {
         @Override
-        int values(byte[] st, int blocks, int first, float[] sc) {
+        int values(byte[] st, int at, int blocks, int first, float[] sc) {
             if (L == 16) { // the block's four chunks at once: pass 2 then loads what each store wrote
                 for (int j = 0; j < 8; j++) {
-                    ByteVector v = ByteVector.fromArray(B64, st, 64 + 64 * j);
+                    ByteVector v = ByteVector.fromArray(B64, st, at + 64 + 64 * j);
                     v.and((byte) 0x0F).intoArray(st, VALUES + 128 * j);
                     v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).intoArray(st, VALUES + 128 * j + 64);
                 }
             } else for (int j = 0; j < 8; j++) {
                 for (int m = 0; m < 4; m++) {
-                    ByteVector v = ByteVector.fromArray(B16, st, 64 + 64 * j + 16 * m);
+                    ByteVector v = ByteVector.fromArray(B16, st, at + 64 + 64 * j + 16 * m);
                     v.and((byte) 0x0F).intoArray(st, VALUES + 128 * j + 16 * m);
                     v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
                             .intoArray(st, VALUES + 128 * j + 64 + 16 * m);
@@ -202,12 +211,12 @@ abstract class InterleavedRows {
             }
             // slot s = 4j + k: sc = scales_l[s] & 15 | (scales_h[s % 16] >> 4(s/16) & 3) << 4, m from the high nibble and bits 2-3
             // the rows' d and −dmin by lane % 4 (written out: no vector crosses a call)
-            FloatVector d = FloatVector.broadcast(F, f16(st, 0)).blend(FloatVector.broadcast(F, f16(st, 0 + 2)), InterleavedKernel.ROW1)
-                    .blend(FloatVector.broadcast(F, f16(st, 0 + 4)), InterleavedKernel.ROW2).blend(FloatVector.broadcast(F, f16(st, 0 + 6)), InterleavedKernel.ROW3);
-            FloatVector negDmin = FloatVector.broadcast(F, f16(st, 8)).blend(FloatVector.broadcast(F, f16(st, 8 + 2)), InterleavedKernel.ROW1)
-                    .blend(FloatVector.broadcast(F, f16(st, 8 + 4)), InterleavedKernel.ROW2).blend(FloatVector.broadcast(F, f16(st, 8 + 6)), InterleavedKernel.ROW3).neg();
+            FloatVector d = FloatVector.broadcast(F, f16(st, at)).blend(FloatVector.broadcast(F, f16(st, at + 2)), InterleavedKernel.ROW1)
+                    .blend(FloatVector.broadcast(F, f16(st, at + 4)), InterleavedKernel.ROW2).blend(FloatVector.broadcast(F, f16(st, at + 6)), InterleavedKernel.ROW3);
+            FloatVector negDmin = FloatVector.broadcast(F, f16(st, at + 8)).blend(FloatVector.broadcast(F, f16(st, at + 10)), InterleavedKernel.ROW1)
+                    .blend(FloatVector.broadcast(F, f16(st, at + 12)), InterleavedKernel.ROW2).blend(FloatVector.broadcast(F, f16(st, at + 14)), InterleavedKernel.ROW3).neg();
             for (int p = 0; p < 32; p += L) {
-                ByteVector l = ByteVector.fromArray(B, st, 32 + p), h = ByteVector.fromArray(B, st, 16 + (p & 15));
+                ByteVector l = ByteVector.fromArray(B, st, at + 32 + p), h = ByteVector.fromArray(B, st, at + 16 + (p & 15));
                 if (p >= 16) h = h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
                 ByteVector scale = l.and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30));
                 ByteVector min = l.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
@@ -225,11 +234,11 @@ abstract class InterleavedRows {
      */
     private static final InterleavedRows Q6K = new InterleavedRows(256, 840, 4, false) {
         @Override
-        int values(byte[] st, int blocks, int first, float[] sc) {
+        int values(byte[] st, int at, int blocks, int first, float[] sc) {
             for (int j = 0; j < 8; j++) {
                 for (int m = 0; m < 4; m++) {
-                    ByteVector h = ByteVector.fromArray(B16, st, 72 + 32 * j + 16 * (m & 1));
-                    ByteVector v = ByteVector.fromArray(B16, st, 328 + 64 * j + 16 * m);
+                    ByteVector h = ByteVector.fromArray(B16, st, at + 72 + 32 * j + 16 * (m & 1));
+                    ByteVector v = ByteVector.fromArray(B16, st, at + 328 + 64 * j + 16 * m);
                     ByteVector hl, hh; // bits 4(m/2), +1 and 4(m/2)+2, +3 moved to bits 4, 5
                     if (m < 2) {
                         hl = h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30);
@@ -244,9 +253,9 @@ abstract class InterleavedRows {
                 }
             }
             // scales[4h + k] (row k's of columns 16h..) times the rows' d by lane % 4
-            FloatVector d = FloatVector.broadcast(F, f16(st, 0)).blend(FloatVector.broadcast(F, f16(st, 0 + 2)), InterleavedKernel.ROW1)
-                    .blend(FloatVector.broadcast(F, f16(st, 0 + 4)), InterleavedKernel.ROW2).blend(FloatVector.broadcast(F, f16(st, 0 + 6)), InterleavedKernel.ROW3);
-            for (int p = 0; p < 64; p += L) ((FloatVector) ByteVector.fromArray(B, st, 8 + p).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(sc, p);
+            FloatVector d = FloatVector.broadcast(F, f16(st, at)).blend(FloatVector.broadcast(F, f16(st, at + 2)), InterleavedKernel.ROW1)
+                    .blend(FloatVector.broadcast(F, f16(st, at + 4)), InterleavedKernel.ROW2).blend(FloatVector.broadcast(F, f16(st, at + 6)), InterleavedKernel.ROW3);
+            for (int p = 0; p < 64; p += L) ((FloatVector) ByteVector.fromArray(B, st, at + 8 + p).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(sc, p);
             return 8;
         }
     };
@@ -254,9 +263,9 @@ abstract class InterleavedRows {
     /** Q5_0_R4: 88-byte blocks {@code d[4], qh[16], qs[64]}; chunk m's fifth bits are bits m (low), m + 4 (high) of qh. */
     private static final InterleavedRows Q50 = new InterleavedRows(32, 88, 4, false) {
         @Override
-        int values(byte[] st, int blocks, int first, float[] sc) {
+        int values(byte[] st, int at, int blocks, int first, float[] sc) {
             for (int j = 0; j < blocks; j++) {
-                int o = 88 * j;
+                int o = at + 88 * j;
                 ByteVector h = ByteVector.fromArray(B16, st, o + 8);
                 for (int m = 0; m < 4; m++) {
                     ByteVector v = ByteVector.fromArray(B16, st, o + 24 + 16 * m);
@@ -283,9 +292,9 @@ abstract class InterleavedRows {
      */
     private static final InterleavedRows Q80 = new InterleavedRows(32, 272, 8, false) {
         @Override
-        int values(byte[] st, int blocks, int first, float[] sc) {
+        int values(byte[] st, int at, int blocks, int first, float[] sc) {
             for (int j = 0; j < blocks; j++) {
-                int o = 272 * j;
+                int o = at + 272 * j;
                 for (int k = 0; k < 4; k++) {
                     float d = f16(st, o + 2 * (first + k));
                     sc[8 * j + k] = d;

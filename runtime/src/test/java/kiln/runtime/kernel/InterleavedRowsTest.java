@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * {@link InterleavedRows} (prompt rows decoded straight from _R4/_R8 bytes) against the scalar oracle — the repack
  * codec's unpack, then the base codec — and against what the prompt tiles read before it: the unpacked rows through
  * the base type's vector decoder, bit for bit. Random blocks (every quant and scale bit pattern, sane fp16 scales) and
- * quantized Gaussian rows, at awkward widths (one block, a chunk and a bit, odd block counts). The build runs this a
+ * quantized Gaussian rows, at awkward widths (one block, a chunk and a bit, odd block counts, groups staged in more than one copy). The build runs this a
  * second time at 256 bits (-XX:MaxVectorSize=32), so both widths' bodies are checked.
  */
 class InterleavedRowsTest {
@@ -34,7 +34,7 @@ class InterleavedRowsTest {
         RowCodec baseCodec = Codecs.find(base);
         TypeKernels.Decode vectorDecode = TypeKernels.of(base).decode();
         Random r = new Random(type.ordinal());
-        int[] widths = type.blockSize() == 32 ? new int[] {32, 96, 256, 288, 352, 4096} : new int[] {256, 512, 2304};
+        int[] widths = type.blockSize() == 32 ? new int[] {32, 96, 256, 288, 352, 4096} : new int[] {256, 512, 2304, 3840};
         byte[] scratch = new byte[InterleavedRows.SCRATCH_BYTES];
         float[] scales = new float[InterleavedRows.SCALE_FLOATS];
         for (int cols : widths) {
