@@ -17,8 +17,8 @@ import java.nio.ByteOrder;
  * Vector API kernels. Generation (one token): each row dotted straight from the mapping by its type's kernel
  * ({@link TypeKernels}: the row codecs here, {@link KQuantDots}), ik's interleaved types in place
  * ({@link InterleavedKernel}). Prompt batches: each row is dequantized once (its type's decoder, else its codec) and
- * multiplied four rows by four tokens in registers; interleaved groups are unpacked once to base rows for the same
- * tiles.
+ * multiplied four rows by four tokens in registers; interleaved groups are decoded straight from their bytes for the
+ * same tiles ({@link InterleavedRows}: Q4_K_R4, Q6_K_R4, Q5_0_R4, Q8_0_R8) or else unpacked once to base rows.
  */
 final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -151,13 +151,18 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * Prompt batches on interleaved rows: four rows at a time meet four tokens at a time in registers. Each group is
-     * unpacked once to its base rows (the repack codec's byte shuffle, cheaper than its scalar dequantizer) and the
+     * Prompt batches on interleaved rows: four rows at a time meet four tokens at a time in registers. The types
+     * {@link InterleavedRows} decodes go to {@link #decodedTiles}; for the others each group is unpacked once to its base rows (the repack codec's byte shuffle, cheaper than its scalar dequantizer) and the
      * rows decoded with the base type's vector decoder; a base type without one is dequantized by the codec.
      */
     private void interleavedTiles(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
                                   float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
         int cols = w.cols(), il = w.interleave();
+        InterleavedRows decoder = InterleavedRows.forType(w.type());
+        if (decoder != null && decoder.supports(cols) && rowBuf.length >= 4 * cols) {
+            decodedTiles(decoder, w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf);
+            return;
+        }
         GroupUnpacker found = GroupUnpacker.of(w.type(), cols);
         GroupUnpacker unpacker = found != null && TypeKernels.decodes(found.base()) && rowBuf.length >= 4 * cols ? found : null;
         GgmlType base = unpacker != null ? unpacker.base() : null;
@@ -186,6 +191,32 @@ final class VectorKernels implements Kernels {
             }
         }
     }
+
+    /**
+     * {@link #interleavedTiles} for the types {@link InterleavedRows} decodes: four rows at a time straight from the
+     * group's bytes into rowBuf (the floats the unpack-and-decode path makes, so the same sums), then the tiles.
+     */
+    private void decodedTiles(InterleavedRows decoder, Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
+                              float[] out, int outOff, int outStride, float[] rowBuf) {
+        int cols = w.cols(), il = w.interleave();
+        DecodeScratch scratch = DECODE_SCRATCH.get();
+        for (long g = r0; g < r1; g += il) {
+            for (int k = 0; k < il; k += 4) {
+                decoder.rows(w.data(), g * w.rowBytes(), cols, k, scratch.bytes, scratch.scales, rowBuf);
+                int t = 0;
+                for (; t + 4 <= nTok; t += 4) tile4x4(rowBuf, 0, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride + (int) (g + k), outStride);
+                for (; t < nTok; t++) {
+                    for (int j = 0; j < 4; j++) out[outOff + t * outStride + (int) (g + k + j)] = dot(rowBuf, j * cols, x, xOff + t * xStride, cols);
+                }
+            }
+        }
+    }
+
+    /** A thread's scratch for {@link InterleavedRows#rows}. */
+    private record DecodeScratch(byte[] bytes, float[] scales) {}
+
+    private static final ThreadLocal<DecodeScratch> DECODE_SCRATCH = ThreadLocal.withInitial(
+            () -> new DecodeScratch(new byte[InterleavedRows.SCRATCH_BYTES], new float[InterleavedRows.SCALE_FLOATS]));
 
     private static final ThreadLocal<MemorySegment[]> UNPACKED = ThreadLocal.withInitial(() -> new MemorySegment[1]);
 
