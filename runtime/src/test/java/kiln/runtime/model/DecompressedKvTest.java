@@ -48,13 +48,15 @@ class DecompressedKvTest {
     /**
      * The kept cells are bit-identical to recomputed ones, but two model instances in one JVM are not: the JIT
      * compiles the kernels between runs (the Vector API's interpreted and compiled reductions sum in different
-     * orders), which moves logits by ~1e-6. A stale cell (a rewind's new tokens) moves them by far more than this.
+     * orders), which moves logits by up to ~5e-5 here (0 once warm). A stale cell (a rewind's new tokens, or a
+     * write that did not lower the mark) moves them by ~10.
      */
-    private static final double SAME = 1e-4;
+    private static final double SAME = 1e-3;
 
     @Test
     void keptCellsGiveTheSameLogitsAsRecomputingThem() {
         run(-1, 7); // warm-up: compiled kernels for all the runs compared
+        run(-1, 16);
         for (int ubatch : new int[] {7, 16}) {
             Run none = run(0, ubatch), some = run(2, ubatch), all = run(-1, ubatch);
             System.out.printf("ubatch %d: cells decompressed: none kept %d, one of three layers kept %d, all kept %d%n",
