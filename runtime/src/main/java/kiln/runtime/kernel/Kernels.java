@@ -46,6 +46,14 @@ public interface Kernels {
      */
     void addWeightedRows(float[] w, int wo, float[] rows, int ro, int stride, int nRows, float[] y, int yo, int n);
 
+    /**
+     * {@link #addWeightedRows} for nQ query rows against one block of rows: for q in [0, nQ), weights at wo + q·wStride
+     * and sums at yo + q·yStride (attention: the heads or tokens that read the same cached values). Each y value
+     * gets the same operations in the same order as nQ separate calls.
+     */
+    void addWeightedRowsTile(float[] w, int wo, int wStride, int nQ, float[] rows, int ro, int stride, int nRows,
+                             float[] y, int yo, int yStride, int n);
+
     /** v[o..o+n) ← softmax(v[o..o+n)). */
     void softmax(float[] v, int o, int n);
 

@@ -42,6 +42,12 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void addWeightedRowsTile(float[] w, int wo, int wStride, int nQ, float[] rows, int ro, int stride, int nRows,
+                                    float[] y, int yo, int yStride, int n) {
+        for (int q = 0; q < nQ; q++) addWeightedRows(w, wo + q * wStride, rows, ro, stride, nRows, y, yo + q * yStride, n);
+    }
+
+    @Override
     public void softmax(float[] v, int o, int n) {
         softmaxInPlace(v, o, n);
     }

@@ -434,6 +434,46 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * Column chunk by column chunk, four query rows at a time: each value vector is loaded once for four sums (and
+     * the block's chunk stays in L1 across the query rows), where separate calls stream the whole block per row.
+     */
+    @Override
+    public void addWeightedRowsTile(float[] w, int wo, int wStride, int nQ, float[] rows, int ro, int stride, int nRows,
+                                    float[] y, int yo, int yStride, int n) {
+        int q4 = nQ / 4 * 4, i = 0;
+        for (; i + L <= n; i += L) {
+            for (int q = 0; q < q4; q += 4) weightedChunk4(w, wo + q * wStride, wStride, rows, ro + i, stride, nRows, y, yo + q * yStride + i, yStride);
+        }
+        for (; i < n; i++) {
+            for (int q = 0; q < q4; q++) {
+                int yq = yo + q * yStride + i, wq = wo + q * wStride;
+                float a = y[yq];
+                for (int r = 0; r < nRows; r++) a += w[wq + r] * rows[ro + r * stride + i];
+                y[yq] = a;
+            }
+        }
+        for (int q = q4; q < nQ; q++) addWeightedRows(w, wo + q * wStride, rows, ro, stride, nRows, y, yo + q * yStride, n);
+    }
+
+    /** One L-wide column chunk of four query rows' sums (weights at wo + k·wStride, sums at yo + k·yStride). */
+    private static void weightedChunk4(float[] w, int wo, int wStride, float[] rows, int ro, int stride, int nRows,
+                                       float[] y, int yo, int yStride) {
+        FloatVector a0 = FloatVector.fromArray(F, y, yo), a1 = FloatVector.fromArray(F, y, yo + yStride);
+        FloatVector a2 = FloatVector.fromArray(F, y, yo + 2 * yStride), a3 = FloatVector.fromArray(F, y, yo + 3 * yStride);
+        for (int r = 0; r < nRows; r++) {
+            FloatVector v = FloatVector.fromArray(F, rows, ro + r * stride);
+            a0 = v.fma(FloatVector.broadcast(F, w[wo + r]), a0);
+            a1 = v.fma(FloatVector.broadcast(F, w[wo + wStride + r]), a1);
+            a2 = v.fma(FloatVector.broadcast(F, w[wo + 2 * wStride + r]), a2);
+            a3 = v.fma(FloatVector.broadcast(F, w[wo + 3 * wStride + r]), a3);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + yStride);
+        a2.intoArray(y, yo + 2 * yStride);
+        a3.intoArray(y, yo + 3 * yStride);
+    }
+
     /** Softmax with the Vector API's exp (the JDK's vector math library): within a few ulp of Math.exp. */
     @Override
     public void softmax(float[] v, int o, int n) {

@@ -40,7 +40,7 @@ final class DeepseekModel extends Model {
     private final float[] selW;
     private final float[] slotOut;
     // ik's prompt path (-mla 2/3, ≥ 128 tokens): K/V decompressed from the latent cache with attn_kv_b
-    private KvStore kFull, vFull;
+    private DecompressedKv decompressed;
     private float[] cellLat, cellKv, qPerm, scratchAtt;
     static final int IK_PP_MIN_TOKENS = 128;
 
@@ -282,8 +282,18 @@ final class DeepseekModel extends Model {
         return ikElementwise && mla > 1 && n >= IK_PP_MIN_TOKENS && L.kvB != null && cells.oneSequence(n);
     }
 
-    /** The most heap the decompressed K and V of the whole context may take (f16). */
-    private static final long MAX_DECOMPRESSED_BYTES = 2L << 30;
+    /** The most heap the decompressed K and V may take (f16): {@link DecompressedKv#MAX_KEPT_BYTES}, a quarter of the heap. */
+    private static long decompressedBudget() {
+        return Math.min(DecompressedKv.MAX_KEPT_BYTES, Runtime.getRuntime().maxMemory() / 4);
+    }
+
+    /**
+     * Tests: the decompressed K/V may take this many layers' worth of heap (0: every layer's recomputed each batch,
+     * as before they were kept); -1: {@link #decompressedBudget}.
+     */
+    int keepDecompressedLayers = -1;
+    /** Cells decompressed so far (tests check that kept cells are not decompressed again). */
+    long decompressedCells;
     /** Tests: decompress every batch that can be (-mla 2/3, Kiln's numerics), whatever it costs. */
     boolean forceDecompression;
     /** Batches evaluated by decompressing K and V (tests check the path ran). */
@@ -294,14 +304,18 @@ final class DeepseekModel extends Model {
      * attending in the latent space: per visible (token, cache row) pair and head the latent form costs 2·kvl + rope,
      * the decompressed one dk + dv, plus kvl·(nope + dv) per cached row and head for the decompression itself — so
      * long prompt batches gain (above ≈ 170 tokens for DeepSeek's shapes), generation never — as long as the
-     * decompressed K and V of the whole context fit {@link #MAX_DECOMPRESSED_BYTES} and a quarter of the heap.
+     * decompressed K and V of the whole context fit {@link #decompressedBudget}. Cells decompressed by an earlier
+     * batch and kept ({@link DecompressedKv}) cost nothing again, so at depth most of the decompression is gone.
      */
-    private boolean decompressionPays(Layer L, int n, int pos0) {
+    private boolean decompressionPays(Layer L, int l, int n, int pos0) {
         if (ggmlElementwise || mla < 2 || L.kvB == null || !cells.oneSequence(n)) return false;
         long bytes = 2L * nCtx * nHead * (dk + dv);
-        if (bytes > Math.min(MAX_DECOMPRESSED_BYTES, Runtime.getRuntime().maxMemory() / 4)) return false;
-        double pairs = n * (pos0 + (n + 1) / 2.0), cells = pos0 + n;
-        return forceDecompression || pairs * (dk + dv) + cells * kvl * (double) (nope + dv) < pairs * (2 * kvl + rope);
+        if (bytes > decompressedBudget()) return false;
+        // cells still decompressed from an earlier batch are not decompressed again
+        double pairs = n * (pos0 + (n + 1) / 2.0), cells = pos0 + n - (decompressed != null ? Math.min(decompressed.firstStale(l), pos0 / ubatch * ubatch) : 0);
+        if (forceDecompression) return true;
+        // short batches (generation) stay latent: per token the decompressed K/V are ~9× the bytes of the latent rows
+        return n >= IK_PP_MIN_TOKENS && pairs * (dk + dv) + cells * kvl * (double) (nope + dv) < pairs * (2 * kvl + rope);
     }
 
     @Override
@@ -356,13 +370,13 @@ final class DeepseekModel extends Model {
             ropeTable.apply(lat, t * lw + kvl, p);
             for (int h = 0; h < nHead; h++) ropeTable.apply(q, t * qw + h * dk + nope, p);
         }
-        if (mla > 0 && (ikPromptPath(L, n) || decompressionPays(L, n, pos0))) {
-            for (int t = 0; t < n; t++) kCache.put(l, cellOf(t, pos0), lat, t * lw);
+        if (mla > 0 && (ikPromptPath(L, n) || decompressionPays(L, l, n, pos0))) {
+            putLatent(l, n, pos0);
             decompressedAttention(L, l, n, pos0);
             decompressedBatches++;
             if (backend.observed()) absorbedAttention(L, l, n, pos0, scratchAtt); // attn_k_b / attn_v_b statistics only
         } else if (mla > 0) {
-            for (int t = 0; t < n; t++) kCache.put(l, cellOf(t, pos0), lat, t * lw);
+            putLatent(l, n, pos0);
             absorbedAttention(L, l, n, pos0, att);
         } else {
             int kw = nHead * (nope + dv);
@@ -377,6 +391,16 @@ final class DeepseekModel extends Model {
                 vCache.put(l, cellOf(t, pos0), vRows, t * nHead * dv);
             }
             attention.standard(kCache, vCache, l, pos0, n, q, qw, nHead, nHead, dk, dv, kqScale, att, nHead * dv);
+        }
+    }
+
+    /** The batch's latent rows into the cache of layer l (what was decompressed from the old ones goes stale). */
+    private void putLatent(int l, int n, int pos0) {
+        int lw = kvl + rope;
+        for (int t = 0; t < n; t++) {
+            int cell = cellOf(t, pos0);
+            kCache.put(l, cell, lat, t * lw);
+            if (decompressed != null) decompressed.written(l, cell);
         }
     }
 
@@ -401,9 +425,9 @@ final class DeepseekModel extends Model {
      */
     private void decompressedAttention(Layer L, int l, int n, int pos0) {
         int cells = pos0 + n, kw = nHead * (nope + dv), qw = nHead * dk;
-        if (kFull == null) {
-            kFull = new KvStore(KvStore.Type.F16, 1, nCtx, qw);
-            vFull = new KvStore(KvStore.Type.F16, 1, nCtx, nHead * dv);
+        if (decompressed == null) {
+            long budget = keepDecompressedLayers >= 0 ? keepDecompressedLayers * DecompressedKv.layerBytes(nCtx, qw, nHead * dv) : decompressedBudget();
+            decompressed = new DecompressedKv(nLayer, nCtx, qw, nHead * dv, ubatch, budget);
             cellLat = new float[ubatch * kvl];
             cellKv = new float[ubatch * kw];
             qPerm = new float[ubatch * qw];
@@ -412,7 +436,10 @@ final class DeepseekModel extends Model {
             oneK = new float[qw];
             oneV = new float[nHead * dv];
         }
-        for (int c0 = 0; c0 < cells; c0 += ubatch) {
+        KvStore kFull = decompressed.k[decompressed.store(l)], vFull = decompressed.v[decompressed.store(l)];
+        int first = decompressed.firstStale(l);
+        decompressedCells += Math.max(0, cells - first);
+        for (int c0 = first; c0 < cells; c0 += ubatch) {
             int m = Math.min(ubatch, cells - c0);
             for (int c = 0; c < m; c++) kCache.get(l, c0 + c, 0, kvl, cellLat, c * kvl);
             backend.matmulUnobserved(L.kvB, cellLat, 0, kvl, m, cellKv, 0, kw);
@@ -427,6 +454,7 @@ final class DeepseekModel extends Model {
                 vFull.put(0, c0 + c, oneV, 0);
             }
         }
+        decompressed.filled(l, cells);
         for (int t = 0; t < n; t++) {
             for (int h = 0; h < nHead; h++) {
                 System.arraycopy(q, t * qw + h * dk + nope, qPerm, t * qw + h * dk, rope);

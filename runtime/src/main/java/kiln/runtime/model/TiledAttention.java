@@ -239,8 +239,8 @@ final class TiledAttention {
                         mx[r] = m;
                     }
                     sm[r] += k.expShifted(sc, so, visible, m);
-                    k.addWeightedRows(sc, so, vSrc, vo, vWidth, visible, acc, r * dOut, dOut);
                 }
+                addValues(sc, vSrc, vo, vWidth, acc, ra, rb, nt, p0 - j0, nb);
             }
         }
         if (split) return; // merged by merge()
@@ -251,6 +251,31 @@ final class TiledAttention {
                 for (int c = 0; c < dOut; c++) out[o + c] = acc[r * dOut + c] * inv;
             }
         }
+    }
+
+    /**
+     * The value sums of query rows [ra, rb) (rows of one K/V head: head-major, nt tokens per head) over a block of
+     * nb cached rows, weighted by their softmax terms in sc: query rows that see the same cached rows go through
+     * one {@link Kernels#addWeightedRowsTile} (each value vector loaded once for several rows) — the heads of a token
+     * when a K/V head serves several, otherwise the tokens of the head that see the whole block. Token i sees
+     * cached rows up to {@code diag + i} of the block. Every sum gets the same operations as row by row.
+     */
+    private void addValues(float[] sc, float[] vSrc, int vo, int vWidth, float[] acc, int ra, int rb, int nt, int diag, int nb) {
+        int heads = (rb - ra) / nt;
+        if (heads > 1) { // per token, all the heads: rows nt apart
+            for (int i = 0; i < nt; i++) {
+                int visible = Math.min(nb, diag + i + 1);
+                if (visible > 0) k.addWeightedRowsTile(sc, (ra + i) * BLOCK, nt * BLOCK, heads, vSrc, vo, vWidth, visible, acc, (ra + i) * dOut, nt * dOut, dOut);
+            }
+            return;
+        }
+        // one head: its tokens that see the whole block together, the ones on the diagonal one by one
+        int whole = Math.clamp(nb - 1 - diag, 0, nt); // the first token that sees the whole block
+        for (int i = 0; i < whole; i++) {
+            int visible = diag + i + 1;
+            if (visible > 0) k.addWeightedRows(sc, (ra + i) * BLOCK, vSrc, vo, vWidth, visible, acc, (ra + i) * dOut, dOut);
+        }
+        if (whole < nt) k.addWeightedRowsTile(sc, (ra + whole) * BLOCK, BLOCK, nt - whole, vSrc, vo, vWidth, nb, acc, (ra + whole) * dOut, dOut, dOut);
     }
 
     /**

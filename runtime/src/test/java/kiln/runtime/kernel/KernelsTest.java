@@ -36,6 +36,35 @@ class KernelsTest {
         }
     }
 
+    /**
+     * The tile form of the weighted row sums against the scalar oracle (one row at a time) and, bit for bit, against
+     * the vector kernel called row by row (the attention's results must not depend on which form ran); awkward
+     * sizes: query rows not a multiple of four, lengths not a multiple of the vector, interleaved strides.
+     */
+    @Test
+    void weightedRowsTileMatchesRowByRow() {
+        Kernels v = VectorKernels.create(), s = new ScalarKernels();
+        Random r = new Random(7);
+        for (int n : SIZES) {
+            for (int nQ : new int[] {1, 3, 4, 5, 9, 16}) {
+                for (int nRows : new int[] {1, 5, 32}) {
+                    int stride = n + 3, wStride = nRows + 4, yStride = 2 * n + 1;
+                    float[] rows = rnd(r, nRows * stride + 2), w = rnd(r, nQ * wStride + 1);
+                    float[] y0 = rnd(r, nQ * yStride + 2), y1 = y0.clone(), y2 = y0.clone(), y3 = y0.clone();
+                    s.addWeightedRowsTile(w, 1, wStride, nQ, rows, 2, stride, nRows, y1, 2, yStride, n);
+                    v.addWeightedRowsTile(w, 1, wStride, nQ, rows, 2, stride, nRows, y2, 2, yStride, n);
+                    for (int q = 0; q < nQ; q++) v.addWeightedRows(w, 1 + q * wStride, rows, 2, stride, nRows, y3, 2 + q * yStride, n);
+                    String what = "n=" + n + " nQ=" + nQ + " nRows=" + nRows;
+                    assertArrayEquals(y3, y2, "tile vs row by row, " + what);
+                    for (int i = 0; i < y0.length; i++) assertEquals(y1[i], y2[i], 1e-5 * (1 + Math.abs(y1[i])) * nRows, "vs scalar, " + what);
+                    boolean changed = false;
+                    for (int i = 0; i < y0.length; i++) changed |= y0[i] != y2[i];
+                    assertTrue(changed, "the sums moved, " + what);
+                }
+            }
+        }
+    }
+
     @Test
     void weightedRowsAndSoftmaxMatchScalar() {
         Kernels v = VectorKernels.create(), s = new ScalarKernels();
