@@ -2,11 +2,6 @@ package kiln.tensor.codec.ik;
 
 import kiln.tensor.GgmlType;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
-
 import java.util.Arrays;
 
 import static kiln.tensor.codec.QuantMath.QK_K;
@@ -28,7 +23,7 @@ final class IkIq2K extends IkBlockCodec {
     static final byte[] VALUES = {-31, -13, 1, 17, -26, -8, 6, 22};
 
     /** The levels of the 4 variants searched, in ik's order: plain, shifted, plain reversed, shifted reversed. */
-    private static final float[] VARIANTS = {-31, -13, 1, 17, -26, -8, 6, 22, 17, 1, -13, -31, 22, 6, -8, -26};
+    static final float[] VARIANTS = {-31, -13, 1, 17, -26, -8, 6, 22, 17, 1, -13, -31, 22, 6, -8, -26};
 
     /** {@code best_index_iq2nl}. */
     static final IqkLevels LEVELS = IqkLevels.fourLevels(VALUES);
@@ -44,7 +39,18 @@ final class IkIq2K extends IkBlockCodec {
         for (int ibl = 0; ibl < n / QK_K; ++ibl) quantizeSuperBlock(x, xOff + ibl * QK_K, w, ibl * QK_K, out, ibl * SIZE, s);
     }
 
-    private static final class Scratch {
+    /**
+     * A block's scale search: returns the scale, {@code s.shifted} says whether the shifted table won. Picked once:
+     * {@link IkIq2KVectorSearch} when {@code jdk.incubator.vector} is present, else the scalar walk
+     * ({@link #searchBlockScalar}, the oracle it equals).
+     */
+    interface BlockSearch {
+        float search(float[] x, int xo, float[] weight, Scratch s);
+    }
+
+    private static final BlockSearch SEARCH = VectorModule.PRESENT ? IkIq2KVectorSearch.create() : IkIq2K::searchScalar;
+
+    static final class Scratch {
         final float[] scales = new float[16], weight = new float[16], sw = new float[16];
         final float[] sumx = new float[17], sumw = new float[17];
         final long[] pairs = new long[16];
@@ -73,7 +79,7 @@ final class IkIq2K extends IkBlockCodec {
                 scales[ib] = 0;
                 continue;
             }
-            scales[ib] = searchBlock(x, xo, weight, s);
+            scales[ib] = SEARCH.search(x, xo, weight, s);
             if (s.shifted) extra |= 1 << ib;
             maxAbsScale = Math.max(maxAbsScale, Math.abs(scales[ib]));
         }
@@ -108,67 +114,27 @@ final class IkIq2K extends IkBlockCodec {
 
     /**
      * The best scale of one block: every split i1 ≤ i2 ≤ i3 of its values sorted ascending into four runs mapped to
-     * the levels in order or reversed, on both tables. Returns the scale; {@code s.shifted} says whether the shifted
-     * table won. For each (i1, i2) all i3 and the four variants are scored in vector lanes first, with the same
-     * roundings as the scalar sums; only a row holding a candidate that beats the best so far is then walked in ik's
-     * order ({@link #scanRow}), so the result is the scalar search's ({@link #searchBlockScalar}) to the bit: a row
-     * with no such candidate changes nothing in the scalar walk either.
+     * the levels in order or reversed, on both tables, every (i1, i2) row walked in ik's order ({@link #scanRow}).
      */
-    private static float searchBlock(float[] x, int xo, float[] weight, Scratch s) {
-        sortedSums(x, xo, weight, s);
-        final float[] sumx = s.sumx, sumw = s.sumw, v = VARIANTS;
-        final VectorSpecies<Float> sp = FloatVector.SPECIES_PREFERRED;
-        s.best = 0;
-        s.d = 0;
-        s.shifted = false;
-        for (int i1 = 0; i1 < 16; ++i1) {
-            for (int i2 = i1; i2 < 16; ++i2) {
-                float x0 = sumx[i1] - sumx[0], x1 = sumx[i2] - sumx[i1];
-                float w0 = sumw[i1] - sumw[0], w1 = sumw[i2] - sumw[i1];
-                boolean beats = false;
-                for (int j = i2; j < 16 && !beats; j += sp.length()) {
-                    VectorMask<Float> lanes = sp.indexInRange(j, 16);
-                    FloatVector sx = FloatVector.fromArray(sp, sumx, j, lanes), sw = FloatVector.fromArray(sp, sumw, j, lanes);
-                    FloatVector x2 = sx.sub(sumx[i2]), x3 = FloatVector.broadcast(sp, sumx[16]).sub(sx);
-                    FloatVector w2 = sw.sub(sumw[i2]), w3 = FloatVector.broadcast(sp, sumw[16]).sub(sw);
-                    for (int k = 0; k < 4 && !beats; ++k) {
-                        float v0 = v[4 * k], v1 = v[4 * k + 1], v2 = v[4 * k + 2], v3 = v[4 * k + 3];
-                        float hx = Math.fma(x0, v0, x1 * v1), hw = Math.fma(w0 * v0, v0, (w1 * v1) * v1);
-                        FloatVector sumqx = x3.fma(FloatVector.broadcast(sp, v3), x2.fma(v2, hx));
-                        FloatVector sumq2 = w3.mul(v3).fma(FloatVector.broadcast(sp, v3), w2.mul(v2).fma(v2, hw));
-                        VectorMask<Float> better = sumq2.compare(VectorOperators.GT, 0f, lanes)
-                                .and(sumqx.mul(sumqx).compare(VectorOperators.GT, sumq2.mul(s.best)));
-                        beats = better.anyTrue();
-                    }
-                }
-                if (beats) scanRow(i1, i2, s);
-            }
-        }
-        return s.d;
-    }
-
-    /** The search of {@link #searchBlock} with scalar sums only, every (i1, i2) row walked: the oracle it equals. */
-    static float searchBlockScalar(float[] x, int xo, float[] weight, boolean[] shifted) {
-        Scratch s = new Scratch();
+    static float searchScalar(float[] x, int xo, float[] weight, Scratch s) {
         sortedSums(x, xo, weight, s);
         s.best = 0;
         s.d = 0;
         s.shifted = false;
         for (int i1 = 0; i1 < 16; ++i1) for (int i2 = i1; i2 < 16; ++i2) scanRow(i1, i2, s);
-        shifted[0] = s.shifted;
         return s.d;
     }
 
-    /** The vector search's result for tests: {@link #searchBlock} on a fresh scratch. */
-    static float searchBlockVector(float[] x, int xo, float[] weight, boolean[] shifted) {
+    /** {@link #searchScalar} on a fresh scratch, for tests. */
+    static float searchBlockScalar(float[] x, int xo, float[] weight, boolean[] shifted) {
         Scratch s = new Scratch();
-        float d = searchBlock(x, xo, weight, s);
+        float d = searchScalar(x, xo, weight, s);
         shifted[0] = s.shifted;
         return d;
     }
 
     /** The block's values sorted ascending (as {@code std::sort} of (x, j) pairs) and the prefix sums Σw and Σwx. */
-    private static void sortedSums(float[] x, int xo, float[] weight, Scratch s) {
+    static void sortedSums(float[] x, int xo, float[] weight, Scratch s) {
         long[] pairs = s.pairs;
         for (int j = 0; j < 16; ++j) pairs[j] = sortKey(x[xo + j]) << 4 | j;
         Arrays.sort(pairs);
@@ -187,7 +153,7 @@ final class IkIq2K extends IkBlockCodec {
      * head of each sum is computed once with the same roundings as ik's expression (ik's build fuses the first
      * product into the rounded second).
      */
-    private static void scanRow(int i1, int i2, Scratch s) {
+    static void scanRow(int i1, int i2, Scratch s) {
         final float[] sumx = s.sumx, sumw = s.sumw, v = VARIANTS, hx = s.headX, hw = s.headW;
         float best = s.best, d = s.d;
         boolean shifted = s.shifted;

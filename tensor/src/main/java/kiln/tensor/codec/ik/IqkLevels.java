@@ -17,11 +17,70 @@ final class IqkLevels {
     /** IQ6_K's lookup truncates {@code x - values[0]}; the others truncate x first. */
     private final boolean truncateDifference;
 
+    /**
+     * Per table, the {@code count - 1} thresholds of {@link #bestIndex}: on {@code |x| < }{@link #LOOKUP_LIMIT} it
+     * returns the number of thresholds {@code t} with {@code x >= t} (plain, then shifted).
+     */
+    private final float[][] thresholds = new float[2][];
+    /** Per table its levels (plain, then shifted). */
+    private final float[][] tables = new float[2][];
+
+    /** The bound of {@link #thresholds}' domain: below it in magnitude ik's lookup is monotone in x. */
+    static final float LOOKUP_LIMIT = 0x1p24f;
+
     private IqkLevels(float[] values, short[] index, boolean truncateDifference) {
         this.count = values.length / 2;
         this.values = values;
         this.index = index;
         this.truncateDifference = truncateDifference;
+        for (int table = 0; table <= 1; table++) {
+            tables[table] = java.util.Arrays.copyOfRange(values, count * table, count * (table + 1));
+            thresholds[table] = new float[count - 1];
+            for (int k = 0; k < count - 1; k++) thresholds[table][k] = firstAbove(table, k);
+        }
+    }
+
+    /**
+     * The smallest float x with {@code |x| < LOOKUP_LIMIT} whose {@link #bestIndex} exceeds {@code k}, by bisection
+     * over the floats in order (ik's lookup is monotone there: tests check it against {@link #bestIndex}).
+     */
+    private float firstAbove(int table, int k) {
+        long lo = orderKey(-LOOKUP_LIMIT), hi = orderKey(Math.nextDown(LOOKUP_LIMIT)); // bestIndex(lo) <= k < (hi)
+        while (hi - lo > 1) {
+            int mid = (int) ((lo + hi) >> 1);
+            if (bestIndex(table, fromOrderKey(mid)) > k) hi = mid; else lo = mid;
+        }
+        return fromOrderKey((int) hi);
+    }
+
+    /** The floats' order as ints (-0 just below +0). */
+    private static int orderKey(float f) {
+        int b = Float.floatToRawIntBits(f);
+        return b < 0 ? ~b ^ Integer.MIN_VALUE : b;
+    }
+
+    private static float fromOrderKey(int k) {
+        return Float.intBitsToFloat(k < 0 ? ~(k ^ Integer.MIN_VALUE) : k);
+    }
+
+    /** The {@code count - 1} thresholds of {@code table} (see {@link #thresholds}); shared, not to be written. */
+    float[] thresholds(int table) {
+        return thresholds[table];
+    }
+
+    /** The levels of {@code table}; shared, not to be written. */
+    float[] values(int table) {
+        return tables[table];
+    }
+
+    /**
+     * {@link #bestIndex} by its thresholds, for {@code |x| < LOOKUP_LIMIT}: the count of thresholds at or below x
+     * (the scalar twin of the vector searches' lookup; tests hold it to {@link #bestIndex}).
+     */
+    int indexByThresholds(int table, float x) {
+        int i = 0;
+        for (float t : thresholds[table]) if (x >= t) i++;
+        return i;
     }
 
     /**

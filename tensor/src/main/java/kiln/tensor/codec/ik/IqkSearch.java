@@ -22,7 +22,13 @@ record IqkSearch(IqkLevels levels, int blockSize, int ntry, int step, boolean gu
 
     /** A row's scratch: block scales and weights, the search's sums and outcome, the super-block's extra bits. */
     static final class Scratch {
-        final float[] scales = new float[16], weight = new float[32], sums = new float[4];
+        /** The most tries a table's sums hold (2·ntry + 2 ≤ 32), the stride of {@code sums0} / {@code sums1}. */
+        static final int TRIES = 32;
+        final float[] scales = new float[16], weight = new float[32];
+        /** The scales tried on the plain table (the first estimate, then itry = -ntry … ntry) and the shifted one. */
+        final float[] ids0 = new float[TRIES], ids1 = new float[TRIES];
+        /** Their sums, four rows of {@code TRIES} (see {@link #sums}). */
+        final float[] sums0 = new float[4 * TRIES], sums1 = new float[4 * TRIES];
         final Fit fit = new Fit();
         int extra;
         /** The block scale of largest magnitude (the first such); 0 when every block is ~zero. */
@@ -44,7 +50,7 @@ record IqkSearch(IqkLevels levels, int blockSize, int ntry, int step, boolean gu
                 sc.scales[ib] = 0;
                 continue;
             }
-            search(x, xo, sc.weight, max, sc.fit, sc.sums);
+            search(x, xo, sc.weight, max, sc.fit, sc);
             float d = sc.fit.d;
             sc.scales[ib] = d;
             if (sc.fit.shifted && !(zeroUnshifted && d == 0)) extra |= 1 << ib;
@@ -73,38 +79,49 @@ record IqkSearch(IqkLevels levels, int blockSize, int ntry, int step, boolean gu
 
     /**
      * Searches the scale of the block {@code x[xo..xo+blockSize)} with weights {@code w}; {@code max} is the
-     * value of largest magnitude (non-zero).
+     * value of largest magnitude (non-zero). The sums of every try are computed first ({@link IqkTrySums#CHOSEN}:
+     * vector lanes when the module is there), then weighed in ik's order: the first estimate, then for each itry the
+     * plain and the shifted table.
      */
-    void search(float[] x, int xo, float[] w, float max, Fit fit, float[] s) {
+    void search(float[] x, int xo, float[] w, float max, Fit fit, Scratch sc) {
+        final int tries = 2 * ntry + 1, S = Scratch.TRIES;
+        final float[] ids0 = sc.ids0, ids1 = sc.ids1, s0 = sc.sums0, s1 = sc.sums1;
         float d = -max / levels.value(0, 0);
-        float id = 1 / d;
-        sums(x, xo, w, 0, id, s);
-        float best = 0;
-        if (!guardFirst || s[1] > 0) {
-            d = s[0] / s[1];
-            best = d * s[0];
+        ids0[0] = 1 / d;
+        for (int i = 0; i < tries; ++i) {
+            int itry = i - ntry;
+            ids0[1 + i] = (step * itry + levels.value(0, 0)) / max;
+            ids1[i] = (step * itry + levels.value(1, 0)) / max;
         }
-        if (s[3] > 0 && s[2] * s[2] > best * s[3]) {
-            d = s[2] / s[3];
-            best = d * s[2];
+        IqkTrySums.CHOSEN.sums(this, 0, x, xo, w, ids0, tries + 1, max, s0);
+        IqkTrySums.CHOSEN.sums(this, 1, x, xo, w, ids1, tries, max, s1);
+        float best = 0;
+        if (!guardFirst || s0[S] > 0) {
+            d = s0[0] / s0[S];
+            best = d * s0[0];
+        }
+        if (s0[3 * S] > 0 && s0[2 * S] * s0[2 * S] > best * s0[3 * S]) {
+            d = s0[2 * S] / s0[3 * S];
+            best = d * s0[2 * S];
         }
         boolean shifted = false;
-        for (int itry = -ntry; itry <= ntry; ++itry) {
+        for (int i = 0; i < tries; ++i) {
             for (int table = 0; table <= 1; ++table) {
-                id = (step * itry + levels.value(table, 0)) / max;
-                sums(x, xo, w, table, id, s);
-                if (s[1] > 0 && s[0] * s[0] > best * s[1]) {
-                    d = s[0] / s[1]; best = d * s[0]; shifted = table == 1;
+                float[] s = table == 0 ? s0 : s1;
+                int m = table == 0 ? i + 1 : i;
+                float qxP = s[m], q2P = s[S + m], qxM = s[2 * S + m], q2M = s[3 * S + m];
+                if (q2P > 0 && qxP * qxP > best * q2P) {
+                    d = qxP / q2P; best = d * qxP; shifted = table == 1;
                 }
-                if (s[3] > 0 && s[2] * s[2] > best * s[3]) {
-                    d = s[2] / s[3]; best = d * s[2]; shifted = table == 1;
+                if (q2M > 0 && qxM * qxM > best * q2M) {
+                    d = qxM / q2M; best = d * qxM; shifted = table == 1;
                 }
             }
         }
         if (refit && d != 0) {
             int table = shifted ? 1 : 0;
             float sumqx = 0, sumq2 = 0;
-            id = 1 / d;
+            float id = 1 / d;
             for (int j = 0; j < blockSize; ++j) {
                 float q = levels.value(table, levels.bestIndex(table, id * x[xo + j]));
                 float wq = w[j] * q;
@@ -117,8 +134,12 @@ record IqkSearch(IqkLevels levels, int blockSize, int ntry, int step, boolean gu
         fit.shifted = shifted;
     }
 
-    /** Σw·q·x and Σw·q² for the levels nearest to ±id·x: {plus qx, plus q2, minus qx, minus q2} into {@code s}. */
-    void sums(float[] x, int xo, float[] w, int table, float id, float[] s) {
+    /**
+     * Σw·q·x and Σw·q² for the levels nearest to ±id·x, as ik sums them (fused, in j order), into
+     * {@code out[m]} (plus qx), {@code out[S+m]} (plus q2), {@code out[2S+m]} (minus qx), {@code out[3S+m]} (minus q2)
+     * with {@code S = Scratch.TRIES}: the scalar loop, the oracle of {@link IqkTrySumsVector}.
+     */
+    void sums(float[] x, int xo, float[] w, int table, float id, float[] out, int m) {
         float qxP = 0, q2P = 0, qxM = 0, q2M = 0;
         for (int j = 0; j < blockSize; ++j) {
             float wj = w[j], xj = x[xo + j];
@@ -132,10 +153,11 @@ record IqkSearch(IqkLevels levels, int blockSize, int ntry, int step, boolean gu
             qxM = Math.fma(wq, xj, qxM);
             q2M = Math.fma(wq, q, q2M);
         }
-        s[0] = qxP;
-        s[1] = q2P;
-        s[2] = qxM;
-        s[3] = q2M;
+        final int S = Scratch.TRIES;
+        out[m] = qxP;
+        out[S + m] = q2P;
+        out[2 * S + m] = qxM;
+        out[3 * S + m] = q2M;
     }
 
     /**

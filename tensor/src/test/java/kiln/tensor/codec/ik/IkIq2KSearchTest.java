@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * IQ2_K's block search scores the splits in vector lanes and walks only the rows that can improve the best
- * ({@link IkIq2K#searchBlockVector}); it must give the scalar walk's scale and table to the bit
+ * ({@link IkIq2KVectorSearch.searchBlockVector}); it must give the scalar walk's scale and table to the bit
  * ({@link IkIq2K#searchBlockScalar}). Blocks: gaussian values, ties, zeros and a few large outliers, with positive
  * weights of ik's kinds (x² + σ²/4, and imatrix-like spreads).
  */
@@ -32,7 +32,7 @@ class IkIq2KSearchTest {
                 w[j] = kind % 2 == 0 ? x[j] * x[j] + 1e-3f : (float) (r.nextDouble() * r.nextDouble() * 50 + 1e-6);
             }
             float scalar = IkIq2K.searchBlockScalar(x, 0, w, s1);
-            float vector = IkIq2K.searchBlockVector(x, 0, w, s2);
+            float vector = IkIq2KVectorSearch.searchBlockVector(x, 0, w, s2);
             assertEquals(Float.floatToRawIntBits(scalar), Float.floatToRawIntBits(vector), "scale of block " + block);
             assertEquals(s1[0], s2[0], "table of block " + block);
         }
