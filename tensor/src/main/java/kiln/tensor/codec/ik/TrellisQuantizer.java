@@ -26,11 +26,10 @@ final class TrellisQuantizer {
     private final float[] mid = new float[GROUP];
     private final int[][] inCluster;
     /**
-     * Per cluster, its points' values in scan order (see {@link #scanOrder}) column by column: value k of scan
-     * position p at {@code [k·npoint + p]} (integers in [−126, 126], so a byte holds each exactly and the scan reads
-     * a quarter of the bytes a float table would).
+     * Per cluster, its points' values in scan order (see {@link #scanOrder}) as {@link TrellisLaneScan} reads them:
+     * two values in an int (half the bytes of a float table).
      */
-    private final byte[][] clusterColumns;
+    private final int[][] clusterColumns;
     /** Per cluster: the point (index into its list) at each scan position. */
     private final int[][] scanOrder;
 
@@ -51,7 +50,7 @@ final class TrellisQuantizer {
         for (int i = 0; i < count; i++) Trellis.group(i, offset, 1f, absolute, group, values, group * i);
         float[] centres = clusterPoints(absolute);
         inCluster = finalizeClusters(neighbours, centres);
-        clusterColumns = new byte[clusters][];
+        clusterColumns = new int[clusters][];
         scanOrder = new int[clusters][];
         for (int c = 0; c < clusters; c++) {
             int[] points = inCluster[c];
@@ -62,16 +61,21 @@ final class TrellisQuantizer {
         }
     }
 
-    /** The values of {@code points[order[p]]} column by column, as bytes (see {@link #clusterColumns}). */
-    private byte[] columns(int[] points, int[] order) {
+    /**
+     * The values of {@code points[order[p]]} (scan position p) in {@link TrellisLaneScan}'s layout: the upper 16 bits
+     * of value 2j's float and of value 2j+1's in one int at {@code [j·npoint + p]}. Trellis values are integers in
+     * [−126, 126], whose floats have zeros in the lower 16 bits, so each half holds its value exactly.
+     */
+    private int[] columns(int[] points, int[] order) {
         int npoint = points.length;
-        byte[] columns = new byte[group * npoint];
+        int[] columns = new int[group / 2 * npoint];
         for (int p = 0; p < npoint; p++) {
             int point = order == null ? p : points[order[p]];
-            for (int k = 0; k < group; k++) {
-                float v = values[group * point + k];
-                if (v != (byte) v) throw new IllegalStateException("trellis value " + v + " does not fit a byte");
-                columns[k * npoint + p] = (byte) v;
+            for (int j = 0; j < group / 2; j++) {
+                int high = Float.floatToRawIntBits(values[group * point + 2 * j]);
+                int low = Float.floatToRawIntBits(values[group * point + 2 * j + 1]);
+                if ((high & 0xffff) != 0 || (low & 0xffff) != 0) throw new IllegalStateException("trellis value not exact in 16 bits");
+                columns[j * npoint + p] = high & 0xffff0000 | low >>> 16;
             }
         }
         return columns;
@@ -253,13 +257,13 @@ final class TrellisQuantizer {
             for (int j = 0; j < group; j++) sx[j] = id * x[xl + j];
             int u = cell(sx, 0);
             int[] points = inCluster[u], order = scanOrder[u];
-            byte[] columns = clusterColumns[u];
+            int[] columns = clusterColumns[u];
             if (points.length == 0) { // ik searches the whole table then (groups of 8; with 4 it asserts)
                 if (group == 4) throw new IllegalStateException("trellis cluster " + u + " has no points");
                 columns = allColumns();
                 order = null;
             }
-            scan.laneMinima(columns, columns.length / group, group, sx, w, wl, laneBest, laneIndex);
+            scan.laneMinima(columns, 2 * columns.length / group, group, sx, w, wl, laneBest, laneIndex);
             float bestScore = Float.POSITIVE_INFINITY;
             int jbest = -1;
             for (int i = 0; i < 8; i++) {
@@ -274,10 +278,10 @@ final class TrellisQuantizer {
         }
     }
 
-    private byte[] allColumns;
+    private int[] allColumns;
 
     /** The whole table column by column (groups of 8: scan order is the index order). */
-    private synchronized byte[] allColumns() {
+    private synchronized int[] allColumns() {
         if (allColumns == null) allColumns = columns(new int[values.length / group], null);
         return allColumns;
     }
