@@ -1,11 +1,5 @@
 package kiln.tensor.codec.ik;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,8 +25,11 @@ final class TrellisQuantizer {
     private final float[] values;
     private final float[] mid = new float[GROUP];
     private final int[][] inCluster;
-    /** Per cluster, per value position k: the k-th value of its points in scan order (see {@link #scanOrder}). */
-    private final float[][][] clusterColumns;
+    /**
+     * Per cluster, its points' values in scan order (see {@link #scanOrder}) as {@link TrellisLaneScan} reads them:
+     * two values in an int (half the bytes of a float table).
+     */
+    private final int[][] clusterColumns;
     /** Per cluster: the point (index into its list) at each scan position. */
     private final int[][] scanOrder;
 
@@ -53,19 +50,35 @@ final class TrellisQuantizer {
         for (int i = 0; i < count; i++) Trellis.group(i, offset, 1f, absolute, group, values, group * i);
         float[] centres = clusterPoints(absolute);
         inCluster = finalizeClusters(neighbours, centres);
-        clusterColumns = new float[clusters][][];
+        clusterColumns = new int[clusters][];
         scanOrder = new int[clusters][];
         for (int c = 0; c < clusters; c++) {
             int[] points = inCluster[c];
             int[] order = new int[points.length];
             for (int p = 0; p < points.length; p++) order[p] = (p & ~7) + laneOffset(p & 7);
-            float[][] columns = new float[group][points.length];
-            for (int p = 0; p < points.length; p++) {
-                for (int k = 0; k < group; k++) columns[k][p] = values[group * points[order[p]] + k];
-            }
-            clusterColumns[c] = columns;
+            clusterColumns[c] = columns(points, order);
             scanOrder[c] = order;
         }
+    }
+
+    /**
+     * The values of {@code points[order[p]]} (scan position p) in {@link TrellisLaneScan}'s layout: the upper 16 bits
+     * of value 2j's float and of value 2j+1's in one int at {@code [j·npoint + p]}. Trellis values are integers in
+     * [−126, 126], whose floats have zeros in the lower 16 bits, so each half holds its value exactly.
+     */
+    private int[] columns(int[] points, int[] order) {
+        int npoint = points.length;
+        int[] columns = new int[group / 2 * npoint];
+        for (int p = 0; p < npoint; p++) {
+            int point = order == null ? p : points[order[p]];
+            for (int j = 0; j < group / 2; j++) {
+                int high = Float.floatToRawIntBits(values[group * point + 2 * j]);
+                int low = Float.floatToRawIntBits(values[group * point + 2 * j + 1]);
+                if ((high & 0xffff) != 0 || (low & 0xffff) != 0) throw new IllegalStateException("trellis value not exact in 16 bits");
+                columns[j * npoint + p] = high & 0xffff0000 | low >>> 16;
+            }
+        }
+        return columns;
     }
 
     /**
@@ -226,11 +239,11 @@ final class TrellisQuantizer {
      * j+1, j+3, j+5, j+7. Each lane keeps its first minimum; the lanes are then compared in order 0..7, strictly.
      */
     void findBestMatch(float d, float[] x, int xo, float[] w, int wo, int blockSize, int[] best, int bo) {
-        findBestMatch(d, x, xo, w, wo, blockSize, best, bo, true);
+        findBestMatch(d, x, xo, w, wo, blockSize, best, bo, TrellisLaneScan.BEST);
     }
 
-    /** {@link #findBestMatch} with the lane scan in vectors ({@code vector}) or in scalars (the oracle tests use). */
-    void findBestMatch(float d, float[] x, int xo, float[] w, int wo, int blockSize, int[] best, int bo, boolean vector) {
+    /** {@link #findBestMatch} with the given lane scan (the tests compare the vector one with {@link TrellisLaneScan#SCALAR}). */
+    void findBestMatch(float d, float[] x, int xo, float[] w, int wo, int blockSize, int[] best, int bo, TrellisLaneScan scan) {
         int groups = blockSize / group;
         if (d == 0) {
             Arrays.fill(best, bo, bo + groups, 0);
@@ -244,16 +257,13 @@ final class TrellisQuantizer {
             for (int j = 0; j < group; j++) sx[j] = id * x[xl + j];
             int u = cell(sx, 0);
             int[] points = inCluster[u], order = scanOrder[u];
-            float[][] columns = clusterColumns[u];
+            int[] columns = clusterColumns[u];
             if (points.length == 0) { // ik searches the whole table then (groups of 8; with 4 it asserts)
                 if (group == 4) throw new IllegalStateException("trellis cluster " + u + " has no points");
                 columns = allColumns();
                 order = null;
             }
-            int npoint = columns[0].length;
-            if (vector && group == 8) laneMinima8(columns, npoint, sx, w, wl, laneBest, laneIndex);
-            else if (vector) laneMinima4(columns, npoint, sx, w, wl, laneBest, laneIndex);
-            else laneMinimaScalar(columns, npoint, sx, w, wl, laneBest, laneIndex);
+            scan.laneMinima(columns, 2 * columns.length / group, group, sx, w, wl, laneBest, laneIndex);
             float bestScore = Float.POSITIVE_INFINITY;
             int jbest = -1;
             for (int i = 0; i < 8; i++) {
@@ -268,111 +278,12 @@ final class TrellisQuantizer {
         }
     }
 
-    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private int[] allColumns;
 
-    /**
-     * Per lane i (points p ≡ i mod 8 in scan order) the first smallest score Σ w·((q − x)²) and its scan position,
-     * into {@code laneBest} and {@code laneIndex} (−1 where no score was below +∞): groups of 8, ik's
-     * {@code hsum_float_8x8} order; the lanes hold 8 consecutive points, as ik's AVX2 loop does.
-     */
-    private static void laneMinima8(float[][] c, int npoint, float[] sx, float[] w, int wl, float[] laneBest, int[] laneIndex) {
-        float x0 = sx[0], x1 = sx[1], x2 = sx[2], x3 = sx[3], x4 = sx[4], x5 = sx[5], x6 = sx[6], x7 = sx[7];
-        float w0 = w[wl], w1 = w[wl + 1], w2 = w[wl + 2], w3 = w[wl + 3], w4 = w[wl + 4], w5 = w[wl + 5], w6 = w[wl + 6], w7 = w[wl + 7];
-        float[] c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
-        FloatVector best = FloatVector.broadcast(F8, Float.POSITIVE_INFINITY);
-        IntVector index = IntVector.broadcast(I8, -1), lane = IntVector.zero(I8).addIndex(1);
-        for (int p = 0; p < npoint; p += 8) {
-            FloatVector d0 = FloatVector.fromArray(F8, c0, p).sub(x0), d1 = FloatVector.fromArray(F8, c1, p).sub(x1);
-            FloatVector d2 = FloatVector.fromArray(F8, c2, p).sub(x2), d3 = FloatVector.fromArray(F8, c3, p).sub(x3);
-            FloatVector d4 = FloatVector.fromArray(F8, c4, p).sub(x4), d5 = FloatVector.fromArray(F8, c5, p).sub(x5);
-            FloatVector d6 = FloatVector.fromArray(F8, c6, p).sub(x6), d7 = FloatVector.fromArray(F8, c7, p).sub(x7);
-            FloatVector s0 = d0.mul(d0).mul(w0), s1 = d1.mul(d1).mul(w1), s2 = d2.mul(d2).mul(w2), s3 = d3.mul(d3).mul(w3);
-            FloatVector s4 = d4.mul(d4).mul(w4), s5 = d5.mul(d5).mul(w5), s6 = d6.mul(d6).mul(w6), s7 = d7.mul(d7).mul(w7);
-            FloatVector score = s0.add(s4).add(s2.add(s6)).add(s1.add(s5).add(s3.add(s7)));
-            VectorMask<Float> lower = score.compare(VectorOperators.LT, best);
-            best = best.blend(score, lower);
-            index = index.blend(lane.add(p), lower.cast(I8));
-        }
-        best.intoArray(laneBest, 0);
-        index.intoArray(laneIndex, 0);
-    }
-
-    /**
-     * {@link #laneMinima8} for groups of 4: {@code hsum_float_4x8}'s (s0+s2)+(s1+s3); scan position p in lane p mod 8
-     * (the scan order puts ik's two points per vector there).
-     */
-    private static void laneMinima4(float[][] c, int npoint, float[] sx, float[] w, int wl, float[] laneBest, int[] laneIndex) {
-        float x0 = sx[0], x1 = sx[1], x2 = sx[2], x3 = sx[3];
-        float w0 = w[wl], w1 = w[wl + 1], w2 = w[wl + 2], w3 = w[wl + 3];
-        float[] c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
-        FloatVector best = FloatVector.broadcast(F8, Float.POSITIVE_INFINITY);
-        IntVector index = IntVector.broadcast(I8, -1), lane = IntVector.zero(I8).addIndex(1);
-        for (int p = 0; p < npoint; p += 8) {
-            FloatVector d0 = FloatVector.fromArray(F8, c0, p).sub(x0), d1 = FloatVector.fromArray(F8, c1, p).sub(x1);
-            FloatVector d2 = FloatVector.fromArray(F8, c2, p).sub(x2), d3 = FloatVector.fromArray(F8, c3, p).sub(x3);
-            FloatVector s0 = d0.mul(d0).mul(w0), s1 = d1.mul(d1).mul(w1), s2 = d2.mul(d2).mul(w2), s3 = d3.mul(d3).mul(w3);
-            FloatVector score = s0.add(s2).add(s1.add(s3));
-            VectorMask<Float> lower = score.compare(VectorOperators.LT, best);
-            best = best.blend(score, lower);
-            index = index.blend(lane.add(p), lower.cast(I8));
-        }
-        best.intoArray(laneBest, 0);
-        index.intoArray(laneIndex, 0);
-    }
-
-    /** The scalar oracle of {@link #laneMinima8} and {@link #laneMinima4}: every score, then each lane's first minimum. */
-    private void laneMinimaScalar(float[][] columns, int npoint, float[] sx, float[] w, int wl, float[] laneBest, int[] laneIndex) {
-        float[] score = scores(columns, npoint, sx, w, wl);
-        Arrays.fill(laneBest, Float.POSITIVE_INFINITY);
-        Arrays.fill(laneIndex, -1);
-        for (int p = 0; p < npoint; p++) {
-            int lane = p & 7;
-            if (score[p] < laneBest[lane]) {
-                laneBest[lane] = score[p];
-                laneIndex[lane] = p;
-            }
-        }
-    }
-
-    private float[][] allColumns;
-
-    /** The whole table by value position (groups of 8: scan order is the index order). */
-    private synchronized float[][] allColumns() {
-        if (allColumns == null) {
-            int npoint = values.length / group;
-            float[][] columns = new float[group][npoint];
-            for (int p = 0; p < npoint; p++) for (int k = 0; k < group; k++) columns[k][p] = values[group * p + k];
-            allColumns = columns;
-        }
+    /** The whole table column by column (groups of 8: scan order is the index order). */
+    private synchronized int[] allColumns() {
+        if (allColumns == null) allColumns = columns(new int[values.length / group], null);
         return allColumns;
-    }
-
-    /** Every point's score Σ w·((q − x)²), summed as ik's lanes do; one long element-wise loop the JIT vectorizes. */
-    private float[] scores(float[][] c, int npoint, float[] sx, float[] w, int wl) {
-        float[] score = new float[npoint];
-        if (group == 8) {
-            float x0 = sx[0], x1 = sx[1], x2 = sx[2], x3 = sx[3], x4 = sx[4], x5 = sx[5], x6 = sx[6], x7 = sx[7];
-            float w0 = w[wl], w1 = w[wl + 1], w2 = w[wl + 2], w3 = w[wl + 3], w4 = w[wl + 4], w5 = w[wl + 5], w6 = w[wl + 6], w7 = w[wl + 7];
-            float[] c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
-            for (int p = 0; p < npoint; p++) {
-                float d0 = c0[p] - x0, d1 = c1[p] - x1, d2 = c2[p] - x2, d3 = c3[p] - x3;
-                float d4 = c4[p] - x4, d5 = c5[p] - x5, d6 = c6[p] - x6, d7 = c7[p] - x7;
-                float s0 = w0 * (d0 * d0), s1 = w1 * (d1 * d1), s2 = w2 * (d2 * d2), s3 = w3 * (d3 * d3);
-                float s4 = w4 * (d4 * d4), s5 = w5 * (d5 * d5), s6 = w6 * (d6 * d6), s7 = w7 * (d7 * d7);
-                score[p] = ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7));
-            }
-        } else {
-            float x0 = sx[0], x1 = sx[1], x2 = sx[2], x3 = sx[3];
-            float w0 = w[wl], w1 = w[wl + 1], w2 = w[wl + 2], w3 = w[wl + 3];
-            float[] c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
-            for (int p = 0; p < npoint; p++) {
-                float d0 = c0[p] - x0, d1 = c1[p] - x1, d2 = c2[p] - x2, d3 = c3[p] - x3;
-                float s0 = w0 * (d0 * d0), s1 = w1 * (d1 * d1), s2 = w2 * (d2 * d2), s3 = w3 * (d3 * d3);
-                score[p] = (s0 + s2) + (s1 + s3);
-            }
-        }
-        return score;
     }
 
     /**

@@ -5,11 +5,13 @@ import org.junit.jupiter.api.Test;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The trellis search's vector lane scan ({@link TrellisQuantizer#findBestMatch}) must pick the indices its scalar
- * oracle picks, for the four quantizers' tables (IQ1_KT's 13-bit, IQ2_KT's, IQ3_KT's absolute, IQ4_KT's groups of 4):
- * gaussian blocks at several scales, with weights of ik's kinds.
+ * The trellis search's vector lane scan ({@link TrellisLaneScanVector}) must pick the indices the scalar oracle ({@link TrellisLaneScan#SCALAR}) picks, for the four quantizers' tables
+ * (IQ1_KT's 13-bit, IQ2_KT's, IQ3_KT's absolute, IQ4_KT's groups of 4): gaussian blocks at several scales, with
+ * weights of ik's kinds; and the quantizers' scan is the vector one when the module is present, as in these tests.
  */
 class TrellisSearchVectorTest {
 
@@ -21,10 +23,17 @@ class TrellisSearchVectorTest {
         check(new TrellisQuantizer(4, 15, false, 625, 6, Trellis.OFFSET), 4);
     }
 
+    @Test
+    void theQuantizersUseTheVectorScanWhenTheModuleIsPresent() {
+        assertTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), "tests run with jdk.incubator.vector");
+        assertInstanceOf(TrellisLaneScanVector.class, TrellisLaneScan.BEST);
+    }
+
     private static void check(TrellisQuantizer q, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] x = new float[32], w = new float[32];
         int[] vector = new int[8], scalar = new int[8];
+        TrellisLaneScan vectorScan = new TrellisLaneScanVector();
         for (int block = 0; block < 1500; block++) {
             float amax = 0;
             for (int j = 0; j < 32; j++) {
@@ -33,8 +42,8 @@ class TrellisSearchVectorTest {
                 amax = Math.max(amax, Math.abs(x[j]));
             }
             float d = (block % 4 < 2 ? 1 : -1) * amax / (70 + r.nextInt(60));
-            q.findBestMatch(d, x, 0, w, 0, 32, vector, 0, true);
-            q.findBestMatch(d, x, 0, w, 0, 32, scalar, 0, false);
+            q.findBestMatch(d, x, 0, w, 0, 32, vector, 0, vectorScan);
+            q.findBestMatch(d, x, 0, w, 0, 32, scalar, 0, TrellisLaneScan.SCALAR);
             assertArrayEquals(scalar, vector, "block " + block + " (seed " + seed + ")");
         }
     }
