@@ -78,7 +78,7 @@ class BoundedMemoryTest {
             var data = f.data(up);
             int seed = "model.layers.5.mlp.up_proj.weight".hashCode();
             for (long i = 0; i < up.elementCount(); i += 9973) {
-                assertEquals(valueAt(i, seed), data.get(kiln.tensor.Le.SHORT, 2 * i), "element " + i);
+                assertEquals(valueAt(i, seed), data.get(kiln.tensor.LittleEndian.SHORT, 2 * i), "element " + i);
             }
             // attn_q is permuted within each head: row o of head g comes from row g*hd + (o%2)*hd/2 + o/2.
             TensorInfo q = f.tensor("blk.0.attn_q.weight");
@@ -86,7 +86,7 @@ class BoundedMemoryTest {
             int qs = "model.layers.0.self_attn.q_proj.weight".hashCode();
             for (long o = 0; o < HEADS * hd; o += 37) {
                 long g = o / hd, i = o % hd, src = g * hd + (i % 2) * (hd / 2) + i / 2;
-                assertEquals(valueAt(src * HIDDEN + 5, qs), qd.get(kiln.tensor.Le.SHORT, 2 * (o * HIDDEN + 5)), "q row " + o);
+                assertEquals(valueAt(src * HIDDEN + 5, qs), qd.get(kiln.tensor.LittleEndian.SHORT, 2 * (o * HIDDEN + 5)), "q row " + o);
             }
         }
     }

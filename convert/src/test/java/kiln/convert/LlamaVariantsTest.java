@@ -39,7 +39,7 @@ class LlamaVariantsTest {
             for (int k = 0; k < 16; k++) {
                 double wavelen = 2 * Math.PI * Math.pow(10000, k / 16.0);
                 double expected = wavelen < 2048 ? 1 : wavelen > 8192 ? 8 : 1 / ((1 - (8192 / wavelen - 1) / 3) / 8 + (8192 / wavelen - 1) / 3);
-                assertEquals(expected, d.get(kiln.tensor.Le.FLOAT, 4L * k), expected * 1e-6, "factor " + k);
+                assertEquals(expected, d.get(kiln.tensor.LittleEndian.FLOAT, 4L * k), expected * 1e-6, "factor " + k);
             }
             assertFalse(f.metadata().contains("llama.rope.scaling.type"), "llama3 scaling is carried by rope_freqs, not keys");
             assertEquals(ref.tensors().size() + 1, f.tensors().size());

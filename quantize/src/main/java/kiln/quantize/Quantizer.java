@@ -2,7 +2,7 @@ package kiln.quantize;
 
 import kiln.tensor.GgmlType;
 import kiln.tensor.KilnException;
-import kiln.tensor.Le;
+import kiln.tensor.LittleEndian;
 import kiln.tensor.Parallel;
 import kiln.tensor.cli.Progress;
 import kiln.tensor.codec.Codecs;
@@ -163,7 +163,7 @@ public final class Quantizer {
         final int ne0 = Math.toIntExact(t.dim(0));
         final long inRow = t.type().rowSize(ne0);
         if (t.type() == GgmlType.F32) {
-            return (r, dst, off) -> MemorySegment.copy(src, Le.FLOAT, r * inRow, dst, off, ne0);
+            return (r, dst, off) -> MemorySegment.copy(src, LittleEndian.FLOAT, r * inRow, dst, off, ne0);
         }
         RowCodec from = Codecs.require(t.type(), flavor);
         if (!t.type().isInterleaved()) return (r, dst, off) -> from.dequantize(src, r * inRow, dst, off, ne0);

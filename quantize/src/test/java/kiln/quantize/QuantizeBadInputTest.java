@@ -170,7 +170,7 @@ class QuantizeBadInputTest {
                 kiln.tensor.GgmlType.F32, new long[]{256, 2})));
         try (var o = kiln.tensor.gguf.GgufOutput.create(in, layout)) {
             var seg = java.lang.foreign.MemorySegment.ofArray(new byte[256 * 2 * 4]);
-            kiln.tensor.Le.putF32(seg, 4L * 300, Float.NaN);
+            kiln.tensor.LittleEndian.putF32(seg, 4L * 300, Float.NaN);
             o.write(0, seg);
             o.commit();
         }

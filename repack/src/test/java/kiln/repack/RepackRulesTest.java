@@ -121,8 +121,8 @@ class RepackRulesTest {
             var src = a.data(a.tensors().getFirst());
             var dst = b.data(b.tensors().getFirst());
             for (long i = 0; i < 64; i++) {
-                float f = Float.float16ToFloat(src.get(kiln.tensor.Le.SHORT, 2 * i));
-                assertEquals((short) (Float.floatToRawIntBits(f) >>> 16), dst.get(kiln.tensor.Le.SHORT, 2 * i));
+                float f = Float.float16ToFloat(src.get(kiln.tensor.LittleEndian.SHORT, 2 * i));
+                assertEquals((short) (Float.floatToRawIntBits(f) >>> 16), dst.get(kiln.tensor.LittleEndian.SHORT, 2 * i));
             }
         }
     }

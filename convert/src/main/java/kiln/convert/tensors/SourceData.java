@@ -3,7 +3,7 @@ package kiln.convert.tensors;
 import kiln.convert.source.SourceTensor;
 import kiln.tensor.Fp16;
 import kiln.tensor.KilnException;
-import kiln.tensor.Le;
+import kiln.tensor.LittleEndian;
 
 import java.lang.foreign.MemorySegment;
 
@@ -91,15 +91,15 @@ public final class SourceData implements TensorData {
     public void read(long start, int n, float[] dst, int off) {
         if (data == null) load();
         switch (t.dtype()) {
-            case "F32" -> MemorySegment.copy(data, Le.FLOAT, 4 * start, dst, off, n);
+            case "F32" -> MemorySegment.copy(data, LittleEndian.FLOAT, 4 * start, dst, off, n);
             case "F16" -> {
                 short[] s = scratch(n);
-                MemorySegment.copy(data, Le.SHORT, 2 * start, s, 0, n);
+                MemorySegment.copy(data, LittleEndian.SHORT, 2 * start, s, 0, n);
                 for (int i = 0; i < n; i++) dst[off + i] = Float.float16ToFloat(s[i]);
             }
             case "BF16" -> {
                 short[] s = scratch(n);
-                MemorySegment.copy(data, Le.SHORT, 2 * start, s, 0, n);
+                MemorySegment.copy(data, LittleEndian.SHORT, 2 * start, s, 0, n);
                 for (int i = 0; i < n; i++) dst[off + i] = Float.intBitsToFloat((s[i] & 0xFFFF) << 16);
             }
             case "F8_E4M3" -> readFp8(start, n, dst, off);
@@ -127,7 +127,7 @@ public final class SourceData implements TensorData {
             b = new byte[n];
             BYTES.set(b);
         }
-        MemorySegment.copy(data, Le.BYTE, start, b, 0, n);
+        MemorySegment.copy(data, LittleEndian.BYTE, start, b, 0, n);
         int i = 0;
         while (i < n) {
             long e = start + i;
@@ -143,9 +143,9 @@ public final class SourceData implements TensorData {
 
     private float scaleAt(long i) {
         return switch (scaleDtype) {
-            case "F32" -> Le.f32(scale, 4 * i);
-            case "BF16" -> Fp16.bf16ToFloat(Le.i16(scale, 2 * i));
-            default -> Le.f16(scale, 2 * i);
+            case "F32" -> LittleEndian.f32(scale, 4 * i);
+            case "BF16" -> Fp16.bf16ToFloat(LittleEndian.i16(scale, 2 * i));
+            default -> LittleEndian.f16(scale, 2 * i);
         };
     }
 }

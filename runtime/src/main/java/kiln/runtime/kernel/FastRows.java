@@ -1,7 +1,7 @@
 package kiln.runtime.kernel;
 
 import kiln.tensor.GgmlType;
-import kiln.tensor.Le;
+import kiln.tensor.LittleEndian;
 
 import java.lang.foreign.MemorySegment;
 
@@ -23,17 +23,17 @@ final class FastRows {
     /** Dequantizes {@code cols} values of a row whose bytes start at {@code off} (quantized rows are staged in a per-thread buffer, allocated once). */
     static void dequantize(GgmlType t, MemorySegment s, long off, float[] y, int cols) {
         switch (t) {
-            case F32 -> MemorySegment.copy(s, Le.FLOAT, off, y, 0, cols);
+            case F32 -> MemorySegment.copy(s, LittleEndian.FLOAT, off, y, 0, cols);
             case F16 -> {
-                for (int i = 0; i < cols; i++) y[i] = Float.float16ToFloat(s.get(Le.SHORT, off + 2L * i));
+                for (int i = 0; i < cols; i++) y[i] = Float.float16ToFloat(s.get(LittleEndian.SHORT, off + 2L * i));
             }
             case BF16 -> {
-                for (int i = 0; i < cols; i++) y[i] = Float.intBitsToFloat((s.get(Le.SHORT, off + 2L * i) & 0xFFFF) << 16);
+                for (int i = 0; i < cols; i++) y[i] = Float.intBitsToFloat((s.get(LittleEndian.SHORT, off + 2L * i) & 0xFFFF) << 16);
             }
             case Q8_0, Q4_K, Q6_K -> {
                 int n = (int) t.rowSize(cols);
                 byte[] b = bytes(n);
-                MemorySegment.copy(s, Le.BYTE, off, b, 0, n);
+                MemorySegment.copy(s, LittleEndian.BYTE, off, b, 0, n);
                 switch (t) {
                     case Q8_0 -> q80(b, y, cols);
                     case Q4_K -> q4k(b, y, cols);

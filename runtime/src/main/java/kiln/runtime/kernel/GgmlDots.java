@@ -83,7 +83,7 @@ public final class GgmlDots {
         c2.intoArray(lanes, 16);
         double sum = twoAccumulators(lanes);
         for (int i = full; i < n; i++) {
-            float wi = Float.intBitsToFloat((w.get(kiln.tensor.Le.SHORT, off + 2L * i) & 0xFFFF) << 16);
+            float wi = Float.intBitsToFloat((w.get(kiln.tensor.LittleEndian.SHORT, off + 2L * i) & 0xFFFF) << 16);
             sum += wi * b[bo + i];
         }
         return (float) sum;

@@ -1,6 +1,6 @@
 package kiln.runtime.kernel;
 
-import kiln.tensor.Le;
+import kiln.tensor.LittleEndian;
 
 import java.lang.foreign.MemorySegment;
 
@@ -18,10 +18,10 @@ final class Q8KvR8Rows {
         long q = srcOff + 32;
         for (int k = 0; k < 8; k++) {
             long row = dstOff + k * rowBytes;
-            dst.set(Le.FLOAT, row, src.get(Le.FLOAT, srcOff + 4L * k));
+            dst.set(LittleEndian.FLOAT, row, src.get(LittleEndian.FLOAT, srcOff + 4L * k));
             for (long c = 0; c < cols / 16; c++) {
                 for (int l = 0; l < 4; l++) {
-                    dst.set(Le.INT, row + 8 + 16 * c + 4 * l, src.get(Le.INT, q + 128 * c + 32 * l + 4 * k));
+                    dst.set(LittleEndian.INT, row + 8 + 16 * c + 4 * l, src.get(LittleEndian.INT, q + 128 * c + 32 * l + 4 * k));
                 }
             }
         }

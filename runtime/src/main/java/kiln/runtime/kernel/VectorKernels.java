@@ -296,7 +296,7 @@ final class VectorKernels implements Kernels {
         }
         for (; i + L <= n; i += L) a0 = bf16At(seg, off + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
         float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) s += Float.intBitsToFloat((seg.get(kiln.tensor.Le.SHORT, off + 2L * i) & 0xFFFF) << 16) * x[xo + i];
+        for (; i < n; i++) s += Float.intBitsToFloat((seg.get(kiln.tensor.LittleEndian.SHORT, off + 2L * i) & 0xFFFF) << 16) * x[xo + i];
         return s;
     }
 
@@ -304,7 +304,7 @@ final class VectorKernels implements Kernels {
     static void dequantQ80(MemorySegment seg, long off, float[] dst, int n) {
         for (int b = 0; b < n / 32; b++) {
             long o = off + 34L * b;
-            int8Times(seg, o + 2, Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o)), dst, 32 * b, 32);
+            int8Times(seg, o + 2, Float.float16ToFloat(seg.get(kiln.tensor.LittleEndian.SHORT, o)), dst, 32 * b, 32);
         }
     }
 
@@ -339,7 +339,7 @@ final class VectorKernels implements Kernels {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++) {
             long o = off + 34L * b;
-            float d = Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o));
+            float d = Float.float16ToFloat(seg.get(kiln.tensor.LittleEndian.SHORT, o));
             FloatVector bs = FloatVector.zero(F);
             for (int p = 0; p < 32; p += L) {
                 FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, seg, o + 2 + p, LE).convertShape(VectorOperators.B2F, F, 0);
@@ -365,8 +365,8 @@ final class VectorKernels implements Kernels {
         long laneMask = (1L << L) - 1;
         for (int b = 0; b < n / 32; b++) {
             long o = off + 22L * b;
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(kiln.tensor.Le.SHORT, o)));
-            int qh = seg.get(kiln.tensor.Le.INT, o + 2);
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(kiln.tensor.LittleEndian.SHORT, o)));
+            int qh = seg.get(kiln.tensor.LittleEndian.INT, o + 2);
             for (int p = 0; p < 16; p += L) { // values p.. (low nibbles) and 16+p.. (high nibbles)
                 ByteVector q = ByteVector.fromMemorySegment(B, seg, o + 6 + p, LE);
                 ByteVector lo = q.and((byte) 0x0F).or(zero.blend((byte) 16, VectorMask.fromLong(B, (qh >>> p) & laneMask))).sub((byte) 16);
@@ -389,7 +389,7 @@ final class VectorKernels implements Kernels {
     static void bf16ToFloat(MemorySegment seg, long off, float[] dst, int n) {
         int i = 0;
         for (; i + L <= n; i += L) bf16At(seg, off + 2L * i).intoArray(dst, i);
-        for (; i < n; i++) dst[i] = Float.intBitsToFloat((seg.get(kiln.tensor.Le.SHORT, off + 2L * i) & 0xFFFF) << 16);
+        for (; i < n; i++) dst[i] = Float.intBitsToFloat((seg.get(kiln.tensor.LittleEndian.SHORT, off + 2L * i) & 0xFFFF) << 16);
     }
 
     static float dotF32(MemorySegment seg, long off, float[] x, int xo, int n) {
@@ -401,7 +401,7 @@ final class VectorKernels implements Kernels {
         }
         for (; i + L <= n; i += L) a0 = FloatVector.fromMemorySegment(F, seg, off + 4L * i, LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
         float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) s += seg.get(kiln.tensor.Le.FLOAT, off + 4L * i) * x[xo + i];
+        for (; i < n; i++) s += seg.get(kiln.tensor.LittleEndian.FLOAT, off + 4L * i) * x[xo + i];
         return s;
     }
 

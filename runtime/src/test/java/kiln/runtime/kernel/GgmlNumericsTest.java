@@ -100,7 +100,7 @@ class GgmlNumericsTest {
                 GgmlDots.splitPairs(b, 0, bs, 0, n);
                 if (GgmlDots.VECTOR) {
                     java.lang.foreign.MemorySegment seg = java.lang.foreign.MemorySegment.ofArray(new short[n]);
-                    for (int i = 0; i < n; i++) seg.set(kiln.tensor.Le.SHORT, 2L * i, (short) (Float.floatToRawIntBits(a[i]) >>> 16));
+                    for (int i = 0; i < n; i++) seg.set(kiln.tensor.LittleEndian.SHORT, 2L * i, (short) (Float.floatToRawIntBits(a[i]) >>> 16));
                     assertEquals(GgmlDots.bf16Gemm(a, 0, b, 0, n), GgmlDots.bf16GemmRow(seg, 0, bs, 0, n), 0f, "gemm row n=" + n);
                     assertEquals(GgmlDots.bf16Vec(a, 0, b, 0, n), GgmlDots.bf16VecRow(seg, 0, bs, 0, b, 0, n), 0f, "vec row n=" + n);
                 }

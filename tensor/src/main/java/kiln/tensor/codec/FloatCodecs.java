@@ -2,7 +2,7 @@ package kiln.tensor.codec;
 
 import kiln.tensor.Fp16;
 import kiln.tensor.GgmlType;
-import kiln.tensor.Le;
+import kiln.tensor.LittleEndian;
 
 import java.lang.foreign.MemorySegment;
 
@@ -32,7 +32,7 @@ final class FloatCodecs {
         for (int done = 0; done < n; done += STAGE) {
             int k = Math.min(STAGE, n - done);
             for (int i = 0; i < k; i++) s[i] = conv.apply(src[srcOff + done + i]);
-            MemorySegment.copy(s, 0, dst, Le.SHORT, off + 2L * done, k);
+            MemorySegment.copy(s, 0, dst, LittleEndian.SHORT, off + 2L * done, k);
         }
     }
 
@@ -40,7 +40,7 @@ final class FloatCodecs {
         short[] s = STAGING.get();
         for (int done = 0; done < n; done += STAGE) {
             int k = Math.min(STAGE, n - done);
-            MemorySegment.copy(src, Le.SHORT, off + 2L * done, s, 0, k);
+            MemorySegment.copy(src, LittleEndian.SHORT, off + 2L * done, s, 0, k);
             for (int i = 0; i < k; i++) dst[dstOff + done + i] = conv.apply(s[i]);
         }
     }
@@ -53,7 +53,7 @@ final class FloatCodecs {
         short[] s = STAGING.get();
         for (int done = 0; done < n; done += STAGE) {
             int k = Math.min(STAGE, n - done);
-            MemorySegment.copy(src, Le.SHORT, off + 2L * done, s, 0, k);
+            MemorySegment.copy(src, LittleEndian.SHORT, off + 2L * done, s, 0, k);
             for (int i = 0; i < k; i++) dst[dstOff + done + i] = Float.intBitsToFloat(s[i] << 16);
         }
     }
@@ -61,10 +61,10 @@ final class FloatCodecs {
     static final RowCodec F32 = new RowCodec() {
         public GgmlType type() { return GgmlType.F32; }
         public void dequantize(MemorySegment src, long off, float[] dst, int dstOff, int n) {
-            MemorySegment.copy(src, Le.FLOAT, off, dst, dstOff, n);
+            MemorySegment.copy(src, LittleEndian.FLOAT, off, dst, dstOff, n);
         }
         public void quantize(float[] src, int srcOff, MemorySegment dst, long off, int n, float[] w) {
-            MemorySegment.copy(src, srcOff, dst, Le.FLOAT, off, n);
+            MemorySegment.copy(src, srcOff, dst, LittleEndian.FLOAT, off, n);
         }
         public boolean canQuantize() { return true; }
     };

@@ -2,7 +2,7 @@ package kiln.tensor.imatrix;
 
 import kiln.tensor.GgmlType;
 import kiln.tensor.KilnException;
-import kiln.tensor.Le;
+import kiln.tensor.LittleEndian;
 import kiln.tensor.gguf.GgufFile;
 import kiln.tensor.gguf.GgufLayout;
 import kiln.tensor.gguf.GgufMetadata;
@@ -81,7 +81,7 @@ final class GgufImatrixFormat {
     private static float[] floats(MemorySegment s, long n) {
         if (n > Integer.MAX_VALUE) throw new KilnException("imatrix tensor too large");
         float[] out = new float[(int) n];
-        for (int i = 0; i < out.length; i++) out[i] = Le.f32(s, 4L * i);
+        for (int i = 0; i < out.length; i++) out[i] = LittleEndian.f32(s, 4L * i);
         return out;
     }
 
@@ -111,7 +111,7 @@ final class GgufImatrixFormat {
             for (int i = 0; i < data.size(); i++) {
                 float[] v = data.get(i);
                 MemorySegment seg = MemorySegment.ofArray(new byte[4 * v.length]);
-                for (int j = 0; j < v.length; j++) Le.putF32(seg, 4L * j, v[j]);
+                for (int j = 0; j < v.length; j++) LittleEndian.putF32(seg, 4L * j, v[j]);
                 out.write(i, seg);
             }
             out.commit();

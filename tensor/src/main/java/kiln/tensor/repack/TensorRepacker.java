@@ -1,7 +1,7 @@
 package kiln.tensor.repack;
 
 import kiln.tensor.GgmlType;
-import kiln.tensor.Le;
+import kiln.tensor.LittleEndian;
 
 import java.lang.foreign.MemorySegment;
 
@@ -36,8 +36,8 @@ public final class TensorRepacker {
             for (long g = from; g < to; g++) {
                 long off = g * srcGroup;
                 for (long i = 0; i < n; i++) {
-                    float f = Le.f16(src, off + 2 * i);
-                    Le.put16(tmp, 2 * i, (short) (Float.floatToRawIntBits(f) >>> 16));
+                    float f = LittleEndian.f16(src, off + 2 * i);
+                    LittleEndian.put16(tmp, 2 * i, (short) (Float.floatToRawIntBits(f) >>> 16));
                 }
                 il.repack(tmp, 0, dst, g * dstGroup, nPerRow);
             }

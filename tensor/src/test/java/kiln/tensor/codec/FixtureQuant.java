@@ -1,7 +1,7 @@
 package kiln.tensor.codec;
 
 import kiln.tensor.GgmlType;
-import kiln.tensor.Le;
+import kiln.tensor.LittleEndian;
 import kiln.tensor.gguf.GgufFile;
 import kiln.tensor.gguf.TensorInfo;
 
@@ -42,9 +42,9 @@ final class FixtureQuant {
                 int ne0 = nval / ncounts;
                 float[] v = new float[nval];
                 for (int j = 0; j < ncounts; j++) {
-                    float count = (float) Math.round((double) Le.f32(counts, 4L * j));
+                    float count = (float) Math.round((double) LittleEndian.f32(counts, 4L * j));
                     for (int i = 0; i < ne0; i++) {
-                        v[j * ne0 + i] = count > 0 ? Le.f32(sums, 4L * (j * ne0 + i)) / count : 1;
+                        v[j * ne0 + i] = count > 0 ? LittleEndian.f32(sums, 4L * (j * ne0 + i)) / count : 1;
                     }
                 }
                 out.put(name, v);

@@ -21,5 +21,5 @@ interface TrellisLaneScan {
     TrellisLaneScan SCALAR = new TrellisLaneScanScalar();
 
     /** The scan the quantizers use. */
-    TrellisLaneScan BEST = TrellisLaneScanScalar.best();
+    TrellisLaneScan BEST = VectorModule.PRESENT ? new TrellisLaneScanVector() : SCALAR;
 }

@@ -5,17 +5,6 @@ import java.util.Arrays;
 /** The scalar {@link TrellisLaneScan}: every score in order, then each lane's first minimum (the oracle). */
 final class TrellisLaneScanScalar implements TrellisLaneScan {
 
-    /** The vector scan when {@code jdk.incubator.vector} is in the boot layer and loads, else the scalar one. */
-    static TrellisLaneScan best() {
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return SCALAR;
-        try {
-            return (TrellisLaneScan) Class.forName("kiln.tensor.codec.ik.TrellisLaneScanVector")
-                    .getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError e) {
-            return SCALAR;
-        }
-    }
-
     @Override
     public void laneMinima(int[] c, int npoint, int group, float[] sx, float[] w, int wl, float[] laneBest, int[] laneIndex) {
         Arrays.fill(laneBest, 0, 8, Float.POSITIVE_INFINITY);

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * with ik's per-point float arithmetic, each value cut from its column pair with one integer operation. The loop
  * body is written out (no helper calls) so that C2 inlines all of it and keeps the vectors in registers. 16 lanes
  * folded into 8 were slower on the 2-core Zen 4 (its 512-bit operations are double-pumped: 0.8-1.3 against 1.3-1.4 M
- * weights/s for IQ2_KT). Only loaded where {@code jdk.incubator.vector} is present ({@link TrellisLaneScanScalar#best}).
+ * weights/s for IQ2_KT). Only loaded where {@code jdk.incubator.vector} is present ({@link TrellisLaneScan#BEST}, by {@link VectorModule#PRESENT}).
  */
 final class TrellisLaneScanVector implements TrellisLaneScan {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;

@@ -5,8 +5,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /** Little-endian unaligned value layouts and accessors for reading and writing GGUF/ggml bytes. */
-public final class Le {
-    private Le() {}
+public final class LittleEndian {
+    private LittleEndian() {}
 
     public static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     public static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
