@@ -45,24 +45,29 @@ public class KernelBenchmarks {
     private Kernels vector, scalar;
     private Backend reference;
 
+    /**
+     * A {@code rows × cols} weight of type {@code t} from Gaussian values: plain types quantized row by row, interleaved
+     * ones quantized to their base type and repacked as {@code kiln repack} does (shared with {@link PromptTileBenchmarks}).
+     */
+    static Weight randomWeight(GgmlType t, int rows, int cols, Random r) {
+        if (t.interleave() > 1)
+            return InterleavedKernelsTest.interleaved(kiln.tensor.repack.Interleavers.requirePacked(t), Codecs.find(t.base()), rows, cols, r);
+        RowCodec c = Codecs.find(t);
+        long rb = t.rowSize(cols);
+        MemorySegment seg = Arena.ofAuto().allocate(rb * rows, 64);
+        float[] row = new float[cols];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) row[j] = (float) r.nextGaussian();
+            c.quantize(row, 0, seg, i * rb, cols, null);
+        }
+        return new Weight("w", t, c, seg, rows, cols);
+    }
+
     @Setup(Level.Trial)
     public void setup() {
         GgmlType t = GgmlType.valueOf(type);
         Random r = new Random(1);
-        if (t.interleave() > 1) {
-            // an interleaved type: base rows quantized, then repacked as `kiln repack` does
-            w = InterleavedKernelsTest.interleaved(kiln.tensor.repack.Interleavers.requirePacked(t), Codecs.find(t.base()), ROWS, COLS, r);
-        } else {
-            RowCodec c = Codecs.find(t);
-            long rb = t.rowSize(COLS);
-            MemorySegment seg = Arena.ofAuto().allocate(rb * ROWS, 64);
-            float[] row = new float[COLS];
-            for (int i = 0; i < ROWS; i++) {
-                for (int j = 0; j < COLS; j++) row[j] = (float) r.nextGaussian();
-                c.quantize(row, 0, seg, i * rb, COLS, null);
-            }
-            w = new Weight("w", t, c, seg, ROWS, COLS);
-        }
+        w = randomWeight(t, ROWS, COLS, r);
         x = new float[COLS];
         for (int j = 0; j < COLS; j++) x[j] = (float) r.nextGaussian();
         out = new float[ROWS];

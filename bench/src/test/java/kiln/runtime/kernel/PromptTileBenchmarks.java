@@ -1,7 +1,6 @@
 package kiln.runtime.kernel;
 
 import kiln.tensor.GgmlType;
-import kiln.tensor.codec.Codecs;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -47,15 +46,7 @@ public class PromptTileBenchmarks {
     public void setup() {
         GgmlType t = GgmlType.valueOf(type);
         Random r = new Random(1);
-        if (t.interleave() > 1) {
-            w = InterleavedKernelsTest.interleaved(kiln.tensor.repack.Interleavers.requirePacked(t), Codecs.find(t.base()), ROWS, COLS, r);
-        } else { // a plain type beside them: what the interleaved rows would cost with nothing to undo
-            long rb = t.rowSize(COLS);
-            java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(rb * ROWS, 64);
-            float[] v = KernelsTest.rnd(r, ROWS * COLS);
-            for (int i = 0; i < ROWS; i++) Codecs.find(t).quantize(v, i * COLS, seg, i * rb, COLS, null);
-            w = new Weight("w", t, Codecs.find(t), seg, ROWS, COLS);
-        }
+        w = KernelBenchmarks.randomWeight(t, ROWS, COLS, r); // plain Q4_K/Q6_K beside them: the cost with nothing to undo
         x = new float[tokens * COLS];
         for (int j = 0; j < x.length; j++) x[j] = (float) r.nextGaussian();
         out = new float[tokens * ROWS];
