@@ -282,7 +282,10 @@ final class DeepseekModel extends Model {
         return ikElementwise && mla > 1 && n >= IK_PP_MIN_TOKENS && L.kvB != null && cells.oneSequence(n);
     }
 
-    /** The most heap the decompressed K and V may take (f16): {@link DecompressedKv#MAX_KEPT_BYTES}, a quarter of the heap. */
+    /**
+     * The most heap one layer's decompressed K and V may take (f16) for a batch to decompress at all:
+     * {@link DecompressedKv#MAX_KEPT_BYTES}, a quarter of the heap (not -amb, which only bounds the layers kept).
+     */
     private static long decompressedBudget() {
         return Math.min(DecompressedKv.MAX_KEPT_BYTES, Runtime.getRuntime().maxMemory() / 4);
     }
