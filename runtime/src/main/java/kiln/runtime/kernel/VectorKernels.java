@@ -69,8 +69,10 @@ final class VectorKernels implements Kernels {
     public void matmulRows(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
                            float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
         int cols = w.cols();
+        MatmulPlan plan = w.plan();
+        boolean planned = plan != null && plan.vectorKernels; // else (a weight built without a plan) resolved per call
         if (w.interleave() > 1) {
-            InterleavedKernel ik = InterleavedKernel.forType(w.type());
+            InterleavedKernel ik = planned ? plan.interleavedKernel : InterleavedKernel.forType(w.type());
             boolean inPlace = ik != null && ik.supports(cols) && group.length >= ik.expandedSize(cols) && rowBuf.length >= ik.scratchFloats();
             if (nTok == 1 && !inPlace && unpackedRows(w, r0, r1, x, xOff, out, outOff, rowBuf, group)) {
                 return;
@@ -88,14 +90,14 @@ final class VectorKernels implements Kernels {
             }
             return;
         }
-        GgmlType type = w.type();
+        TypeKernels.Entry kernels = planned ? plan.typeKernel : TypeKernels.of(w.type());
         MemorySegment data = w.data();
         long rb = w.rowBytes();
         if (nTok >= 4 && cols % L == 0 && rowBuf.length >= 4 * cols) {
             // prompt batches: four rows at a time against four tokens at a time (16 accumulators in registers)
             for (long r = r0; r < r1; r += 4) {
                 int nr = (int) Math.min(4, r1 - r);
-                for (int k = 0; k < nr; k++) rowTo(w, type, data, r + k, rb, rowBuf, k * cols, group);
+                for (int k = 0; k < nr; k++) rowTo(w, kernels, data, r + k, rb, rowBuf, k * cols, group);
                 int t = 0;
                 if (nr == 4) {
                     for (; t + 4 <= nTok; t += 4) tile4x4(rowBuf, 0, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride + (int) r, outStride);
@@ -106,7 +108,6 @@ final class VectorKernels implements Kernels {
             }
             return;
         }
-        TypeKernels.Entry kernels = TypeKernels.of(type);
         if (nTok == 1 && kernels != null && kernels.dot() != null && rowBuf.length >= 32
                 && (!kernels.needsSums() || group.length >= KQuantDots.sumsSize(cols))) {
             // generation: each row dotted straight from the mapping by its type's kernel
@@ -117,7 +118,7 @@ final class VectorKernels implements Kernels {
             return;
         }
         for (long r = r0; r < r1; r++) {
-            rowTo(w, type, data, r, rb, rowBuf, 0, group);
+            rowTo(w, kernels, data, r, rb, rowBuf, 0, group);
             for (int t = 0; t < nTok; t++) {
                 out[outOff + t * outStride + (int) r] = dot(rowBuf, 0, x, xOff + t * xStride, cols);
             }
@@ -166,6 +167,7 @@ final class VectorKernels implements Kernels {
         GroupUnpacker found = GroupUnpacker.of(w.type(), cols);
         GroupUnpacker unpacker = found != null && TypeKernels.decodes(found.base()) && rowBuf.length >= 4 * cols ? found : null;
         GgmlType base = unpacker != null ? unpacker.base() : null;
+        TypeKernels.Entry baseKernels = base != null ? TypeKernels.of(base) : null;
         long baseRb = base != null ? base.rowSize(cols) : 0;
         for (long g = r0; g < r1; g += il) {
             MemorySegment rows = null;
@@ -179,7 +181,7 @@ final class VectorKernels implements Kernels {
                 float[] tile = group;
                 int at = k * cols;
                 if (rows != null) { // four base rows into rowBuf (rowTo stages through group)
-                    for (int j = 0; j < 4; j++) rowTo(w, base, rows, k + j, baseRb, rowBuf, j * cols, group);
+                    for (int j = 0; j < 4; j++) rowTo(w, baseKernels, rows, k + j, baseRb, rowBuf, j * cols, group);
                     tile = rowBuf;
                     at = 0;
                 }
@@ -236,9 +238,11 @@ final class VectorKernels implements Kernels {
         return h[0];
     }
 
-    /** Row r of w as floats into dst[off..] (through group when off > 0: the decoders write from index 0). */
-    private static void rowTo(Weight w, GgmlType type, MemorySegment data, long r, long rb, float[] dst, int off, float[] group) {
-        TypeKernels.Entry kernels = TypeKernels.of(type);
+    /**
+     * Row r of w as floats into dst[off..] (through group when off > 0: the decoders write from index 0), decoded by
+     * {@code kernels} (the row's type's {@link TypeKernels} entry), else by w's codec.
+     */
+    private static void rowTo(Weight w, TypeKernels.Entry kernels, MemorySegment data, long r, long rb, float[] dst, int off, float[] group) {
         if (kernels == null || kernels.decode() == null) {
             w.dequantizeRow(r, dst, off, group);
             return;
