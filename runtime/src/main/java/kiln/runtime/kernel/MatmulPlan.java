@@ -30,10 +30,16 @@ public final class MatmulPlan {
     final TypeKernels.Entry typeKernel;
     /** The in-place kernel of an interleaved type (null: none at this width, or scalar kernels). */
     final InterleavedKernel interleavedKernel;
+    /** The prompt tiles' decoder of an interleaved type's groups (null: none, or scalar kernels). */
+    final InterleavedRows interleavedRows;
+    /** How an interleaved type's groups become base rows (null: they cannot, or scalar kernels)... */
+    final GroupUnpacker unpacker;
+    /** ...and the vector kernels of that base type (null: none at this width). */
+    final TypeKernels.Entry baseKernel;
 
     private MatmulPlan(Numerics numerics, boolean vectorKernels, GgmlType roundTo, RowCodec roundCodec, boolean referenceSum,
                        boolean f32Sum, boolean expertVecSum, boolean splitPairs, TypeKernels.Entry typeKernel,
-                       InterleavedKernel interleavedKernel) {
+                       InterleavedKernel interleavedKernel, InterleavedRows interleavedRows, GroupUnpacker unpacker) {
         this.numerics = numerics;
         this.vectorKernels = vectorKernels;
         this.roundTo = roundTo;
@@ -44,6 +50,9 @@ public final class MatmulPlan {
         this.splitPairs = splitPairs;
         this.typeKernel = typeKernel;
         this.interleavedKernel = interleavedKernel;
+        this.interleavedRows = interleavedRows;
+        this.unpacker = unpacker;
+        this.baseKernel = unpacker != null ? TypeKernels.of(unpacker.base()) : null;
     }
 
     /** Whether this plan was resolved for these numerics and this kind of kernels. */
@@ -64,11 +73,18 @@ public final class MatmulPlan {
         boolean bf16 = type == GgmlType.BF16 && cols % 32 == 0, f32 = type == GgmlType.F32 && cols % 16 == 0;
         boolean reference = numerics.sumOrder() != Numerics.SumOrder.FAST && (bf16 || f32);
         boolean split = reference && bf16 && vectorKernels && GgmlDots.VECTOR;
-        boolean interleaved = type.interleave() > 1;
+        boolean plain = !vectorKernels || type.interleave() <= 1, grouped = vectorKernels && !plain;
         return new MatmulPlan(numerics, vectorKernels, at, codec, reference, reference && f32,
                 reference && bf16 && numerics.sumOrder() == Numerics.SumOrder.MAINLINE, split,
-                vectorKernels && !interleaved ? TypeKernels.of(type) : null,
-                vectorKernels && interleaved ? InterleavedKernel.forType(type) : null);
+                vectorKernels && plain ? TypeKernels.of(type) : null,
+                grouped ? InterleavedKernel.forType(type) : null,
+                grouped ? InterleavedRows.forType(type) : null,
+                grouped ? GroupUnpacker.of(type, cols) : null);
+    }
+
+    /** The kernel part of a plan (what {@link VectorKernels} reads) for a weight built without one. */
+    static MatmulPlan kernelsOf(GgmlType type, int cols) {
+        return resolve(type, cols, Numerics.FAST, true);
     }
 
     @Override

@@ -70,11 +70,11 @@ final class VectorKernels implements Kernels {
                            float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
         int cols = w.cols();
         MatmulPlan plan = w.plan();
-        boolean planned = plan != null && plan.vectorKernels; // else (a weight built without a plan) resolved per call
+        if (plan == null || !plan.vectorKernels) plan = MatmulPlan.kernelsOf(w.type(), cols); // a weight built without a plan (tests, benchmarks)
         if (w.interleave() > 1) {
-            InterleavedKernel ik = planned ? plan.interleavedKernel : InterleavedKernel.forType(w.type());
+            InterleavedKernel ik = plan.interleavedKernel;
             boolean inPlace = ik != null && ik.supports(cols) && group.length >= ik.expandedSize(cols) && rowBuf.length >= ik.scratchFloats();
-            if (nTok == 1 && !inPlace && unpackedRows(w, r0, r1, x, xOff, out, outOff, rowBuf, group)) {
+            if (nTok == 1 && !inPlace && unpackedRows(w, plan, r0, r1, x, xOff, out, outOff, rowBuf, group)) {
                 return;
             }
             if (nTok < IN_PLACE_TOKENS && inPlace) {
@@ -84,13 +84,13 @@ final class VectorKernels implements Kernels {
                     ik.rows(w.data(), w.rowBytes(), r0, r1, cols, group, out, outOff + t * outStride, rowBuf, stage(InterleavedKernel.STAGE_BYTES + 128)); // the staged chunk and the 8-lane bodies' decoded block
                 }
             } else if (nTok >= 4 && cols % L == 0) {
-                interleavedTiles(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf, group);
+                interleavedTiles(w, plan, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf, group);
             } else {
                 matmulInterleaved(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, group);
             }
             return;
         }
-        TypeKernels.Entry kernels = planned ? plan.typeKernel : TypeKernels.of(w.type());
+        TypeKernels.Entry kernels = plan.typeKernel;
         MemorySegment data = w.data();
         long rb = w.rowBytes();
         if (nTok >= 4 && cols % L == 0 && rowBuf.length >= 4 * cols) {
@@ -131,11 +131,11 @@ final class VectorKernels implements Kernels {
      * {@link TypeKernels}. False (nothing done) when the base type has no vector dot at this width. Where an in-place
      * kernel exists it is 2–7× faster than this (JMH, bench/README.md).
      */
-    private static boolean unpackedRows(Weight w, long r0, long r1, float[] x, int xOff, float[] out, int outOff,
+    private static boolean unpackedRows(Weight w, MatmulPlan plan, long r0, long r1, float[] x, int xOff, float[] out, int outOff,
                                         float[] rowBuf, float[] group) {
         int cols = w.cols(), il = w.interleave();
-        GroupUnpacker unpacker = GroupUnpacker.of(w.type(), cols);
-        TypeKernels.Entry kernels = unpacker == null ? null : TypeKernels.of(unpacker.base());
+        GroupUnpacker unpacker = plan.unpacker;
+        TypeKernels.Entry kernels = plan.baseKernel;
         if (kernels == null || kernels.dot() == null || rowBuf.length < 32 || kernels.needsSums() && group.length < KQuantDots.sumsSize(cols)) {
             return false;
         }
@@ -156,18 +156,18 @@ final class VectorKernels implements Kernels {
      * {@link InterleavedRows} decodes go to {@link #decodedTiles}; for the others each group is unpacked once to its base rows (the repack codec's byte shuffle, cheaper than its scalar dequantizer) and the
      * rows decoded with the base type's vector decoder; a base type without one is dequantized by the codec.
      */
-    private void interleavedTiles(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
+    private void interleavedTiles(Weight w, MatmulPlan plan, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
                                   float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
         int cols = w.cols(), il = w.interleave();
-        InterleavedRows decoder = InterleavedRows.forType(w.type());
+        InterleavedRows decoder = plan.interleavedRows;
         if (decoder != null && decoder.supports(cols) && rowBuf.length >= 4 * cols) {
             decodedTiles(decoder, w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf);
             return;
         }
-        GroupUnpacker found = GroupUnpacker.of(w.type(), cols);
-        GroupUnpacker unpacker = found != null && TypeKernels.decodes(found.base()) && rowBuf.length >= 4 * cols ? found : null;
+        TypeKernels.Entry baseKernels = plan.baseKernel;
+        boolean decodes = baseKernels != null && baseKernels.decode() != null; // base rows decoded by its kernel, not the codec
+        GroupUnpacker unpacker = plan.unpacker != null && decodes && rowBuf.length >= 4 * cols ? plan.unpacker : null;
         GgmlType base = unpacker != null ? unpacker.base() : null;
-        TypeKernels.Entry baseKernels = base != null ? TypeKernels.of(base) : null;
         long baseRb = base != null ? base.rowSize(cols) : 0;
         for (long g = r0; g < r1; g += il) {
             MemorySegment rows = null;
