@@ -266,11 +266,6 @@ final class DeepseekModel extends Model {
         return t.nDims() == 3 ? src.require(name, kvl, dv, nHead) : src.require(name, kvl, (long) nHead * dv);
     }
 
-    @Override
-    Attention attention() {
-        return attention;
-    }
-
     /** ik with -mla 2/3 evaluates batches of ≥ 128 tokens by decompressing K and V (its "pp_opt" path). */
     private boolean ikPromptPath(Layer L, int n) {
         return ikElementwise && mla > 1 && n >= IK_PP_MIN_TOKENS && L.kvB != null && cells.oneSequence(n);

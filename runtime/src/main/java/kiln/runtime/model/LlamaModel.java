@@ -86,11 +86,6 @@ final class LlamaModel extends Model {
     }
 
     @Override
-    Attention attention() {
-        return attention;
-    }
-
-    @Override
     public String kvCacheSize() {
         return KvStore.sizeLine(kCache, vCache);
     }

@@ -185,8 +185,6 @@ public abstract class Model implements AutoCloseable {
         }
     }
 
-    abstract Attention attention();
-
     /** One line describing the architecture and the choices made at load (MLA mode, layout, routing). */
     public abstract String describe();
 
