@@ -7,7 +7,9 @@ import java.lang.foreign.MemorySegment;
 /**
  * Kernels + thread pool + per-thread scratch: the one object a model graph calls for parallel matrix products.
  * Rows are split into ranges handed out dynamically; ranges are multiples of the weight's interleave factor
- * and of 16 rows (64 bytes of f32 output) so no two threads write one cache line.
+ * and of 16 rows (64 bytes of f32 output) so no two threads write one cache line. Its {@link Numerics} are fixed at
+ * construction; each weight's {@link MatmulPlan} (activation rounding, summation order, kernel) is resolved once at
+ * load ({@link #planned}), so a product only schedules.
  */
 public final class Backend implements AutoCloseable {
     /** Products below this many multiply-adds run on the calling thread. */
@@ -33,13 +35,12 @@ public final class Backend implements AutoCloseable {
     private final boolean vectorDots;
     private final MemorySegment actScratch;
     private final int maxTokens, maxCols;
-    /** Which activation rounding before matrix products to reproduce. */
-    public enum ActivationRounding { NONE, FLOAT16_ONLY, GGML }
+    /** Whose arithmetic the products reproduce: fixed at construction (the model's, chosen at load). */
+    private final Numerics numerics;
 
-    private ActivationRounding rounding = ActivationRounding.GGML;
-
-    public Backend(Kernels kernels, int threads, int maxCols, int maxInterleave, int maxTokens) {
+    public Backend(Kernels kernels, int threads, int maxCols, int maxInterleave, int maxTokens, Numerics numerics) {
         this.kernels = kernels;
+        this.numerics = java.util.Objects.requireNonNull(numerics);
         this.maxTokens = maxTokens;
         this.maxCols = maxCols;
         this.act = new float[maxTokens * maxCols];
@@ -51,31 +52,17 @@ public final class Backend implements AutoCloseable {
         this.actSplit = new float[maxTokens * maxCols];
     }
 
-    /**
-     * Whether activations are rounded to the weight type's ggml dot-product type before multiplying quantized
-     * weights (default on; see {@link ActivationQuant}).
-     */
-    public void emulateActivationQuantization(ActivationRounding r) {
-        this.rounding = r;
+    /** The numerics this backend's products reproduce. */
+    public Numerics numerics() {
+        return numerics;
     }
 
-    /** Whose summation order 16- and 32-bit float products follow ({@link GgmlDots}). */
-    public enum SumOrder {
-        /** Kiln's own vector kernels. */
-        FAST,
-        /** mainline ggml on AVX-512: tinyBLAS for dense products, ggml_vec_dot_bf16 for expert products. */
-        MAINLINE,
-        /** ik_llama.cpp on AVX-512: its GEMM (tinyBLAS's lane structure) for every product, experts included. */
-        IK
+    /** {@code w} carrying its {@link MatmulPlan} under this backend's numerics and kernels (resolved now, once). */
+    public Weight planned(Weight w) {
+        return w.withPlan(MatmulPlan.resolve(w.type(), w.cols(), numerics, vectorDots));
     }
 
-    private SumOrder sumOrder = SumOrder.FAST;
     private boolean expertCall;
-
-    /** Sums bf16 and f32 products in the order of the reference tool's AVX-512 kernels (see {@link SumOrder}). */
-    public void emulateSumOrder(SumOrder order) {
-        this.sumOrder = order;
-    }
 
     /** {@link #matmul} for one expert's rows of a MoE tensor (ggml's mul_mat_id, which sums in another order). */
     public void matmulExpert(Weight w, float[] x, int xOff, int xStride, int nTok, float[] out, int outOff, int outStride) {
@@ -90,11 +77,10 @@ public final class Backend implements AutoCloseable {
     private void rows(long r0, long r1, int worker) {
         float[] rowBuf = this.rowBuf[worker], group = groupBuf[worker];
         int cols = w.cols();
-        boolean bf16 = w.type() == kiln.tensor.GgmlType.BF16 && cols % 32 == 0;
-        boolean f32 = w.type() == kiln.tensor.GgmlType.F32 && cols % 16 == 0;
-        if (sumOrder != SumOrder.FAST && (bf16 || f32)) {
-            boolean vec = bf16 && expertCall && sumOrder == SumOrder.MAINLINE;
-            if (bf16 && split) { // vectorised: weights straight from the mapping, activations in split layout
+        MatmulPlan p = w.plan();
+        if (p.referenceSum) {
+            boolean f32 = p.f32Sum, vec = p.expertVecSum && expertCall;
+            if (split) { // vectorised: weights straight from the mapping, activations in split layout
                 long rb = w.rowBytes();
                 for (long r = r0; r < r1; r++) {
                     for (int t = 0; t < nTok; t++) {
@@ -157,25 +143,26 @@ public final class Backend implements AutoCloseable {
     public void matmul(Weight w, float[] x, int xOff, int xStride, int nTok, float[] out, int outOff, int outStride) {
         MatmulObserver obs = observer;
         if (obs != null) obs.onMatmul(w, x, xOff, xStride, nTok);
-        kiln.tensor.GgmlType at = rounding == ActivationRounding.NONE ? null : ActivationQuant.typeFor(w.type());
-        if (rounding == ActivationRounding.FLOAT16_ONLY && at != kiln.tensor.GgmlType.BF16 && at != kiln.tensor.GgmlType.F16) at = null;
-        if (at != null && w.cols() % at.blockSize() == 0 && nTok <= maxTokens && w.cols() <= maxCols) {
-            if (FastRows.rounds(at)) {
-                for (int t = 0; t < nTok; t++) FastRows.round(at, x, xOff + t * xStride, w.cols(), act, t * w.cols());
-            } else {
-                RowCodec aq = ActivationQuant.forWeight(w.type());
-                if (aq == null) at = null;
-                else for (int t = 0; t < nTok; t++) ActivationQuant.round(aq, x, xOff + t * xStride, w.cols(), actScratch, act, t * w.cols());
-            }
-            if (at != null) {
-                x = act;
-                xOff = 0;
-                xStride = w.cols();
-            }
+        MatmulPlan p = w.plan();
+        if (p == null || !p.madeFor(numerics, vectorDots)) { // a weight built without a plan (tests, benchmarks)
+            w = planned(w);
+            p = w.plan();
         }
-        split = vectorDots && GgmlDots.VECTOR && sumOrder != SumOrder.FAST && w.type() == kiln.tensor.GgmlType.BF16 && w.cols() % 32 == 0
-                && nTok <= maxTokens && w.cols() <= maxCols;
-        if (split) for (int t = 0; t < nTok; t++) GgmlDots.splitPairs(x, xOff + t * xStride, actSplit, t * w.cols(), w.cols());
+        int cols = w.cols();
+        boolean fits = nTok <= maxTokens && cols <= maxCols;
+        kiln.tensor.GgmlType at = p.roundTo;
+        if (at != null && fits) {
+            RowCodec aq = p.roundCodec;
+            for (int t = 0; t < nTok; t++) {
+                if (aq == null) FastRows.round(at, x, xOff + t * xStride, cols, act, t * cols);
+                else ActivationQuant.round(aq, x, xOff + t * xStride, cols, actScratch, act, t * cols);
+            }
+            x = act;
+            xOff = 0;
+            xStride = cols;
+        }
+        split = p.splitPairs && fits;
+        if (split) for (int t = 0; t < nTok; t++) GgmlDots.splitPairs(x, xOff + t * xStride, actSplit, t * cols, cols);
         this.w = w;
         this.x = x;
         this.xOff = xOff;
@@ -233,7 +220,7 @@ public final class Backend implements AutoCloseable {
      * The reference numerics round activations per product and the observer sees products one at a time, in order.
      */
     public boolean fusesProducts() {
-        return sumOrder == SumOrder.FAST && rounding == ActivationRounding.NONE && observer == null;
+        return numerics.sumOrder() == Numerics.SumOrder.FAST && numerics.rounding() == Numerics.ActivationRounding.NONE && observer == null;
     }
 
     // the products of the matmulAll in flight

@@ -40,12 +40,6 @@ final class TypeKernels {
         return TABLE.get(t);
     }
 
-    /** Whether prompt rows of this type are decoded here (with vectors, or allocation-free staging) rather than by the codec. */
-    static boolean decodes(GgmlType t) {
-        Entry k = TABLE.get(t);
-        return k != null && k.decode() != null;
-    }
-
     /** The allocation-free scalar decoder of {@link FastRows} (bit-identical to the codec) for a type without a vector one. */
     private static Decode fastRows(GgmlType t) {
         return (d, o, n, st, y) -> FastRows.dequantize(t, d, o, y, n);

@@ -69,10 +69,12 @@ final class VectorKernels implements Kernels {
     public void matmulRows(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
                            float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
         int cols = w.cols();
+        MatmulPlan plan = w.plan();
+        if (plan == null || !plan.vectorKernels) plan = MatmulPlan.kernelsOf(w.type(), cols); // a weight built without a plan (tests, benchmarks)
         if (w.interleave() > 1) {
-            InterleavedKernel ik = InterleavedKernel.forType(w.type());
+            InterleavedKernel ik = plan.interleavedKernel;
             boolean inPlace = ik != null && ik.supports(cols) && group.length >= ik.expandedSize(cols) && rowBuf.length >= ik.scratchFloats();
-            if (nTok == 1 && !inPlace && unpackedRows(w, r0, r1, x, xOff, out, outOff, rowBuf, group)) {
+            if (nTok == 1 && !inPlace && unpackedRows(w, plan, r0, r1, x, xOff, out, outOff, rowBuf, group)) {
                 return;
             }
             if (nTok < IN_PLACE_TOKENS && inPlace) {
@@ -82,20 +84,20 @@ final class VectorKernels implements Kernels {
                     ik.rows(w.data(), w.rowBytes(), r0, r1, cols, group, out, outOff + t * outStride, rowBuf, stage(InterleavedKernel.STAGE_BYTES + 128)); // the staged chunk and the 8-lane bodies' decoded block
                 }
             } else if (nTok >= 4 && cols % L == 0) {
-                interleavedTiles(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf, group);
+                interleavedTiles(w, plan, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf, group);
             } else {
                 matmulInterleaved(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, group);
             }
             return;
         }
-        GgmlType type = w.type();
+        TypeKernels.Entry kernels = plan.typeKernel;
         MemorySegment data = w.data();
         long rb = w.rowBytes();
         if (nTok >= 4 && cols % L == 0 && rowBuf.length >= 4 * cols) {
             // prompt batches: four rows at a time against four tokens at a time (16 accumulators in registers)
             for (long r = r0; r < r1; r += 4) {
                 int nr = (int) Math.min(4, r1 - r);
-                for (int k = 0; k < nr; k++) rowTo(w, type, data, r + k, rb, rowBuf, k * cols, group);
+                for (int k = 0; k < nr; k++) rowTo(w, kernels, data, r + k, rb, rowBuf, k * cols, group);
                 int t = 0;
                 if (nr == 4) {
                     for (; t + 4 <= nTok; t += 4) tile4x4(rowBuf, 0, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride + (int) r, outStride);
@@ -106,7 +108,6 @@ final class VectorKernels implements Kernels {
             }
             return;
         }
-        TypeKernels.Entry kernels = TypeKernels.of(type);
         if (nTok == 1 && kernels != null && kernels.dot() != null && rowBuf.length >= 32
                 && (!kernels.needsSums() || group.length >= KQuantDots.sumsSize(cols))) {
             // generation: each row dotted straight from the mapping by its type's kernel
@@ -117,7 +118,7 @@ final class VectorKernels implements Kernels {
             return;
         }
         for (long r = r0; r < r1; r++) {
-            rowTo(w, type, data, r, rb, rowBuf, 0, group);
+            rowTo(w, kernels, data, r, rb, rowBuf, 0, group);
             for (int t = 0; t < nTok; t++) {
                 out[outOff + t * outStride + (int) r] = dot(rowBuf, 0, x, xOff + t * xStride, cols);
             }
@@ -130,11 +131,11 @@ final class VectorKernels implements Kernels {
      * {@link TypeKernels}. False (nothing done) when the base type has no vector dot at this width. Where an in-place
      * kernel exists it is 2–7× faster than this (JMH, bench/README.md).
      */
-    private static boolean unpackedRows(Weight w, long r0, long r1, float[] x, int xOff, float[] out, int outOff,
+    private static boolean unpackedRows(Weight w, MatmulPlan plan, long r0, long r1, float[] x, int xOff, float[] out, int outOff,
                                         float[] rowBuf, float[] group) {
         int cols = w.cols(), il = w.interleave();
-        GroupUnpacker unpacker = GroupUnpacker.of(w.type(), cols);
-        TypeKernels.Entry kernels = unpacker == null ? null : TypeKernels.of(unpacker.base());
+        GroupUnpacker unpacker = plan.unpacker;
+        TypeKernels.Entry kernels = plan.baseKernel;
         if (kernels == null || kernels.dot() == null || rowBuf.length < 32 || kernels.needsSums() && group.length < KQuantDots.sumsSize(cols)) {
             return false;
         }
@@ -155,16 +156,17 @@ final class VectorKernels implements Kernels {
      * {@link InterleavedRows} decodes go to {@link #decodedTiles}; for the others each group is unpacked once to its base rows (the repack codec's byte shuffle, cheaper than its scalar dequantizer) and the
      * rows decoded with the base type's vector decoder; a base type without one is dequantized by the codec.
      */
-    private void interleavedTiles(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
+    private void interleavedTiles(Weight w, MatmulPlan plan, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
                                   float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
         int cols = w.cols(), il = w.interleave();
-        InterleavedRows decoder = InterleavedRows.forType(w.type());
+        InterleavedRows decoder = plan.interleavedRows;
         if (decoder != null && decoder.supports(cols) && rowBuf.length >= 4 * cols) {
             decodedTiles(decoder, w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf);
             return;
         }
-        GroupUnpacker found = GroupUnpacker.of(w.type(), cols);
-        GroupUnpacker unpacker = found != null && TypeKernels.decodes(found.base()) && rowBuf.length >= 4 * cols ? found : null;
+        TypeKernels.Entry baseKernels = plan.baseKernel;
+        boolean decodes = baseKernels != null && baseKernels.decode() != null; // base rows decoded by its kernel, not the codec
+        GroupUnpacker unpacker = plan.unpacker != null && decodes && rowBuf.length >= 4 * cols ? plan.unpacker : null;
         GgmlType base = unpacker != null ? unpacker.base() : null;
         long baseRb = base != null ? base.rowSize(cols) : 0;
         for (long g = r0; g < r1; g += il) {
@@ -179,7 +181,7 @@ final class VectorKernels implements Kernels {
                 float[] tile = group;
                 int at = k * cols;
                 if (rows != null) { // four base rows into rowBuf (rowTo stages through group)
-                    for (int j = 0; j < 4; j++) rowTo(w, base, rows, k + j, baseRb, rowBuf, j * cols, group);
+                    for (int j = 0; j < 4; j++) rowTo(w, baseKernels, rows, k + j, baseRb, rowBuf, j * cols, group);
                     tile = rowBuf;
                     at = 0;
                 }
@@ -236,9 +238,11 @@ final class VectorKernels implements Kernels {
         return h[0];
     }
 
-    /** Row r of w as floats into dst[off..] (through group when off > 0: the decoders write from index 0). */
-    private static void rowTo(Weight w, GgmlType type, MemorySegment data, long r, long rb, float[] dst, int off, float[] group) {
-        TypeKernels.Entry kernels = TypeKernels.of(type);
+    /**
+     * Row r of w as floats into dst[off..] (through group when off > 0: the decoders write from index 0), decoded by
+     * {@code kernels} (the row's type's {@link TypeKernels} entry), else by w's codec.
+     */
+    private static void rowTo(Weight w, TypeKernels.Entry kernels, MemorySegment data, long r, long rb, float[] dst, int off, float[] group) {
         if (kernels == null || kernels.decode() == null) {
             w.dequantizeRow(r, dst, off, group);
             return;

@@ -9,13 +9,24 @@ import java.lang.foreign.MemorySegment;
  * A weight matrix as the kernels see it: {@code rows} rows of {@code cols} values of one ggml type, stored in a
  * memory segment (a zero-copy slice of the mapped file, or a derived tensor owned by the model).
  * An interleaved type (_R4/_R8…) stores groups of {@code interleave} rows together; its codec dequantizes a whole
- * group at once.
+ * group at once. {@code plan}: how its products run ({@link MatmulPlan}), resolved once at load by
+ * {@link Backend#planned}; null for a weight built without one (a backend then resolves it per product).
  */
-public record Weight(String name, GgmlType type, RowCodec codec, MemorySegment data, long rows, int cols, int slice) {
+public record Weight(String name, GgmlType type, RowCodec codec, MemorySegment data, long rows, int cols, int slice, MatmulPlan plan) {
 
-    /** A whole tensor (slice −1). */
+    /** A whole tensor (slice −1), not yet planned. */
     public Weight(String name, GgmlType type, RowCodec codec, MemorySegment data, long rows, int cols) {
-        this(name, type, codec, data, rows, cols, -1);
+        this(name, type, codec, data, rows, cols, -1, null);
+    }
+
+    /** Part {@code slice} of a tensor, not yet planned. */
+    public Weight(String name, GgmlType type, RowCodec codec, MemorySegment data, long rows, int cols, int slice) {
+        this(name, type, codec, data, rows, cols, slice, null);
+    }
+
+    /** This weight carrying {@code plan}. */
+    public Weight withPlan(MatmulPlan plan) {
+        return new Weight(name, type, codec, data, rows, cols, slice, plan);
     }
 
     public long rowBytes() {
@@ -32,7 +43,7 @@ public record Weight(String name, GgmlType type, RowCodec codec, MemorySegment d
      */
     public Weight part(int index, long rowsPerPart) {
         Weight w = rows(index * rowsPerPart, rowsPerPart);
-        return new Weight(name, type, codec, w.data, w.rows, cols, index);
+        return new Weight(name, type, codec, w.data, w.rows, cols, index, plan);
     }
 
     /** Rows [first, first+count) as a weight of their own. */
@@ -41,7 +52,7 @@ public record Weight(String name, GgmlType type, RowCodec codec, MemorySegment d
         if (first % il != 0 || count % il != 0) {
             throw new IllegalArgumentException(name + ": row slice " + first + "+" + count + " is not aligned to the interleave " + il);
         }
-        return new Weight(name, type, codec, data.asSlice(first * rowBytes(), count * rowBytes()), count, cols);
+        return new Weight(name, type, codec, data.asSlice(first * rowBytes(), count * rowBytes()), count, cols, -1, plan);
     }
 
     /** Dequantizes row {@code r} into {@code dst[off..off+cols)}; {@code group} is scratch of interleave·cols floats. */

@@ -16,15 +16,23 @@ final class Attention {
     private final float[][] row;
 
     private final float[][] qh, acc;
-    private boolean ggmlF16;
+    /**
+     * Reproduce the tools' CPU flash attention with an f16 cache: Q rounded to f16, online softmax, and the V
+     * accumulator kept in f16 (ggml_vec_mad_f16 / ggml_vec_scale_f16). Off: plain f32 attention.
+     */
+    private final boolean ggmlF16;
 
     /**
      * @param maxRowWidth the widest cache row or head query (scratch of the ggml form)
      * @param maxOut      the longest value row of one head
      * @param tiled       the form for Kiln's numerics, sized for this model (reading the same cells)
+     *                    (the form follows the backend's {@link kiln.runtime.kernel.Numerics}, fixed at load)
      */
     Attention(Backend backend, BatchCells cells, int maxRowWidth, int maxOut, TiledAttention tiled) {
         this.backend = backend;
+        this.ggmlF16 = backend.numerics().ggmlFlashAttention();
+        this.fusedSum = backend.numerics().mainlineForms();
+        this.ropeFirst = backend.numerics().ikForms();
         this.tiled = tiled;
         this.cells = cells;
         this.row = new float[backend.threads()][maxRowWidth];
@@ -33,20 +41,10 @@ final class Attention {
         this.softmaxState = new float[backend.threads()][2];
     }
 
-    /**
-     * Reproduce mainline ggml's CPU flash attention with an f16 cache: Q rounded to f16, online softmax, and the
-     * V accumulator kept in f16 (ggml_vec_mad_f16 / ggml_vec_scale_f16). Off: plain f32 attention.
-     */
-    void emulateGgmlFlashAttention(boolean on, boolean fusedSum, boolean ropeFirst) {
-        this.ggmlF16 = on;
-        this.fusedSum = fusedSum;
-        this.ropeFirst = ropeFirst;
-    }
-
     /** mainline's build contracts the running sum S·ms + vs into an FMA, ik's does not. */
-    private boolean fusedSum;
+    private final boolean fusedSum;
     /** ik caches the latent as [rope | latent], so its K·Q dot runs over the rope part first. */
-    private boolean ropeFirst;
+    private final boolean ropeFirst;
 
     private static float h(float v) {
         return Float.float16ToFloat(Float.floatToFloat16(v));

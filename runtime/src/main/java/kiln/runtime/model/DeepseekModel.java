@@ -86,7 +86,7 @@ final class DeepseekModel extends Model {
         }
         boolean norm = md.getBool(a + "expert_weights_norm", false);
         float wScale = (float) md.getDouble(a + "expert_weights_scale", 1.0);
-        router = nExpert > 0 ? new Router(nExpert, nUsed, nGroup, groupUsed, gating, norm, wScale) : null;
+        router = nExpert > 0 ? new Router(nExpert, nUsed, nGroup, groupUsed, gating, norm, wScale, ikElementwise) : null;
         routingNote = nExpert == 0 ? "dense" : nExpert + " experts, top-" + nUsed + (gating == 2 ? " sigmoid" : " softmax")
                 + (nGroup > 1 ? ", groups " + groupUsed + "/" + nGroup : "") + (norm ? ", normalized" : "") + ", scale " + wScale;
 
@@ -133,7 +133,7 @@ final class DeepseekModel extends Model {
         long cacheBytes = mla == 0 ? KvStore.heapBytes(kt, nLayer, cacheCells, (long) nHead * dk) + KvStore.heapBytes(vt, nLayer, cacheCells, (long) nHead * dv)
                 : KvStore.heapBytes(kt, nLayer, cacheCells, (long) kvl + rope);
         requireHeap(fileName, nCtx, cacheBytes + 4L * nCtx * rope);
-        ropeTable = new Rope(rope, nCtx, rc.freqBase(), freqScale, rc.extFactor(), attnFactor, rc.nCtxOrig(), 32f, 1f, null);
+        ropeTable = new Rope(rope, nCtx, rc.freqBase(), freqScale, rc.extFactor(), attnFactor, rc.nCtxOrig(), 32f, 1f, null, mainlineNumerics);
 
         if (mla == 0) {
             kCache = new KvStore(kt, nLayer, nCtx * nSeq, nHead * dk);
@@ -202,12 +202,12 @@ final class DeepseekModel extends Model {
             throw new KilnException(fileName + ": layer " + i + " has neither attn_kv_b nor attn_k_b/attn_v_b");
         }
         if (mla == 0) {
-            L.kvB = kvB != null ? kvB : MlaDerivation.kvbFromKbVb(kB, vB, nHead, nope, dv, kvl, derived, b + "attn_kv_b.weight");
+            L.kvB = kvB != null ? kvB : src.planned(MlaDerivation.kvbFromKbVb(kB, vB, nHead, nope, dv, kvl, derived, b + "attn_kv_b.weight"));
         } else {
             L.kvB = kvB; // ik's prompt path decompresses with it when present
             if (kB == null) {
-                kB = MlaDerivation.kbFromKvb(kvB, nHead, nope, dv, kvl, derived, b + "attn_k_b.weight");
-                vB = MlaDerivation.vbFromKvb(kvB, nHead, nope, dv, kvl, derived, b + "attn_v_b.weight");
+                kB = src.planned(MlaDerivation.kbFromKvb(kvB, nHead, nope, dv, kvl, derived, b + "attn_k_b.weight"));
+                vB = src.planned(MlaDerivation.vbFromKvb(kvB, nHead, nope, dv, kvl, derived, b + "attn_v_b.weight"));
             }
             L.kBh = new Weight[nHead];
             L.vBh = new Weight[nHead];
@@ -264,17 +264,6 @@ final class DeepseekModel extends Model {
         TensorInfo t = src.info(name);
         if (t == null) return null;
         return t.nDims() == 3 ? src.require(name, kvl, dv, nHead) : src.require(name, kvl, (long) nHead * dv);
-    }
-
-    @Override
-    Attention attention() {
-        return attention;
-    }
-
-    @Override
-    void numericsChanged() {
-        if (router != null) router.ikNumerics(ikElementwise);
-        ropeTable.fusedRotation(mainlineNumerics);
     }
 
     /** ik with -mla 2/3 evaluates batches of ≥ 128 tokens by decompressing K and V (its "pp_opt" path). */

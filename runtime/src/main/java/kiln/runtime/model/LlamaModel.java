@@ -66,7 +66,7 @@ final class LlamaModel extends Model {
         long cacheCells = (long) nCtx * nSeq;
         requireHeap(src.fileName(), nCtx, KvStore.heapBytes(kt, nLayer, cacheCells, (long) nKv * headK) + KvStore.heapBytes(vt, nLayer, cacheCells, (long) nKv * headV)
                 + 4L * nCtx * nRot);
-        rope = new Rope(nRot, nCtx, rc.freqBase(), rc.freqScale(), rc.extFactor(), 1.0f, rc.nCtxOrig(), 32f, 1f, freqFactors);
+        rope = new Rope(nRot, nCtx, rc.freqBase(), rc.freqScale(), rc.extFactor(), 1.0f, rc.nCtxOrig(), 32f, 1f, freqFactors, mainlineNumerics);
         kCache = new KvStore(kt, nLayer, nCtx * nSeq, nKv * headK);
         vCache = new KvStore(vt, nLayer, nCtx * nSeq, nKv * headV);
         attention = new Attention(backend, cells, Math.max(headK, headV), Math.max(headK, headV),
@@ -83,16 +83,6 @@ final class LlamaModel extends Model {
         up = new float[ub * ff];
         embRow = new float[nEmbd];
         group = new float[nEmbd * tokEmbd.interleave()];
-    }
-
-    @Override
-    Attention attention() {
-        return attention;
-    }
-
-    @Override
-    void numericsChanged() {
-        rope.fusedRotation(mainlineNumerics);
     }
 
     @Override

@@ -1,11 +1,13 @@
 package kiln.runtime.model;
 
 import kiln.runtime.kernel.Backend;
+import kiln.runtime.kernel.Numerics;
 import kiln.runtime.tokenizer.Tokenizer;
 
 /**
  * A loaded model ready to evaluate tokens: its tokenizer, its KV cache and the forward pass of its graph.
- * Buffers are allocated once for the largest micro-batch; evaluation allocates nothing per token.
+ * Buffers are allocated once for the largest micro-batch; evaluation allocates nothing per token. Its numerics are
+ * the backend's ({@link Backend#numerics}), fixed at load.
  */
 public abstract class Model implements AutoCloseable {
     protected final ModelOptions options;
@@ -17,6 +19,10 @@ public abstract class Model implements AutoCloseable {
         this.options = options;
         this.tokenizer = tokenizer;
         this.backend = backend;
+        this.numerics = backend.numerics();
+        this.mainlineNumerics = numerics.mainlineForms();
+        this.ggmlElementwise = numerics.ggmlElementwise();
+        this.ikElementwise = numerics.ikForms();
         this.nCtx = options.nCtx();
         this.nVocab = nVocab;
         this.nEmbd = nEmbd;
@@ -131,36 +137,23 @@ public abstract class Model implements AutoCloseable {
         return backend;
     }
 
-    private String numerics = "f32";
-
     /**
-     * Applies the numerics to reproduce: "mainline" (ggml's activation rounding, its AVX-512 summation orders,
-     * vectorised exp and f16 flash attention: bit-exact on the fixtures), "ik"
-     * (activations rounded to bf16/f16 for 16-bit weights, as ik's kernels do; f32 otherwise) or plain f32.
+     * Whose arithmetic to reproduce, chosen at load ({@link ModelLoader#resolveNumerics}) and fixed for the model's
+     * life: the backend's, which every part of the graph reads when it is built (see {@link Numerics}).
      */
-    void useNumerics(String n) {
-        boolean mainline = n.equals("mainline"), ik = n.equals("ik");
-        backend.emulateActivationQuantization(mainline ? Backend.ActivationRounding.GGML
-                : ik ? Backend.ActivationRounding.FLOAT16_ONLY : Backend.ActivationRounding.NONE);
-        backend.emulateSumOrder(mainline ? Backend.SumOrder.MAINLINE : ik ? Backend.SumOrder.IK : Backend.SumOrder.FAST);
-        attention().emulateGgmlFlashAttention(mainline || ik, mainline, ik);
-        mainlineNumerics = mainline;
-        ggmlElementwise = mainline || ik;
-        ikElementwise = ik;
-        numerics = n;
-        numericsChanged();
-    }
+    protected final Numerics numerics;
 
+    /** The {@code --numerics} value the model reproduces (fast, f32, mainline, ik). */
     public String numerics() {
-        return numerics;
+        return numerics.name();
     }
 
     /** Reproducing mainline llama.cpp (its build's FMA contractions, slot sums). */
-    protected boolean mainlineNumerics;
+    protected final boolean mainlineNumerics;
     /** Element functions as the reproduced tool computes them (mainline and ik: ggml's vectorised exp). */
-    protected boolean ggmlElementwise;
+    protected final boolean ggmlElementwise;
     /** ik_llama.cpp's own forms where they differ from mainline's (norm product order, routing, expert sums). */
-    protected boolean ikElementwise;
+    protected final boolean ikElementwise;
 
     /** Final RMS norm and the output projection, for all tokens of a batch or only the last. */
     protected void outputLogits(float[] x, float[] xn, int n, float[] norm, float eps, kiln.runtime.kernel.Weight output,
@@ -190,12 +183,6 @@ public abstract class Model implements AutoCloseable {
         } else {
             for (int i = 0; i < rows * width; i++) g[i] = Ops.silu(g[i]) * u[i];
         }
-    }
-
-    abstract Attention attention();
-
-    /** Lets a graph adapt to {@link #useNumerics} (routing rules, flash-attention form). */
-    void numericsChanged() {
     }
 
     /** One line describing the architecture and the choices made at load (MLA mode, layout, routing). */

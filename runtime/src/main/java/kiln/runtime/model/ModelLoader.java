@@ -2,6 +2,7 @@ package kiln.runtime.model;
 
 import kiln.runtime.kernel.Backend;
 import kiln.runtime.kernel.Kernels;
+import kiln.runtime.kernel.Numerics;
 import kiln.runtime.tokenizer.Tokenizer;
 import kiln.tensor.KilnException;
 import kiln.tensor.gguf.GgufFile;
@@ -72,10 +73,12 @@ public final class ModelLoader {
                 maxIl = Math.max(maxIl, Math.max(1, t.type().interleave()));
             }
             if (opt.runTimeRepack()) maxIl = Math.max(maxIl, 16);
-            Backend backend = new Backend(kernels, Math.max(1, opt.threads()), Math.max(maxCols, 1024), maxIl, Math.max(1, Math.min(opt.ubatch(), nCtx * Math.max(1, opt.nSeq()))));
+            Numerics numerics = Numerics.named(resolveNumerics(opt.numerics(), arch, file, name));
+            Backend backend = new Backend(kernels, Math.max(1, opt.threads()), Math.max(maxCols, 1024), maxIl,
+                    Math.max(1, Math.min(opt.ubatch(), nCtx * Math.max(1, opt.nSeq()))), numerics);
             java.lang.foreign.Arena repackArena = opt.runTimeRepack() ? java.lang.foreign.Arena.ofShared() : null;
             try {
-                WeightSource src = new WeightSource(file);
+                WeightSource src = new WeightSource(file, backend::planned);
                 if (repackArena != null) src.enableRunTimeRepack(repackArena);
                 Model m = arch.equals("llama") ? new LlamaModel(src, opt, tok, backend) : new DeepseekModel(src, opt, tok, backend);
                 m.attach(file);
@@ -83,7 +86,6 @@ public final class ModelLoader {
                     m.attach(repackArena);
                     m.noteRepacked(src.repackedCount());
                 }
-                m.useNumerics(resolveNumerics(opt.numerics(), arch, file, name));
                 return m;
             } catch (RuntimeException e) {
                 backend.close();

@@ -15,10 +15,12 @@ final class Rope {
      * @param attnFactor  multiplier of cos/sin (after YaRN's own magnitude correction)
      * @param nCtxOrig    original training context (YaRN)
      * @param freqFactors per-pair divisors of theta, or null
+     * @param fused       mainline's FMA-contracted rotation ({@link #fused}; the model's numerics)
      */
     Rope(int nRot, int nCtx, float freqBase, float freqScale, float extFactor, float attnFactor, int nCtxOrig,
-         float betaFast, float betaSlow, float[] freqFactors) {
+         float betaFast, float betaSlow, float[] freqFactors, boolean fused) {
         this.nRot = nRot;
+        this.fused = fused;
         int half = nRot / 2;
         cos = new float[nCtx * half];
         sin = new float[nCtx * half];
@@ -61,11 +63,13 @@ final class Rope {
         return nDims * (float) Math.log(nCtxOrig / (nRot * 2 * Math.PI)) / (2 * (float) Math.log(base));
     }
 
-    private boolean fused;
-
     /** mainline's build contracts the rotation into FMAs (c·x0 − s·x1 with one rounding of the c·x0 term); ik's does not. */
-    void fusedRotation(boolean on) {
-        this.fused = on;
+    private final boolean fused;
+
+    /** The rotation without FMA contractions (ik's and Kiln's numerics). */
+    Rope(int nRot, int nCtx, float freqBase, float freqScale, float extFactor, float attnFactor, int nCtxOrig,
+         float betaFast, float betaSlow, float[] freqFactors) {
+        this(nRot, nCtx, freqBase, freqScale, extFactor, attnFactor, nCtxOrig, betaFast, betaSlow, freqFactors, false);
     }
 
     /** Rotates x[o..o+nRot) for position pos in place. */

@@ -13,17 +13,20 @@ final class Router {
     private final float scale;
     private final float[] probs, select, groupScore;
     private final boolean[] groupKept;
-    private boolean ik;
-
     /**
      * ik_llama.cpp's routing arithmetic: selection by its AVX2 sigmoid (+ bias), ties to the higher expert index;
      * weights by glibc's expf sigmoid, normalized by multiplying with the reciprocal of their float sum.
      */
-    void ikNumerics(boolean on) {
-        this.ik = on;
+    private final boolean ik;
+
+    /** Routing with mainline's (and Kiln's) arithmetic. */
+    Router(int nExpert, int used, int nGroup, int groupUsed, int gating, boolean normalize, float scale) {
+        this(nExpert, used, nGroup, groupUsed, gating, normalize, scale, false);
     }
 
-    Router(int nExpert, int used, int nGroup, int groupUsed, int gating, boolean normalize, float scale) {
+    /** Routing with ik_llama.cpp's arithmetic when {@code ik} (the model's numerics). */
+    Router(int nExpert, int used, int nGroup, int groupUsed, int gating, boolean normalize, float scale, boolean ik) {
+        this.ik = ik;
         this.nExpert = nExpert;
         this.used = used;
         this.nGroup = nGroup;

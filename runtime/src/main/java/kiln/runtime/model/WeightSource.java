@@ -13,15 +13,32 @@ import kiln.tensor.repack.Interleavers;
 import java.lang.foreign.MemorySegment;
 
 import java.util.Arrays;
+import java.util.function.UnaryOperator;
 
-/** Looks up the tensors of an opened GGUF as {@link Weight}s, checking shapes and that Kiln can run their type. */
+/**
+ * Looks up the tensors of an opened GGUF as {@link Weight}s, checking shapes and that Kiln can run their type; each
+ * weight leaves planned ({@link kiln.runtime.kernel.Backend#planned}: its matmul plan resolved once, here at load).
+ */
 public final class WeightSource {
     private final GgufFile file;
     private final String fileName;
+    private final UnaryOperator<Weight> planner;
 
+    /** Weights without a plan (a backend resolves one per product). */
     public WeightSource(GgufFile file) {
+        this(file, UnaryOperator.identity());
+    }
+
+    /** Weights planned by {@code planner} (the model's backend's {@code planned}). */
+    public WeightSource(GgufFile file, UnaryOperator<Weight> planner) {
         this.file = file;
         this.fileName = file.path().getFileName().toString();
+        this.planner = planner;
+    }
+
+    /** {@code w} (a weight derived at load from this file's) with its plan. */
+    public Weight planned(Weight w) {
+        return planner.apply(w);
     }
 
     public GgufFile file() {
@@ -57,7 +74,7 @@ public final class WeightSource {
         checkShape(t, ne);
         RowCodec codec = codecFor(t.type(), t.name());
         long rows = t.rowCount();
-        return repacked(new Weight(t.name(), t.type(), codec, file.data(t), rows, (int) t.dim(0)), t);
+        return planner.apply(repacked(new Weight(t.name(), t.type(), codec, file.data(t), rows, (int) t.dim(0)), t));
     }
 
     public void checkShape(TensorInfo t, long[] ne) {

@@ -126,7 +126,7 @@ class KernelsTest {
         Weight w = weight(GgmlType.F32, Codecs.find(GgmlType.F32), rows, cols, r);
         float[] x = rnd(r, 2 * cols);
         float[] single = new float[2 * rows], multi = new float[2 * rows];
-        try (Backend b1 = new Backend(new ScalarKernels(), 1, cols, 1, 2); Backend b3 = new Backend(new ScalarKernels(), 3, cols, 1, 2)) {
+        try (Backend b1 = new Backend(new ScalarKernels(), 1, cols, 1, 2, Numerics.GGML_ROUNDED); Backend b3 = new Backend(new ScalarKernels(), 3, cols, 1, 2, Numerics.GGML_ROUNDED)) {
             b1.matmul(w, x, 0, cols, 2, single, 0, rows);
             b3.matmul(w, x, 0, cols, 2, multi, 0, rows);
         }

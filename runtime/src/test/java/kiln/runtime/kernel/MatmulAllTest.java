@@ -22,8 +22,7 @@ class MatmulAllTest {
         GgmlType[] types = {GgmlType.Q4_K, GgmlType.Q8_0, GgmlType.Q6_K, GgmlType.BF16, GgmlType.Q4_K, GgmlType.Q5_0};
         int[] rows = {300, 64, 1000, 17, 129, 256};
         int[] tokens = {1, 1, 2, 1, 3, 1};
-        for (Kernels k : new Kernels[] {new ScalarKernels(), VectorKernels.create()}) try (Backend b = new Backend(k, 2, cols, 1, 4)) {
-            b.emulateActivationQuantization(Backend.ActivationRounding.NONE);
+        for (Kernels k : new Kernels[] {new ScalarKernels(), VectorKernels.create()}) try (Backend b = new Backend(k, 2, cols, 1, 4, Numerics.FAST)) {
             assertTrue(b.fusesProducts(), "Kiln's numerics, no observer: one dispatch");
             Backend.Product[] ps = new Backend.Product[types.length];
             float[][] x = new float[types.length][], together = new float[types.length][], alone = new float[types.length][];

@@ -63,7 +63,7 @@ class TiledAttentionTest {
         int qStride = nHead * dk + 3, outStride = nHead * dv + 2;
         float[] q = random(r, n * qStride), out = new float[n * outStride];
         float scale = 1 / (float) Math.sqrt(dk);
-        try (Backend b = new Backend(k, threads, 64, 1, 1)) {
+        try (Backend b = new Backend(k, threads, 64, 1, 1, kiln.runtime.kernel.Numerics.GGML_ROUNDED)) {
             new TiledAttention(b, cells(nCtx, seqLen), new TiledAttention.Shape(nHead, group, dk, dv, dk, dv))
                     .standard(kc, vc, 1, pos0, n, q, qStride, nHead, nKv, dk, dv, scale, out, outStride);
         }
@@ -98,7 +98,7 @@ class TiledAttentionTest {
         fill(kc, 0, r);
         int headStride = rope + 5, qpeStride = nHead * headStride + 1, qpeOff = 5;
         float[] qAbs = random(r, n * nHead * kvl), qpe = random(r, n * qpeStride), out = new float[n * nHead * kvl];
-        try (Backend b = new Backend(k, threads, 64, 1, 1)) {
+        try (Backend b = new Backend(k, threads, 64, 1, 1, kiln.runtime.kernel.Numerics.GGML_ROUNDED)) {
             new TiledAttention(b, cells(nCtx, seqLen), new TiledAttention.Shape(nHead, nHead, kvl + rope, kvl, kvl + rope, 0))
                     .latent(kc, 0, pos0, n, qAbs, nHead, kvl, rope, qpe, qpeStride, headStride, qpeOff, scale, out);
         }
