@@ -81,10 +81,8 @@ final class VectorKernels implements Kernels {
                     ik.expand(x, xOff + t * xStride, cols, group);
                     ik.rows(w.data(), w.rowBytes(), r0, r1, cols, group, out, outOff + t * outStride, rowBuf, stage(InterleavedKernel.STAGE_BYTES + 128)); // the staged chunk and the 8-lane bodies' decoded block
                 }
-            } else if (nTok >= 4 && cols % L == 0) {
-                interleavedTiles(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf, group);
             } else {
-                matmulInterleaved(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, group);
+                interleavedBatch(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf, group);
             }
             return;
         }
@@ -148,6 +146,17 @@ final class VectorKernels implements Kernels {
             for (int j = 0; j < il && g + j < r1; j++) out[outOff + (int) (g + j)] = dot.dot(rows, j * baseRb, x, xOff, group, cols, buf, rowBuf);
         }
         return true;
+    }
+
+    /**
+     * Interleaved rows against a batch of tokens without the in-place kernel: the 4×4 tiles from four tokens up, else
+     * each group dequantized and dotted token by token. Package-private for PromptCrossoverBenchmarks, which times it
+     * beside the in-place kernel below {@link #IN_PLACE_TOKENS}.
+     */
+    void interleavedBatch(Weight w, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
+                          float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
+        if (nTok >= 4 && w.cols() % L == 0) interleavedTiles(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf, group);
+        else matmulInterleaved(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, group);
     }
 
     /**
