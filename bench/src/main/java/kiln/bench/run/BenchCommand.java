@@ -132,7 +132,7 @@ public final class BenchCommand implements Callable<Integer>, KilnSubcommand {
         int needCtx = 16;
         for (int[] t : tests) needCtx = Math.max(needCtx, t[0] + t[1] + t[2]);
         ModelOptions opt = ModelOptions.defaults().withCtx(needCtx).withThreads(p.threads()).withMla(p.mla())
-                .withCache(p.typeK(), p.typeV()).withUbatch(p.nUbatch()).withNumerics(numerics);
+                .withCache(p.typeK(), p.typeV()).withUbatch(p.nUbatch()).withNumerics(numerics).withAttentionMaxBatch(llamaCpp.attentionMaxBatch());
         opt = opt.withRunTimeRepack(p.repack());
         String type;
         long size, params, active;

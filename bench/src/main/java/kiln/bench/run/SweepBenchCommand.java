@@ -57,9 +57,11 @@ public final class SweepBenchCommand implements Callable<Integer>, KilnSubcomman
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         int pp = nUbatch;
         int tg = nPredict > 0 ? nPredict : Math.max(1, nUbatch / 4);
-        ModelOptions opt = ModelOptions.defaults().withCtx(nCtx).withThreads(t).withMla(mla).withCache(ctk, ctv).withUbatch(nUbatch).withNumerics(numerics);
+        ModelOptions opt = ModelOptions.defaults().withCtx(nCtx).withThreads(t).withMla(mla).withCache(ctk, ctv).withUbatch(nUbatch).withNumerics(numerics)
+                .withAttentionMaxBatch(llamaCpp.attentionMaxBatch());
         PrintStream out = System.out;
         try (Model m = ModelLoader.load(model, opt)) {
+            System.err.println("kiln sweep-bench: " + m.kvCacheSize()); // stderr, as ik's load lines: stdout holds the table
             ModelRunner run = new ModelRunner(m, nBatch, 1);
             run.prompt(run.randomTokens(1, true), 0); // warm-up: one BOS decode
             if (format.equals("md")) {

@@ -120,6 +120,8 @@ class BenchCommandsTest {
         assertEquals(2, run(new BenchCommand(), "-m", model().toString(), "-o", "xml").code());
         assertEquals(2, run(new BenchCommand(), "-m", "/nonexistent.gguf").code());
         assertEquals(2, run(new SweepBenchCommand(), "-m", model().toString(), "-c", "8", "-ub", "16").code());
+        assertEquals(2, run(new BenchCommand(), "-m", model().toString(), "-amb", "-1").code(), "-amb is MiB, 0 or more");
+        assertEquals(2, run(new SweepBenchCommand(), "-m", model().toString(), "-amb", "big").code());
     }
 
     @Test
@@ -131,7 +133,8 @@ class BenchCommandsTest {
         List<Boolean> fa = new ArrayList<>();
         for (String l : o.text().strip().split("\n")) fa.add(OM.readTree(l).get("flash_attn").asBoolean());
         assertEquals(List.of(false, false, true, true), fa, "-fa 0,1 is recorded per configuration");
-        Out s = run(new SweepBenchCommand(), "-m", m, "-c", "32", "-ub", "16", "-t", "1", "-o", "jsonl", "-fa", "-fmoe", "-tb", "1", "-ngl", "0");
+        Out s = run(new SweepBenchCommand(), "-m", m, "-c", "32", "-ub", "16", "-t", "1", "-o", "jsonl", "-fa", "-fmoe", "-tb", "1", "-ngl", "0",
+                "-amb", "1"); // the KV line at load goes to stderr: stdout stays one JSON object a line
         assertEquals(0, s.code(), s.text());
         assertEquals(1, OM.readTree(s.text().strip().split("\n")[0]).get("flash_attn").asInt());
         for (String l : o.text().strip().split("\n")) {

@@ -27,9 +27,10 @@ public final class LlamaCppOptions {
     String fusedMoe;
 
     @Option(names = {"-amb", "--attention-max-batch"}, paramLabel = "N",
-            description = "accepted and ignored (ik_llama.cpp's attention work-buffer limit in MiB): Kiln's attention buffers"
-                    + " are a few query rows × one block of cache rows per thread, whatever the batch and context")
-    Integer attentionMaxBatch;
+            description = "MiB the -mla 2/3 prompts' decompressed K/V kept across micro-batches may take (ik_llama.cpp's"
+                    + " bound on what attention holds, in MiB; 0: a quarter of the heap; default min(2048, a quarter of the"
+                    + " heap)): layers past it are decompressed again every micro-batch, with the same arithmetic")
+    String attentionMaxBatch;
 
     @Option(names = {"-ser", "--smart-expert-reduction"}, paramLabel = "N,T",
             description = "accepted and ignored: Kiln always routes every token to expert_used_count experts")
@@ -53,11 +54,23 @@ public final class LlamaCppOptions {
     public void check() {
         gpu.check();
         if (threadsBatch != null && threadsBatch < 1) throw new KilnException("-tb " + threadsBatch + " must be at least 1");
-        if (attentionMaxBatch != null && attentionMaxBatch < 0) throw new KilnException("-amb " + attentionMaxBatch + " is negative");
+        attentionMaxBatch();
         if (fusedMoe != null && !List.of("0", "1", "on", "off").contains(fusedMoe.toLowerCase(Locale.ROOT))) {
             throw new KilnException("-fmoe '" + fusedMoe + "' is not 0, 1, on or off");
         }
         flashAttention();
+    }
+
+    /** -amb in MiB, or -1 when not given (the default bound); refuses what is not a whole number of MiB, 0 or more. */
+    public int attentionMaxBatch() {
+        if (attentionMaxBatch == null) return -1;
+        try {
+            int mib = Integer.parseInt(attentionMaxBatch.strip());
+            if (mib >= 0) return mib;
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new KilnException("-amb '" + attentionMaxBatch + "' is not a size in MiB: expected a whole number, 0 or more");
     }
 
     /** The flags given that change nothing in Kiln, as typed (for one note on stderr), or an empty list. */
@@ -65,7 +78,6 @@ public final class LlamaCppOptions {
         List<String> out = new ArrayList<>();
         if (flashAttn != null) out.add("-fa");
         if (fusedMoe != null) out.add("-fmoe");
-        if (attentionMaxBatch != null) out.add("-amb");
         if (smartExpertReduction != null) out.add("-ser");
         if (threadsBatch != null) out.add("-tb");
         if (noMmap) out.add("--no-mmap");

@@ -41,6 +41,7 @@ public final class RuntimeOptions {
         if (ubatch < 1 || batch < 1) throw new KilnException("-b and -ub must be at least 1");
         if (mla < 0 || mla > 3) throw new KilnException("-mla " + mla + " is not a mode; use 0, 1, 2 or 3");
         if (nCtx < 0) throw new KilnException("-c must not be negative");
-        return new ModelOptions(nCtx, Math.min(ubatch, batch), threads, mla, cacheK, cacheV, numerics, rtr);
+        return new ModelOptions(nCtx, Math.min(ubatch, batch), threads, mla, cacheK, cacheV, numerics, rtr)
+                .withAttentionMaxBatch(llamaCpp.attentionMaxBatch());
     }
 }

@@ -12,7 +12,7 @@ package kiln.runtime.model;
  * Any write to the latent cache of a layer at a cell below the valid mark ({@link #written}) lowers the mark.
  */
 final class DecompressedKv {
-    /** The most heap the kept layers take together (and at most a quarter of the heap). */
+    /** The most heap the kept layers take together without -amb (and at most a quarter of the heap). */
     static final long MAX_KEPT_BYTES = 2L << 30;
 
     final KvStore[] k, v;
@@ -33,10 +33,7 @@ final class DecompressedKv {
     DecompressedKv(int nLayer, int nCtx, int kWidth, int vWidth, int chunk, long budget) {
         this.chunk = chunk;
         this.nCtx = nCtx;
-        long perLayer = layerBytes(nCtx, kWidth, vWidth);
-        // the shared store is one layer too: keep all layers only if they all fit, otherwise all that fit beside it
-        int fit = (int) Math.min(nLayer, Math.max(0, budget / perLayer));
-        this.kept = fit >= nLayer ? nLayer : Math.max(0, fit - 1);
+        this.kept = keptFor(nLayer, layerBytes(nCtx, kWidth, vWidth), budget);
         int stores = kept == nLayer ? nLayer : kept + 1;
         k = new KvStore[stores];
         v = new KvStore[stores];
@@ -45,6 +42,38 @@ final class DecompressedKv {
             v[i] = new KvStore(KvStore.Type.F16, 1, nCtx, vWidth);
         }
         valid = new int[nLayer];
+    }
+
+    /**
+     * The layers a budget keeps: the shared store is one layer too, so all layers only if they all fit, otherwise
+     * all that fit beside it.
+     */
+    static int keptFor(int nLayer, long perLayer, long budget) {
+        int fit = (int) Math.min(nLayer, Math.max(0, budget / perLayer));
+        return fit >= nLayer ? nLayer : Math.max(0, fit - 1);
+    }
+
+    /**
+     * The bytes the kept layers may take: {@code -amb N} MiB when given (ik_llama.cpp's attention bound, in MiB; 0 as
+     * in ik: no bound of its own), else {@link #MAX_KEPT_BYTES}; never more than a quarter of the heap.
+     *
+     * @param ambMiB  the -amb value, or -1 when not given
+     * @param maxHeap the JVM's maximum heap ({@link Runtime#maxMemory})
+     */
+    static long keptBudget(int ambMiB, long maxHeap) {
+        long quarter = maxHeap / 4;
+        if (ambMiB < 0) return Math.min(MAX_KEPT_BYTES, quarter);
+        return ambMiB == 0 ? quarter : Math.min((long) ambMiB << 20, quarter);
+    }
+
+    /**
+     * The load line on the bound: "decompressed K/V (f16) kept for 2 of 27 layers (10.00 MiB each at n_ctx), bound
+     * 25.00 MiB (-amb 25)" — what {@link #keptBudget} and the constructor make of it.
+     */
+    static String boundLine(int nLayer, long perLayer, long budget, int ambMiB) {
+        return String.format(java.util.Locale.ROOT, "decompressed K/V (f16) kept for %d of %d layers (%.2f MiB each at n_ctx), bound %.2f MiB (%s)",
+                keptFor(nLayer, perLayer, budget), nLayer, perLayer / 1048576.0, budget / 1048576.0,
+                ambMiB < 0 ? "default: min(2 GiB, heap/4)" : ambMiB == 0 ? "-amb 0: heap/4" : "-amb " + ambMiB);
     }
 
     /** The heap one layer's store takes. */

@@ -40,7 +40,7 @@ final class DeepseekModel extends Model {
     private final float[] selW;
     private final float[] slotOut;
     // ik's prompt path (-mla 2/3, ≥ 128 tokens): K/V decompressed from the latent cache with attn_kv_b
-    private DecompressedKv decompressed;
+    DecompressedKv decompressed; // package-private: tests read how many layers it keeps
     private float[] cellLat, cellKv, qPerm, scratchAtt;
     static final int IK_PP_MIN_TOKENS = 128;
 
@@ -282,7 +282,10 @@ final class DeepseekModel extends Model {
         return ikElementwise && mla > 1 && n >= IK_PP_MIN_TOKENS && L.kvB != null && cells.oneSequence(n);
     }
 
-    /** The most heap the decompressed K and V may take (f16): {@link DecompressedKv#MAX_KEPT_BYTES}, a quarter of the heap. */
+    /**
+     * The most heap one layer's decompressed K and V may take (f16) for a batch to decompress at all:
+     * {@link DecompressedKv#MAX_KEPT_BYTES}, a quarter of the heap (not -amb, which only bounds the layers kept).
+     */
     private static long decompressedBudget() {
         return Math.min(DecompressedKv.MAX_KEPT_BYTES, Runtime.getRuntime().maxMemory() / 4);
     }
@@ -318,9 +321,18 @@ final class DeepseekModel extends Model {
         return n >= IK_PP_MIN_TOKENS && pairs * (dk + dv) + cells * kvl * (double) (nope + dv) < pairs * (2 * kvl + rope);
     }
 
+    /** The heap the kept decompressed K/V may take: -amb's bound ({@link DecompressedKv#keptBudget}). */
+    private long keptBudget() {
+        return DecompressedKv.keptBudget(options.attentionMaxBatch(), Runtime.getRuntime().maxMemory());
+    }
+
     @Override
     public String kvCacheSize() {
-        return KvStore.sizeLine(kCache, vCache);
+        String line = KvStore.sizeLine(kCache, vCache);
+        // only -mla 2/3 prompts decompress, with Kiln's numerics or ik's (its prompt path), never with mainline's
+        if (mla < 2 || ggmlElementwise && !ikElementwise || layers[0].kvB == null) return line;
+        return line + "; " + DecompressedKv.boundLine(nLayer, DecompressedKv.layerBytes(nCtx, nHead * dk, nHead * dv), keptBudget(),
+                options.attentionMaxBatch());
     }
 
     @Override
@@ -426,7 +438,7 @@ final class DeepseekModel extends Model {
     private void decompressedAttention(Layer L, int l, int n, int pos0) {
         int cells = pos0 + n, kw = nHead * (nope + dv), qw = nHead * dk;
         if (decompressed == null) {
-            long budget = keepDecompressedLayers >= 0 ? keepDecompressedLayers * DecompressedKv.layerBytes(nCtx, qw, nHead * dv) : decompressedBudget();
+            long budget = keepDecompressedLayers >= 0 ? keepDecompressedLayers * DecompressedKv.layerBytes(nCtx, qw, nHead * dv) : keptBudget();
             decompressed = new DecompressedKv(nLayer, nCtx, qw, nHead * dv, ubatch, budget);
             cellLat = new float[ubatch * kvl];
             cellKv = new float[ubatch * kw];

@@ -66,13 +66,16 @@ final class KvStore {
         };
     }
 
-    /** llama.cpp's KV-cache line: total, then each side with its type, in MiB. */
+    /**
+     * llama.cpp's KV-cache line: total, then each side with its type, in MiB; for the latent (MLA) cache, which holds
+     * K and V, ik_llama.cpp's flash-attention form ("c^KV (f16): … MiB, kv^T: not used").
+     */
     static String sizeLine(KvStore k, KvStore v) {
         long total = k.bytes() + (v != null ? v.bytes() : 0);
-        String line = String.format(java.util.Locale.ROOT, "KV self size = %.2f MiB, K (%s): %.2f MiB", total / 1048576.0,
-                k.type.name().toLowerCase(java.util.Locale.ROOT), k.bytes() / 1048576.0);
+        String line = String.format(java.util.Locale.ROOT, "KV self size = %.2f MiB, %s (%s): %.2f MiB", total / 1048576.0,
+                v != null ? "K" : "c^KV", k.type.name().toLowerCase(java.util.Locale.ROOT), k.bytes() / 1048576.0);
         if (v != null) line += String.format(java.util.Locale.ROOT, ", V (%s): %.2f MiB", v.type.name().toLowerCase(java.util.Locale.ROOT), v.bytes() / 1048576.0);
-        else line += " (the latent cache holds K and V)";
+        else line += ", kv^T: not used";
         return line;
     }
 

@@ -94,7 +94,7 @@ class BadInputTest {
                 "-c", "32", "-fa", "-fmoe", "-amb", "512", "-ser", "7,1", "-tb", "2", "--no-mmap", "--mlock", "-ngl", "0",
                 "-ot", "exps=CPU", "--n-cpu-moe", "3");
         assertEquals(0, o.code(), o.err());
-        assertTrue(o.err().contains("kiln run: note: -fa, -fmoe, -amb, -ser, -tb, --no-mmap, --mlock, -ngl 0, -ot …=CPU, --n-cpu-moe accepted for"
+        assertTrue(o.err().contains("kiln run: note: -fa, -fmoe, -ser, -tb, --no-mmap, --mlock, -ngl 0, -ot …=CPU, --n-cpu-moe accepted for"
                 + " llama.cpp compatibility and ignored"), o.err());
         for (String fa : new String[] {"1", "on", "off", "auto"}) {
             o = CommandsTest.call(new RunCommand(), "-m", llama(), "-p", "First Citizen:", "-n", "1", "--temp", "0", "-t", "2", "-c", "32", "-fa", fa);
@@ -104,6 +104,16 @@ class BadInputTest {
                 "-c", "16", "--chunks", "1", "-t", "2", "-fa", "-fmoe", "-tb", "2", "--no-mmap", "-ngl", "0");
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().contains("Final estimate: PPL = "), o.out());
+    }
+
+    @Test
+    void ambMustBeMibZeroOrMore() {
+        String m = refused(new RunCommand(), "-m", llama(), "-p", "hi", "-n", "1", "-amb", "-1");
+        assertEquals("kiln run: -amb '-1' is not a size in MiB: expected a whole number, 0 or more", m);
+        m = refused(new RunCommand(), "-m", llama(), "-p", "hi", "-n", "1", "-amb", "lots");
+        assertEquals("kiln run: -amb 'lots' is not a size in MiB: expected a whole number, 0 or more", m);
+        m = refused(new PerplexityCommand(), "-m", llama(), "-f", Fixtures.file("tiny-llama/text/eval.txt").toString(), "--attention-max-batch", "1.5");
+        assertTrue(m.contains("-amb '1.5' is not a size in MiB"), m);
     }
 
     @Test

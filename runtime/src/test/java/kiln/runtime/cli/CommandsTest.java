@@ -51,6 +51,41 @@ class CommandsTest {
         assertTrue(j.get("timings").get("generation_tokens_per_second").asDouble() > 0);
     }
 
+    /**
+     * The load lines give the KV cache and the bound on the decompressed K/V as the hyperparameters (the fixture's
+     * config.json, not Kiln's reading of the file) make them: the latent cache n_layer × n_ctx × (kv_lora_rank +
+     * rope) × 2 bytes; a decompressed layer n_ctx × heads × (nope + rope + v) × 2 bytes, and -amb's MiB bound.
+     */
+    @Test
+    void loadLinesGiveTheKvCacheAndTheAmbBound() throws Exception {
+        Path root = Fixtures.require();
+        JsonNode hp = new ObjectMapper().readTree(root.resolve("tiny-deepseek/hf/config.json").toFile());
+        int layers = hp.get("num_hidden_layers").asInt(), heads = hp.get("num_attention_heads").asInt(), ctx = 2048;
+        int rope = hp.get("qk_rope_head_dim").asInt(), nope = hp.get("qk_nope_head_dim").asInt();
+        double latent = (double) layers * ctx * (hp.get("kv_lora_rank").asInt() + rope) * 2 / 1048576;
+        double perLayer = (double) ctx * heads * (nope + rope + hp.get("v_head_dim").asInt()) * 2 / 1048576;
+        int amb = (int) Math.ceil(2 * perLayer); // two layers' worth: one kept beside the shared store
+        String model = root.resolve("tiny-deepseek/ik/tiny-deepseek-bf16.gguf").toString(); // with attn_kv_b
+        Outcome o = call(new RunCommand(), "-m", model, "-p", "Hello", "-n", "1", "--temp", "0", "-t", "2", "-c", "" + ctx, "-amb", "" + amb);
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.err().contains(String.format(java.util.Locale.ROOT, "kiln run: KV self size = %.2f MiB, c^KV (f16): %.2f MiB, kv^T: not used; ",
+                latent, latent)), o.err());
+        assertTrue(o.err().contains(String.format(java.util.Locale.ROOT, "decompressed K/V (f16) kept for 1 of %d layers (%.2f MiB each at n_ctx),"
+                + " bound %.2f MiB (-amb %d)", layers, perLayer, (double) amb, amb)), o.err());
+        assertFalse(o.err().contains("-amb accepted"), "-amb is not an ignored flag any more: " + o.err());
+        o = call(new RunCommand(), "-m", model, "-p", "Hello", "-n", "1", "--temp", "0", "-t", "2", "-c", "" + ctx);
+        assertTrue(o.err().contains(String.format(java.util.Locale.ROOT, "decompressed K/V (f16) kept for %d of %d layers", layers, layers))
+                && o.err().contains("(default: min(2 GiB, heap/4))"), o.err());
+        o = call(new RunCommand(), "-m", model, "-p", "Hello", "-n", "1", "--temp", "0", "-t", "2", "-c", "" + ctx, "-mla", "1");
+        assertTrue(o.err().contains("kv^T: not used") && !o.err().contains("decompressed K/V"), "-mla 1 never decompresses: " + o.err());
+        // a plain cache: n_layer × n_ctx × kv_heads × head_dim × 2 bytes each side
+        JsonNode lp = new ObjectMapper().readTree(root.resolve("tiny-llama/hf/config.json").toFile());
+        double side = (double) lp.get("num_hidden_layers").asInt() * 64 * lp.get("num_key_value_heads").asInt() * lp.get("head_dim").asInt() * 2 / 1048576;
+        o = call(new RunCommand(), "-m", root.resolve("tiny-llama/mainline/tiny-llama-bf16.gguf").toString(), "-p", "Hi", "-n", "1", "-t", "2", "-c", "64");
+        assertTrue(o.err().contains(String.format(java.util.Locale.ROOT, "KV self size = %.2f MiB, K (f16): %.2f MiB, V (f16): %.2f MiB",
+                2 * side, side, side)), o.err());
+    }
+
     @Test
     void runStreamsTextThenTimings() throws Exception {
         Path root = Fixtures.require();

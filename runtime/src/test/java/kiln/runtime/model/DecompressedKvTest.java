@@ -18,11 +18,17 @@ class DecompressedKvTest {
     private static final int[][] STEPS = {{0, 20, 1}, {20, 1, 0}, {21, 1, 0}, {22, 1, 0}, {20, 13, 1}, {33, 1, 0}, {34, 1, 0},
             {33, 17, 1}, {5, 9, 1}, {14, 1, 0}, {14, 30, 1}};
 
-    private record Run(float[] logits, long cells) {}
+    private record Run(float[] logits, long cells, int keptLayers) {}
 
     private static Run run(int keptLayers, int ubatch) {
+        return run(keptLayers, ubatch, 64, -1);
+    }
+
+    /** The steps with -c nCtx and -amb ambMiB (-1: not given); keptLayers -1: as the bound decides. */
+    private static Run run(int keptLayers, int ubatch, int nCtx, int ambMiB) {
         Fixtures.require();
-        ModelOptions opt = ModelOptions.defaults().withCtx(64).withThreads(2).withMla(3).withUbatch(ubatch).withCache("f16", "f16").withNumerics("fast");
+        ModelOptions opt = ModelOptions.defaults().withCtx(nCtx).withThreads(2).withMla(3).withUbatch(ubatch).withCache("f16", "f16").withNumerics("fast")
+                .withAttentionMaxBatch(ambMiB);
         try (DeepseekModel m = (DeepseekModel) ModelLoader.load(Fixtures.file(FILE), opt)) {
             m.keepDecompressedLayers = keptLayers;
             int[] ids = m.tokenizer().encode(Reference.text("tiny-deepseek/text/prompt.txt"), true);
@@ -41,7 +47,7 @@ class DecompressedKvTest {
                 at += logits.length;
             }
             assertTrue(m.decompressedBatches > 0, "the decompressed path ran");
-            return new Run(all, m.decompressedCells);
+            return new Run(all, m.decompressedCells, m.decompressed.keptLayers());
         }
     }
 
@@ -68,6 +74,43 @@ class DecompressedKvTest {
             assertTrue(some.cells() < none.cells(), "keeping one layer decompresses fewer cells");
             assertTrue(all.cells() < some.cells(), "keeping every layer decompresses fewer still");
         }
+    }
+
+    /**
+     * -amb N bounds the kept layers in MiB. At -c 2048 a layer of the fixture (4 heads, K 64+32, V 64) takes
+     * 2048 × 4 × (96 + 64) × 2 bytes = 2.5 MiB: -amb 3 keeps none (one layer's worth is the shared store), -amb 6
+     * keeps one beside it, -amb 8 all three; the logits are those of the default bound (all kept) either way.
+     */
+    @Test
+    void ambBoundsTheKeptLayersAndKeepsTheLogits() {
+        long perLayer = 2048L * 4 * (96 + 64) * 2;
+        assertEquals(perLayer, DecompressedKv.layerBytes(2048, 4 * 96, 4 * 64));
+        run(-1, 16, 2048, -1); // warm-up, as above
+        Run dflt = run(-1, 16, 2048, -1), none = run(-1, 16, 2048, 3), one = run(-1, 16, 2048, 6), all = run(-1, 16, 2048, 8);
+        assertEquals(3, dflt.keptLayers(), "the default bound keeps every layer of the fixture");
+        assertEquals(0, none.keptLayers(), "-amb 3");
+        assertEquals(1, one.keptLayers(), "-amb 6");
+        assertEquals(3, all.keptLayers(), "-amb 8");
+        assertTrue(none.cells() > one.cells() && one.cells() > all.cells(), "fewer kept layers decompress more cells");
+        for (Run r : new Run[] {none, one, all}) {
+            double d = MlaModesTest.maxAbs(dflt.logits(), r.logits());
+            System.out.printf("-amb keeping %d layers: max |dlogit| against the default bound %.2g%n", r.keptLayers(), d);
+            assertTrue(d < SAME, r.keptLayers() + " layers kept: " + d);
+        }
+    }
+
+    @Test
+    void ambIsTheBoundInMibCappedAtAQuarterOfTheHeap() {
+        long gib = 1L << 30;
+        assertEquals(2 * gib, DecompressedKv.keptBudget(-1, 16 * gib), "default: 2 GiB");
+        assertEquals(gib / 2, DecompressedKv.keptBudget(-1, 2 * gib), "default: a quarter of a small heap");
+        assertEquals(512L << 20, DecompressedKv.keptBudget(512, 16 * gib));
+        assertEquals(3L << 20, DecompressedKv.keptBudget(3, 16 * gib));
+        assertEquals(4 * gib, DecompressedKv.keptBudget(8192, 16 * gib), "-amb past a quarter of the heap");
+        assertEquals(4 * gib, DecompressedKv.keptBudget(0, 16 * gib), "-amb 0 (ik: no bound): a quarter of the heap");
+        assertEquals(0, DecompressedKv.keptFor(27, 10L << 20, 10L << 20), "one layer's worth is the shared store");
+        assertEquals(2, DecompressedKv.keptFor(27, 10L << 20, 35L << 20));
+        assertEquals(27, DecompressedKv.keptFor(27, 10L << 20, 270L << 20));
     }
 
     @Test
