@@ -33,9 +33,16 @@ final class VectorKernels implements Kernels {
      * Below this many tokens an interleaved product runs the in-place kernel once per token rather than unpacking
      * each group for the 4×4 tiles: JMH (1024 × 4096, 512 bits, shared Zen 4, one pinned core) measured in place 3–16 %
      * faster at 4, 6 and 7 tokens (Q4_K_R4 994–1854 against 1130–2015 µs, Q6_K_R4 1266–2183 against 1393–2257), the
-     * tiles 1.4× faster at 8 (1421 against 2058: whole tiles, no remainder tokens).
+     * tiles 1.4× faster at 8 (1421 against 2058: whole tiles, no remainder tokens). Re-measured once
+     * {@link InterleavedRows} made the tiles cheaper ({@code PromptCrossoverBenchmarks}, 256 × 2048, bench/README.md):
+     * Q4_K_R4's tiles now win from 4 tokens (2.2–4.9×), Q8_0_R8's in-place kernel still holds its own up to 8.
      */
     private static final int IN_PLACE_TOKENS = 8;
+
+    /** Tokens from which an interleaved product of this type takes the tiles rather than the in-place kernel. */
+    private static int inPlaceTokens(GgmlType type) {
+        return type == GgmlType.Q4_K_R4 ? 4 : IN_PLACE_TOKENS;
+    }
 
     private VectorKernels() {}
 
@@ -77,16 +84,14 @@ final class VectorKernels implements Kernels {
             if (nTok == 1 && !inPlace && unpackedRows(w, plan, r0, r1, x, xOff, out, outOff, rowBuf, group)) {
                 return;
             }
-            if (nTok < IN_PLACE_TOKENS && inPlace) {
+            if (nTok < inPlaceTokens(w.type()) && inPlace) {
                 // generation and small batches: the interleaved bytes in place, each weight read once per token
                 for (int t = 0; t < nTok; t++) {
                     ik.expand(x, xOff + t * xStride, cols, group);
                     ik.rows(w.data(), w.rowBytes(), r0, r1, cols, group, out, outOff + t * outStride, rowBuf, stage(InterleavedKernel.STAGE_BYTES + 128)); // the staged chunk and the 8-lane bodies' decoded block
                 }
-            } else if (nTok >= 4 && cols % L == 0) {
-                interleavedTiles(w, plan, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf, group);
             } else {
-                matmulInterleaved(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, group);
+                interleavedBatch(w, plan, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf, group);
             }
             return;
         }
@@ -149,6 +154,17 @@ final class VectorKernels implements Kernels {
             for (int j = 0; j < il && g + j < r1; j++) out[outOff + (int) (g + j)] = dot.dot(rows, j * baseRb, x, xOff, group, cols, buf, rowBuf);
         }
         return true;
+    }
+
+    /**
+     * Interleaved rows against a batch of tokens without the in-place kernel: the 4×4 tiles from four tokens up, else
+     * each group dequantized and dotted token by token. Package-private for PromptCrossoverBenchmarks, which times it
+     * beside the in-place kernel below {@link #inPlaceTokens}.
+     */
+    void interleavedBatch(Weight w, MatmulPlan plan, long r0, long r1, float[] x, int xOff, int xStride, int nTok,
+                          float[] out, int outOff, int outStride, float[] rowBuf, float[] group) {
+        if (nTok >= 4 && w.cols() % L == 0) interleavedTiles(w, plan, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, rowBuf, group);
+        else matmulInterleaved(w, r0, r1, x, xOff, xStride, nTok, out, outOff, outStride, group);
     }
 
     /**

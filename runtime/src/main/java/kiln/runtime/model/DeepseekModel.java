@@ -489,7 +489,7 @@ final class DeepseekModel extends Model {
                 expertSlot[e * ubatch + c] = t * nUsed + k;
             }
         }
-        boolean together = backend.fusesProducts() && n * nUsed <= ubatch;
+        boolean together = backend.fusesProducts();
         if (together) expertsTogether(L, n);
         for (int e = 0; e < nExpert && !together; e++) {
             int m = expertCount[e];
@@ -538,15 +538,30 @@ final class DeepseekModel extends Model {
     }
 
     /**
-     * The routed experts (and the shared one) of a layer in two parallel steps instead of three per expert: gate
-     * and up of every selected expert, then down of every one — ik's fused MoE ({@code -fmoe}). Each (expert, token)
-     * pair gets a slot in xe/ge/ue/de, expert by expert; the outputs go to slotOut as {@link #moe}'s loop puts
-     * them, and the shared expert's output to tmp, so the sums that follow are the same. Needs n·nUsed ≤ ubatch.
+     * The routed experts (and the shared one) of a layer in two parallel steps per pass instead of three per expert:
+     * gate and up of every selected expert of the pass, then down of every one — ik's fused MoE ({@code -fmoe}).
+     * Each (expert, token) pair gets a slot in xe/ge/ue/de, expert by expert; a pass takes whole experts while their
+     * slots fit the ubatch slots of those buffers (an expert has at most n ≤ ubatch slots: a token selects it once),
+     * so a prompt batch of n·nUsed slots runs in about n·nUsed/ubatch passes. The shared expert joins the first pass.
+     * Each expert's rows are the same kernel calls, on the same tokens in the same order, as {@link #moe}'s loop
+     * makes; the outputs go to slotOut as that loop puts them and the shared expert's output to tmp, so the sums
+     * that follow are the same.
      */
     private void expertsTogether(Layer L, int n) {
+        for (int first = 0; first < nExpert; ) {
+            int last = first, slots = 0;
+            while (last < nExpert && slots + expertCount[last] <= ubatch) slots += expertCount[last++];
+            expertPass(L, n, first, last, first == 0);
+            first = last;
+        }
+    }
+
+    /** Experts [first, last) of a layer, whose slots fit ubatch, in two parallel steps (and the shared one if asked). */
+    private void expertPass(Layer L, int n, int first, int last, boolean shared) {
         Backend.Product[] products = products(2 * nExpert + 2);
+        boolean sh = shared && L.shGate != null;
         int count = 0, slots = 0;
-        for (int e = 0; e < nExpert; e++) {
+        for (int e = first; e < last; e++) {
             int m = expertCount[e];
             if (m == 0) continue;
             for (int c = 0; c < m; c++) System.arraycopy(xn, expertTokens[e * ubatch + c] * nEmbd, xe, (slots + c) * nEmbd, nEmbd);
@@ -554,26 +569,26 @@ final class DeepseekModel extends Model {
             products[count++].set(L.upE[e], xe, slots * nEmbd, nEmbd, m, ue, slots * ffExp, ffExp, true);
             slots += m;
         }
-        int fs = L.shGate == null ? 0 : (int) L.shGate.rows();
-        if (L.shGate != null) {
+        int fs = sh ? (int) L.shGate.rows() : 0;
+        if (sh) {
             products[count++].set(L.shGate, xn, 0, nEmbd, n, gate, 0, fs, false);
             products[count++].set(L.shUp, xn, 0, nEmbd, n, up, 0, fs, false);
         }
         backend.matmulAll(products, count);
         swiglu(ge, ue, slots, ffExp);
-        if (L.shGate != null) swiglu(gate, up, n, fs);
+        if (sh) swiglu(gate, up, n, fs);
         count = 0;
         slots = 0;
-        for (int e = 0; e < nExpert; e++) {
+        for (int e = first; e < last; e++) {
             int m = expertCount[e];
             if (m == 0) continue;
             products[count++].set(L.downE[e], ge, slots * ffExp, ffExp, m, de, slots * nEmbd, nEmbd, true);
             slots += m;
         }
-        if (L.shGate != null) products[count++].set(L.shDown, gate, 0, fs, n, tmp, 0, nEmbd, false);
+        if (sh) products[count++].set(L.shDown, gate, 0, fs, n, tmp, 0, nEmbd, false);
         backend.matmulAll(products, count);
         slots = 0;
-        for (int e = 0; e < nExpert; e++) {
+        for (int e = first; e < last; e++) {
             int m = expertCount[e];
             for (int c = 0; c < m; c++) System.arraycopy(de, (slots + c) * nEmbd, slotOut, expertSlot[e * ubatch + c] * nEmbd, nEmbd);
             slots += m;
