@@ -23,25 +23,50 @@ final class Q6KR4Kernel extends InterleavedKernel {
         super(KQuantR4Kernel.N4, 256, 4, false);
     }
 
+    /** At 16 lanes two groups share each load of the expanded activations ({@link #block16}). */
+    @Override
+    boolean pairs() {
+        return L == 16;
+    }
+
     @Override
     void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
-        int nb = cols / 256, per = stagedUnits(BLOCK_BYTES);
-        java.util.Arrays.fill(s, ACC, ACC + 16, 0f);
+        groups(data, off, -1, cols, ex, out, o, s, stage);
+    }
+
+    @Override
+    void pair(MemorySegment data, long off, long off2, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
+        groups(data, off, off2, cols, ex, out, o, s, stage);
+    }
+
+    /**
+     * The group at data[off] into out[o..o+4) and, when {@code off2 >= 0}, the one at data[off2] into out[o+4..o+8),
+     * each staged into its half of the stage. {@link #block16} always multiplies two groups; alone, the group is its
+     * own second (that result is discarded).
+     */
+    private void groups(MemorySegment data, long off, long off2, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
+        boolean two = off2 >= 0;
+        int nb = cols / 256, half = STAGE_BYTES / 2, per = two ? Math.max(1, half / BLOCK_BYTES) : stagedUnits(BLOCK_BYTES);
+        java.util.Arrays.fill(s, ACC, ACC + 32, 0f);
         for (int b0 = 0; b0 < nb; b0 += per) {
             int n = Math.min(per, nb - b0);
             stage(data, off + (long) BLOCK_BYTES * b0, BLOCK_BYTES, n, stage);
+            if (two) stage(data, off2 + (long) BLOCK_BYTES * b0, BLOCK_BYTES, n, stage, half);
             for (int j = 0; j < n; j++) {
                 int bo = BLOCK_BYTES * j, e = 8 * (b0 + j) * EXPANDED;
-                if (L == 16) block16(stage, bo, ex, e, s);
+                if (L == 16) block16(stage, bo, two ? half + bo : bo, ex, e, s);
                 else block8(stage, bo, ex, e, s);
             }
         }
         sumRows(s, ACC, out, o, 0);
         if (L == 8) sumRows(s, ACC + 8, out, o, 2);
+        if (two) sumRows(s, ACC2, out, o + 4, 0);
     }
 
     /** Scratch slot of the accumulator (two vectors at 8 lanes). */
     private static final int ACC = 128;
+    /** The second group's accumulator ({@link #block16}). */
+    private static final int ACC2 = ACC + 16;
 
     /*
      * One call per 256-column block with arrays and scalars only; its eight 32-column blocks accumulate in
@@ -49,29 +74,46 @@ final class Q6KR4Kernel extends InterleavedKernel {
      */
 
     /**
-     * Block ib: chunk c's values are its ql nibbles (low, high) with two bits of qh chunk c % 2 at bit pairs
-     * 4(c/2) and 4(c/2)+2, less 32; chunks 0, 2 take scale 8ib+k, chunks 1, 3 scale 8ib+k+4.
+     * The 256-column blocks of two groups staged at buf[bo] and buf[bo2], into the accumulators at {@link #ACC} and
+     * {@link #ACC2}; each expanded activation vector is loaded once for both (at 16 lanes a long row's activations
+     * come from L2). Block ib: chunk c's values are its ql nibbles (low, high) with two bits of qh chunk c % 2 at
+     * bit pairs 4(c/2) and 4(c/2)+2, less 32; chunks 0, 2 take scale 8ib+k, chunks 1, 3 scale 8ib+k+4.
      */
-    private static void block16(byte[] buf, int bo, float[] ex, int e, float[] s) {
-        FloatVector acc = FloatVector.zero(F), d = FloatVector.broadcast(F, f16(buf, bo)).blend(FloatVector.broadcast(F, f16(buf, bo + 2)), ROW1)
+    private static void block16(byte[] buf, int bo, int bo2, float[] ex, int e, float[] s) {
+        FloatVector acc = FloatVector.zero(F), acc2 = acc;
+        FloatVector d = FloatVector.broadcast(F, f16(buf, bo)).blend(FloatVector.broadcast(F, f16(buf, bo + 2)), ROW1)
                 .blend(FloatVector.broadcast(F, f16(buf, bo + 4)), ROW2).blend(FloatVector.broadcast(F, f16(buf, bo + 6)), ROW3); // the rows' d by lane % 4
+        FloatVector d2 = FloatVector.broadcast(F, f16(buf, bo2)).blend(FloatVector.broadcast(F, f16(buf, bo2 + 2)), ROW1)
+                .blend(FloatVector.broadcast(F, f16(buf, bo2 + 4)), ROW2).blend(FloatVector.broadcast(F, f16(buf, bo2 + 6)), ROW3);
         for (int ib = 0; ib < 8; ib++) {
-            int ql = bo + QL + 64 * ib, qh = bo + QH + 32 * ib, x = e + EXPANDED * ib;
-            FloatVector blkA = FloatVector.zero(F), blkB = blkA;
+            int ql = bo + QL + 64 * ib, qh = bo + QH + 32 * ib, ql2 = bo2 + QL + 64 * ib, qh2 = bo2 + QH + 32 * ib, x = e + EXPANDED * ib;
+            FloatVector blkA = FloatVector.zero(F), blkB = blkA, blkA2 = blkA, blkB2 = blkA;
             for (int c = 0; c < 4; c++) {
-                ByteVector v = ByteVector.fromArray(B, buf, ql + 16 * c);
+                FloatVector xl = FloatVector.fromArray(F, ex, x + 32 * c), xh = FloatVector.fromArray(F, ex, x + 32 * c + 16);
+                ByteVector v = ByteVector.fromArray(B, buf, ql + 16 * c), v2 = ByteVector.fromArray(B, buf, ql2 + 16 * c);
                 ByteVector h = ByteVector.fromArray(B, buf, qh + 16 * (c & 1)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes(); // only bits 0-3 are used, masked below
+                ByteVector h2 = ByteVector.fromArray(B, buf, qh2 + 16 * (c & 1)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes();
                 ByteVector lo = v.and((byte) 15).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
                 ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                FloatVector p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, ex, x + 32 * c + 16));
-                p = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, x + 32 * c), p);
-                if ((c & 1) == 0) blkA = blkA.add(p);
-                else blkB = blkB.add(p);
+                ByteVector lo2 = v2.and((byte) 15).or(h2.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                ByteVector hi2 = v2.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h2.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                FloatVector p = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(xl, ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(xh));
+                FloatVector p2 = ((FloatVector) lo2.convertShape(VectorOperators.B2F, F, 0)).fma(xl, ((FloatVector) hi2.convertShape(VectorOperators.B2F, F, 0)).mul(xh));
+                if ((c & 1) == 0) {
+                    blkA = blkA.add(p);
+                    blkA2 = blkA2.add(p2);
+                } else {
+                    blkB = blkB.add(p);
+                    blkB2 = blkB2.add(p2);
+                }
             }
             FloatVector sc = ((FloatVector) ByteVector.fromArray(B, buf, bo + 8 + 8 * ib).convertShape(VectorOperators.B2F, F, 0)).mul(d);
+            FloatVector sc2 = ((FloatVector) ByteVector.fromArray(B, buf, bo2 + 8 + 8 * ib).convertShape(VectorOperators.B2F, F, 0)).mul(d2);
             acc = blkB.fma(sc.rearrange(S4), blkA.fma(sc.rearrange(S0), acc));
+            acc2 = blkB2.fma(sc2.rearrange(S4), blkA2.fma(sc2.rearrange(S0), acc2));
         }
         acc.add(FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
+        acc2.add(FloatVector.fromArray(F, s, ACC2)).intoArray(s, ACC2);
     }
 
     /**
