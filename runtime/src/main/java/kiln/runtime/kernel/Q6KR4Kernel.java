@@ -17,6 +17,8 @@ import java.lang.foreign.MemorySegment;
 final class Q6KR4Kernel extends InterleavedKernel {
     static final Q6KR4Kernel INSTANCE = new Q6KR4Kernel();
     private static final int BLOCK_BYTES = 840, QH = 72, QL = 328;
+    /** 32 byte lanes: the 16-lane body assembles two chunks' values at a time. */
+    private static final jdk.incubator.vector.VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     private static final VectorShuffle<Float> S0 = spread(0), S2 = spread(2), S4 = spread(4), S6 = spread(6);
 
     private Q6KR4Kernel() {
@@ -88,23 +90,31 @@ final class Q6KR4Kernel extends InterleavedKernel {
         for (int ib = 0; ib < 8; ib++) {
             int ql = bo + QL + 64 * ib, qh = bo + QH + 32 * ib, ql2 = bo2 + QL + 64 * ib, qh2 = bo2 + QH + 32 * ib, x = e + EXPANDED * ib;
             FloatVector blkA = FloatVector.zero(F), blkB = blkA, blkA2 = blkA, blkB2 = blkA;
-            for (int c = 0; c < 4; c++) {
-                FloatVector xl = FloatVector.fromArray(F, ex, x + 32 * c), xh = FloatVector.fromArray(F, ex, x + 32 * c + 16);
-                ByteVector v = ByteVector.fromArray(B, buf, ql + 16 * c), v2 = ByteVector.fromArray(B, buf, ql2 + 16 * c);
-                ByteVector h = ByteVector.fromArray(B, buf, qh + 16 * (c & 1)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes(); // only bits 0-3 are used, masked below
-                ByteVector h2 = ByteVector.fromArray(B, buf, qh2 + 16 * (c & 1)).reinterpretAsShorts().lanewise(VectorOperators.LSHR, (c & 2) << 1).reinterpretAsBytes();
-                ByteVector lo = v.and((byte) 15).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                ByteVector lo2 = v2.and((byte) 15).or(h2.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                ByteVector hi2 = v2.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h2.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                FloatVector p = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(xl, ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(xh));
-                FloatVector p2 = ((FloatVector) lo2.convertShape(VectorOperators.B2F, F, 0)).fma(xl, ((FloatVector) hi2.convertShape(VectorOperators.B2F, F, 0)).mul(xh));
-                if ((c & 1) == 0) {
-                    blkA = blkA.add(p);
-                    blkA2 = blkA2.add(p2);
-                } else {
-                    blkB = blkB.add(p);
-                    blkB2 = blkB2.add(p2);
+            ByteVector h = ByteVector.fromArray(B32, buf, qh), h2 = ByteVector.fromArray(B32, buf, qh2);
+            for (int half = 0; half < 2; half++) { // chunks 2·half and 2·half + 1: their values assembled 32 bytes at a time
+                ByteVector v = ByteVector.fromArray(B32, buf, ql + 32 * half), v2 = ByteVector.fromArray(B32, buf, ql2 + 32 * half);
+                ByteVector g = half == 0 ? h : h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes(); // only bits 0-3 are used, masked below
+                ByteVector g2 = half == 0 ? h2 : h2.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes();
+                v.and((byte) 15).or(g.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32).intoArray(buf, DECODED);
+                v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(g.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32)
+                        .intoArray(buf, DECODED + 32);
+                v2.and((byte) 15).or(g2.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32).intoArray(buf, DECODED + 64);
+                v2.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(g2.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32)
+                        .intoArray(buf, DECODED + 96);
+                for (int cc = 0; cc < 2; cc++) {
+                    int c = 2 * half + cc, at = DECODED + 16 * cc;
+                    FloatVector xl = FloatVector.fromArray(F, ex, x + 32 * c), xh = FloatVector.fromArray(F, ex, x + 32 * c + 16);
+                    FloatVector p = ((FloatVector) ByteVector.fromArray(B, buf, at).convertShape(VectorOperators.B2F, F, 0))
+                            .fma(xl, ((FloatVector) ByteVector.fromArray(B, buf, at + 32).convertShape(VectorOperators.B2F, F, 0)).mul(xh));
+                    FloatVector p2 = ((FloatVector) ByteVector.fromArray(B, buf, at + 64).convertShape(VectorOperators.B2F, F, 0))
+                            .fma(xl, ((FloatVector) ByteVector.fromArray(B, buf, at + 96).convertShape(VectorOperators.B2F, F, 0)).mul(xh));
+                    if (cc == 0) {
+                        blkA = blkA.add(p);
+                        blkA2 = blkA2.add(p2);
+                    } else {
+                        blkB = blkB.add(p);
+                        blkB2 = blkB2.add(p2);
+                    }
                 }
             }
             FloatVector sc = ((FloatVector) ByteVector.fromArray(B, buf, bo + 8 + 8 * ib).convertShape(VectorOperators.B2F, F, 0)).mul(d);
