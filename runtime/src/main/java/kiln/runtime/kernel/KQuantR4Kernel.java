@@ -45,20 +45,15 @@ final class KQuantR4Kernel extends InterleavedKernel {
 
     @Override
     void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
-        groups(data, off, -1, cols, ex, out, o, s, stage);
-    }
-
-    @Override
-    void pair(MemorySegment data, long off, long off2, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
-        groups(data, off, off2, cols, ex, out, o, s, stage);
+        pair(data, off, -1, cols, ex, out, o, s, stage);
     }
 
     /**
-     * The group at data[off] into out[o..o+4) and, when {@code off2 >= 0}, the one at data[off2] into out[o+4..o+8):
-     * each staged into its half of the stage, its scales and sums in its own scratch ({@link #SCRATCH_FLOATS} apart).
-     * {@link #block16} always multiplies two groups; alone, the group is its own second (the result discarded).
+     * Each group staged into its half of the stage, its scales and sums in its own scratch ({@link #SCRATCH_FLOATS}
+     * apart). {@link #block16} always multiplies two groups; alone, the group is its own second (the result discarded).
      */
-    private void groups(MemorySegment data, long off, long off2, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
+    @Override
+    void pair(MemorySegment data, long off, long off2, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
         boolean two = off2 >= 0;
         int bb = five ? 704 : 576, nb = cols / 256, per = two ? Math.max(1, STAGE_BYTES / 2 / bb) : stagedUnits(bb), half = STAGE_BYTES / 2;
         java.util.Arrays.fill(s, ACC, MIN + 16, 0f);

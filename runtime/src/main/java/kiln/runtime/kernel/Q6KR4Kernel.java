@@ -33,20 +33,12 @@ final class Q6KR4Kernel extends InterleavedKernel {
 
     @Override
     void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
-        groups(data, off, -1, cols, ex, out, o, s, stage);
+        pair(data, off, -1, cols, ex, out, o, s, stage);
     }
 
+    /** Each group staged into its half of the stage; {@link #block16} multiplies two (alone, a group is its own second). */
     @Override
     void pair(MemorySegment data, long off, long off2, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
-        groups(data, off, off2, cols, ex, out, o, s, stage);
-    }
-
-    /**
-     * The group at data[off] into out[o..o+4) and, when {@code off2 >= 0}, the one at data[off2] into out[o+4..o+8),
-     * each staged into its half of the stage. {@link #block16} always multiplies two groups; alone, the group is its
-     * own second (that result is discarded).
-     */
-    private void groups(MemorySegment data, long off, long off2, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
         boolean two = off2 >= 0;
         int nb = cols / 256, half = STAGE_BYTES / 2, per = two ? Math.max(1, half / BLOCK_BYTES) : stagedUnits(BLOCK_BYTES);
         java.util.Arrays.fill(s, ACC, ACC + 32, 0f);
