@@ -31,8 +31,13 @@ abstract class InterleavedKernel {
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Floats of expanded activations per 32 columns (8 lane groups × L lanes). */
     static final int EXPANDED = 8 * L;
-    /** Bytes of a group staged at a time (whole units: a 256-column block of a k-quant group, a 32-column block of Q5_0_R4/Q8_0_R8). */
-    static final int STAGE_BYTES = 8192;
+    /**
+     * Bytes of a group staged at a time (whole units: a 256-column block of a k-quant group, a 32-column block of
+     * Q5_0_R4/Q8_0_R8). 16 KB: a pair of 2048-column groups ({@link #pairs}) is staged in one copy each; with weights
+     * streaming from memory that ran Q6_K_R4 23 % and Q4_K_R4 9 % faster than 8 KB (JMH at 32768 × 2048, bench/README.md),
+     * and no slower in cache.
+     */
+    static final int STAGE_BYTES = 16384;
     /**
      * Where the 8-lane bodies that assemble a 32-column block's values first (Q5_K_R4, Q6_K_R4: 16-byte operations,
      * half as many as on each 8-byte half) put them: the 128 bytes after the staged chunk.
@@ -164,11 +169,34 @@ abstract class InterleavedKernel {
      * {@link #STAGE_BYTES} + 128 bytes.
      */
     final void rows(MemorySegment data, long rowBytes, long r0, long r1, int cols, float[] ex, float[] out, int outOff, float[] scratch, byte[] stage) {
-        for (long r = r0; r < r1; r += groupRows) group(data, r * rowBytes, cols, ex, out, outOff + (int) r, scratch, stage);
+        long r = r0;
+        if (pairs()) {
+            for (; r + 2L * groupRows <= r1; r += 2L * groupRows)
+                pair(data, r * rowBytes, (r + groupRows) * rowBytes, cols, ex, out, outOff + (int) r, scratch, stage);
+        }
+        for (; r < r1; r += groupRows) group(data, r * rowBytes, cols, ex, out, outOff + (int) r, scratch, stage);
     }
 
     /** out[o..o+groupRows) for the group whose bytes start at data[off]. */
     abstract void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] scratch, byte[] stage);
+
+    /**
+     * Whether {@link #rows} hands this kernel two neighbouring groups at a time ({@link #pair}): at 16 lanes the
+     * expanded activations of a 4096-column row (64 KB) stream from L2, and two groups that share each activation
+     * load read them half as often per weight.
+     */
+    boolean pairs() {
+        return false;
+    }
+
+    /**
+     * out[o..o+2·groupRows) for the groups whose bytes start at data[off] and data[off2] (see {@link #pairs}); with
+     * {@code off2 < 0} only the first, into out[o..o+groupRows) (a kernel that pairs runs its single groups so).
+     */
+    void pair(MemorySegment data, long off, long off2, int cols, float[] ex, float[] out, int o, float[] scratch, byte[] stage) {
+        group(data, off, cols, ex, out, o, scratch, stage);
+        if (off2 >= 0) group(data, off2, cols, ex, out, o + groupRows, scratch, stage);
+    }
 
     /** How many units of {@code unitBytes} one staging copy takes. */
     static int stagedUnits(int unitBytes) {
@@ -177,7 +205,12 @@ abstract class InterleavedKernel {
 
     /** Copies {@code units} units of {@code unitBytes} from data[off] into stage[0..). */
     static void stage(MemorySegment data, long off, int unitBytes, int units, byte[] stage) {
-        MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, off, stage, 0, unitBytes * units);
+        stage(data, off, unitBytes, units, stage, 0);
+    }
+
+    /** Copies {@code units} units of {@code unitBytes} from data[off] into stage[at..). */
+    static void stage(MemorySegment data, long off, int unitBytes, int units, byte[] stage, int at) {
+        MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, off, stage, at, unitBytes * units);
     }
 
     /** The fp16 at stage[o..o+2) as a float. */

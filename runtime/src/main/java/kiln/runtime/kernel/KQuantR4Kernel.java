@@ -34,40 +34,61 @@ final class KQuantR4Kernel extends InterleavedKernel {
 
     @Override
     int scratchFloats() {
-        return SCRATCH_FLOATS;
+        return 2 * SCRATCH_FLOATS;
+    }
+
+    /** Q4_K_R4 at 16 lanes: two groups share each load of the expanded activations ({@link #block16}). */
+    @Override
+    boolean pairs() {
+        return L == 16 && !five;
     }
 
     @Override
     void group(MemorySegment data, long off, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
-        int bb = five ? 704 : 576, nb = cols / 256, per = stagedUnits(bb);
+        pair(data, off, -1, cols, ex, out, o, s, stage);
+    }
+
+    /**
+     * Each group staged into its half of the stage, its scales and sums in its own scratch ({@link #SCRATCH_FLOATS}
+     * apart). {@link #block16} always multiplies two groups; alone, the group is its own second (the result discarded).
+     */
+    @Override
+    void pair(MemorySegment data, long off, long off2, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
+        boolean two = off2 >= 0;
+        int bb = five ? 704 : 576, nb = cols / 256, per = two ? Math.max(1, STAGE_BYTES / 2 / bb) : stagedUnits(bb), half = STAGE_BYTES / 2;
         java.util.Arrays.fill(s, ACC, MIN + 16, 0f);
+        if (two) java.util.Arrays.fill(s, SCRATCH_FLOATS + ACC, SCRATCH_FLOATS + MIN + 16, 0f);
         int sums = cols / 32 * EXPANDED;
         for (int b0 = 0; b0 < nb; b0 += per) {
             int n = Math.min(per, nb - b0);
             stage(data, off + (long) bb * b0, bb, n, stage);
+            if (two) stage(data, off2 + (long) bb * b0, bb, n, stage, half);
             for (int j = 0; j < n; j++) {
-                int b = b0 + j, bo = bb * j, e = 8 * b * EXPANDED;
-                decodeScales(stage, bo, s);
+                int b = b0 + j, bo = bb * j, bo2 = two ? half + bo : bo, e = 8 * b * EXPANDED;
+                decodeScales(stage, bo, s, 0);
+                if (two) decodeScales(stage, bo2, s, SCRATCH_FLOATS);
                 if (L == 16) {
                     if (five) block16Five(stage, bo, ex, e, s);
-                    else block16(stage, bo, ex, e, s);
+                    else block16(stage, bo, bo2, ex, e, s);
                 } else {
                     if (five) block8Five(stage, bo, ex, e, s);
                     else block8(stage, bo, ex, e, s);
                 }
-                minimums(s, ex, sums + 32 * b);
+                minimums(s, ex, sums + 32 * b, 0);
+                if (two) minimums(s, ex, sums + 32 * b, SCRATCH_FLOATS);
             }
         }
-        finish(s, out, o);
+        finish(s, out, o, 0);
+        if (two) finish(s, out, o + 4, SCRATCH_FLOATS);
     }
 
     /**
      * A block's 32 slots: d_k·sc spread to the lanes that multiply them, scales[SPREAD + 16ib..) for 32-column block
      * ib (at 8 lanes rows 0, 1 then rows 2, 3), so the block loops load each with one aligned vector load of what
      * one vector store wrote (a load that spans two stores, or scalar stores, waits for them: no store forwarding);
-     * dmin_k·m into scales[48..80) (slot s = 4ib + k, row k = s % 4).
+     * dmin_k·m into scales[48..80) (slot s = 4ib + k, row k = s % 4); all from scales[base].
      */
-    private static void decodeScales(byte[] buf, int o, float[] scales) {
+    private static void decodeScales(byte[] buf, int o, float[] scales, int base) {
         FloatVector d = FloatVector.broadcast(F, f16(buf, o)).blend(FloatVector.broadcast(F, f16(buf, o + 2)), ROW1)
                 .blend(FloatVector.broadcast(F, f16(buf, o + 4)), ROW2).blend(FloatVector.broadcast(F, f16(buf, o + 6)), ROW3);
         FloatVector dmin = FloatVector.broadcast(F, f16(buf, o + 8)).blend(FloatVector.broadcast(F, f16(buf, o + 10)), ROW1)
@@ -79,7 +100,7 @@ final class KQuantR4Kernel extends InterleavedKernel {
             ByteVector sc = sl.and((byte) 15).or(sh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30));
             ByteVector mn = sl.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(sh.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30));
             FloatVector scf = ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 0)).mul(d);
-            int at = SPREAD + 4 * p; // block ib = p / 4 and the next L / 4 - 1
+            int at = base + SPREAD + 4 * p; // block ib = p / 4 and the next L / 4 - 1
             if (L == 16) {
                 scf.rearrange(SP0).intoArray(scales, at);
                 scf.rearrange(SP4).intoArray(scales, at + 16);
@@ -91,7 +112,7 @@ final class KQuantR4Kernel extends InterleavedKernel {
                 scf.rearrange(SP4).intoArray(scales, at + 16);
                 scf.rearrange(SP6).intoArray(scales, at + 24);
             }
-            ((FloatVector) mn.convertShape(VectorOperators.B2F, F, 0)).mul(dmin).intoArray(scales, 48 + p);
+            ((FloatVector) mn.convertShape(VectorOperators.B2F, F, 0)).mul(dmin).intoArray(scales, base + 48 + p);
         }
     }
 
@@ -106,21 +127,31 @@ final class KQuantR4Kernel extends InterleavedKernel {
      * is added to scratch once. Each body is one loop nest, far below C2's inlining budget.
      */
 
-    /** The 256-column block staged at buf[bo]: Σ_ib d·sc·(q·x) added to the accumulator lanes. */
-    private static void block16(byte[] buf, int bo, float[] ex, int e, float[] s) {
-        FloatVector acc = FloatVector.zero(F);
+    /**
+     * The 256-column blocks of two groups staged at buf[bo] and buf[bo2]: Σ_ib d·sc·(q·x) added to each group's
+     * accumulator lanes (the second's {@link #SCRATCH_FLOATS} on). Each expanded activation vector is loaded once
+     * for both groups: at 16 lanes the activations of a long row come from L2, and this halves their traffic.
+     */
+    private static void block16(byte[] buf, int bo, int bo2, float[] ex, int e, float[] s) {
+        FloatVector acc = FloatVector.zero(F), acc2 = acc;
         for (int ib = 0; ib < 8; ib++) {
-            int q = bo + 64 + 64 * ib, x = e + EXPANDED * ib;
-            FloatVector lo = FloatVector.zero(F), hi = lo;
+            int q = bo + 64 + 64 * ib, q2 = bo2 + 64 + 64 * ib, x = e + EXPANDED * ib;
+            FloatVector lo = FloatVector.zero(F), hi = lo, lo2 = lo, hi2 = lo;
             for (int c = 0; c < 4; c++) {
-                ByteVector v = ByteVector.fromArray(B, buf, q + 16 * c);
-                lo = ((FloatVector) v.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, x + 32 * c), lo);
+                FloatVector xl = FloatVector.fromArray(F, ex, x + 32 * c), xh = FloatVector.fromArray(F, ex, x + 32 * c + 16);
+                ByteVector v = ByteVector.fromArray(B, buf, q + 16 * c), v2 = ByteVector.fromArray(B, buf, q2 + 16 * c);
+                lo = ((FloatVector) v.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(xl, lo);
                 hi = ((FloatVector) v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
-                        .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, ex, x + 32 * c + 16), hi);
+                        .convertShape(VectorOperators.B2F, F, 0)).fma(xh, hi);
+                lo2 = ((FloatVector) v2.and((byte) 15).convertShape(VectorOperators.B2F, F, 0)).fma(xl, lo2);
+                hi2 = ((FloatVector) v2.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                        .convertShape(VectorOperators.B2F, F, 0)).fma(xh, hi2);
             }
             acc = lo.add(hi).fma(FloatVector.fromArray(F, s, SPREAD + 16 * ib), acc);
+            acc2 = lo2.add(hi2).fma(FloatVector.fromArray(F, s, SCRATCH_FLOATS + SPREAD + 16 * ib), acc2);
         }
         acc.add(FloatVector.fromArray(F, s, ACC)).intoArray(s, ACC);
+        acc2.add(FloatVector.fromArray(F, s, SCRATCH_FLOATS + ACC)).intoArray(s, SCRATCH_FLOATS + ACC);
     }
 
     /**
@@ -209,21 +240,22 @@ final class KQuantR4Kernel extends InterleavedKernel {
     }
 
     /** The block's minimum terms: dmin_k·m (slots s = 4ib + k, in scratch[48..80)) times the 32-column sums. */
-    private static void minimums(float[] s, float[] ex, int sums) {
-        FloatVector m = FloatVector.fromArray(F, s, MIN);
-        for (int p = 0; p < 32; p += L) m = FloatVector.fromArray(F, s, 48 + p).fma(FloatVector.fromArray(F, ex, sums + p), m);
-        m.intoArray(s, MIN);
+    private static void minimums(float[] s, float[] ex, int sums, int base) {
+        FloatVector m = FloatVector.fromArray(F, s, base + MIN);
+        for (int p = 0; p < 32; p += L) m = FloatVector.fromArray(F, s, base + 48 + p).fma(FloatVector.fromArray(F, ex, sums + p), m);
+        m.intoArray(s, base + MIN);
     }
 
     /**
      * Row k = the sum of its four dot lanes (row k in lanes 4k..4k+3 of the accumulator; at 8 lanes rows 2, 3 in
      * the second) less the minimum lanes with lane % 4 == k.
      */
-    private static void finish(float[] s, float[] out, int o) {
+    private static void finish(float[] s, float[] out, int o, int base) {
         for (int k = 0; k < 4; k++) {
-            float dot = s[ACC + 4 * k] + s[ACC + 4 * k + 1] + s[ACC + 4 * k + 2] + s[ACC + 4 * k + 3];
+            int a = base + ACC + 4 * k;
+            float dot = s[a] + s[a + 1] + s[a + 2] + s[a + 3];
             float m = 0;
-            for (int lane = k; lane < L; lane += 4) m += s[MIN + lane];
+            for (int lane = k; lane < L; lane += 4) m += s[base + MIN + lane];
             out[o + k] = dot - m;
         }
     }
