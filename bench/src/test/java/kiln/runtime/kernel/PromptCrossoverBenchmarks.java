@@ -52,7 +52,7 @@ public class PromptCrossoverBenchmarks {
     public void setup() {
         GgmlType t = GgmlType.valueOf(type);
         Random r = new Random(1);
-        w = KernelBenchmarks.randomWeight(t, ROWS, COLS, r);
+        w = KernelBenchmarks.randomWeight(t, ROWS, COLS, r).withPlan(MatmulPlan.kernelsOf(t, COLS)); // planned once, as at load
         x = new float[tokens * COLS];
         for (int j = 0; j < x.length; j++) x[j] = (float) r.nextGaussian();
         out = new float[tokens * ROWS];
@@ -67,7 +67,7 @@ public class PromptCrossoverBenchmarks {
         if (perToken) {
             for (int t = 0; t < tokens; t++) vector.matmulRows(w, 0, ROWS, x, t * COLS, COLS, 1, out, t * ROWS, ROWS, rowBuf, group);
         } else if (w.interleave() > 1) {
-            vector.interleavedBatch(w, MatmulPlan.kernelsOf(w.type(), COLS), 0, ROWS, x, 0, COLS, tokens, out, 0, ROWS, rowBuf, group);
+            vector.interleavedBatch(w, w.plan(), 0, ROWS, x, 0, COLS, tokens, out, 0, ROWS, rowBuf, group);
         } else {
             vector.matmulRows(w, 0, ROWS, x, 0, COLS, tokens, out, 0, ROWS, rowBuf, group);
         }

@@ -12,7 +12,7 @@ import java.util.Locale;
 /**
  * The llama.cpp / ik_llama.cpp flags users type out of habit, for {@code run}, {@code perplexity}, {@code bench} and
  * {@code sweep-bench}: accepted where Kiln's CPU runtime already does what they ask or they do not apply to it
- * (documented as ignored in the runtime README); the GPU flags are the cuda module's {@link GpuOptions}, refused in one
+ * (documented as ignored in the runtime README), except {@code -amb}, which bounds the kept decompressed K/V; the GPU flags are the cuda module's {@link GpuOptions}, refused in one
  * line when they ask for a GPU.
  */
 public final class LlamaCppOptions {
@@ -22,8 +22,9 @@ public final class LlamaCppOptions {
     List<String> flashAttn;
 
     @Option(names = {"-fmoe", "--fused-moe"}, arity = "0..1", fallbackValue = "1", paramLabel = "0|1",
-            description = "accepted and ignored: with Kiln's numerics a MoE layer's experts always run fused when tokens ×"
-                    + " experts per token fit the micro-batch (gate and up of every selected expert in one step, then every down)")
+            description = "accepted and ignored: with Kiln's numerics a MoE layer's experts always run fused (gate and up of"
+                    + " every selected expert and the shared one in one step, then every down; prompt batches in passes of at most -ub"
+                    + " (token, expert) slots)")
     String fusedMoe;
 
     @Option(names = {"-amb", "--attention-max-batch"}, paramLabel = "N",

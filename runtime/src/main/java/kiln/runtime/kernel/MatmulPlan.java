@@ -57,7 +57,7 @@ public final class MatmulPlan {
 
     /** Whether this plan was resolved for these numerics and this kind of kernels. */
     boolean madeFor(Numerics n, boolean vector) {
-        return numerics == n && vectorKernels == vector;
+        return numerics.equals(n) && vectorKernels == vector;
     }
 
     /** The plan of weights of this type and row length under these numerics, for the vector kernels or the scalar ones. */

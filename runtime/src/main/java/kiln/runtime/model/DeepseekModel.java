@@ -281,7 +281,7 @@ final class DeepseekModel extends Model {
 
     /**
      * Tests: the decompressed K/V may take this many layers' worth of heap (0: every layer's recomputed each batch,
-     * as before they were kept); -1: {@link #decompressedBudget}.
+     * as before they were kept); -1: the bound of {@code -amb} or the default ({@code DecompressedKv.keptBudget}).
      */
     int keepDecompressedLayers = -1;
     /** Cells decompressed so far (tests check that kept cells are not decompressed again). */

@@ -43,7 +43,7 @@ class InterleavedKernelsTest {
         if (type != GgmlType.IQ4_XS_R8 && type != GgmlType.Q8_KV_R8 && !type.name().startsWith("IQ")) assertNotNull(kernel, "no " + type + " kernel at " + VectorKernels.describe());
         int n = il.rows();
         Kernels v = VectorKernels.create(), s = new ScalarKernels();
-        int[] colSizes = type.blockSize() == 32 ? new int[] {32, 96, 4096} : new int[] {256, 512, 2304};
+        int[] colSizes = type.blockSize() == 32 ? new int[] {32, 96, 4096} : new int[] {256, 512, 2304, 4096}; // 4096: the two-group bodies stage a group in more than one chunk
         for (int cols : colSizes) {
             for (int rows : new int[] {n, 3 * n, 9 * n}) {
                 Weight w = interleaved(il, base, rows, cols, r);
