@@ -203,6 +203,11 @@ abstract class InterleavedKernel {
         return Math.max(1, STAGE_BYTES / unitBytes);
     }
 
+    /** How many units of {@code unitBytes} one staging copy of each of two paired groups takes (half the stage each). */
+    static int pairedUnits(int unitBytes) {
+        return Math.max(1, STAGE_BYTES / 2 / unitBytes);
+    }
+
     /** Copies {@code units} units of {@code unitBytes} from data[off] into stage[0..). */
     static void stage(MemorySegment data, long off, int unitBytes, int units, byte[] stage) {
         stage(data, off, unitBytes, units, stage, 0);

@@ -55,7 +55,7 @@ final class KQuantR4Kernel extends InterleavedKernel {
     @Override
     void pair(MemorySegment data, long off, long off2, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
         boolean two = off2 >= 0;
-        int bb = five ? 704 : 576, nb = cols / 256, per = two ? Math.max(1, STAGE_BYTES / 2 / bb) : stagedUnits(bb), half = STAGE_BYTES / 2;
+        int bb = five ? 704 : 576, nb = cols / 256, per = two ? pairedUnits(bb) : stagedUnits(bb), half = STAGE_BYTES / 2;
         java.util.Arrays.fill(s, ACC, MIN + 16, 0f);
         if (two) java.util.Arrays.fill(s, SCRATCH_FLOATS + ACC, SCRATCH_FLOATS + MIN + 16, 0f);
         int sums = cols / 32 * EXPANDED;

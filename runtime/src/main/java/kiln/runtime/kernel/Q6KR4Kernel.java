@@ -40,7 +40,7 @@ final class Q6KR4Kernel extends InterleavedKernel {
     @Override
     void pair(MemorySegment data, long off, long off2, int cols, float[] ex, float[] out, int o, float[] s, byte[] stage) {
         boolean two = off2 >= 0;
-        int nb = cols / 256, half = STAGE_BYTES / 2, per = two ? Math.max(1, half / BLOCK_BYTES) : stagedUnits(BLOCK_BYTES);
+        int nb = cols / 256, half = STAGE_BYTES / 2, per = two ? pairedUnits(BLOCK_BYTES) : stagedUnits(BLOCK_BYTES);
         java.util.Arrays.fill(s, ACC, ACC + 32, 0f);
         for (int b0 = 0; b0 < nb; b0 += per) {
             int n = Math.min(per, nb - b0);

@@ -319,7 +319,7 @@ final class DeepseekModel extends Model {
     public String kvCacheSize() {
         String line = KvStore.sizeLine(kCache, vCache);
         // only -mla 2/3 prompts decompress, with Kiln's numerics or ik's (its prompt path), never with mainline's
-        if (mla < 2 || ggmlElementwise && !ikElementwise || layers[0].kvB == null) return line;
+        if (mla < 2 || mainlineNumerics || layers[0].kvB == null) return line;
         return line + "; " + DecompressedKv.boundLine(nLayer, DecompressedKv.layerBytes(nCtx, nHead * dk, nHead * dv), keptBudget(),
                 options.attentionMaxBatch());
     }

@@ -66,12 +66,6 @@ final class Rope {
     /** mainline's build contracts the rotation into FMAs (c·x0 − s·x1 with one rounding of the c·x0 term); ik's does not. */
     private final boolean fused;
 
-    /** The rotation without FMA contractions (ik's and Kiln's numerics). */
-    Rope(int nRot, int nCtx, float freqBase, float freqScale, float extFactor, float attnFactor, int nCtxOrig,
-         float betaFast, float betaSlow, float[] freqFactors) {
-        this(nRot, nCtx, freqBase, freqScale, extFactor, attnFactor, nCtxOrig, betaFast, betaSlow, freqFactors, false);
-    }
-
     /** Rotates x[o..o+nRot) for position pos in place. */
     void apply(float[] x, int o, int pos) {
         int half = nRot / 2;

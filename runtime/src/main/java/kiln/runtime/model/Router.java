@@ -19,12 +19,7 @@ final class Router {
      */
     private final boolean ik;
 
-    /** Routing with mainline's (and Kiln's) arithmetic. */
-    Router(int nExpert, int used, int nGroup, int groupUsed, int gating, boolean normalize, float scale) {
-        this(nExpert, used, nGroup, groupUsed, gating, normalize, scale, false);
-    }
-
-    /** Routing with ik_llama.cpp's arithmetic when {@code ik} (the model's numerics). */
+    /** Routing with ik_llama.cpp's arithmetic when {@code ik} (the model's numerics), else mainline's (and Kiln's). */
     Router(int nExpert, int used, int nGroup, int groupUsed, int gating, boolean normalize, float scale, boolean ik) {
         this.ik = ik;
         this.nExpert = nExpert;

@@ -17,7 +17,7 @@ class RopeTest {
         float base = 10000f, factor = 40f;
         // DeepSeek: ggml's rope magnitude correction is cancelled by the attn_factor Kiln passes
         float attnFactor = 1.0f / (1.0f + 0.1f * (float) Math.log(factor));
-        Rope rope = new Rope(dim, ctx, base, 1 / factor, 1.0f, attnFactor, orig, 32f, 1f, null);
+        Rope rope = new Rope(dim, ctx, base, 1 / factor, 1.0f, attnFactor, orig, 32f, 1f, null, false);
         double low = Math.max(0, Math.floor(corrDim(32, dim, base, orig)));
         double high = Math.min(dim - 1, Math.ceil(corrDim(1, dim, base, orig)));
         for (int pos : new int[] {0, 1, 7, 300, 511}) {
@@ -40,7 +40,7 @@ class RopeTest {
 
     @Test
     void noScalingIsPlainRope() {
-        Rope rope = new Rope(8, 16, 10000f, 1f, 0f, 1f, 2048, 32f, 1f, null);
+        Rope rope = new Rope(8, 16, 10000f, 1f, 0f, 1f, 2048, 32f, 1f, null, false);
         float[] y = {1, 0, 1, 0, 1, 0, 1, 0};
         rope.apply(y, 0, 3);
         assertEquals(Math.cos(3), y[0], 1e-6);

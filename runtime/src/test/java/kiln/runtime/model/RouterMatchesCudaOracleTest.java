@@ -25,7 +25,7 @@ class RouterMatchesCudaOracleTest {
             if (bias != null) for (int i = 0; i < bias.length; i++) bias[i] = (float) (0.05 * r.nextGaussian());
             RouterOracle.Routed ref = RouterOracle.route(logits, ntok, bias, p);
             Router cpu = new Router(p.nExpert(), p.used(), p.nGroup(), p.groupUsed(), p.sigmoid() ? Router.GATING_SIGMOID : Router.GATING_SOFTMAX,
-                    p.normalize(), p.scale());
+                    p.normalize(), p.scale(), false);
             int[] ids = new int[ntok * p.used()];
             float[] w = new float[ids.length];
             for (int t = 0; t < ntok; t++) cpu.route(logits, t * p.nExpert(), bias, ids, w, t * p.used());

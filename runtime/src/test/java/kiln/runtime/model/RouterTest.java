@@ -12,7 +12,7 @@ class RouterTest {
 
     @Test
     void sigmoidWithBiasSelectsByBiasedScoreButWeighsByUnbiasedProbability() {
-        Router r = new Router(4, 2, 0, 0, Router.GATING_SIGMOID, false, 1.0f);
+        Router r = new Router(4, 2, 0, 0, Router.GATING_SIGMOID, false, 1.0f, false);
         float[] logits = {2.0f, 1.0f, 0.0f, -1.0f};
         float[] bias = {0f, 0f, 0.9f, 0f}; // expert 2: sig(0)+0.9 = 1.4 beats expert 0 (0.88)
         int[] ids = new int[2];
@@ -30,21 +30,21 @@ class RouterTest {
         float[] p = {0.9f, 0.1f, 0.05f, 0.05f, 0.6f, 0.6f, 0.2f, 0.1f};
         float[] logits = new float[8];
         for (int i = 0; i < 8; i++) logits[i] = (float) Math.log(p[i] / (1 - p[i])); // sigmoid⁻¹
-        Router grouped = new Router(8, 2, 2, 1, Router.GATING_SIGMOID, true, 2.5f);
+        Router grouped = new Router(8, 2, 2, 1, Router.GATING_SIGMOID, true, 2.5f, false);
         int[] ids = new int[2];
         float[] w = new float[2];
         grouped.route(logits, 0, null, ids, w, 0);
         assertEquals(java.util.Set.of(4, 5), java.util.Set.of(ids[0], ids[1]));
         assertEquals(2.5f * 0.5f, w[0], 1e-5); // normalized then scaled
         assertEquals(2.5f * 0.5f, w[1], 1e-5);
-        Router flat = new Router(8, 2, 0, 0, Router.GATING_SIGMOID, true, 2.5f);
+        Router flat = new Router(8, 2, 0, 0, Router.GATING_SIGMOID, true, 2.5f, false);
         flat.route(logits, 0, null, ids, w, 0);
         assertEquals(0, ids[0]);
     }
 
     @Test
     void softmaxGatingWithoutNormalization() {
-        Router r = new Router(3, 1, 0, 0, Router.GATING_SOFTMAX, false, 1.0f);
+        Router r = new Router(3, 1, 0, 0, Router.GATING_SOFTMAX, false, 1.0f, false);
         float[] logits = {0f, (float) Math.log(2), (float) Math.log(5)};
         int[] ids = new int[1];
         float[] w = new float[1];
